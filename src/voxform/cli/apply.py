@@ -1,0 +1,72 @@
+"""`voxform apply`: carry out the plan and record every job in the lockfile."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from voxform.apply.executor import Executor, Outcome
+from voxform.cli.common import format_options, handle_errors, reporter_for, workspace
+from voxform.cli.main import cli
+from voxform.cli.plan import selection_options
+from voxform.errors import VoxformError
+from voxform.providers.factory import open_providers
+
+
+@cli.command()
+@selection_options
+@click.option(
+    "-y", "--yes", "--auto-approve", "yes", is_flag=True, help="Do not ask for confirmation."
+)
+@click.option(
+    "--parallelism",
+    type=click.IntRange(1, 256),
+    default=10,
+    show_default=True,
+    help="Items in flight at once.",
+)
+@format_options
+@click.pass_context
+@handle_errors(reporter_for)
+def apply(
+    ctx: click.Context,
+    select: tuple[str, ...],
+    replace: tuple[str, ...],
+    yes: bool,
+    parallelism: int,
+    fmt: str | None,
+    as_json: bool,
+) -> None:
+    """Synthesize what changed and record the results in voxform.lock."""
+    reporter = reporter_for(fmt, as_json)
+    ws = workspace(ctx)
+    result = ws.plan(select=select, replace=replace)
+    machine = as_json or fmt == "json"
+    if not machine:  # with --json, apply prints one document: the outcome
+        reporter.plan(result, show_unchanged=False)
+    if not result.pending:
+        if machine:
+            reporter.outcome(Outcome())
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise VoxformError("refusing to apply without confirmation: pass --yes (no terminal)")
+        if not click.confirm("Apply these changes?", default=False):
+            reporter.info("Apply cancelled.")
+            return
+    targets = {c.target for c in result.pending if c.target}
+    with open_providers(ws.project, targets) as providers:
+        executor = Executor(
+            ws.lock_path,
+            ws.lock,
+            providers,
+            reporter,
+            parallelism=parallelism,
+            rate_limits={n: ws.project.targets[n].rate_limit for n in providers},
+        )
+        outcome = executor.run(result)
+    reporter.outcome(outcome)
+    if outcome.fatal is not None:
+        raise outcome.fatal
+    sys.exit(1 if outcome.failed or outcome.interrupted else 0)

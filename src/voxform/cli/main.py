@@ -1,0 +1,38 @@
+"""The `voxform` command group: global options, then one module per command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from voxform import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="voxform")
+@click.option(
+    "-C",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="Run as if started in this project directory.",
+)
+@click.option(
+    "--lockfile",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Lockfile path (default: voxform.lock in the project).",
+)
+@click.pass_context
+def cli(ctx: click.Context, directory: Path, lockfile: Path | None) -> None:
+    """Declarative narration: validate, plan and apply text-to-speech."""
+    ctx.obj = {"directory": directory, "lockfile": lockfile}
+
+
+def main() -> None:
+    """Console-script entry point."""
+    from voxform.cli import commands  # noqa: F401  (registers the commands)
+
+    cli()

@@ -1,0 +1,71 @@
+"""One error tree for voxform; only the CLI turns these into messages and exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class VoxformError(Exception):
+    """Root of every error voxform raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a manifest or template file (1-based line and column)."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation finding, reported with every other one at once."""
+
+    location: Location
+    message: str
+    rule: str
+
+
+class ManifestError(VoxformError):
+    """The manifests are invalid; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        first = problems[0] if problems else None
+        super().__init__(f"{first.location}: {first.message}" if first else "invalid manifest")
+
+
+class ProviderError(VoxformError):
+    """A provider could not do what was asked."""
+
+    def __init__(self, message: str, *, code: str = "", request_id: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.request_id = request_id
+
+
+class RetryableError(ProviderError):
+    """Throttling, 5xx or a transport failure: the same request may succeed later."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "",
+        request_id: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, code=code, request_id=request_id)
+        self.retry_after = retry_after
+
+
+class ItemError(ProviderError):
+    """This item cannot be produced (bad parameter, failed job); other items go on."""
+
+
+class FatalError(ProviderError):
+    """Nothing will work in this run (credentials, signature, clock): stop at once."""

@@ -1,0 +1,275 @@
+"""Items rendered into provider requests: lexicon, template, SSML checks, limits."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import TracebackType
+
+import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
+
+from voxform.errors import Location, Problem
+from voxform.manifest.model import BUILTIN_TEMPLATE, Project, Target
+from voxform.providers.base import AudioRequest, EditingConfig
+from voxform.render.chunking import sentences
+from voxform.render.expand import digest
+from voxform.render.lexicon import apply_lexicon
+from voxform.render.model import Item, RenderedItem
+from voxform.render.ssml import check_ssml, speak_attributes, spoken_text
+from voxform.render.templates import HelperError, make_environment
+
+_SPEAK_OPEN = re.compile(r"^<speak\b")
+
+
+@dataclass(frozen=True)
+class _TooLong:
+    length: int
+    limit: int
+
+
+def render_items(project: Project, items: list[Item]) -> tuple[list[RenderedItem], list[Problem]]:
+    """Render every item; an over-long source chunk is split at sentence boundaries."""
+    env = make_environment(project.root)
+    rendered: list[RenderedItem] = []
+    problems: list[Problem] = []
+    for item in items:
+        result = _render(project, env, item)
+        if isinstance(result, _TooLong):
+            if item.splittable:
+                parts = _split(project, env, item, result, problems)
+                rendered.extend(parts)
+            else:
+                problems.append(_too_long(item, result, splittable=False))
+        elif isinstance(result, list):
+            problems.extend(result)
+        else:
+            rendered.append(result)
+    return rendered, problems
+
+
+def _split(
+    project: Project,
+    env: SandboxedEnvironment,
+    item: Item,
+    first: _TooLong,
+    problems: list[Problem],
+) -> list[RenderedItem]:
+    """Greedy sentence packing: as many whole sentences per part as the limit allows."""
+    parts: list[str] = []
+    current: list[str] = []
+    for sentence in sentences(item.text):
+        candidate = " ".join([*current, sentence])
+        if current and isinstance(_render(project, env, replace(item, text=candidate)), _TooLong):
+            parts.append(" ".join(current))
+            current = [sentence]
+        else:
+            current.append(sentence)
+    if current:
+        parts.append(" ".join(current))
+    result: list[RenderedItem] = []
+    for index, text in enumerate(parts, start=1):
+        part = replace(item, id=f"{item.id}-{index}", text=text)
+        rendered = _render(project, env, part)
+        if isinstance(rendered, _TooLong):
+            problems.append(_too_long(part, rendered, splittable=True))
+        elif isinstance(rendered, list):
+            problems.extend(rendered)
+        else:
+            result.append(rendered)
+    return result
+
+
+def _too_long(item: Item, too_long: _TooLong, *, splittable: bool) -> Problem:
+    how = (
+        "and has no sentence boundary to split it at"
+        if splittable
+        else "and cannot be split (only source chunks are split; shorten it or make it a source)"
+    )
+    return Problem(
+        item.text_location,
+        f"item {item.id!r} renders to {too_long.length} characters, over the target's input "
+        f"limit of {too_long.limit}, {how}",
+        "limit",
+    )
+
+
+def _render(
+    project: Project, env: SandboxedEnvironment, item: Item
+) -> RenderedItem | list[Problem] | _TooLong:
+    settings = item.settings
+    voice = project.voices[settings.voice]
+    target = project.targets[settings.target]
+    template_name = settings.template
+    path = project.templates.get(
+        template_name, "<plain>" if template_name == BUILTIN_TEMPLATE else ""
+    )
+    text = apply_lexicon(item.text, project.lexicon)
+    context = {
+        "text": text,
+        "item": {
+            "id": item.id,
+            "title": settings.title,
+            "description": settings.description,
+            "source": item.source_file,
+        },
+        "vars": dict(settings.vars),
+        "voice": {
+            "name": voice.name,
+            "voice": voice.voice,
+            "customized_voice": voice.customized_voice,
+            "volume": voice.volume,
+            "speech_rate": voice.speech_rate,
+            "pitch_rate": voice.pitch_rate,
+        },
+    }
+    where = project.template_locations.get(template_name, item.location)
+    try:
+        output = env.get_template(path).render(context).strip()
+    except jinja2.TemplateSyntaxError as exc:
+        return [
+            Problem(
+                Location(path, exc.lineno or 1, 1),
+                f"template syntax error: {exc.message}",
+                "template",
+            )
+        ]
+    except jinja2.TemplateNotFound as exc:
+        return [Problem(where, f"template not found: {exc.message}", "template")]
+    except SecurityError as exc:
+        return [
+            _template_problem(
+                project.root, exc, path, where, item, "template sandbox refused: ", "sandbox"
+            )
+        ]
+    except jinja2.UndefinedError as exc:
+        return [
+            _template_problem(
+                project.root, exc, path, where, item, "undefined variable: ", "undefined"
+            )
+        ]
+    except (HelperError, jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+        return [
+            _template_problem(project.root, exc, path, where, item, "template error: ", "template")
+        ]
+    if not _SPEAK_OPEN.match(output):
+        output = f"<speak>{output}</speak>"
+    problems = [
+        Problem(
+            _locate(project, path, issue.snippet, item, where),
+            f"{issue.message} (item {item.id!r})",
+            "ssml",
+        )
+        for issue in check_ssml(output, emotions=voice.has_emotions)
+    ]
+    attributes = speak_attributes(output)
+    declared = attributes.get("sampleRate")
+    if declared is not None and declared != str(settings.sample_rate):
+        problems.append(
+            Problem(
+                _locate(project, path, "sampleRate", item, where),
+                f'<speak sampleRate="{declared}"> disagrees with sample_rate '
+                f"{settings.sample_rate} of item {item.id!r}: set it in the manifest only",
+                "ssml",
+            )
+        )
+    if problems:
+        return problems
+    final = (
+        output
+        if declared
+        else output.replace("<speak", f'<speak sampleRate="{settings.sample_rate}"', 1)
+    )
+    if len(final) > target.max_input_chars:
+        return _TooLong(len(final), target.max_input_chars)
+    editing = EditingConfig(
+        voice=voice.voice,
+        customized_voice=voice.customized_voice,
+        format=settings.format,
+        volume=voice.volume,
+        speech_rate=voice.speech_rate,
+        pitch_rate=voice.pitch_rate,
+    )
+    request = AudioRequest(
+        item_id=item.id,
+        input=final,
+        editing=editing,
+        sample_rate=settings.sample_rate,
+        object_key=target.prefix + item.id,
+        bucket=target.bucket,
+        title=settings.title,
+        description=settings.description,
+        user_data=settings.user_data,
+    )
+    digests = {
+        "text": digest(str(text)),
+        "ssml": digest(output),
+        "voice": digest(replace(editing, format="mp3").to_json()),  # format counts as output
+        "output": digest(output_identity(target, request)),
+    }
+    return RenderedItem(item, request, len(spoken_text(final)), digests)
+
+
+def output_identity(target: Target, request: AudioRequest) -> str:
+    """Canonical text naming where the audio lands and in which encoding."""
+    place = {
+        "provider": target.provider,
+        "path": target.path,
+        "bucket": target.bucket,
+        "region": target.region,
+        "object": request.object_key,
+        "format": request.editing.format,
+        "sample_rate": request.sample_rate,
+    }
+    return json.dumps(place, sort_keys=True, separators=(",", ":"))
+
+
+def _template_problem(
+    root: Path,
+    exc: BaseException,
+    path: str,
+    fallback: Location,
+    item: Item,
+    prefix: str,
+    rule: str,
+) -> Problem:
+    line = _template_line(exc.__traceback__, path)
+    message = f"{prefix}{exc} (item {item.id!r})"
+    if line is None or path == "<plain>":
+        return Problem(fallback, message, rule)
+    column = 1
+    name = re.search(r"'([^']+)' is undefined|attribute '([^']+)'", str(exc))
+    if name:
+        try:
+            source_line = (root / path).read_text("utf-8").splitlines()[line - 1]
+            column = source_line.find(name.group(1) or name.group(2)) + 1 or 1
+        except (OSError, IndexError):
+            pass
+    return Problem(Location(path, line, column), message, rule)
+
+
+def _template_line(tb: TracebackType | None, path: str) -> int | None:
+    """The template line Jinja's rewritten traceback points at, innermost first."""
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == path:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _locate(project: Project, path: str, snippet: str, item: Item, fallback: Location) -> Location:
+    """Point at the template line that wrote `snippet`, else at the item."""
+    if snippet and path != "<plain>":
+        try:
+            source = (project.root / path).read_text("utf-8")
+        except OSError:
+            return fallback
+        for number, line in enumerate(source.splitlines(), start=1):
+            column = line.find(snippet)
+            if column >= 0:
+                return Location(path, number, column + 1)
+    return item.location if path == "<plain>" else fallback

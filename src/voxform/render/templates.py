@@ -1,0 +1,82 @@
+"""Sandboxed Jinja2 with strict undefineds, XML autoescaping and SSML helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup, escape
+
+from voxform.paths import PathEscapeError, inside
+from voxform.render.ssml import SAY_AS
+
+PLAIN_TEMPLATE = "<speak>{{ text }}</speak>\n"
+
+
+class HelperError(ValueError):
+    """A template helper was called with a value the SSML dialect does not allow."""
+
+
+class _ProjectLoader(jinja2.BaseLoader):
+    """Loads templates by project-relative path, never outside the project root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        if template == "<plain>":
+            return PLAIN_TEMPLATE, "<plain>", lambda: True
+        try:
+            path = inside(self.root, template)
+        except PathEscapeError as exc:
+            raise jinja2.TemplateNotFound(f"{template} ({exc})") from exc
+        if not path.is_file():
+            raise jinja2.TemplateNotFound(template)
+        source = path.read_text("utf-8")
+        mtime = path.stat().st_mtime
+        return source, template, lambda: path.stat().st_mtime == mtime
+
+
+def pause(ms: int) -> Markup:
+    """A <break> of `ms` milliseconds (50..10000)."""
+    if not isinstance(ms, int) or isinstance(ms, bool) or not 50 <= ms <= 10000:
+        raise HelperError(f"pause({ms!r}): ICE allows 50 to 10000 ms")
+    return Markup(f'<break time="{ms}ms"/>')
+
+
+def say_as(text: object, kind: str) -> Markup:
+    """Text read as a number, date, telephone number, ... (<say-as>)."""
+    if kind not in SAY_AS:
+        raise HelperError(f"say_as(..., {kind!r}): interpret-as must be one of {sorted(SAY_AS)}")
+    return Markup(f'<say-as interpret-as="{kind}">{escape(str(text))}</say-as>')
+
+
+def sub(text: object, alias: str) -> Markup:
+    """Text shown as written but spoken as `alias` (<sub>)."""
+    return Markup(f'<sub alias="{escape(alias)}">{escape(str(text))}</sub>')
+
+
+def phoneme(text: object, ph: str, alphabet: str = "py") -> Markup:
+    """Text pronounced as `ph` in pinyin (py) or CMU phones (cmu)."""
+    if alphabet not in ("py", "cmu"):
+        raise HelperError(f"phoneme(..., alphabet={alphabet!r}): use 'py' or 'cmu'")
+    return Markup(f'<phoneme alphabet="{alphabet}" ph="{escape(ph)}">{escape(str(text))}</phoneme>')
+
+
+def make_environment(root: Path) -> SandboxedEnvironment:
+    """The one Jinja environment templates run in: sandboxed, strict and deterministic."""
+    env = SandboxedEnvironment(
+        loader=_ProjectLoader(root.resolve()),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=False,
+        auto_reload=False,
+    )
+    # lipsum draws random words: nothing random or time-dependent may reach a template.
+    env.globals.pop("lipsum", None)
+    env.globals.update(pause=pause, say_as=say_as, sub=sub, phoneme=phoneme)
+    return env

@@ -1,0 +1,99 @@
+"""Wiring the stages together for the commands: manifests -> items -> requests -> plan."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from voxform.errors import ManifestError, Problem
+from voxform.manifest.loader import load_project
+from voxform.manifest.model import Project
+from voxform.plan.plan import Plan, make_plan
+from voxform.render.expand import expand
+from voxform.render.model import RenderedItem
+from voxform.render.render import render_items
+from voxform.state.lockfile import LOCKFILE, LockState, read_lockfile
+
+
+@dataclass
+class Workspace:
+    """A project read from disk with its lockfile, rendered and checked."""
+
+    project: Project
+    lock_path: Path
+    lock: LockState
+    rendered: list[RenderedItem]
+    problems: list[Problem] = field(default_factory=list)
+
+    def require_valid(self) -> None:
+        """Raise ManifestError with every problem when there are any."""
+        if self.problems:
+            raise ManifestError(self.problems)
+
+    def engines(self) -> dict[str, tuple[str, str | None]]:
+        """Each target's provider kind and engine version, as the plan needs them."""
+        from voxform.providers.espeak import ENGINE_VERSION
+
+        return {
+            name: (t.provider, ENGINE_VERSION if t.provider == "local" else None)
+            for name, t in self.project.targets.items()
+        }
+
+    def plan(self, *, select: Sequence[str] = (), replace: Sequence[str] = ()) -> Plan:
+        self.require_valid()
+        return make_plan(
+            self.rendered,
+            self.lock,
+            self.engines(),
+            select=select,
+            replace=replace,
+            missing=self.missing_outputs(),
+        )
+
+    def missing_outputs(self) -> set[str]:
+        """Finished items of local targets whose audio file is not on disk (e.g. a new clone)."""
+        local = {
+            r.id
+            for r in self.rendered
+            if self.project.targets[r.item.settings.target].provider == "local"
+        }
+        return {
+            key
+            for key, entry in self.lock.items.items()
+            if key in local
+            and entry.state == "finished"
+            and entry.url
+            and not (self.project.root / entry.url).is_file()
+        }
+
+
+def open_workspace(directory: Path, lockfile: Path | None = None) -> Workspace:
+    """Load, expand and render everything; problems are collected, not raised."""
+    project, problems = load_project(directory)
+    lock_path = lockfile if lockfile is not None else project.root / LOCKFILE
+    lock = read_lockfile(lock_path)
+    items, expand_problems = expand(project, lock.chunk_digests())
+    rendered, render_problems = render_items(project, items)
+    problems = [*problems, *expand_problems, *render_problems, *_duplicate_ids(rendered)]
+    problems.sort(key=lambda p: (p.location.file, p.location.line, p.location.column))
+    return Workspace(project, lock_path, lock, rendered, problems)
+
+
+def _duplicate_ids(rendered: list[RenderedItem]) -> list[Problem]:
+    """Expanded ids can collide with explicit ones; each id names one audio object."""
+    seen: dict[str, RenderedItem] = {}
+    problems = []
+    for item in rendered:
+        if item.id in seen:
+            problems.append(
+                Problem(
+                    item.item.location,
+                    f"duplicate id {item.id!r} (also produced by the entry at "
+                    f"{seen[item.id].item.location})",
+                    "duplicate-id",
+                )
+            )
+        else:
+            seen[item.id] = item
+    return problems
