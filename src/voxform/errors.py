@@ -69,3 +69,7 @@ class ItemError(ProviderError):
 
 class FatalError(ProviderError):
     """Nothing will work in this run (credentials, signature, clock): stop at once."""
+
+
+class Interrupted(VoxformError):
+    """Waiting stopped on request; the job goes on at the service and can be resumed."""

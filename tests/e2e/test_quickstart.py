@@ -113,3 +113,27 @@ def test_apply_without_a_terminal_needs_yes(quickstart: Path, voxform: Runner) -
     assert result.exit_code == 1
     assert "pass --yes" in result.output
     assert not (quickstart / "voxform.lock").exists()
+
+
+def test_markup_characters_in_text_are_spoken(project, voxform: Runner) -> None:
+    root = project(
+        {
+            "voxform.yaml": """
+                version: 1
+                targets: {local: {provider: local, path: out}}
+                voices: {n: {voice: siqi}}
+                defaults: {format: wav}
+                items:
+                  - id: tricky
+                    text: "Fish & chips < 5 dollars > 2 dollars, \\"quoted\\" 'single' 🎉 <break time='9s'/> done."
+                  - id: plain
+                    text: "Fish and chips less than 5 dollars greater than 2 dollars, quoted single done."
+            """
+        }
+    )
+    apply(voxform, root)
+    _, tricky, rms = wav_stats((root / "out/tricky.wav").read_bytes())
+    _, plain, _ = wav_stats((root / "out/plain.wav").read_bytes())
+    assert rms > 0.01
+    # the <break time='9s'/> in the text is read out as words, never obeyed as a 9 s pause
+    assert plain * 0.6 < tricky < plain + 8

@@ -7,11 +7,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from voxform.errors import FatalError, ItemError, RetryableError
+from voxform.apply.subtitles import write_subtitles
+from voxform.errors import FatalError, Interrupted, ItemError, RetryableError
 from voxform.plan.plan import Change, Plan
 from voxform.providers.base import AudioRequest, JobResult, Provider
 from voxform.state.lockfile import LockEntry, LockState, write_lockfile
@@ -85,6 +86,8 @@ class Executor:
         rate_limits: Mapping[str, float | None] | None = None,
         retry: RetryPolicy | None = None,
         seed: int | None = None,
+        root: Path | None = None,
+        subtitle_dirs: Mapping[str, str] | None = None,
     ) -> None:
         self.lock_path = lock_path
         self.lock = lock
@@ -97,6 +100,8 @@ class Executor:
         self._rng = random.Random(seed)
         self._guard = threading.Lock()
         self.outcome = Outcome()
+        self.root = root
+        self.subtitle_dirs = subtitle_dirs or {}
 
     def run(self, plan: Plan) -> Outcome:
         """Carry out every pending change; Ctrl-C stops submitting and saves what is known."""
@@ -110,14 +115,21 @@ class Executor:
                 for future in finished:
                     future.result()
         except KeyboardInterrupt:
-            self.stop.set()
+            self._halt()
             self.outcome.interrupted = True
             wait(futures)  # a second Ctrl-C here leaves at once; the lockfile is still whole
         finally:
-            self.stop.set() if self.outcome.fatal else None
             pool.shutdown(wait=True, cancel_futures=True)
         self.outcome.seconds = time.monotonic() - started
         return self.outcome
+
+    def _halt(self) -> None:
+        """Stop submitting and stop waiting; submitted jobs stay pending for a resume."""
+        self.stop.set()
+        for provider in self.providers.values():
+            cancel = getattr(provider, "cancel", None)
+            if cancel is not None:
+                cancel()
 
     def _carry_out(self, change: Change) -> None:
         if self.stop.is_set():
@@ -149,8 +161,17 @@ class Executor:
         except FatalError as exc:
             with self._guard:
                 self.outcome.fatal = self.outcome.fatal or exc
-            self.stop.set()
+            self._halt()
             return
+        except Interrupted:
+            return
+        if result.state == "finished" and result.segments and self.root is not None:
+            base = self.subtitle_dirs.get(change.target)
+            if base is not None:
+                subtitles = write_subtitles(
+                    self.root, f"{base.rstrip('/')}/{request.object_key}", result.segments
+                )
+                result = replace(result, subtitles=subtitles)
         self._record(change, result)
 
     def _submit(self, provider: Provider, target: str, request: AudioRequest) -> str:
@@ -183,6 +204,7 @@ class Executor:
             media_id=result.media_id,
             url=result.url,
             duration=result.duration,
+            subtitles=result.subtitles,
             error_code=result.error_code,
             error_message=result.error_message,
         )

@@ -11,13 +11,19 @@ from voxform.cli.common import format_options, handle_errors, reporter_for, work
 from voxform.cli.main import cli
 from voxform.cli.plan import selection_options
 from voxform.errors import VoxformError
-from voxform.providers.factory import open_providers
+from voxform.providers.factory import open_providers, subtitle_dir
 
 
 @cli.command()
 @selection_options
 @click.option(
     "-y", "--yes", "--auto-approve", "yes", is_flag=True, help="Do not ask for confirmation."
+)
+@click.option(
+    "--profile",
+    envvar="ALIBABA_CLOUD_PROFILE",
+    default=None,
+    help="aliyun CLI profile for ice targets (default: environment variables, then current).",
 )
 @click.option(
     "--parallelism",
@@ -34,6 +40,7 @@ def apply(
     select: tuple[str, ...],
     replace: tuple[str, ...],
     yes: bool,
+    profile: str | None,
     parallelism: int,
     fmt: str | None,
     as_json: bool,
@@ -56,7 +63,7 @@ def apply(
             reporter.info("Apply cancelled.")
             return
     targets = {c.target for c in result.pending if c.target}
-    with open_providers(ws.project, targets) as providers:
+    with open_providers(ws.project, targets, profile=profile) as providers:
         executor = Executor(
             ws.lock_path,
             ws.lock,
@@ -64,6 +71,8 @@ def apply(
             reporter,
             parallelism=parallelism,
             rate_limits={n: ws.project.targets[n].rate_limit for n in providers},
+            root=ws.project.root,
+            subtitle_dirs={n: subtitle_dir(ws.project.targets[n]) for n in providers},
         )
         outcome = executor.run(result)
     reporter.outcome(outcome)

@@ -77,6 +77,7 @@ class JobResult:
     segments: tuple[Segment, ...] = field(default_factory=tuple)
     error_code: str | None = None
     error_message: str | None = None
+    subtitles: dict[str, str] | None = None
 
 
 class Provider(Protocol):
