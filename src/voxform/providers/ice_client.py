@@ -1,0 +1,214 @@
+"""A thin signed HTTP client for Alibaba Cloud ICE, mapping answers to voxform's errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from types import TracebackType
+
+import httpx
+
+from voxform import __version__
+from voxform.errors import FatalError, ItemError, ProviderError, RetryableError
+from voxform.providers.credentials import Credentials
+from voxform.providers.signing import sign_request
+
+API_VERSION = "2020-11-09"
+RETRYABLE_CODES = frozenset({"ServiceUnavailable", "InternalError"})
+_REGION = re.compile(r"[a-z]{2,}(-[a-z0-9]+)+")
+# Overwrite as the Go SDK sends it; the Python SDK sends "True" (the service takes both).
+_BOOLEAN = {True: "true", False: "false"}
+
+
+def endpoint_for(region_or_url: str) -> str:
+    """`https://ice.<region>.aliyuncs.com` for a region; an http(s) URL is used as given."""
+    text = region_or_url.strip()
+    if _REGION.fullmatch(text):
+        return f"https://ice.{text}.aliyuncs.com"
+    try:
+        url = httpx.URL(text)
+    except httpx.InvalidURL:
+        url = httpx.URL("invalid:")
+    if (
+        url.scheme not in ("http", "https")
+        or not url.host
+        or url.path not in ("", "/")
+        or url.query
+    ):
+        raise FatalError(
+            f"ICE endpoint {region_or_url!r} is neither a region (like cn-shanghai) nor a URL"
+            " like https://ice.cn-shanghai.aliyuncs.com or http://127.0.0.1:8080"
+        )
+    return str(url.copy_with(path="/")).rstrip("/")
+
+
+class IceClient:
+    """Signs and sends ICE RPC calls; raises RetryableError, ItemError or FatalError."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        credentials: Credentials,
+        *,
+        timeout: float = 30,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.endpoint = endpoint_for(endpoint)
+        self._credentials = credentials
+        self._timeout = timeout
+        url = httpx.URL(self.endpoint)
+        self._url = url
+        self._host = url.netloc.decode("ascii")
+        self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
+
+    def __repr__(self) -> str:
+        return f"IceClient(endpoint={self.endpoint!r}, credentials={self._credentials!r})"
+
+    def __enter__(self) -> IceClient:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def call(self, action: str, params: Mapping[str, str]) -> dict[str, object]:
+        """POST one RPC call (params in the query, empty body) and return the JSON answer."""
+        signed = sign_request(
+            method="POST",
+            host=self._host,
+            action=action,
+            version=API_VERSION,
+            params=params,
+            body=b"",
+            access_key_id=self._credentials.access_key_id,
+            access_key_secret=self._credentials.access_key_secret,
+            security_token=self._credentials.security_token,
+            extra_headers={"accept": "application/json", "user-agent": f"voxform/{__version__}"},
+        )
+        url = self._url.copy_with(raw_path=signed.path.encode("ascii"))
+        try:
+            response = self._http.post(url, headers=signed.headers, content=b"")
+        except httpx.ConnectError as error:
+            raise RetryableError(
+                f"{action}: cannot connect to the ICE endpoint {self.endpoint}: {error}"
+            ) from error
+        except httpx.TimeoutException as error:
+            raise RetryableError(
+                f"{action}: the ICE endpoint {self.endpoint} did not answer within"
+                f" {self._timeout:g} s ({type(error).__name__})"
+            ) from error
+        except httpx.TransportError as error:
+            raise RetryableError(
+                f"{action}: connection to the ICE endpoint {self.endpoint} failed:"
+                f" {type(error).__name__}: {error}"
+            ) from error
+        return self._answer(action, response)
+
+    def _answer(self, action: str, response: httpx.Response) -> dict[str, object]:
+        """The JSON object of a 2xx answer, or the error it stands for."""
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            raise RetryableError(
+                f"{action}: {self.endpoint} answered HTTP {response.status_code} with a body"
+                " that is not a JSON object (a proxy or gateway page?)",
+                code=f"HTTP{response.status_code}",
+                retry_after=_retry_after(response.headers),
+            )
+        if response.is_success:
+            return body
+        raise self._error(action, response, body)
+
+    def _error(
+        self, action: str, response: httpx.Response, body: dict[str, object]
+    ) -> ProviderError:
+        """The voxform error for an ICE error answer."""
+        code = str(body.get("Code") or f"HTTP{response.status_code}")
+        message = str(body.get("Message") or "")
+        request_id = str(body.get("RequestId") or "")
+        told = f"{action}: {code}: {message} (HTTP {response.status_code}, request {request_id})"
+        source = self._credentials.source
+        key_id = self._credentials.access_key_id
+        if code.startswith("Throttling") or code in RETRYABLE_CODES or response.status_code >= 500:
+            return RetryableError(
+                told, code=code, request_id=request_id, retry_after=_retry_after(response.headers)
+            )
+        if code.startswith("InvalidAccessKeyId"):
+            return FatalError(
+                f"{told}: ICE does not know the access key id {key_id!r} from {source}",
+                code=code,
+                request_id=request_id,
+            )
+        if code == "SignatureDoesNotMatch":
+            return FatalError(
+                f"{told}: check the access key secret for {key_id!r} from {source}",
+                code=code,
+                request_id=request_id,
+            )
+        if code.startswith("InvalidSecurityToken"):
+            return FatalError(
+                f"{told}: the STS token from {source} is invalid or expired",
+                code=code,
+                request_id=request_id,
+            )
+        if code.startswith("InvalidTimeStamp"):
+            return FatalError(
+                f"{told}: this machine's clock is more than 15 minutes off the service's time"
+                f" (server Date: {response.headers.get('date', 'unknown')}); set the clock right",
+                code=code,
+                request_id=request_id,
+            )
+        return ItemError(told, code=code, request_id=request_id)
+
+    def submit_audio_produce_job(
+        self,
+        *,
+        input_config: str,
+        editing_config: str,
+        output_config: str,
+        title: str | None = None,
+        description: str | None = None,
+        user_data: str | None = None,
+        overwrite: bool | None = None,
+    ) -> dict[str, object]:
+        """SubmitAudioProduceJob with JSON-string configs; answers JobId, MediaId, State."""
+        params = {
+            "InputConfig": input_config,
+            "EditingConfig": editing_config,
+            "OutputConfig": output_config,
+        }
+        optional = {"Title": title, "Description": description, "UserData": user_data}
+        params.update({name: value for name, value in optional.items() if value is not None})
+        if overwrite is not None:
+            params["Overwrite"] = _BOOLEAN[overwrite]
+        return self.call("SubmitAudioProduceJob", params)
+
+    def get_smart_handle_job(self, job_id: str) -> dict[str, object]:
+        """GetSmartHandleJob: the job's State, JobResult and SmartJobInfo."""
+        return self.call("GetSmartHandleJob", {"JobId": job_id})
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds to wait: `x-acs-retry-after` is milliseconds, a standard Retry-After seconds."""
+    for name, scale in (("x-acs-retry-after", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) / scale
+        except ValueError:
+            continue
+        if seconds >= 0:
+            return seconds
+    return None
