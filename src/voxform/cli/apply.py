@@ -75,7 +75,9 @@ def apply(
             subtitle_dirs={n: subtitle_dir(ws.project.targets[n]) for n in providers},
         )
         outcome = executor.run(result)
-    reporter.outcome(outcome)
     if outcome.fatal is not None:
+        if outcome.finished or outcome.failed:
+            reporter.outcome(outcome)
         raise outcome.fatal
+    reporter.outcome(outcome)
     sys.exit(1 if outcome.failed or outcome.interrupted else 0)

@@ -1,0 +1,173 @@
+"""Journeys against the ICE emulator, started as a user would: `voxform emulator`."""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import EXAMPLES, Runner
+
+Emulator = Callable[..., tuple[str, Path]]
+
+
+@pytest.fixture
+def emulator(tmp_path: Path) -> Iterator[Emulator]:
+    """Start `voxform emulator` on 127.0.0.1, port 0; stop it at the end of the test."""
+    processes: list[subprocess.Popen[str]] = []
+
+    def start(*options: str) -> tuple[str, Path]:
+        storage = tmp_path / f"oss{len(processes)}"
+        command = [sys.executable, "-c", "from voxform.cli.main import main; main()"]
+        process = subprocess.Popen(
+            [*command, "emulator", "--port", "0", "--storage", str(storage), *options],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        processes.append(process)
+        assert process.stdout is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(process.stdout, selectors.EVENT_READ)
+            assert selector.select(timeout=30), "emulator did not start within 30 s"
+        line = process.stdout.readline().strip()
+        assert line.startswith("listening on http://127.0.0.1:"), line
+        return line.removeprefix("listening on "), storage
+
+    yield start
+    for process in processes:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def ice_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of examples/ice-emulator with the emulator's default key pair in the environment."""
+    root = tmp_path / "ice"
+    shutil.copytree(EXAMPLES / "ice-emulator", root)
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "testid")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "testsecret")
+    monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN", raising=False)
+    monkeypatch.delenv("ALIBABA_CLOUD_PROFILE", raising=False)
+    return root
+
+
+def stats(url: str) -> dict:
+    return httpx.get(f"{url}/_emulator/stats", timeout=10).json()
+
+
+def apply_json(voxform: Runner, root: Path, *args: str) -> tuple[int, dict]:
+    result = voxform(root, "apply", "--yes", "--json", *args)
+    assert "Traceback" not in result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_apply_writes_one_object_per_item_and_records_jobs(
+    emulator: Emulator, ice_project: Path, voxform: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, storage = emulator("--latency", "0.1")
+    monkeypatch.setenv("VOXFORM_ICE_ENDPOINT", url)
+    code, outcome = apply_json(voxform, ice_project)
+    assert code == 0, outcome
+    lock = json.loads((ice_project / "voxform.lock").read_text())["items"]
+    assert set(lock) == {"welcome", "tip", "notes/notes/p1", "notes/notes/p2", "notes/notes/p3"}
+    for item_id, entry in lock.items():
+        assert entry["state"] == "finished"
+        assert entry["job_id"] and entry["media_id"] and entry["url"].startswith("http")
+        audio = storage / "my-audio" / f"course/intro/{item_id}.mp3"
+        assert audio.read_bytes()[:3] in (b"ID3", b"\xff\xf3", b"\xff\xf2", b"\xff\xfb")
+        assert httpx.get(entry["url"], timeout=10).content == audio.read_bytes()
+        vtt = ice_project / entry["subtitles"]["vtt"]
+        assert vtt.read_text().startswith("WEBVTT")
+    counts = stats(url)
+    assert json.dumps(counts).count('"my-audio/course/intro/') == 5
+
+    result = voxform(ice_project, "plan", "--detailed-exitcode")
+    assert result.exit_code == 0, result.output
+    assert "No changes" in result.output
+
+
+def test_faults_end_in_finished_or_failed_and_reapply_retries_only_failures(
+    emulator: Emulator, ice_project: Path, voxform: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(4, 13):
+        (ice_project / f"texts/more{n:02d}.txt").write_text(f"Extra note number {n}.\n")
+    url, _ = emulator(
+        "--latency", "0.05", "--fail-jobs", "0.3", "--fail-requests", "0.2", "--seed", "7"
+    )
+    monkeypatch.setenv("VOXFORM_ICE_ENDPOINT", url)
+    code, outcome = apply_json(voxform, ice_project)
+    lock = json.loads((ice_project / "voxform.lock").read_text())["items"]
+    failed = {i for i, e in lock.items() if e["state"] == "failed"}
+    assert {e["state"] for e in lock.values()} <= {"finished", "failed"}
+    assert failed and code == 1
+    for item_id in failed:
+        assert lock[item_id]["error_code"] and lock[item_id]["error_message"]
+        assert lock[item_id]["job_id"]  # failed at the service, with its own code and message
+
+    result = voxform(ice_project, "plan", "--json")
+    planned = {c["id"]: c["action"] for c in json.loads(result.stdout)["changes"]}
+    assert planned == dict.fromkeys(failed, "retry")
+
+    before = stats(url)
+    apply_json(voxform, ice_project)
+    after = stats(url)
+    resubmitted = {
+        key for key, count in after["submissions"].items()
+        if count != before["submissions"].get(key, 0)
+    }
+    assert resubmitted == {f"my-audio/course/intro/{i}" for i in failed}
+
+
+@pytest.mark.parametrize(
+    ("setup", "needle"),
+    [
+        ("wrong-secret", "SignatureDoesNotMatch"),
+        ("unknown-key", "InvalidAccessKeyId.NotFound"),
+        ("unreachable", "cannot reach the ICE endpoint"),
+        ("clock-skew", "clock"),
+    ],
+)
+def test_fatal_errors_end_the_run_with_one_sentence(
+    setup: str,
+    needle: str,
+    emulator: Emulator,
+    ice_project: Path,
+    voxform: Runner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    options = ["--clock-offset", "3600"] if setup == "clock-skew" else []
+    url, _ = emulator(*options)
+    if setup == "wrong-secret":
+        monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "not-the-secret")
+    if setup == "unknown-key":
+        monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "nobody")
+    if setup == "unreachable":
+        url = "http://127.0.0.1:9"  # discard port: nothing listens there
+    monkeypatch.setenv("VOXFORM_ICE_ENDPOINT", url)
+    (ice_project / "voxform.lock").write_text('{\n  "items": {},\n  "lockfile_version": 1\n}\n')
+    before = (ice_project / "voxform.lock").read_bytes()
+    started = time.monotonic()
+    result = voxform(ice_project, "apply", "--yes")
+    assert result.exit_code == 1
+    assert time.monotonic() - started < 60
+    errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and needle in errors[0], result.output
+    assert "Traceback" not in result.output
+    assert "testsecret" not in result.output and "not-the-secret" not in result.output
+    assert (ice_project / "voxform.lock").read_bytes() == before
+    assert os.listdir(ice_project).count("voxform.lock") == 1
