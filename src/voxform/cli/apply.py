@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -12,6 +13,8 @@ from voxform.cli.main import cli
 from voxform.cli.plan import selection_options
 from voxform.errors import VoxformError
 from voxform.providers.factory import open_providers, subtitle_dir
+from voxform.report import Reporter
+from voxform.state.lease import lease
 
 
 @cli.command()
@@ -24,6 +27,13 @@ from voxform.providers.factory import open_providers, subtitle_dir
     envvar="ALIBABA_CLOUD_PROFILE",
     default=None,
     help="aliyun CLI profile for ice targets (default: environment variables, then current).",
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(0),
+    default=0,
+    metavar="SECONDS",
+    help="Wait this long for another apply to finish (default: fail at once).",
 )
 @click.option(
     "--parallelism",
@@ -41,27 +51,52 @@ def apply(
     replace: tuple[str, ...],
     yes: bool,
     profile: str | None,
+    lock_timeout: float,
     parallelism: int,
     fmt: str | None,
     as_json: bool,
 ) -> None:
     """Synthesize what changed and record the results in voxform.lock."""
     reporter = reporter_for(fmt, as_json)
+    with lease(Path(ctx.obj["directory"]), timeout=lock_timeout):
+        outcome = _apply(
+            ctx, reporter, select, replace, yes, profile, parallelism, as_json or fmt == "json"
+        )
+    if outcome is None:
+        return
+    if outcome.fatal is not None:
+        if outcome.finished or outcome.failed:
+            reporter.outcome(outcome)
+        raise outcome.fatal
+    reporter.outcome(outcome)
+    sys.exit(1 if outcome.failed or outcome.interrupted else 0)
+
+
+def _apply(
+    ctx: click.Context,
+    reporter: Reporter,
+    select: tuple[str, ...],
+    replace: tuple[str, ...],
+    yes: bool,
+    profile: str | None,
+    parallelism: int,
+    machine: bool,
+) -> Outcome | None:
+    """Plan, confirm and execute under the lease; None when there is nothing to do."""
     ws = workspace(ctx)
     result = ws.plan(select=select, replace=replace)
-    machine = as_json or fmt == "json"
     if not machine:  # with --json, apply prints one document: the outcome
         reporter.plan(result, show_unchanged=False)
     if not result.pending:
         if machine:
             reporter.outcome(Outcome())
-        return
+        return None
     if not yes:
         if not sys.stdin.isatty():
             raise VoxformError("refusing to apply without confirmation: pass --yes (no terminal)")
         if not click.confirm("Apply these changes?", default=False):
             reporter.info("Apply cancelled.")
-            return
+            return None
     targets = {c.target for c in result.pending if c.target}
     with open_providers(ws.project, targets, profile=profile) as providers:
         executor = Executor(
@@ -74,10 +109,4 @@ def apply(
             root=ws.project.root,
             subtitle_dirs={n: subtitle_dir(ws.project.targets[n]) for n in providers},
         )
-        outcome = executor.run(result)
-    if outcome.fatal is not None:
-        if outcome.finished or outcome.failed:
-            reporter.outcome(outcome)
-        raise outcome.fatal
-    reporter.outcome(outcome)
-    sys.exit(1 if outcome.failed or outcome.interrupted else 0)
+        return executor.run(result)
