@@ -117,6 +117,7 @@ def test_faults_end_in_finished_or_failed_and_reapply_retries_only_failures(
     failed = {i for i, e in lock.items() if e["state"] == "failed"}
     assert {e["state"] for e in lock.values()} <= {"finished", "failed"}
     assert failed and code == 1
+    assert {f["id"] for f in outcome["failed"]} == failed
     for item_id in failed:
         assert lock[item_id]["error_code"] and lock[item_id]["error_message"]
         assert lock[item_id]["job_id"]  # failed at the service, with its own code and message
@@ -129,7 +130,8 @@ def test_faults_end_in_finished_or_failed_and_reapply_retries_only_failures(
     apply_json(voxform, ice_project)
     after = stats(url)
     resubmitted = {
-        key for key, count in after["submissions"].items()
+        key
+        for key, count in after["submissions"].items()
         if count != before["submissions"].get(key, 0)
     }
     assert resubmitted == {f"my-audio/course/intro/{i}" for i in failed}

@@ -125,9 +125,11 @@ def test_markup_characters_in_text_are_spoken(project, voxform: Runner) -> None:
                 defaults: {format: wav}
                 items:
                   - id: tricky
-                    text: "Fish & chips < 5 dollars > 2 dollars, \\"quoted\\" 'single' 🎉 <break time='9s'/> done."
+                    text: "Fish & chips < 5 dollars > 2 dollars, \\"quoted\\" 'single' 🎉
+                      <break time='9s'/> done."
                   - id: plain
-                    text: "Fish and chips less than 5 dollars greater than 2 dollars, quoted single done."
+                    text: "Fish and chips less than 5 dollars greater than 2 dollars,
+                      quoted single done."
             """
         }
     )

@@ -28,7 +28,7 @@ def render(project, voxform: Runner, template: str, item: str) -> tuple[int, str
 
 
 def test_markup_characters_and_emoji_are_escaped_text(project, voxform: Runner) -> None:
-    text = r'1 < 2 & 3 > 2, \"quoted\" ' + "'single' 🎉 <break time='1s'/> SQL"
+    text = r"1 < 2 & 3 > 2, \"quoted\" " + "'single' 🎉 <break time='1s'/> SQL"
     item = f'      - id: a\n        template: t\n        text: "{text}"\n'
     code, out = render(project, voxform, "<speak>{{ text }}</speak>", item)
     assert code == 0, out

@@ -2,6 +2,7 @@
 
 from voxform.cli import (  # noqa: F401
     apply,
+    emulator,
     plan,
     render,
     schema,

@@ -91,7 +91,6 @@ def check_ssml(document: str, *, emotions: bool) -> list[SsmlIssue]:
         return [SsmlIssue("SSML must not contain a DOCTYPE or entity declarations", 1, 1, "<!")]
     issues: list[SsmlIssue] = []
     depth = 0
-    stack: list[tuple[str, str]] = []
     parser = xml.parsers.expat.ParserCreate()
 
     def add(message: str, snippet: str) -> None:
@@ -103,7 +102,6 @@ def check_ssml(document: str, *, emotions: bool) -> list[SsmlIssue]:
         nonlocal depth
         depth += 1
         snippet = f"<{name}"
-        stack.append((name, ""))
         if depth == 1 and name != "speak":
             add(f"the document must be one <speak> element, not <{name}>", snippet)
         if name == "speak" and depth > 1:
@@ -124,7 +122,6 @@ def check_ssml(document: str, *, emotions: bool) -> list[SsmlIssue]:
     def end(name: str) -> None:
         nonlocal depth
         depth -= 1
-        stack.pop()
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
