@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -175,3 +176,34 @@ def test_fatal_errors_end_the_run_with_one_sentence(
     assert "testsecret" not in result.output and "not-the-secret" not in result.output
     assert (ice_project / "voxform.lock").read_bytes() == before
     assert os.listdir(ice_project).count("voxform.lock") == 1
+
+
+def test_a_pending_job_is_resumed_not_paid_for_again(
+    emulator: Emulator, ice_project: Path, voxform: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from voxform.providers.credentials import load_credentials
+    from voxform.providers.ice import IceProvider
+    from voxform.providers.ice_client import IceClient
+    from voxform.state.lockfile import LockEntry, LockState, write_lockfile
+    from voxform.workspace import open_workspace
+
+    url, storage = emulator("--latency", "0.1")
+    monkeypatch.setenv("VOXFORM_ICE_ENDPOINT", url)
+    # What a crashed apply leaves behind: the job submitted, its id durable, no result yet.
+    change = next(c for c in open_workspace(ice_project).plan().changes if c.id == "welcome")
+    assert change.rendered is not None
+    with IceProvider(IceClient(url, load_credentials())) as provider:
+        job_id = provider.submit(change.rendered.request)
+    entry = LockEntry("pending", change.fingerprint or "", change.characters, dict(change.inputs))
+    write_lockfile(
+        ice_project / "voxform.lock", LockState({"welcome": replace(entry, job_id=job_id)})
+    )
+
+    document = json.loads(voxform(ice_project, "plan", "--json").stdout)
+    assert {c["id"]: c["action"] for c in document["changes"]}["welcome"] == "resume"
+    code, _ = apply_json(voxform, ice_project)
+    assert code == 0
+    lock = json.loads((ice_project / "voxform.lock").read_text())["items"]
+    assert lock["welcome"]["state"] == "finished" and lock["welcome"]["job_id"] == job_id
+    assert stats(url)["submissions"]["my-audio/course/intro/welcome"] == 1
+    assert (storage / "my-audio/course/intro/welcome.mp3").is_file()

@@ -38,6 +38,12 @@ class IceProvider:
         self._reached = False
         self._media: dict[str, str] = {}
 
+    def __enter__(self) -> IceProvider:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def engine_version(self) -> str | None:
         return None
 
