@@ -26,7 +26,7 @@ from urllib.parse import quote
 from voxform.emulator.faults import Faults
 from voxform.errors import ItemError, VoxformError
 from voxform.paths import PathEscapeError, inside
-from voxform.providers.base import SAMPLE_RATES, AudioFormat
+from voxform.providers.base import SAMPLE_RATES, AudioFormat, EditingConfig
 from voxform.providers.espeak import LocalEngine
 from voxform.providers.signing import DATE_FORMAT
 from voxform.state.atomic import write_atomic
@@ -66,12 +66,7 @@ class Submission:
     """A SubmitAudioProduceJob call whose parameters passed every check."""
 
     input: str
-    voice: str | None
-    customized_voice: str | None
-    fmt: AudioFormat
-    volume: int
-    speech_rate: int
-    pitch_rate: int
+    editing: EditingConfig
     sample_rate: int
     bucket: str
     object: str
@@ -82,7 +77,7 @@ class Submission:
     @property
     def key(self) -> str:
         """The stored object's key, extension included (the service appends it)."""
-        return f"{self.bucket}/{self.object}.{self.fmt}"
+        return f"{self.bucket}/{self.object}.{self.editing.format}"
 
 
 def required(params: Mapping[str, str], name: str) -> str:
@@ -121,12 +116,14 @@ def parse_submission(params: Mapping[str, str], max_input_chars: int) -> Submiss
         )
     return Submission(
         input=text,
-        voice=_optional_text(editing, "voice"),
-        customized_voice=_optional_text(editing, "customizedVoice"),
-        fmt=lower,
-        volume=_whole(editing, "volume", 50, 0, 100),
-        speech_rate=_whole(editing, "speech_rate", 0, -500, 500),
-        pitch_rate=_whole(editing, "pitch_rate", 0, -500, 500),
+        editing=EditingConfig(
+            voice=_optional_text(editing, "voice"),
+            customized_voice=_optional_text(editing, "customizedVoice"),
+            format=lower,
+            volume=_whole(editing, "volume", 50, 0, 100),
+            speech_rate=_whole(editing, "speech_rate", 0, -500, 500),
+            pitch_rate=_whole(editing, "pitch_rate", 0, -500, 500),
+        ),
         sample_rate=_sample_rate(text),
         bucket=bucket,
         object=_object_key(key),
@@ -369,16 +366,7 @@ class JobStore:
         sub = job.submission
         try:
             target = inside(self.storage, sub.key)
-            synthesis = self._engine.synthesize(
-                sub.input,
-                voice=sub.voice,
-                customized_voice=sub.customized_voice,
-                fmt=sub.fmt,
-                sample_rate=sub.sample_rate,
-                volume=sub.volume,
-                speech_rate=sub.speech_rate,
-                pitch_rate=sub.pitch_rate,
-            )
+            synthesis = self._engine.synthesize_config(sub.input, sub.editing, sub.sample_rate)
             write_atomic(target, synthesis.audio)
         except ItemError as exc:
             code = "InvalidParameter" if exc.code == "InvalidParameter" else INJECTED_FAILURE[0]

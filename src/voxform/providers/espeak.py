@@ -39,7 +39,7 @@ from typing import IO, Literal
 import espeakng_loader
 
 from voxform.errors import FatalError, ItemError
-from voxform.providers.base import SAMPLE_RATES, AudioFormat, Segment
+from voxform.providers.base import SAMPLE_RATES, AudioFormat, EditingConfig, Segment
 from voxform.providers.espeak_ssml import (
     EVENT_END,
     EVENT_SENTENCE,
@@ -264,6 +264,19 @@ class LocalEngine:
             deadline=60.0 + 0.01 * len(script.ssml),
         )
         return _answer(script, self._run(job))
+
+    def synthesize_config(self, ssml: str, editing: EditingConfig, sample_rate: int) -> Synthesis:
+        """`synthesize` with the voice profile and format of an ICE EditingConfig."""
+        return self.synthesize(
+            ssml,
+            voice=editing.voice,
+            customized_voice=editing.customized_voice,
+            fmt=editing.format,
+            sample_rate=sample_rate,
+            volume=editing.volume,
+            speech_rate=editing.speech_rate,
+            pitch_rate=editing.pitch_rate,
+        )
 
     def close(self) -> None:
         """Stop the zygote and its children; calls still waiting get FatalError."""

@@ -37,16 +37,8 @@ class LocalProvider:
             raise ItemError(f"output {exc}", code="InvalidOutput") from exc
 
     def submit(self, request: AudioRequest) -> str:
-        editing = request.editing
-        synthesis = self.engine.synthesize(
-            request.input,
-            voice=editing.voice,
-            customized_voice=editing.customized_voice,
-            fmt=editing.format,
-            sample_rate=request.sample_rate,
-            volume=editing.volume,
-            speech_rate=editing.speech_rate,
-            pitch_rate=editing.pitch_rate,
+        synthesis = self.engine.synthesize_config(
+            request.input, request.editing, request.sample_rate
         )
         target = self.output_path(request)
         write_atomic(target, synthesis.audio)
