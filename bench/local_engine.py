@@ -9,8 +9,9 @@ import argparse
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from voxform.providers.base import AudioFormat
-from voxform.providers.espeak import ENGINE_VERSION, LocalEngine
+from voxform.engine.client import EspeakEngine
+from voxform.engine.libespeak import engine_version
+from voxform.ice.wire import AudioFormat
 
 FORMATS: dict[str, AudioFormat] = {"wav": "wav", "mp3": "mp3", "pcm": "pcm"}
 PARAGRAPH = (
@@ -19,7 +20,7 @@ PARAGRAPH = (
 )
 
 
-def measure(engine: LocalEngine, texts: list[str], fmt: AudioFormat, sample_rate: int) -> float:
+def measure(engine: EspeakEngine, texts: list[str], fmt: AudioFormat, sample_rate: int) -> float:
     """Seconds to synthesize every text from more threads than the engine has workers."""
 
     def one(text: str) -> None:
@@ -40,8 +41,8 @@ def main() -> None:
     parser.add_argument("--sample-rate", type=int, default=16000)
     args = parser.parse_args()
     fmt, rate = FORMATS[args.format], args.sample_rate
-    print(f"{ENGINE_VERSION}; {args.format} at {rate} Hz; workers={args.workers}")
-    with LocalEngine(workers=args.workers) as engine:
+    print(f"{engine_version()}; {args.format} at {rate} Hz; workers={args.workers}")
+    with EspeakEngine(workers=args.workers) as engine:
         measure(engine, ["Warm up."] * 4, fmt, rate)
         long_texts = [f"<speak>{PARAGRAPH * 12} Item {i}.</speak>" for i in range(16)]
         chars = sum(len(text) for text in long_texts)

@@ -39,6 +39,10 @@ class ManifestError(VoxformError):
         super().__init__(f"{first.location}: {first.message}" if first else "invalid manifest")
 
 
+class PathEscapeError(VoxformError):
+    """A path leaves the project root, directly or through a symlink."""
+
+
 class ProviderError(VoxformError):
     """A provider could not do what was asked."""
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePosixPath
 
-
-class PathEscapeError(ValueError):
-    """A path leaves the project root, directly or through a symlink."""
+from voxform.errors import PathEscapeError
 
 
 def inside(root: Path, relative: str) -> Path:

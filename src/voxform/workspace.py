@@ -33,10 +33,10 @@ class Workspace:
 
     def engines(self) -> dict[str, tuple[str, str | None]]:
         """Each target's provider kind and engine version, as the plan needs them."""
-        from voxform.providers.espeak import ENGINE_VERSION
+        from voxform.providers.registry import provider_for
 
         return {
-            name: (t.provider, ENGINE_VERSION if t.provider == "local" else None)
+            name: (t.provider, provider_for(t).engine_version())
             for name, t in self.project.targets.items()
         }
 

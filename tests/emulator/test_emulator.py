@@ -24,11 +24,11 @@ from alibabacloud_tea_openapi import models as open_api_models
 from Tea.exceptions import TeaException
 
 from voxform.emulator.server import Emulator
-from voxform.providers.signing import DATE_FORMAT, sign_request
+from voxform.ice.signing import DATE_FORMAT, sign_request
 
 StartEmulator = Callable[..., Emulator]
 
-VECTORS = sorted((Path(__file__).parent.parent / "providers" / "vectors").glob("*.json"))
+VECTORS = sorted((Path(__file__).parent.parent / "ice" / "vectors").glob("*.json"))
 SIGNATURE_CODES = {
     "SignatureDoesNotMatch",
     "IncompleteSignature",

@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 
 from voxform.errors import FatalError, ItemError, ProviderError, RetryableError
-from voxform.providers.credentials import Credentials
-from voxform.providers.ice_client import IceClient, endpoint_for
-from voxform.providers.signing import (
+from voxform.ice.signing import (
     NonceCache,
     SignatureError,
     VerifiedRequest,
     canonical_query,
     verify_request,
 )
+from voxform.providers.credentials import Credentials
+from voxform.providers.ice_client import IceClient, endpoint_for
 
 SECRET = "testsecret"
 TOKEN = "sts-token-secret"

@@ -13,8 +13,9 @@ from typing import Protocol, TypeVar
 
 from voxform.apply.subtitles import write_subtitles
 from voxform.errors import FatalError, Interrupted, ItemError, RetryableError
+from voxform.ice.wire import AudioRequest
 from voxform.plan.plan import Change, Plan
-from voxform.providers.base import AudioRequest, JobResult, Provider
+from voxform.providers.protocol import JobResult, Provider
 from voxform.state.lockfile import LockEntry, LockState, write_lockfile
 
 T = TypeVar("T")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from voxform.files import write_atomic
+from voxform.ice.wire import Segment
 from voxform.paths import inside
-from voxform.providers.base import Segment
-from voxform.state.atomic import write_atomic
 
 
 def _stamp(seconds: float, separator: str) -> str:

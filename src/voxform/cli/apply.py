@@ -12,7 +12,7 @@ from voxform.cli.common import format_options, handle_errors, reporter_for, work
 from voxform.cli.main import cli
 from voxform.cli.plan import selection_options
 from voxform.errors import VoxformError
-from voxform.providers.factory import open_providers, subtitle_dir
+from voxform.providers.registry import open_providers, provider_for
 from voxform.report import Reporter
 from voxform.state.lease import lease
 
@@ -107,6 +107,6 @@ def _apply(
             parallelism=parallelism,
             rate_limits={n: ws.project.targets[n].rate_limit for n in providers},
             root=ws.project.root,
-            subtitle_dirs={n: subtitle_dir(ws.project.targets[n]) for n in providers},
+            subtitle_dirs={n: provider_for(ws.project.targets[n]).subtitle_dir(ws.project.targets[n]) for n in providers},
         )
         return executor.run(result)

@@ -24,12 +24,13 @@ from typing import Literal
 from urllib.parse import quote
 
 from voxform.emulator.faults import Faults
-from voxform.errors import ItemError, VoxformError
-from voxform.paths import PathEscapeError, inside
-from voxform.providers.base import SAMPLE_RATES, AudioFormat, EditingConfig
-from voxform.providers.espeak import LocalEngine
-from voxform.providers.signing import DATE_FORMAT
-from voxform.state.atomic import write_atomic
+from voxform.engine.client import EspeakEngine
+from voxform.errors import ItemError, PathEscapeError, VoxformError
+from voxform.files import write_atomic
+from voxform.ice.limits import SAMPLE_RATES
+from voxform.ice.signing import DATE_FORMAT
+from voxform.ice.wire import AudioFormat, EditingConfig
+from voxform.paths import inside
 
 State = Literal["Created", "Executing", "Finished", "Failed"]
 STATES: tuple[State, ...] = ("Created", "Executing", "Finished", "Failed")
@@ -291,7 +292,7 @@ class JobStore:
 
     def __init__(
         self,
-        engine: LocalEngine,
+        engine: EspeakEngine,
         storage: Path,
         *,
         latency: float,

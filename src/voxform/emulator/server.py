@@ -25,9 +25,10 @@ from urllib.parse import unquote
 
 from voxform.emulator.faults import FaultRates, Faults, RateLimiter
 from voxform.emulator.jobs import ApiError, JobStore, invalid, parse_submission, required
-from voxform.paths import PathEscapeError, inside
-from voxform.providers.espeak import LocalEngine
-from voxform.providers.signing import NonceCache, SignatureError, VerifiedRequest, verify_request
+from voxform.engine.client import EspeakEngine
+from voxform.errors import PathEscapeError
+from voxform.ice.signing import NonceCache, SignatureError, VerifiedRequest, verify_request
+from voxform.paths import inside
 
 API_VERSION = "2020-11-09"
 ACTIONS = ("SubmitAudioProduceJob", "GetSmartHandleJob")
@@ -75,7 +76,7 @@ class Emulator:
         server_class = _Server6 if ":" in config.host else _Server
         self._server: _Server = server_class((config.host, config.port), _Handler)
         self._server.emulator = self
-        self._engine = LocalEngine(config.engine_workers)
+        self._engine = EspeakEngine(config.engine_workers)
         self.jobs = JobStore(
             self._engine,
             self.storage,

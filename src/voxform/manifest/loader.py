@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from voxform.errors import Location, ManifestError, Problem
+from voxform.errors import Location, ManifestError, PathEscapeError, Problem
+from voxform.ice.wire import AudioFormat
 from voxform.manifest.model import (
     BUILTIN_TEMPLATE,
     DEFAULT_MAX_INPUT_CHARS,
@@ -23,8 +24,7 @@ from voxform.manifest.model import (
 )
 from voxform.manifest.schema import schema_problems, suggest
 from voxform.manifest.yamlpos import Document, Path_, load_yaml_text
-from voxform.paths import PathEscapeError, inside, relative_to_root
-from voxform.providers.base import AudioFormat
+from voxform.paths import inside, relative_to_root
 
 MANIFEST = "voxform.yaml"
 TITLE_BYTES, DESCRIPTION_BYTES, USER_DATA_BYTES = 128, 1024, 512

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from voxform.errors import Location
-from voxform.providers.base import AudioFormat
+from voxform.ice.wire import AudioFormat
 
 Split = Literal["none", "paragraph", "sentence"]
 ProviderKind = Literal["local", "ice"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from voxform.render.expand import digest
+from voxform.digest import digest
 from voxform.render.model import RenderedItem
 
 FINGERPRINT_VERSION = 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -10,10 +10,20 @@ from collections.abc import Callable
 import httpx
 
 from voxform.errors import FatalError, Interrupted, ItemError, RetryableError
-from voxform.providers.base import AudioRequest, JobResult, Segment
+from voxform.ice.wire import AudioRequest, parse_ai_result
+from voxform.manifest.model import Target
+from voxform.providers.credentials import load_credentials
 from voxform.providers.ice_client import IceClient
+from voxform.providers.protocol import JobResult, Resources
 
 FINAL_STATES = ("Finished", "Failed")
+DEFAULT_REGION = "cn-shanghai"
+ENDPOINT_ENV = "VOXFORM_ICE_ENDPOINT"
+
+
+def ice_endpoint(target: Target) -> str:
+    """VOXFORM_ICE_ENDPOINT, else the target's endpoint, else its region's public host."""
+    return os.environ.get(ENDPOINT_ENV) or target.endpoint or target.region or DEFAULT_REGION
 
 
 class IceProvider:
@@ -21,6 +31,7 @@ class IceProvider:
 
     kind = "ice"
     durable_jobs = True
+    files_in_project = False
 
     def __init__(
         self,
@@ -44,19 +55,29 @@ class IceProvider:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def engine_version(self) -> str | None:
+    @classmethod
+    def for_target(cls, target: Target, resources: Resources) -> IceProvider:
+        credentials = resources.shared(
+            "ice-credentials", lambda: load_credentials(resources.profile)
+        )
+        return cls(IceClient(ice_endpoint(target), credentials))
+
+    @classmethod
+    def engine_version(cls) -> str | None:
+        """The service's engine is not ours to name."""
         return None
+
+    @classmethod
+    def subtitle_dir(cls, target: Target) -> str:
+        """Audio lives in OSS; its subtitles are kept in the project, per target."""
+        return f"subtitles/{target.name}"
 
     def submit(self, request: AudioRequest) -> str:
         answer = self._call(
             lambda: self.client.submit_audio_produce_job(
                 input_config=request.input,
                 editing_config=request.editing.to_json(),
-                output_config=json.dumps(
-                    {"bucket": request.bucket, "object": request.object_key},
-                    separators=(",", ":"),
-                    ensure_ascii=False,
-                ),
+                output_config=request.output_config_json(),
                 title=request.title,
                 description=request.description,
                 user_data=request.user_data,
@@ -133,25 +154,3 @@ class IceProvider:
             segments=segments,
         )
 
-
-def parse_ai_result(value: object) -> tuple[Segment, ...]:
-    """AiResult (a JSON string of [{content, from, to}]) as segments; empty when absent."""
-    if not isinstance(value, str) or not value:
-        return ()
-    try:
-        document = json.loads(value)
-    except json.JSONDecodeError:
-        return ()
-    if isinstance(document, dict):  # some answers wrap the list
-        document = next((v for v in document.values() if isinstance(v, list)), [])
-    segments = []
-    for entry in document if isinstance(document, list) else []:
-        if not isinstance(entry, dict):
-            continue
-        try:
-            segments.append(
-                Segment(str(entry.get("content", "")), float(entry["from"]), float(entry["to"]))
-            )
-        except (KeyError, TypeError, ValueError):
-            continue
-    return tuple(segments)

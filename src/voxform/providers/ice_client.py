@@ -11,10 +11,10 @@ import httpx
 
 from voxform import __version__
 from voxform.errors import FatalError, ItemError, ProviderError, RetryableError
+from voxform.ice.signing import sign_request
+from voxform.ice.wire import API_VERSION, GET_JOB, SUBMIT
 from voxform.providers.credentials import Credentials
-from voxform.providers.signing import sign_request
 
-API_VERSION = "2020-11-09"
 RETRYABLE_CODES = frozenset({"ServiceUnavailable", "InternalError"})
 _REGION = re.compile(r"[a-z]{2,}(-[a-z0-9]+)+")
 # Overwrite as the Go SDK sends it; the Python SDK sends "True" (the service takes both).
@@ -192,11 +192,11 @@ class IceClient:
         params.update({name: value for name, value in optional.items() if value is not None})
         if overwrite is not None:
             params["Overwrite"] = _BOOLEAN[overwrite]
-        return self.call("SubmitAudioProduceJob", params)
+        return self.call(SUBMIT, params)
 
     def get_smart_handle_job(self, job_id: str) -> dict[str, object]:
         """GetSmartHandleJob: the job's State, JobResult and SmartJobInfo."""
-        return self.call("GetSmartHandleJob", {"JobId": job_id})
+        return self.call(GET_JOB, {"JobId": job_id})
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:

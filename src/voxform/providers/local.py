@@ -5,11 +5,16 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from voxform.errors import ItemError
-from voxform.paths import PathEscapeError, inside, relative_to_root
-from voxform.providers.base import AudioRequest, JobResult
-from voxform.providers.espeak import ENGINE_VERSION, LocalEngine
-from voxform.state.atomic import write_atomic
+from voxform.engine.client import EspeakEngine
+from voxform.engine.libespeak import engine_version
+from voxform.errors import ItemError, PathEscapeError
+from voxform.files import write_atomic
+from voxform.ice.wire import AudioRequest
+from voxform.manifest.model import Target
+from voxform.paths import inside, relative_to_root
+from voxform.providers.protocol import JobResult, Resources
+
+DEFAULT_PATH = "build/audio"
 
 
 class LocalProvider:
@@ -17,16 +22,28 @@ class LocalProvider:
 
     kind = "local"
     durable_jobs = False
+    files_in_project = True
 
-    def __init__(self, root: Path, path: str, engine: LocalEngine) -> None:
+    def __init__(self, root: Path, path: str, engine: EspeakEngine) -> None:
         self.root = root.resolve()
         self.path = path
         self.engine = engine
         self._results: dict[str, JobResult] = {}
         self._guard = threading.Lock()
 
-    def engine_version(self) -> str | None:
-        return ENGINE_VERSION
+    @classmethod
+    def for_target(cls, target: Target, resources: Resources) -> LocalProvider:
+        engine = resources.shared("espeak-engine", EspeakEngine)
+        return cls(resources.root, target.path or DEFAULT_PATH, engine)
+
+    @classmethod
+    def engine_version(cls) -> str | None:
+        return engine_version()
+
+    @classmethod
+    def subtitle_dir(cls, target: Target) -> str:
+        """Beside the audio."""
+        return target.path or DEFAULT_PATH
 
     def output_path(self, request: AudioRequest) -> Path:
         """Where the audio file of `request` goes, always inside the project."""
@@ -60,6 +77,9 @@ class LocalProvider:
             # A local job never outlives its process; synthesize again.
             return self.wait(self.submit(request), request)
         return result
+
+    def cancel(self) -> None:
+        """Synthesis in progress finishes; there is nothing to stop waiting for."""
 
     def close(self) -> None:
         """The engine is shared and closed by whoever opened it."""

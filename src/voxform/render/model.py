@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from voxform.errors import Location
+from voxform.ice.wire import AudioRequest
 from voxform.manifest.model import Settings
-from voxform.providers.base import AudioRequest
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
+from voxform.digest import digest
 from voxform.errors import Location, Problem
+from voxform.ice.wire import AudioRequest, EditingConfig
 from voxform.manifest.model import BUILTIN_TEMPLATE, Project, Target
-from voxform.providers.base import AudioRequest, EditingConfig
 from voxform.render.chunking import sentences
-from voxform.render.expand import digest
 from voxform.render.lexicon import apply_lexicon
 from voxform.render.model import Item, RenderedItem
 from voxform.render.ssml import check_ssml, speak_attributes, spoken_text

@@ -9,7 +9,8 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
-from voxform.paths import PathEscapeError, inside
+from voxform.errors import PathEscapeError
+from voxform.paths import inside
 from voxform.render.ssml import SAY_AS
 
 PLAIN_TEMPLATE = "<speak>{{ text }}</speak>\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from voxform.errors import VoxformError
-from voxform.state.atomic import write_atomic
+from voxform.files import write_atomic
 
 LOCKFILE = "voxform.lock"
 LOCKFILE_VERSION = 1

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from voxform.errors import ItemError
-from voxform.providers.base import Segment
+from voxform.ice.limits import BREAK_MS, RATE, VOLUME
+from voxform.ice.wire import Segment
 
-MAX_BREAK_MS = 10_000  # ICE's longest break
 MAX_DEPTH = 64  # elements inside elements; real documents nest three or four deep
 EVENT_WORD, EVENT_SENTENCE, EVENT_END = 1, 2, 5  # espeak-ng's event types used for timing
 
@@ -248,20 +248,21 @@ def _break_ms(time: str) -> int:
             code="InvalidParameter",
         )
     value = float(match.group(1)) * (1000 if match.group(2).lower() == "s" else 1)
-    return min(round(value), MAX_BREAK_MS)
+    return min(round(value), BREAK_MS[1])
 
 
 def _settings(root: ET.Element) -> SpeakSettings:
     voice = root.get("voice")
     return SpeakSettings(
         voice=(voice.strip() or None) if voice is not None else None,
-        rate=_integer(root, "rate", -500, 500),
-        pitch=_integer(root, "pitch", -500, 500),
-        volume=_integer(root, "volume", 0, 100),
+        rate=_integer(root, "rate", RATE),
+        pitch=_integer(root, "pitch", RATE),
+        volume=_integer(root, "volume", VOLUME),
     )
 
 
-def _integer(root: ET.Element, name: str, low: int, high: int) -> int | None:
+def _integer(root: ET.Element, name: str, bounds: tuple[int, int]) -> int | None:
+    low, high = bounds
     raw = root.get(name)
     if raw is None:
         return None

@@ -16,7 +16,7 @@ import lameenc
 import numpy as np
 import numpy.typing as npt
 
-from voxform.providers.base import AudioFormat
+from voxform.ice.wire import AudioFormat
 
 Samples = npt.NDArray[np.int16]
 

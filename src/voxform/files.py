@@ -1,4 +1,4 @@
-"""Writing files so that a crash leaves either the old bytes or the new, never a mix."""
+"""Reading text and writing files so that a crash leaves either the old bytes or the new."""
 
 from __future__ import annotations
 
@@ -6,6 +6,11 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
+
+
+def read_text(path: Path) -> str:
+    """A UTF-8 text file, normalized to `\\n` line ends."""
+    return path.read_text("utf-8").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def write_atomic(path: Path, data: bytes) -> None:

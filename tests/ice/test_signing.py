@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voxform.providers.signing import (
+from voxform.ice.signing import (
     NonceCache,
     SignatureError,
     authorization,

@@ -12,18 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+from voxform.engine.client import EspeakEngine, Synthesis
+from voxform.engine.libespeak import engine_version
+from voxform.engine.params import espeak_pitch, espeak_rate, espeak_voice, rate_multiplier
+from voxform.engine.ssml import EVENT_END, EVENT_SENTENCE, EVENT_WORD, translate
 from voxform.errors import FatalError, ItemError
-from voxform.providers.base import Segment
-from voxform.providers.espeak import (
-    ENGINE_VERSION,
-    LocalEngine,
-    Synthesis,
-    espeak_pitch,
-    espeak_rate,
-    espeak_voice,
-    rate_multiplier,
-)
-from voxform.providers.espeak_ssml import EVENT_END, EVENT_SENTENCE, EVENT_WORD, translate
+from voxform.ice.wire import Segment
 
 PANGRAMS = (
     "The quick brown fox jumps over the lazy dog. Pack my box with five dozen liquor jugs! "
@@ -32,12 +26,12 @@ PANGRAMS = (
 
 
 @pytest.fixture(scope="module")
-def engine() -> Iterator[LocalEngine]:
-    with LocalEngine(workers=2) as local:
+def engine() -> Iterator[EspeakEngine]:
+    with EspeakEngine(workers=2) as local:
         yield local
 
 
-def speak(engine: LocalEngine, ssml: str, **options: object) -> Synthesis:
+def speak(engine: EspeakEngine, ssml: str, **options: object) -> Synthesis:
     settings: dict[str, object] = {
         "voice": "siqi",
         "customized_voice": None,
@@ -84,7 +78,7 @@ def mp3_frames(audio: bytes) -> tuple[int, int]:
     return rates.pop(), samples
 
 
-def test_wav_is_speech_with_sentences(engine: LocalEngine) -> None:
+def test_wav_is_speech_with_sentences(engine: EspeakEngine) -> None:
     result = speak(engine, "<speak>Hello world. This is a second sentence! And a third?</speak>")
     rate, samples = wav_samples(result.audio)
     assert rate == 16000
@@ -102,7 +96,7 @@ def test_wav_is_speech_with_sentences(engine: LocalEngine) -> None:
 
 
 @pytest.mark.parametrize("sample_rate", [8000, 16000, 24000, 48000])
-def test_every_sample_rate_is_honoured(engine: LocalEngine, sample_rate: int) -> None:
+def test_every_sample_rate_is_honoured(engine: EspeakEngine, sample_rate: int) -> None:
     result = speak(engine, "Testing the sample rate.", sample_rate=sample_rate)
     rate, samples = wav_samples(result.audio)
     assert rate == sample_rate
@@ -110,7 +104,7 @@ def test_every_sample_rate_is_honoured(engine: LocalEngine, sample_rate: int) ->
     assert rms(samples) > 500
 
 
-def test_pcm_is_the_wav_frames(engine: LocalEngine) -> None:
+def test_pcm_is_the_wav_frames(engine: EspeakEngine) -> None:
     wav = speak(engine, "Raw samples please.", fmt="wav")
     pcm = speak(engine, "Raw samples please.", fmt="pcm")
     assert pcm.audio == wav_samples(wav.audio)[1].tobytes()
@@ -118,7 +112,7 @@ def test_pcm_is_the_wav_frames(engine: LocalEngine) -> None:
 
 
 @pytest.mark.parametrize("sample_rate", [8000, 16000, 24000, 48000])
-def test_mp3_frames_cover_the_duration(engine: LocalEngine, sample_rate: int) -> None:
+def test_mp3_frames_cover_the_duration(engine: EspeakEngine, sample_rate: int) -> None:
     result = speak(engine, "An MP3 file, frame by frame.", fmt="mp3", sample_rate=sample_rate)
     rate, samples = mp3_frames(result.audio)
     assert rate == sample_rate
@@ -126,7 +120,7 @@ def test_mp3_frames_cover_the_duration(engine: LocalEngine, sample_rate: int) ->
     assert result.duration <= samples / rate <= result.duration + 0.35
 
 
-def test_speech_rate_changes_the_pace(engine: LocalEngine) -> None:
+def test_speech_rate_changes_the_pace(engine: EspeakEngine) -> None:
     normal = speak(engine, PANGRAMS)
     assert 10 < len(PANGRAMS) / normal.duration < 20  # characters per second
     fast = speak(engine, PANGRAMS, speech_rate=500)
@@ -135,7 +129,7 @@ def test_speech_rate_changes_the_pace(engine: LocalEngine) -> None:
     assert slow.duration > 1.7 * normal.duration
 
 
-def test_volume_scales_loudness(engine: LocalEngine) -> None:
+def test_volume_scales_loudness(engine: EspeakEngine) -> None:
     text = "How loud is this?"
     silent = rms(wav_samples(speak(engine, text, volume=0).audio)[1])
     half = rms(wav_samples(speak(engine, text, volume=50).audio)[1])
@@ -144,26 +138,26 @@ def test_volume_scales_loudness(engine: LocalEngine) -> None:
     assert full > 1.5 * half
 
 
-def test_pitch_rate_changes_the_voice(engine: LocalEngine) -> None:
+def test_pitch_rate_changes_the_voice(engine: EspeakEngine) -> None:
     low = speak(engine, "Pitch.", pitch_rate=-500).audio
     high = speak(engine, "Pitch.", pitch_rate=500).audio
     assert low != high
 
 
-def test_speak_attributes_override_the_parameters(engine: LocalEngine) -> None:
+def test_speak_attributes_override_the_parameters(engine: EspeakEngine) -> None:
     text = "Faster and louder."
     by_parameters = speak(engine, text, speech_rate=300, volume=80, pitch_rate=-100).audio
     by_document = speak(engine, f'<speak rate="300" volume="80" pitch="-100">{text}</speak>').audio
     assert by_document == by_parameters
 
 
-def test_output_is_byte_identical_across_calls_and_engines(engine: LocalEngine) -> None:
+def test_output_is_byte_identical_across_calls_and_engines(engine: EspeakEngine) -> None:
     text = "<speak>Same text, same bytes. Every time!</speak>"
     first = speak(engine, text, fmt="mp3")
     speak(engine, "<speak>Something else in between, at another rate.</speak>", speech_rate=200)
     speak(engine, "你好，世界。", sample_rate=48000)
     second = speak(engine, text, fmt="mp3")
-    with LocalEngine(workers=1) as other:
+    with EspeakEngine(workers=1) as other:
         third = speak(other, text, fmt="mp3")
     assert first.audio == second.audio == third.audio
     assert first.segments == second.segments == third.segments
@@ -179,15 +173,15 @@ RECORDED = {
 }
 
 
-def test_output_matches_bytes_recorded_with_this_engine(engine: LocalEngine) -> None:
-    recorded = RECORDED.get((platform.machine(), ENGINE_VERSION))
+def test_output_matches_bytes_recorded_with_this_engine(engine: EspeakEngine) -> None:
+    recorded = RECORDED.get((platform.machine(), engine_version()))
     if recorded is None:
-        pytest.skip(f"no recording for {ENGINE_VERSION} on {platform.machine()}")
+        pytest.skip(f"no recording for {engine_version()} on {platform.machine()}")
     result = speak(engine, "<speak>Recorded once, the same forever.</speak>", fmt="pcm")
     assert hashlib.sha256(result.audio).hexdigest() == recorded
 
 
-def test_concurrent_calls_give_the_sequential_bytes(engine: LocalEngine) -> None:
+def test_concurrent_calls_give_the_sequential_bytes(engine: EspeakEngine) -> None:
     texts = [f"<speak>Sentence number {n}. It has some words.</speak>" for n in range(8)] * 2
     sequential = [speak(engine, text).audio for text in texts]
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -196,7 +190,7 @@ def test_concurrent_calls_give_the_sequential_bytes(engine: LocalEngine) -> None
     assert len(set(sequential)) == 8
 
 
-def test_escaped_markup_characters_are_spoken(engine: LocalEngine) -> None:
+def test_escaped_markup_characters_are_spoken(engine: EspeakEngine) -> None:
     ssml = "<speak>Rock &amp; roll &lt;tag&gt; \"quoted\" 'single' 😀 done. Next one.</speak>"
     result = speak(engine, ssml)
     assert result.duration > 2.0
@@ -205,7 +199,7 @@ def test_escaped_markup_characters_are_spoken(engine: LocalEngine) -> None:
     assert [segment.content for segment in plain.segments] == ["a < b & c > d.", "Fine."]
 
 
-def test_chinese_text_is_spoken_in_mandarin(engine: LocalEngine) -> None:
+def test_chinese_text_is_spoken_in_mandarin(engine: EspeakEngine) -> None:
     result = speak(engine, "<speak>你好，世界。今天天气很好。</speak>")
     assert result.duration > 2.0
     assert rms(wav_samples(result.audio)[1]) > 500
@@ -214,7 +208,7 @@ def test_chinese_text_is_spoken_in_mandarin(engine: LocalEngine) -> None:
     assert english_voice.audio != result.audio
 
 
-def test_a_break_adds_its_time(engine: LocalEngine) -> None:
+def test_a_break_adds_its_time(engine: EspeakEngine) -> None:
     plain = speak(engine, "<speak>Wait for it, here it is.</speak>")
     paused = speak(engine, '<speak>Wait for it, <break time="2s"/> here it is.</speak>')
     assert paused.duration - plain.duration == pytest.approx(2.0, abs=0.2)
@@ -222,7 +216,7 @@ def test_a_break_adds_its_time(engine: LocalEngine) -> None:
     assert fractional.duration - plain.duration == pytest.approx(1.5, abs=0.2)
 
 
-def test_a_break_between_sentences_keeps_them_apart(engine: LocalEngine) -> None:
+def test_a_break_between_sentences_keeps_them_apart(engine: EspeakEngine) -> None:
     plain = speak(engine, "<speak>Wait for it. Here it is.</speak>")
     paused = speak(engine, '<speak>Wait for it.<break time="2s"/>Here it is.</speak>')
     # The break stands in for the pause that ends the first sentence.
@@ -232,7 +226,7 @@ def test_a_break_between_sentences_keeps_them_apart(engine: LocalEngine) -> None
     assert second.start - first.start > 2.0
 
 
-def test_audio_elements_are_never_read(engine: LocalEngine) -> None:
+def test_audio_elements_are_never_read(engine: EspeakEngine) -> None:
     with_audio = speak(
         engine,
         '<speak>Before. <audio src="/etc/passwd">fallback</audio>'
@@ -242,7 +236,7 @@ def test_audio_elements_are_never_read(engine: LocalEngine) -> None:
     assert with_audio.audio == without.audio
 
 
-def test_dialect_elements_keep_their_text(engine: LocalEngine) -> None:
+def test_dialect_elements_keep_their_text(engine: EspeakEngine) -> None:
     marked = speak(
         engine,
         '<speak><emotion category="happy" intensity="1.0">Good <w>news</w></emotion> '
@@ -265,7 +259,7 @@ def test_dialect_elements_keep_their_text(engine: LocalEngine) -> None:
         '<?xml version="1.0"?><!DOCTYPE speak [<!ENTITY a "aaaa">]><speak>&a;</speak>',
     ],
 )
-def test_bad_documents_are_item_errors(engine: LocalEngine, ssml: str) -> None:
+def test_bad_documents_are_item_errors(engine: EspeakEngine, ssml: str) -> None:
     with pytest.raises(ItemError):
         speak(engine, ssml)
 
@@ -283,12 +277,12 @@ def test_bad_documents_are_item_errors(engine: LocalEngine, ssml: str) -> None:
         {"voice": "espeak:../../etc/passwd"},
     ],
 )
-def test_bad_parameters_are_item_errors(engine: LocalEngine, options: dict[str, object]) -> None:
+def test_bad_parameters_are_item_errors(engine: EspeakEngine, options: dict[str, object]) -> None:
     with pytest.raises(ItemError):
         speak(engine, "Hello.", **options)
 
 
-def test_voice_ids_pick_a_gender_and_unknown_ones_are_female(engine: LocalEngine) -> None:
+def test_voice_ids_pick_a_gender_and_unknown_ones_are_female(engine: EspeakEngine) -> None:
     text = "Which voice is this?"
     siqi = speak(engine, text, voice="siqi").audio
     assert speak(engine, text, voice="Siqi").audio == siqi
@@ -302,7 +296,7 @@ def test_voice_ids_pick_a_gender_and_unknown_ones_are_female(engine: LocalEngine
 
 
 def test_a_dead_engine_process_fails_calls_instead_of_hanging() -> None:
-    engine = LocalEngine(workers=1)
+    engine = EspeakEngine(workers=1)
     speak(engine, "Alive.")
     process = engine._process  # the zygote, killed as an out-of-memory killer would
     assert process is not None
@@ -315,8 +309,8 @@ def test_a_dead_engine_process_fails_calls_instead_of_hanging() -> None:
 
 
 def test_engine_version_names_the_engine() -> None:
-    assert ENGINE_VERSION.startswith("espeak-ng 1.")
-    assert "voxform-local" in ENGINE_VERSION
+    assert engine_version().startswith("espeak-ng 1.")
+    assert "voxform-local" in engine_version()
 
 
 @pytest.mark.parametrize(

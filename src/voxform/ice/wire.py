@@ -1,0 +1,127 @@
+"""SubmitAudioProduceJob on the wire: the request's parts as the service spells them.
+
+The provider sends these documents, `voxform render` shows them and the emulator reads them
+back, so each is built here only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Final, Literal
+
+API_VERSION: Final = "2020-11-09"
+SUBMIT: Final = "SubmitAudioProduceJob"
+GET_JOB: Final = "GetSmartHandleJob"
+
+AudioFormat = Literal["mp3", "wav", "pcm"]
+FORMATS: Final[tuple[AudioFormat, ...]] = ("mp3", "wav", "pcm")
+
+
+def compact_json(value: object) -> str:
+    """JSON as the service's string parameters carry it: sorted keys, no spaces, UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class EditingConfig:
+    """A voice profile as ICE's EditingConfig, in canonical form."""
+
+    voice: str | None
+    customized_voice: str | None
+    format: AudioFormat
+    volume: int = 50
+    speech_rate: int = 0
+    pitch_rate: int = 0
+
+    def to_wire(self) -> dict[str, object]:
+        """The EditingConfig object as the service expects it."""
+        wire: dict[str, object] = {}
+        if self.voice is not None:
+            wire["voice"] = self.voice
+        if self.customized_voice is not None:
+            wire["customizedVoice"] = self.customized_voice
+        wire.update(
+            format=self.format.upper(),
+            volume=self.volume,
+            speech_rate=self.speech_rate,
+            pitch_rate=self.pitch_rate,
+        )
+        return wire
+
+    def to_json(self) -> str:
+        return compact_json(self.to_wire())
+
+
+@dataclass(frozen=True)
+class AudioRequest:
+    """Everything one SubmitAudioProduceJob call carries, provider-neutral."""
+
+    item_id: str
+    input: str  # the SSML sent as InputConfig
+    editing: EditingConfig
+    sample_rate: int
+    object_key: str  # without extension; the service appends it
+    bucket: str | None = None
+    title: str | None = None
+    description: str | None = None
+    user_data: str | None = None
+
+    def output_config(self) -> dict[str, object]:
+        """OutputConfig: where the service writes the audio."""
+        return {"bucket": self.bucket, "object": self.object_key}
+
+    def output_config_json(self) -> str:
+        """OutputConfig as the string parameter carries it."""
+        return json.dumps(self.output_config(), separators=(",", ":"), ensure_ascii=False)
+
+    def document(self) -> dict[str, object]:
+        """The call as a person reads it (`voxform render`): configs as objects, not strings."""
+        return {
+            "EditingConfig": self.editing.to_wire(),
+            "InputConfig": self.input,
+            "OutputConfig": self.output_config(),
+            "SampleRate": self.sample_rate,
+            "Title": self.title,
+            "Description": self.description,
+            "UserData": self.user_data,
+        }
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A timed stretch of speech, in seconds from the start of the audio."""
+
+    content: str
+    start: float
+    end: float
+
+
+def ai_result(segments: tuple[Segment, ...] | list[Segment]) -> str:
+    """Segments as GetSmartHandleJob's AiResult: a JSON string of [{content, from, to}]."""
+    timings = [{"content": s.content, "from": s.start, "to": s.end} for s in segments]
+    return json.dumps(timings, ensure_ascii=False)
+
+
+def parse_ai_result(value: object) -> tuple[Segment, ...]:
+    """AiResult (a JSON string of [{content, from, to}]) as segments; empty when absent."""
+    if not isinstance(value, str) or not value:
+        return ()
+    try:
+        document = json.loads(value)
+    except json.JSONDecodeError:
+        return ()
+    if isinstance(document, dict):  # some answers wrap the list
+        document = next((v for v in document.values() if isinstance(v, list)), [])
+    segments = []
+    for entry in document if isinstance(document, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        try:
+            start, end = float(entry["from"]), float(entry["to"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if math.isfinite(start) and math.isfinite(end):
+            segments.append(Segment(str(entry.get("content", "")), start, end))
+    return tuple(segments)

@@ -1,0 +1,86 @@
+"""The seam between the executor and the text-to-speech backends.
+
+Adding a backend is adding a module with a class that meets `Provider` and naming it in
+`registry.py`; nothing outside `providers/` asks which kind a target is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, TypeVar
+
+from voxform.ice.wire import AudioRequest, Segment
+
+if TYPE_CHECKING:
+    from voxform.manifest.model import Target
+
+JobState = Literal["finished", "failed"]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What a finished or failed job left behind."""
+
+    state: JobState
+    job_id: str | None = None
+    media_id: str | None = None
+    url: str | None = None
+    duration: float | None = None
+    segments: tuple[Segment, ...] = field(default_factory=tuple)
+    error_code: str | None = None
+    error_message: str | None = None
+    subtitles: dict[str, str] | None = None
+
+
+class Resources(Protocol):
+    """What the providers of one run share: the project, options, long-lived helpers."""
+
+    root: Path
+    profile: str | None
+
+    def shared(self, key: str, factory: Callable[[], T]) -> T:
+        """One resource per `key` for the whole run (made by `factory` on first use); a
+        context manager is exited when the run ends."""
+        ...
+
+
+class Provider(Protocol):
+    """A text-to-speech backend. Errors raised are voxform.errors.ProviderError subclasses."""
+
+    kind: ClassVar[str]
+    durable_jobs: ClassVar[bool]  # job ids outlive this process: record them as pending
+    files_in_project: ClassVar[bool]  # a finished job's url is a file under the project root
+
+    @classmethod
+    def for_target(cls, target: Target, resources: Resources) -> Provider:
+        """The provider of one target, opened with the run's shared resources."""
+        ...
+
+    @classmethod
+    def engine_version(cls) -> str | None:
+        """A version string that changes whenever the same request would give other audio."""
+        ...
+
+    @classmethod
+    def subtitle_dir(cls, target: Target) -> str:
+        """Project-relative directory for the subtitle files of `target`'s items."""
+        ...
+
+    def submit(self, request: AudioRequest) -> str:
+        """Start producing one audio object; return the job id."""
+        ...
+
+    def wait(self, job_id: str, request: AudioRequest) -> JobResult:
+        """Block until the job has finished or failed."""
+        ...
+
+    def cancel(self) -> None:
+        """Stop waiting for jobs (they go on where they run, if anywhere)."""
+        ...
+
+    def close(self) -> None:
+        """Release processes, connections and files."""
+        ...
