@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from voxform.cli import commands  # noqa: F401  (registers the commands)
 from voxform.cli.main import cli
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

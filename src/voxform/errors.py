@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -77,3 +79,9 @@ class FatalError(ProviderError):
 
 class Interrupted(VoxformError):
     """Waiting stopped on request; the job goes on at the service and can be resumed."""
+
+
+def did_you_mean(word: str, candidates: Iterable[object]) -> str:
+    """' (did you mean 'x'?)' when a candidate is close to `word`, else ''."""
+    close = difflib.get_close_matches(word, [str(c) for c in candidates], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

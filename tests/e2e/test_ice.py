@@ -181,16 +181,16 @@ def test_fatal_errors_end_the_run_with_one_sentence(
 def test_a_pending_job_is_resumed_not_paid_for_again(
     emulator: Emulator, ice_project: Path, voxform: Runner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from voxform.project import load_project
     from voxform.providers.credentials import load_credentials
     from voxform.providers.ice import IceProvider
     from voxform.providers.ice_client import IceClient
     from voxform.state.lockfile import LockEntry, LockState, write_lockfile
-    from voxform.workspace import open_workspace
 
     url, storage = emulator("--latency", "0.1")
     monkeypatch.setenv("VOXFORM_ICE_ENDPOINT", url)
     # What a crashed apply leaves behind: the job submitted, its id durable, no result yet.
-    change = next(c for c in open_workspace(ice_project).plan().changes if c.id == "welcome")
+    change = next(c for c in load_project(ice_project).plan().changes if c.id == "welcome")
     assert change.rendered is not None
     with IceProvider(IceClient(url, load_credentials())) as provider:
         job_id = provider.submit(change.rendered.request)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from voxform.emulator.faults import FaultRates
-from voxform.emulator.server import Emulator, EmulatorConfig
+from voxform.emulator.service import Emulator, EmulatorConfig
 
 StartEmulator = Callable[..., Emulator]
 _FAULTS = {f.name for f in dataclasses.fields(FaultRates)}

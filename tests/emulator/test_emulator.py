@@ -23,7 +23,7 @@ from alibabacloud_ice20201109.client import Client
 from alibabacloud_tea_openapi import models as open_api_models
 from Tea.exceptions import TeaException
 
-from voxform.emulator.server import Emulator
+from voxform.emulator.service import Emulator
 from voxform.ice.signing import DATE_FORMAT, sign_request
 
 StartEmulator = Callable[..., Emulator]

@@ -10,8 +10,8 @@ import pytest
 
 from conftest import Runner
 from voxform.plan.plan import make_plan
+from voxform.project import load_project
 from voxform.state.lockfile import LockEntry, LockState
-from voxform.workspace import open_workspace
 
 ENGINES = {"local": ("local", "engine-1")}
 
@@ -28,7 +28,7 @@ def rendered(project):
             """
         }
     )
-    return open_workspace(root).rendered
+    return load_project(root).rendered
 
 
 def lock_of(plan_changes) -> LockState:
@@ -97,7 +97,7 @@ def test_changing_a_template_plans_template_output_changed(
             "t.ssml.j2": "<speak>{{ text }}</speak>",
         }
     )
-    plan = open_workspace(root).plan()
+    plan = load_project(root).plan()
     (root / "voxform.lock").write_bytes(lock_of(plan.changes).to_bytes())
     (root / "t.ssml.j2").write_text("<speak>{{ text }}{{ pause(200) }}</speak>")
     document = json.loads(voxform(root, "plan", "--json").stdout)
@@ -117,7 +117,7 @@ def test_over_long_source_chunks_split_at_sentences(project) -> None:
             "long.txt": sentence * 7,
         }
     )
-    ws = open_workspace(root)
+    ws = load_project(root)
     assert not ws.problems
     ids = [r.id for r in ws.rendered]
     assert ids == ["s/long-1", "s/long-2", "s/long-3"]

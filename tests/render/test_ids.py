@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voxform.render.expand import align
+from voxform.render.ids import align
 
 KNOWN = {"s/f/p1": "a", "s/f/p2": "b", "s/f/p3": "c", "other/f/p9": "z"}
 

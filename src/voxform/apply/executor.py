@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Protocol
 
+from voxform.apply.outcome import Outcome
+from voxform.apply.pacing import Pacer
+from voxform.apply.retry import Retrier, RetryPolicy
 from voxform.apply.subtitles import write_subtitles
 from voxform.errors import FatalError, Interrupted, ItemError, RetryableError
 from voxform.ice.wire import AudioRequest
 from voxform.plan.plan import Change, Plan
 from voxform.providers.protocol import JobResult, Provider
 from voxform.state.lockfile import LockEntry, LockState, write_lockfile
-
-T = TypeVar("T")
 
 
 class Progress(Protocol):
@@ -27,50 +27,6 @@ class Progress(Protocol):
     def item_started(self, change: Change) -> None: ...
     def item_done(self, change: Change, entry: LockEntry) -> None: ...
     def retrying(self, change: Change, error: RetryableError, delay: float) -> None: ...
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter, honouring the service's retry-after."""
-
-    attempts: int = 6
-    base: float = 0.5
-    cap: float = 30.0
-
-    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
-        backoff: float = min(self.cap, self.base * 2.0**attempt) * rng.random()
-        return max(backoff, retry_after or 0.0)
-
-
-@dataclass
-class Outcome:
-    """What an apply did."""
-
-    finished: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str, str]] = field(default_factory=list)
-    characters: int = 0
-    audio_seconds: float = 0.0
-    interrupted: bool = False
-    fatal: FatalError | None = None
-    seconds: float = 0.0
-
-
-class RateLimiter:
-    """At most `rate` calls per second, spaced evenly across threads."""
-
-    def __init__(self, rate: float | None) -> None:
-        self.interval = 1.0 / rate if rate else 0.0
-        self._next = 0.0
-        self._guard = threading.Lock()
-
-    def acquire(self, stop: threading.Event) -> None:
-        if not self.interval:
-            return
-        with self._guard:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        stop.wait(max(0.0, slot - time.monotonic()))
 
 
 class Executor:
@@ -95,10 +51,10 @@ class Executor:
         self.providers = providers
         self.progress = progress
         self.parallelism = max(1, parallelism)
-        self.limiters = {name: RateLimiter((rate_limits or {}).get(name)) for name in providers}
+        self.pacers = {name: Pacer((rate_limits or {}).get(name)) for name in providers}
         self.retry = retry or RetryPolicy()
         self.stop = threading.Event()
-        self._rng = random.Random(seed)
+        self._retrier = Retrier(self.retry, self.stop, seed)
         self._guard = threading.Lock()
         self.outcome = Outcome()
         self.root = root
@@ -128,27 +84,29 @@ class Executor:
         """Stop submitting and stop waiting; submitted jobs stay pending for a resume."""
         self.stop.set()
         for provider in self.providers.values():
-            cancel = getattr(provider, "cancel", None)
-            if cancel is not None:
-                cancel()
+            provider.cancel()
 
     def _carry_out(self, change: Change) -> None:
         if self.stop.is_set():
             return
         assert change.rendered is not None and change.target is not None
-        provider = self.providers[change.target]
+        target = change.target
+        provider = self.providers[target]
         request = change.rendered.request
         self.progress.item_started(change)
+
+        def on_retry(error: RetryableError, delay: float) -> None:
+            self.progress.retrying(change, error, delay)
+
         try:
             if change.action == "resume":
                 job_id = self.lock.items[change.id].job_id or ""
             else:
-                job_id = self._with_retries(
-                    change, lambda: self._submit(provider, change.target or "", request)
-                )
-                if getattr(provider, "durable_jobs", True):
+                job_id = self._retrier.call(lambda: self._submit(target, request), on_retry)
+                if provider.durable_jobs:
                     self._record(change, JobResult(state="finished", job_id=job_id), pending=True)
-            result = self._with_retries(change, lambda: provider.wait(job_id, request))
+            result = self._retrier.call(lambda: provider.wait(job_id, request), on_retry)
+            result = self._with_subtitles(target, request, result)
         except ItemError as exc:
             result = JobResult(
                 state="failed", error_code=exc.code or "ItemError", error_message=str(exc)
@@ -166,31 +124,21 @@ class Executor:
             return
         except Interrupted:
             return
-        if result.state == "finished" and result.segments and self.root is not None:
-            base = self.subtitle_dirs.get(change.target)
-            if base is not None:
-                subtitles = write_subtitles(
-                    self.root, f"{base.rstrip('/')}/{request.object_key}", result.segments
-                )
-                result = replace(result, subtitles=subtitles)
         self._record(change, result)
 
-    def _submit(self, provider: Provider, target: str, request: AudioRequest) -> str:
-        self.limiters[target].acquire(self.stop)
-        return provider.submit(request)
+    def _submit(self, target: str, request: AudioRequest) -> str:
+        self.pacers[target].acquire(self.stop)
+        return self.providers[target].submit(request)
 
-    def _with_retries(self, change: Change, call: Callable[[], T]) -> T:
-        for attempt in range(self.retry.attempts):
-            try:
-                return call()
-            except RetryableError as exc:
-                if attempt == self.retry.attempts - 1 or self.stop.is_set():
-                    raise
-                with self._guard:
-                    delay = self.retry.delay(attempt, exc.retry_after, self._rng)
-                self.progress.retrying(change, exc, delay)
-                self.stop.wait(delay)
-        raise AssertionError("unreachable")
+    def _with_subtitles(self, target: str, request: AudioRequest, result: JobResult) -> JobResult:
+        """`result` with its subtitle files written, when it has timings and a place for them."""
+        base = self.subtitle_dirs.get(target)
+        if result.state != "finished" or not result.segments or self.root is None or base is None:
+            return result
+        subtitles = write_subtitles(
+            self.root, f"{base.rstrip('/')}/{request.object_key}", result.segments
+        )
+        return replace(result, subtitles=subtitles)
 
     def _record(self, change: Change, result: JobResult, *, pending: bool = False) -> None:
         previous = self.lock.items.get(change.id)

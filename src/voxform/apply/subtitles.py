@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from voxform.errors import ItemError, PathEscapeError
 from voxform.files import write_atomic
 from voxform.ice.wire import Segment
 from voxform.paths import inside
@@ -38,10 +39,16 @@ def to_srt(segments: Sequence[Segment]) -> str:
 
 
 def write_subtitles(root: Path, base: str, segments: Sequence[Segment]) -> dict[str, str]:
-    """Write `<base>.vtt` and `<base>.srt` inside the project; return their relative paths."""
+    """Write `<base>.vtt` and `<base>.srt` inside the project; return their relative paths.
+
+    A place outside the project fails the item (ItemError), never the run."""
     written = {}
     for ext, render in (("vtt", to_vtt), ("srt", to_srt)):
         relative = f"{base}.{ext}"
-        write_atomic(inside(root, relative), render(segments).encode("utf-8"))
+        try:
+            path = inside(root, relative)
+        except PathEscapeError as exc:
+            raise ItemError(f"subtitles {exc}", code="InvalidOutput") from exc
+        write_atomic(path, render(segments).encode("utf-8"))
         written[ext] = relative
     return written

@@ -1,4 +1,4 @@
-"""What every command shares: the workspace, the output format, errors to exit codes."""
+"""What every command shares: the project, the output format, errors to exit codes."""
 
 from __future__ import annotations
 
@@ -6,22 +6,40 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any
 
 import click
 
 from voxform.errors import ManifestError, VoxformError
-from voxform.report import FORMATS, Reporter, make_reporter
-from voxform.workspace import Workspace, open_workspace
+from voxform.project import LoadedProject, load_project
+from voxform.report import FORMATS, make_reporter
 
-P = ParamSpec("P")
-R = TypeVar("R")
+Command = Callable[..., None]
 
 
-def format_options(func: Callable[P, R]) -> Callable[P, R]:
-    """`--format text|json|github` and its shorthand `--json`."""
-    func = click.option("--json", "as_json", is_flag=True, help="Shorthand for --format json.")(
-        func
+def reporting(func: Command) -> Command:
+    """`--format text|json|github` (or `--json`) and one reporter for the whole command,
+    passed as `reporter=`; voxform errors become one message and exit 1, nothing else
+    reaches the user."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, fmt: str | None, as_json: bool, **kwargs: Any) -> None:
+        reporter = make_reporter("json" if as_json else fmt)
+        try:
+            func(*args, reporter=reporter, **kwargs)
+            return
+        except ManifestError as exc:
+            reporter.problems(exc.problems)
+        except VoxformError as exc:
+            reporter.error(str(exc))
+        except OSError as exc:
+            reporter.error(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+        finally:
+            reporter.finish()
+        sys.exit(1)
+
+    wrapper = click.option("--json", "as_json", is_flag=True, help="Shorthand for --format json.")(
+        wrapper
     )
     return click.option(
         "--format",
@@ -29,38 +47,33 @@ def format_options(func: Callable[P, R]) -> Callable[P, R]:
         type=click.Choice(FORMATS),
         default=None,
         help="Output format (default: text, or github inside GitHub Actions).",
+    )(wrapper)
+
+
+def selection_options(func: Command) -> Command:
+    """--select and --replace, shared by plan and apply."""
+    func = click.option(
+        "--replace",
+        "replace",
+        multiple=True,
+        metavar="ID",
+        help="Synthesize ID again even if nothing changed (repeatable).",
+    )(func)
+    return click.option(
+        "--select",
+        "select",
+        multiple=True,
+        metavar="GLOB",
+        help="Only items whose id matches GLOB (repeatable).",
     )(func)
 
 
-def reporter_for(fmt: str | None, as_json: bool) -> Reporter:
-    return make_reporter("json" if as_json else fmt)
-
-
-def workspace(ctx: click.Context) -> Workspace:
-    """The project named by -C and --lockfile, loaded and rendered."""
+def project_dir(ctx: click.Context) -> Path:
+    """The project directory named by -C."""
     directory: Path = ctx.obj["directory"]
-    return open_workspace(directory, ctx.obj["lockfile"])
+    return directory
 
 
-def handle_errors(
-    reporter_of: Callable[..., Reporter],
-) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Turn voxform errors into a clear message and exit 1; nothing else reaches the user."""
-
-    def decorate(func: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(func)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            reporter = reporter_of(kwargs.get("fmt"), bool(kwargs.get("as_json")))
-            try:
-                return func(*args, **kwargs)
-            except ManifestError as exc:
-                reporter.problems(exc.problems)
-            except VoxformError as exc:
-                reporter.error(str(exc))
-            except OSError as exc:
-                reporter.error(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
-            sys.exit(1)
-
-        return wrapper
-
-    return decorate
+def load(ctx: click.Context) -> LoadedProject:
+    """The project named by -C and --lockfile, loaded and rendered."""
+    return load_project(project_dir(ctx), ctx.obj["lockfile"])

@@ -10,9 +10,8 @@ from types import FrameType
 
 import click
 
-from voxform.cli.main import cli
 from voxform.emulator.faults import FaultRates
-from voxform.emulator.server import DEFAULT_KEYS, Emulator, EmulatorConfig, log_to_stderr
+from voxform.emulator.service import DEFAULT_KEYS, Emulator, EmulatorConfig, log_to_stderr
 
 SHARE = click.FloatRange(0.0, 1.0)
 SECONDS = click.FloatRange(0.0)
@@ -31,7 +30,7 @@ def _key_pairs(
     return keys or dict(DEFAULT_KEYS)
 
 
-@cli.command()
+@click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option(
     "--port",

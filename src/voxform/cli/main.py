@@ -7,6 +7,12 @@ from pathlib import Path
 import click
 
 from voxform import __version__
+from voxform.cli.apply import apply
+from voxform.cli.emulator import emulator
+from voxform.cli.plan import plan
+from voxform.cli.render import render
+from voxform.cli.schema import schema
+from voxform.cli.validate import validate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,8 +37,10 @@ def cli(ctx: click.Context, directory: Path, lockfile: Path | None) -> None:
     ctx.obj = {"directory": directory, "lockfile": lockfile}
 
 
+for command in (validate, render, plan, apply, schema, emulator):
+    cli.add_command(command)
+
+
 def main() -> None:
     """Console-script entry point."""
-    from voxform.cli import commands  # noqa: F401  (registers the commands)
-
     cli()

@@ -6,11 +6,10 @@ import json
 
 import click
 
-from voxform.cli.main import cli
 from voxform.manifest.schema import manifest_schema
 
 
-@cli.command()
+@click.command()
 def schema() -> None:
     """Print the manifest JSON Schema (draft 2020-12)."""
     click.echo(json.dumps(manifest_schema(), indent=2, ensure_ascii=False))

@@ -6,19 +6,17 @@ import sys
 
 import click
 
-from voxform.cli.common import format_options, handle_errors, reporter_for, workspace
-from voxform.cli.main import cli
+from voxform.cli.common import load, reporting
+from voxform.report import Reporter
 
 
-@cli.command()
-@format_options
+@click.command()
 @click.pass_context
-@handle_errors(reporter_for)
-def validate(ctx: click.Context, fmt: str | None, as_json: bool) -> None:
+@reporting
+def validate(ctx: click.Context, reporter: Reporter) -> None:
     """Check the manifests, templates and texts; exit 1 when anything is wrong."""
-    reporter = reporter_for(fmt, as_json)
-    ws = workspace(ctx)
-    reporter.problems(ws.problems)
-    if not ws.problems and not (as_json or fmt == "json"):
-        click.echo(f"Valid: {len(ws.rendered)} items in {len(ws.project.files)} manifest file(s).")
-    sys.exit(1 if ws.problems else 0)
+    loaded = load(ctx)
+    reporter.problems(loaded.problems)
+    if not loaded.problems:
+        reporter.valid(len(loaded.rendered), len(loaded.project.files))
+    sys.exit(1 if loaded.problems else 0)

@@ -1,16 +1,15 @@
-"""Injected faults and the request rate limit, drawn from one seeded random generator.
+"""Injected faults, drawn from one seeded random generator so a run can be repeated.
 
-Request faults are decided before a request is read further, so a dropped, failed or
-abandoned slow request never reaches the service: nothing was submitted. A job fault is
-decided at submission and shows when the job ends.
+Clients must survive a flaky service, so the emulator can fail, drop or delay requests and
+fail jobs at configured shares. Request faults are decided before a request is read
+further, so a dropped, failed or abandoned slow request never reaches the service: nothing
+was submitted. A job fault is decided at submission and shows when the job ends.
 """
 
 from __future__ import annotations
 
-import math
 import random
 import threading
-import time
 from dataclasses import dataclass
 from typing import Literal
 
@@ -80,27 +79,3 @@ class Faults:
         if share >= 1.0:
             return True
         return self._random.random() < share
-
-
-class RateLimiter:
-    """A token bucket over all API requests: `rate` per second, bursts of up to `rate`."""
-
-    def __init__(self, rate: float) -> None:
-        if rate <= 0:
-            raise ValueError(f"rate must be positive, not {rate!r}")
-        self.rate = rate
-        self.capacity = max(1.0, rate)
-        self._tokens = self.capacity
-        self._updated = time.monotonic()
-        self._lock = threading.Lock()
-
-    def take(self) -> int | None:
-        """Take a token; when none is left, the milliseconds until one will be."""
-        with self._lock:
-            now = time.monotonic()
-            self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
-            self._updated = now
-            if self._tokens >= 1.0:
-                self._tokens -= 1.0
-                return None
-            return max(1, math.ceil((1.0 - self._tokens) / self.rate * 1000))

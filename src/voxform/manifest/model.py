@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Literal
 
 from voxform.errors import Location
+from voxform.ice.limits import DEFAULT_MAX_INPUT_CHARS
 from voxform.ice.wire import AudioFormat
 
 Split = Literal["none", "paragraph", "sentence"]
 ProviderKind = Literal["local", "ice"]
 
-DEFAULT_MAX_INPUT_CHARS = 2000
 BUILTIN_TEMPLATE = "plain"
 
 

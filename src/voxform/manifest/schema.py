@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ from importlib import resources
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from voxform.errors import Problem
+from voxform.errors import Problem, did_you_mean
 from voxform.manifest.yamlpos import Document
 
 CREDENTIAL_KEY = re.compile(r"(?i)(secret|password|passwd|token|access[_-]?key|credential)")
@@ -29,13 +28,6 @@ def manifest_schema() -> dict[str, object]:
 @cache
 def _validator() -> Draft202012Validator:
     return Draft202012Validator(manifest_schema())
-
-
-def suggest(word: str, candidates: object) -> str:
-    """' (did you mean 'x'?)' when a close candidate exists, else ''."""
-    names = [str(c) for c in candidates] if isinstance(candidates, (list, tuple, set, dict)) else []
-    close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def schema_problems(doc: Document) -> tuple[list[Problem], set[tuple[str | int, ...]]]:
@@ -71,7 +63,7 @@ def _explain(error: ValidationError, doc: Document) -> Iterator[Problem]:
                 yield Problem(where, message, "credentials")
             else:
                 yield Problem(
-                    where, f"unknown key {key!r}{suggest(str(key), known)}", "unknown-key"
+                    where, f"unknown key {key!r}{did_you_mean(str(key), known)}", "unknown-key"
                 )
         return
     if kind == "propertyNames":
@@ -124,7 +116,7 @@ def _explain(error: ValidationError, doc: Document) -> Iterator[Problem]:
         shown = ", ".join(repr(o) for o in options)
         yield Problem(
             doc.where(path),
-            f"{instance!r} is not one of {shown}{suggest(instance, options)}",
+            f"{instance!r} is not one of {shown}{did_you_mean(instance, options)}",
             "schema",
         )
         return

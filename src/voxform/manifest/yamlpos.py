@@ -8,7 +8,7 @@ import yaml
 
 from voxform.errors import Location, Problem
 
-Path_ = tuple[str | int, ...]
+KeyPath = tuple[str | int, ...]
 
 
 @dataclass
@@ -17,11 +17,11 @@ class Document:
 
     file: str
     data: object
-    values: dict[Path_, Location] = field(default_factory=dict)
-    keys: dict[Path_, Location] = field(default_factory=dict)
+    values: dict[KeyPath, Location] = field(default_factory=dict)
+    keys: dict[KeyPath, Location] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
-    def where(self, path: Path_, *, key: bool = False) -> Location:
+    def where(self, path: KeyPath, *, key: bool = False) -> Location:
         """The location of the value (or key) at `path`, or of its nearest ancestor."""
         table = self.keys if key else self.values
         probe = tuple(path)
@@ -59,7 +59,7 @@ def load_yaml_text(text: str, file: str) -> Document:
     return doc
 
 
-def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, doc: Document) -> object:
+def _build(loader: yaml.SafeLoader, node: yaml.Node, path: KeyPath, doc: Document) -> object:
     doc.values[path] = _loc(doc.file, node.start_mark)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)

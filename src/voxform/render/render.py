@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, replace
-from pathlib import Path
 from types import TracebackType
 
 import jinja2
@@ -20,7 +19,7 @@ from voxform.render.chunking import sentences
 from voxform.render.lexicon import apply_lexicon
 from voxform.render.model import Item, RenderedItem
 from voxform.render.ssml import check_ssml, speak_attributes, spoken_text
-from voxform.render.templates import HelperError, make_environment
+from voxform.render.templates import HelperError, make_environment, template_source
 
 _SPEAK_OPEN = re.compile(r"^<speak\b")
 
@@ -142,24 +141,24 @@ def _render(
     except SecurityError as exc:
         return [
             _template_problem(
-                project.root, exc, path, where, item, "template sandbox refused: ", "sandbox"
+                env, exc, path, where, item, "template sandbox refused: ", "sandbox"
             )
         ]
     except jinja2.UndefinedError as exc:
         return [
             _template_problem(
-                project.root, exc, path, where, item, "undefined variable: ", "undefined"
+                env, exc, path, where, item, "undefined variable: ", "undefined"
             )
         ]
     except (HelperError, jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as exc:
         return [
-            _template_problem(project.root, exc, path, where, item, "template error: ", "template")
+            _template_problem(env, exc, path, where, item, "template error: ", "template")
         ]
     if not _SPEAK_OPEN.match(output):
         output = f"<speak>{output}</speak>"
     problems = [
         Problem(
-            _locate(project, path, issue.snippet, item, where),
+            _locate(env, path, issue.snippet, item, where),
             f"{issue.message} (item {item.id!r})",
             "ssml",
         )
@@ -170,7 +169,7 @@ def _render(
     if declared is not None and declared != str(settings.sample_rate):
         problems.append(
             Problem(
-                _locate(project, path, "sampleRate", item, where),
+                _locate(env, path, "sampleRate", item, where),
                 f'<speak sampleRate="{declared}"> disagrees with sample_rate '
                 f"{settings.sample_rate} of item {item.id!r}: set it in the manifest only",
                 "ssml",
@@ -228,7 +227,7 @@ def output_identity(target: Target, request: AudioRequest) -> str:
 
 
 def _template_problem(
-    root: Path,
+    env: SandboxedEnvironment,
     exc: BaseException,
     path: str,
     fallback: Location,
@@ -242,12 +241,9 @@ def _template_problem(
         return Problem(fallback, message, rule)
     column = 1
     name = re.search(r"'([^']+)' is undefined|attribute '([^']+)'", str(exc))
-    if name:
-        try:
-            source_line = (root / path).read_text("utf-8").splitlines()[line - 1]
-            column = source_line.find(name.group(1) or name.group(2)) + 1 or 1
-        except (OSError, IndexError):
-            pass
+    lines = (template_source(env, path) or "").splitlines()
+    if name and 0 < line <= len(lines):
+        column = lines[line - 1].find(name.group(1) or name.group(2)) + 1 or 1
     return Problem(Location(path, line, column), message, rule)
 
 
@@ -261,12 +257,13 @@ def _template_line(tb: TracebackType | None, path: str) -> int | None:
     return line
 
 
-def _locate(project: Project, path: str, snippet: str, item: Item, fallback: Location) -> Location:
+def _locate(
+    env: SandboxedEnvironment, path: str, snippet: str, item: Item, fallback: Location
+) -> Location:
     """Point at the template line that wrote `snippet`, else at the item."""
     if snippet and path != "<plain>":
-        try:
-            source = (project.root / path).read_text("utf-8")
-        except OSError:
+        source = template_source(env, path)
+        if source is None:
             return fallback
         for number, line in enumerate(source.splitlines(), start=1):
             column = line.find(snippet)

@@ -9,14 +9,14 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
-from voxform.errors import PathEscapeError
+from voxform.errors import PathEscapeError, VoxformError
 from voxform.paths import inside
 from voxform.render.ssml import SAY_AS
 
 PLAIN_TEMPLATE = "<speak>{{ text }}</speak>\n"
 
 
-class HelperError(ValueError):
+class HelperError(VoxformError):
     """A template helper was called with a value the SSML dialect does not allow."""
 
 
@@ -25,6 +25,7 @@ class _ProjectLoader(jinja2.BaseLoader):
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.sources: dict[str, str] = {}  # what was loaded, to point problems at lines
 
     def get_source(
         self, environment: jinja2.Environment, template: str
@@ -38,6 +39,7 @@ class _ProjectLoader(jinja2.BaseLoader):
         if not path.is_file():
             raise jinja2.TemplateNotFound(template)
         source = path.read_text("utf-8")
+        self.sources[template] = source
         mtime = path.stat().st_mtime
         return source, template, lambda: path.stat().st_mtime == mtime
 
@@ -81,3 +83,9 @@ def make_environment(root: Path) -> SandboxedEnvironment:
     env.globals.pop("lipsum", None)
     env.globals.update(pause=pause, say_as=say_as, sub=sub, phoneme=phoneme)
     return env
+
+
+def template_source(env: SandboxedEnvironment, name: str) -> str | None:
+    """The text of a template `env` has loaded, or None."""
+    loader = env.loader
+    return loader.sources.get(name) if isinstance(loader, _ProjectLoader) else None

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 
 from voxform.report.base import Reporter
+from voxform.report.github import GithubReporter
 from voxform.report.json import JsonReporter
-from voxform.report.text import GithubReporter, TextReporter
+from voxform.report.text import TextReporter
 
 FORMATS = ("text", "json", "github")
 

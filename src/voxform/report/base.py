@@ -1,25 +1,51 @@
-"""The reporter seam: commands compute, reporters print."""
+"""The reporter seam: commands compute, reporters print (check-jsonschema's reporter.py)."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from voxform.apply.executor import Outcome
-from voxform.errors import Problem, RetryableError
-from voxform.plan.plan import Change, Plan
+from voxform.apply.executor import Progress
+from voxform.apply.outcome import Outcome
+from voxform.errors import Problem
+from voxform.plan.plan import Plan
 from voxform.render.model import RenderedItem
-from voxform.state.lockfile import LockEntry
 
 
-class Reporter(Protocol):
+class Reporter(Progress, Protocol):
     """Everything a command shows, in one of the output formats."""
 
-    def problems(self, problems: list[Problem]) -> None: ...
-    def plan(self, plan: Plan, *, show_unchanged: bool) -> None: ...
-    def request(self, rendered: RenderedItem) -> None: ...
-    def item_started(self, change: Change) -> None: ...
-    def item_done(self, change: Change, entry: LockEntry) -> None: ...
-    def retrying(self, change: Change, error: RetryableError, delay: float) -> None: ...
-    def outcome(self, outcome: Outcome) -> None: ...
-    def info(self, message: str) -> None: ...
-    def error(self, message: str) -> None: ...
+    def problems(self, problems: list[Problem]) -> None:
+        """Validation findings (an empty list: the project is valid)."""
+        ...
+
+    def valid(self, items: int, files: int) -> None:
+        """`validate` found nothing wrong in `items` items from `files` manifest files."""
+        ...
+
+    def plan(self, plan: Plan, *, show_unchanged: bool) -> None:
+        """The result of `plan`."""
+        ...
+
+    def apply_plan(self, plan: Plan) -> None:
+        """The plan `apply` is about to carry out."""
+        ...
+
+    def request(self, rendered: RenderedItem) -> None:
+        """The exact request one item would send (`render`)."""
+        ...
+
+    def outcome(self, outcome: Outcome) -> None:
+        """What `apply` did (an empty outcome when there was nothing to do)."""
+        ...
+
+    def info(self, message: str) -> None:
+        """A line for people; machine formats leave it out."""
+        ...
+
+    def error(self, message: str) -> None:
+        """Why the command failed, in one sentence."""
+        ...
+
+    def finish(self) -> None:
+        """The command is over: flush what is buffered."""
+        ...

@@ -1,14 +1,14 @@
-"""Output for people on a terminal or in a CI log, and GitHub annotations."""
+"""Output for people on a terminal or in a CI log."""
 
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
-from voxform.apply.executor import Outcome
+from voxform.apply.outcome import Outcome
 from voxform.errors import Problem, RetryableError
+from voxform.ice.wire import SUBMIT
 from voxform.plan.plan import Change, Plan
 from voxform.render.model import RenderedItem
 from voxform.state.lockfile import LockEntry
@@ -29,6 +29,7 @@ COLORS = {
     "delete": "red",
     "unchanged": None,
 }
+METADATA = ("Title", "Description", "UserData")  # shown only when set
 
 
 class TextReporter:
@@ -44,6 +45,9 @@ class TextReporter:
         if problems:
             noun = "error" if len(problems) == 1 else "errors"
             click.echo(f"{len(problems)} {noun} found", err=True)
+
+    def valid(self, items: int, files: int) -> None:
+        click.echo(f"Valid: {items} items in {files} manifest file(s).")
 
     def plan(self, plan: Plan, *, show_unchanged: bool) -> None:
         self.total = len(plan.pending)
@@ -70,21 +74,13 @@ class TextReporter:
         ]
         click.echo(f"Plan: {', '.join(parts)}; {summary['characters']} characters to synthesize.")
 
+    def apply_plan(self, plan: Plan) -> None:
+        self.plan(plan, show_unchanged=False)
+
     def request(self, rendered: RenderedItem) -> None:
-        request = rendered.request
-        document = {
-            "Action": "SubmitAudioProduceJob",
-            "EditingConfig": request.editing.to_wire(),
-            "InputConfig": request.input,
-            "OutputConfig": {"bucket": request.bucket, "object": request.object_key},
-            "SampleRate": request.sample_rate,
-        }
-        for key, value in (
-            ("Title", request.title),
-            ("Description", request.description),
-            ("UserData", request.user_data),
-        ):
-            if value is not None:
+        document: dict[str, object] = {"Action": SUBMIT}
+        for key, value in rendered.request.document().items():
+            if value is not None or key not in METADATA:
                 document[key] = value
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
@@ -107,6 +103,8 @@ class TextReporter:
         click.echo(f"  {change.id}: {error.code or 'transient error'}, retrying in {delay:.1f}s")
 
     def outcome(self, outcome: Outcome) -> None:
+        if not (outcome.finished or outcome.failed or outcome.interrupted):
+            return  # nothing was applied; the plan already said why
         minutes = outcome.audio_seconds / 60
         line = (
             f"Apply complete: {len(outcome.finished)} done, {len(outcome.failed)} failed, "
@@ -123,19 +121,5 @@ class TextReporter:
     def error(self, message: str) -> None:
         click.echo(f"{click.style('error', fg='red')}: {message}", err=True)
 
-
-class GithubReporter(TextReporter):
-    """Text output plus `::error` workflow commands that GitHub shows on the diff."""
-
-    def problems(self, problems: list[Problem]) -> None:
-        super().problems(problems)
-        for p in problems:
-            message = p.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-            sys.stdout.write(
-                f"::error file={p.location.file},line={p.location.line},"
-                f"col={p.location.column},title=voxform {p.rule}::{message}\n"
-            )
-
-    def error(self, message: str) -> None:
-        super().error(message)
-        sys.stdout.write(f"::error title=voxform::{message}\n")
+    def finish(self) -> None:
+        pass

@@ -1,4 +1,4 @@
-"""Wiring the stages together for the commands: manifests -> items -> requests -> plan."""
+"""A project opened for a command: manifests -> items -> requests, beside its lockfile."""
 
 from __future__ import annotations
 
@@ -7,17 +7,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from voxform.errors import ManifestError, Problem
-from voxform.manifest.loader import load_project
+from voxform.manifest.loader import load_manifests
 from voxform.manifest.model import Project
 from voxform.plan.plan import Plan, make_plan
-from voxform.render.expand import expand
+from voxform.providers.registry import provider_for
 from voxform.render.model import RenderedItem
 from voxform.render.render import render_items
+from voxform.render.sources import expand
 from voxform.state.lockfile import LOCKFILE, LockState, read_lockfile
 
 
 @dataclass
-class Workspace:
+class LoadedProject:
     """A project read from disk with its lockfile, rendered and checked."""
 
     project: Project
@@ -33,14 +34,13 @@ class Workspace:
 
     def engines(self) -> dict[str, tuple[str, str | None]]:
         """Each target's provider kind and engine version, as the plan needs them."""
-        from voxform.providers.registry import provider_for
-
         return {
             name: (t.provider, provider_for(t).engine_version())
             for name, t in self.project.targets.items()
         }
 
     def plan(self, *, select: Sequence[str] = (), replace: Sequence[str] = ()) -> Plan:
+        """What apply would do; ManifestError when the project is not valid."""
         self.require_valid()
         return make_plan(
             self.rendered,
@@ -52,11 +52,12 @@ class Workspace:
         )
 
     def missing_outputs(self) -> set[str]:
-        """Finished items of local targets whose audio file is not on disk (e.g. a new clone)."""
+        """Finished items whose audio file in the project is gone (e.g. in a new clone)."""
+        targets = self.project.targets
         local = {
             r.id
             for r in self.rendered
-            if self.project.targets[r.item.settings.target].provider == "local"
+            if provider_for(targets[r.item.settings.target]).files_in_project
         }
         return {
             key
@@ -68,16 +69,16 @@ class Workspace:
         }
 
 
-def open_workspace(directory: Path, lockfile: Path | None = None) -> Workspace:
+def load_project(directory: Path, lockfile: Path | None = None) -> LoadedProject:
     """Load, expand and render everything; problems are collected, not raised."""
-    project, problems = load_project(directory)
+    project, problems = load_manifests(directory)
     lock_path = lockfile if lockfile is not None else project.root / LOCKFILE
     lock = read_lockfile(lock_path)
     items, expand_problems = expand(project, lock.chunk_digests())
     rendered, render_problems = render_items(project, items)
     problems = [*problems, *expand_problems, *render_problems, *_duplicate_ids(rendered)]
     problems.sort(key=lambda p: (p.location.file, p.location.line, p.location.column))
-    return Workspace(project, lock_path, lock, rendered, problems)
+    return LoadedProject(project, lock_path, lock, rendered, problems)
 
 
 def _duplicate_ids(rendered: list[RenderedItem]) -> list[Problem]:

@@ -1,0 +1,195 @@
+"""The emulated ICE service: its configuration, its lifecycle and the API pipeline.
+
+`Emulator.handle` takes one API call from request to answer without knowing about HTTP:
+rate limit, API version, action, signature (then date and nonce), parameters, then the
+action itself, each refusal an ApiError as ICE would answer it. Any STS token is accepted.
+`start()` serves the emulator over HTTP (see `voxform.emulator.http`); `close()` stops the
+server, the jobs and the engine.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+
+from voxform.emulator.faults import FaultRates, Faults
+from voxform.emulator.http import MEDIA_PATH, bind
+from voxform.emulator.jobs import JobStore
+from voxform.emulator.submission import ApiError, parse_submission, required
+from voxform.emulator.throttle import Throttled, TokenBucket
+from voxform.engine.client import EspeakEngine
+from voxform.ice.limits import DEFAULT_MAX_INPUT_CHARS
+from voxform.ice.signing import NonceCache, SignatureError, VerifiedRequest, verify_request
+from voxform.ice.wire import API_VERSION, GET_JOB, SUBMIT
+
+ACTIONS = (SUBMIT, GET_JOB)
+DEFAULT_KEYS = {"testid": "testsecret"}
+# Signature errors that ICE answers with 404 rather than 400.
+_NOT_FOUND_CODES = ("InvalidAccessKeyId.NotFound",)
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Everything `voxform emulator` can be told; secrets stay out of the repr."""
+
+    storage: Path
+    host: str = "127.0.0.1"
+    port: int = 0
+    keys: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_KEYS), repr=False)
+    latency: float = 0.2
+    rate_limit: float | None = None
+    max_input_chars: int = DEFAULT_MAX_INPUT_CHARS
+    faults: FaultRates = field(default_factory=FaultRates)
+    seed: int | None = None
+    clock_offset: float = 0.0  # seconds added to this machine's clock (tests simulate skew)
+    engine_workers: int | None = None
+    log: Callable[[str], None] | None = None  # one line per request when given
+
+
+class Emulator:
+    """A running emulator: start() binds and serves in a thread; close() stops everything."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        if not config.keys:
+            raise ValueError("at least one access key pair is needed")
+        if config.latency < 0 or config.max_input_chars < 1:
+            raise ValueError("latency must be >= 0 and max_input_chars >= 1")
+        self.config = config
+        self.storage = config.storage.resolve()
+        self.faults = Faults(config.faults, config.seed)
+        self.throttle = TokenBucket(config.rate_limit) if config.rate_limit else None
+        self.nonces = NonceCache()
+        self.stopping = threading.Event()
+        self.requests: Counter[str] = Counter()
+        self._counter_lock = threading.Lock()
+        # Bind first: a port in use must leave no threads or processes behind.
+        self._server = bind(config.host, config.port, self)
+        self._engine = EspeakEngine(config.engine_workers)
+        self.jobs = JobStore(
+            self._engine,
+            self.storage,
+            latency=config.latency,
+            faults=self.faults,
+            clock=self.now,
+        )
+        self._thread: threading.Thread | None = None
+        self.url = self._server.url
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def start(self) -> Emulator:
+        """Serve in a background thread."""
+        self.storage.mkdir(parents=True, exist_ok=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving, cut open connections, stop jobs and the engine (bounded in time)."""
+        self.stopping.set()
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+        self._server.server_close()
+        self._server.cut_connections()
+        self.jobs.close()
+        self._engine.close()
+        self.jobs.join(timeout=5)
+
+    def now(self) -> datetime:
+        """The service's clock: this machine's, shifted by the configured offset."""
+        return datetime.now(UTC) + timedelta(seconds=self.config.clock_offset)
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Submissions per object, jobs per state and request outcomes (as /_emulator/stats)."""
+        with self._counter_lock:
+            requests = dict(sorted(self.requests.items()))
+        return {**self.jobs.stats(), "requests": requests}
+
+    def count(self, outcome: str) -> None:
+        """Count one request outcome (`ok`, `dropped`, `error:<Code>`, ...) for stats()."""
+        with self._counter_lock:
+            self.requests[outcome] += 1
+
+    def handle(
+        self, method: str, path: str, headers: Sequence[tuple[str, str]], body: bytes
+    ) -> dict[str, object]:
+        """Answer one API call (without RequestId); ApiError, or Throttled, refuses it."""
+        # Order matters: a call with several problems is told only about the first.
+        if self.throttle is not None:
+            wait_ms = self.throttle.take()
+            if wait_ms is not None:
+                self.count("throttled")
+                raise Throttled(wait_ms)
+        version = _header(headers, "x-acs-version")
+        if version != API_VERSION:
+            raise ApiError(
+                400, "InvalidVersion", f"Specified parameter Version {version!r} is not valid."
+            )
+        action = _header(headers, "x-acs-action")
+        if action not in ACTIONS:
+            raise ApiError(404, "InvalidApi.NotFound", f"Specified api {action!r} is not found.")
+        try:
+            verified = verify_request(
+                method,
+                path,
+                headers,
+                body,
+                self.config.keys,
+                now=self.now(),
+                nonces=self.nonces,
+            )
+        except SignatureError as error:
+            status = 404 if error.code in _NOT_FOUND_CODES else 400
+            raise ApiError(status, error.code, error.message) from None
+        return self._dispatch(verified)
+
+    def _dispatch(self, verified: VerifiedRequest) -> dict[str, object]:
+        params = verified.params
+        if verified.action == SUBMIT:
+            job = self.jobs.submit(
+                parse_submission(params, self.config.max_input_chars),
+                _user_id(verified.access_key_id),
+            )
+            return {"JobId": job.job_id, "MediaId": job.media_id, "State": "Created"}
+        job_id = required(params, "JobId")
+        answer = self.jobs.answer(job_id, f"{self.url}{MEDIA_PATH}")
+        if answer is None:
+            raise ApiError(404, "InvalidParameter", f"The job {job_id!r} was not found.")
+        return answer
+
+
+def _header(headers: Sequence[tuple[str, str]], name: str) -> str:
+    """The first value of header `name` (any letter case), or "" when absent."""
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return ""
+
+
+def _user_id(access_key_id: str) -> str:
+    """A stable 16-digit account id per access key id."""
+    return str(int(uuid.uuid5(uuid.NAMESPACE_OID, access_key_id).hex[:15], 16) % 10**16).zfill(16)
+
+
+def log_to_stderr(line: str) -> None:
+    """The request log of `voxform emulator --verbose`."""
+    print(line, file=sys.stderr, flush=True)

@@ -1,0 +1,54 @@
+"""A scheduler for the emulator's jobs: short callbacks run at given monotonic times.
+
+Jobs change state on a clock (Executing after half the latency, ended after all of it), and
+one thread with a heap does that for every job instead of a timer thread per job.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections.abc import Callable
+
+
+class Timeline:
+    """Runs short callbacks at given monotonic times, in time order, on one thread."""
+
+    def __init__(self) -> None:
+        # The counter breaks ties between equal times, so callbacks are never compared.
+        self._events: list[tuple[float, int, Callable[[], None]]] = []
+        self._order = itertools.count()
+        self._wake = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="voxform-emulator-timeline")
+        self._thread.daemon = True
+        self._thread.start()
+
+    def at(self, when: float, action: Callable[[], None]) -> None:
+        """Run `action` once `time.monotonic()` has reached `when`."""
+        with self._wake:
+            heapq.heappush(self._events, (when, next(self._order), action))
+            self._wake.notify()
+
+    def close(self) -> None:
+        """Stop the thread (waiting a bounded time); callbacks still pending never run."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._closed and (
+                    not self._events or self._events[0][0] > time.monotonic()
+                ):
+                    timeout = self._events[0][0] - time.monotonic() if self._events else None
+                    self._wake.wait(timeout)
+                if self._closed:
+                    return
+                _, _, action = heapq.heappop(self._events)
+            # Outside the lock, so an action may schedule the next one.
+            action()

@@ -1,0 +1,148 @@
+"""Checks that read the disk or span entries: paths inside the root, files present, ids
+unique, and ICE's limits on metadata. Problems are collected, never raised."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from voxform.errors import Location, PathEscapeError, Problem
+from voxform.ice.limits import DESCRIPTION_BYTES, TITLE_BYTES, USER_DATA_BYTES
+from voxform.ice.wire import compact_json
+from voxform.manifest.model import Project
+from voxform.manifest.values import as_list
+from voxform.manifest.yamlpos import Document
+from voxform.paths import inside
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\\]")
+
+
+@dataclass
+class Findings:
+    """The project root and every problem found so far."""
+
+    root: Path
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, where: Location, message: str, rule: str) -> None:
+        """Record one problem."""
+        self.problems.append(Problem(where, message, rule))
+
+
+def glob_base(pattern: str) -> str:
+    """The part of a glob before its first wildcard, for the inside-the-root check."""
+    parts = []
+    for part in pattern.split("/"):
+        if any(ch in part for ch in "*?["):
+            break
+        parts.append(part)
+    return "/".join(parts) or "."
+
+
+def check_inside(ctx: Findings, where: Location, relative: str, kind: str) -> bool:
+    """Whether `relative` stays inside the project root; a problem when it does not."""
+    try:
+        inside(ctx.root, relative)
+    except PathEscapeError as exc:
+        ctx.add(where, f"{kind} {exc}", "path-escape")
+        return False
+    return True
+
+
+def check_file(ctx: Findings, where: Location, relative: str, kind: str) -> bool:
+    try:
+        path = inside(ctx.root, relative)
+    except PathEscapeError as exc:
+        ctx.add(where, f"{kind} path {exc}", "path-escape")
+        return False
+    if not path.is_file():
+        ctx.add(where, f"{kind} file not found: {relative}", "missing-file")
+        return False
+    return True
+
+
+def check_metadata(
+    ctx: Findings, key: str, value: str | None, locations: dict[str, Location]
+) -> bool:
+    """Title and Description within ICE's byte limits; False (and a problem) when over."""
+    limit = {"title": TITLE_BYTES, "description": DESCRIPTION_BYTES}[key]
+    if value is not None and len(value.encode("utf-8")) > limit:
+        ctx.add(
+            locations[key],
+            f"{key} is {len(value.encode('utf-8'))} bytes; ICE allows at most {limit} bytes",
+            "limit",
+        )
+        return False
+    return True
+
+
+def check_prefix(ctx: Findings, where: Location, prefix: str) -> bool:
+    """An OSS object key prefix: no empty, `.` or `..` segment, no leading slash, no control
+    characters or backslashes (it also names the target's subtitle folder)."""
+    segments = prefix.split("/")
+    if prefix.endswith("/"):
+        segments = segments[:-1]
+    if prefix and (_CONTROL.search(prefix) or any(s in ("", ".", "..") for s in segments)):
+        ctx.add(
+            where,
+            f"prefix {prefix!r} is not a valid object key prefix: no empty, '.' or '..' "
+            "segments, no leading '/', no control characters or backslashes",
+            "path-escape",
+        )
+        return False
+    return True
+
+
+def check_user_data(ctx: Findings, value: object, where: Location | None) -> str | bool | None:
+    """UserData as compact JSON text; False when invalid (already reported)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            ctx.add(where or Location("?", 1, 1), "user_data must be a JSON object", "limit")
+            return False
+        value = parsed
+    if not isinstance(value, dict):
+        ctx.add(where or Location("?", 1, 1), "user_data must be a JSON object", "limit")
+        return False
+    text = compact_json(value)
+    if len(text.encode("utf-8")) > USER_DATA_BYTES:
+        ctx.add(
+            where or Location("?", 1, 1),
+            f"user_data is {len(text.encode('utf-8'))} bytes as JSON; ICE allows at most "
+            f"{USER_DATA_BYTES}",
+            "limit",
+        )
+        return False
+    return text
+
+
+def check_ids(ctx: Findings, project: Project, docs: list[Document]) -> None:
+    """Report duplicate ids, even on entries with other errors; keep the first of each."""
+    seen: dict[str, Location] = {}
+    for doc in docs:
+        data = doc.data if isinstance(doc.data, dict) else {}
+        for section in ("items", "sources"):
+            for index, entry in enumerate(as_list(data.get(section))):
+                if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+                    continue
+                where = doc.where((section, index, "id"))
+                if entry["id"] in seen:
+                    first = seen[entry["id"]]
+                    ctx.add(
+                        where,
+                        f"duplicate id {entry['id']!r} "
+                        f"(first defined at {first.file}:{first.line})",
+                        "duplicate-id",
+                    )
+                else:
+                    seen[entry["id"]] = where
+    firsts = set(seen.values())
+    project.items = [s for s in project.items if s.locations.get("id") in firsts]
+    project.sources = [s for s in project.sources if s.locations.get("id") in firsts]
+
+
