@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from conftest import Runner
@@ -190,3 +191,30 @@ def test_missing_manifest_is_one_clear_error(tmp_path: Path, voxform: Runner) ->
     assert result.exit_code == 1
     assert "no voxform.yaml in" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_target_prefix_that_climbs_out_is_refused(
+    project: Callable[[dict[str, str]], Path], voxform: Runner
+) -> None:
+    root = project(
+        {
+            "voxform.yaml": """
+                version: 1
+                targets:
+                  oss: {provider: ice, bucket: my-audio, prefix: ../../../escape/}
+                  fine: {provider: ice, bucket: my-audio, prefix: course/intro/}
+                voices:
+                  narrator: {voice: siqi}
+                defaults: {voice: narrator, target: fine}
+                items:
+                  - id: a
+                    text: Hello.
+                """,
+        }
+    )
+    result = voxform(root, "validate")
+    assert result.exit_code == 1
+    lines = [line for line in result.stdout.splitlines() if ": error: " in line]
+    assert len(lines) == 1
+    assert lines[0].startswith("voxform.yaml:3:")
+    assert "prefix '../../../escape/' is not a valid object key prefix" in lines[0]

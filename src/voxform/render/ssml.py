@@ -6,6 +6,9 @@ import re
 import xml.parsers.expat
 from dataclasses import dataclass
 
+from voxform.ice.limits import BREAK_MS, RATE, SAMPLE_RATES, VOLUME, spell_rates, within
+from voxform.ice.wire import FORMATS
+
 SPEAK_ATTRIBUTES = {
     "voice",
     "encodeType",
@@ -155,7 +158,7 @@ def _check_values(name: str, attrs: dict[str, str], emotions: bool) -> list[str]
         else:
             value, unit = int(match.group(1)), match.group(2)
             ms = value * 1000 if unit == "s" else value
-            if not 50 <= ms <= 10000:
+            if not within(ms, BREAK_MS):
                 problems.append(
                     f'<break time="{time}"> is out of range: ICE allows 50ms to 10s '
                     "(split a longer pause into several breaks)"
@@ -196,12 +199,7 @@ def _check_values(name: str, attrs: dict[str, str], emotions: bool) -> list[str]
 
 def _check_speak(attrs: dict[str, str]) -> list[str]:
     problems = []
-    ranges = {
-        "rate": (-500, 500),
-        "pitch": (-500, 500),
-        "volume": (0, 100),
-        "backgroundMusicVolume": (0, 100),
-    }
+    ranges = {"rate": RATE, "pitch": RATE, "volume": VOLUME, "backgroundMusicVolume": VOLUME}
     for key, (low, high) in ranges.items():
         if key in attrs:
             try:
@@ -210,10 +208,10 @@ def _check_speak(attrs: dict[str, str]) -> list[str]:
                 ok = False
             if not ok:
                 problems.append(f"<speak {key}> must be an integer from {low} to {high}")
-    if "encodeType" in attrs and attrs["encodeType"].upper() not in ("PCM", "WAV", "MP3"):
+    if "encodeType" in attrs and attrs["encodeType"].lower() not in FORMATS:
         problems.append("<speak encodeType> must be PCM, WAV or MP3")
-    if "sampleRate" in attrs and attrs["sampleRate"] not in ("8000", "16000", "24000", "48000"):
-        problems.append("<speak sampleRate> must be 8000, 16000, 24000 or 48000")
+    if "sampleRate" in attrs and attrs["sampleRate"] not in {str(r) for r in SAMPLE_RATES}:
+        problems.append(f"<speak sampleRate> must be {spell_rates()}")
     if "effect" in attrs and attrs["effect"] not in EFFECTS:
         problems.append(f"<speak effect> must be one of {', '.join(sorted(EFFECTS))}")
     return problems

@@ -10,6 +10,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from voxform.errors import PathEscapeError, VoxformError
+from voxform.ice.limits import BREAK_MS, spell, within
 from voxform.paths import inside
 from voxform.render.ssml import SAY_AS
 
@@ -46,8 +47,8 @@ class _ProjectLoader(jinja2.BaseLoader):
 
 def pause(ms: int) -> Markup:
     """A <break> of `ms` milliseconds (50..10000)."""
-    if not isinstance(ms, int) or isinstance(ms, bool) or not 50 <= ms <= 10000:
-        raise HelperError(f"pause({ms!r}): ICE allows 50 to 10000 ms")
+    if not isinstance(ms, int) or isinstance(ms, bool) or not within(ms, BREAK_MS):
+        raise HelperError(f"pause({ms!r}): ICE allows {spell(BREAK_MS)} ms")
     return Markup(f'<break time="{ms}ms"/>')
 
 
