@@ -3,6 +3,7 @@ resolved against defaults, references checked with "did you mean"."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import cast
 
 from voxform.errors import Location, did_you_mean
@@ -116,15 +117,9 @@ def collect_entries(
     main: Document,
 ) -> None:
     """The items and sources of one file, with defaults applied, added to `project`."""
-    data = doc.data if isinstance(doc.data, dict) else {}
-    for index, entry in enumerate(as_list(data.get("items"))):
-        path: KeyPath = ("items", index)
-        if has_bad(bad, path) or not isinstance(entry, dict):
-            continue
-        locations = _field_locations(doc, path, entry, defaults, main)
-        settings = _settings(ctx, project, entry, defaults, locations)
-        if settings is None:
-            continue
+    for path, entry, locations, settings in _entries(
+        ctx, project, doc, bad, "items", defaults, main
+    ):
         source = opt_str(entry.get("source"))
         if source is not None and not check_file(ctx, locations["source"], source, "source"):
             continue
@@ -138,14 +133,9 @@ def collect_entries(
                 locations=locations,
             )
         )
-    for index, entry in enumerate(as_list(data.get("sources"))):
-        path = ("sources", index)
-        if has_bad(bad, path) or not isinstance(entry, dict):
-            continue
-        locations = _field_locations(doc, path, entry, defaults, main)
-        settings = _settings(ctx, project, entry, defaults, locations)
-        if settings is None:
-            continue
+    for path, entry, locations, settings in _entries(
+        ctx, project, doc, bad, "sources", defaults, main
+    ):
         pattern = str(entry["glob"])
         if not check_inside(ctx, locations["glob"], glob_base(pattern), "glob"):
             continue
@@ -159,6 +149,27 @@ def collect_entries(
                 locations=locations,
             )
         )
+
+
+def _entries(
+    ctx: Findings,
+    project: Project,
+    doc: Document,
+    bad: set[KeyPath],
+    section: str,
+    defaults: dict[str, object],
+    main: Document,
+) -> Iterator[tuple[KeyPath, dict[str, object], dict[str, Location], Settings]]:
+    """The schema-valid entries of `section` whose settings resolve, with where each was set."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    for index, entry in enumerate(as_list(data.get(section))):
+        path: KeyPath = (section, index)
+        if has_bad(bad, path) or not isinstance(entry, dict):
+            continue
+        locations = _field_locations(doc, path, entry, defaults, main)
+        settings = _settings(ctx, project, entry, defaults, locations)
+        if settings is not None:
+            yield path, entry, locations, settings
 
 
 def _field_locations(

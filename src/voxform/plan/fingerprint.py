@@ -21,7 +21,7 @@ def fingerprint(rendered: RenderedItem, provider: str, engine_version: str | Non
     request = rendered.request
     canonical = {
         "editing": request.editing.to_wire(),
-        "engine": engine_version if provider == "local" else None,
+        "engine": engine_version,
         "input": request.input,
         "output": rendered.digests["output"],
         "provider": provider,

@@ -87,8 +87,8 @@ def make_plan(
         kind, engine = providers[item.item.settings.target]
         inputs = dict(item.digests)
         inputs["engine"] = engine_digest(kind, engine)
-        print_ = fingerprint(item, kind, engine)
-        action, reasons = _decide(lock.items.get(item.id), print_, inputs, item.id in replace)
+        current = fingerprint(item, kind, engine)
+        action, reasons = _decide(lock.items.get(item.id), current, inputs, item.id in replace)
         if action == "unchanged" and item.id in missing:
             action, reasons = "update", ("output file missing",)
         changes.append(
@@ -97,7 +97,7 @@ def make_plan(
                 action,
                 reasons,
                 item.characters,
-                print_,
+                current,
                 inputs,
                 item,
                 item.item.settings.target,
@@ -108,11 +108,11 @@ def make_plan(
 
 
 def _decide(
-    entry: LockEntry | None, print_: str, inputs: Mapping[str, str], forced: bool
+    entry: LockEntry | None, current: str, inputs: Mapping[str, str], forced: bool
 ) -> tuple[Action, tuple[str, ...]]:
     if entry is None:
         return "create", ("new item",)
-    same = entry.fingerprint == print_
+    same = entry.fingerprint == current
     if entry.state == "pending" and same:
         return "resume", (f"job {entry.job_id} was submitted; its result is not recorded yet",)
     if entry.state == "failed" and same:
