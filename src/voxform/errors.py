@@ -69,16 +69,16 @@ class RetryableError(ProviderError):
         self.retry_after = retry_after
 
 
+class UnknownOutcome(RetryableError):
+    """The request was sent but its answer was lost: the service may have carried it out."""
+
+
 class ItemError(ProviderError):
     """This item cannot be produced (bad parameter, failed job); other items go on."""
 
 
 class FatalError(ProviderError):
     """Nothing will work in this run (credentials, signature, clock): stop at once."""
-
-
-class Interrupted(VoxformError):
-    """Waiting stopped on request; the job goes on at the service and can be resumed."""
 
 
 def did_you_mean(word: str, candidates: Iterable[object]) -> str:

@@ -14,7 +14,8 @@ from voxform.providers.registry import provider_for
 from voxform.render.model import RenderedItem
 from voxform.render.render import render_items
 from voxform.render.sources import expand
-from voxform.state.lockfile import LOCKFILE, LockState, read_lockfile
+from voxform.state.journal import journal_path, read_state
+from voxform.state.lockfile import LOCKFILE, LockState
 
 
 @dataclass
@@ -23,9 +24,11 @@ class LoadedProject:
 
     project: Project
     lock_path: Path
-    lock: LockState
+    lock: LockState  # with a leftover journal of a crashed apply replayed over it
     rendered: list[RenderedItem]
     problems: list[Problem] = field(default_factory=list)
+    journal_path: Path = Path()
+    intent_times: dict[str, float] = field(default_factory=dict)
 
     def require_valid(self) -> None:
         """Raise ManifestError with every problem when there are any."""
@@ -73,12 +76,16 @@ def load_project(directory: Path, lockfile: Path | None = None) -> LoadedProject
     """Load, expand and render everything; problems are collected, not raised."""
     project, problems = load_manifests(directory)
     lock_path = lockfile if lockfile is not None else project.root / LOCKFILE
-    lock = read_lockfile(lock_path)
+    journal = journal_path(project.root, lock_path)
+    replayed = read_state(lock_path, journal)
+    lock = replayed.state
     items, expand_problems = expand(project, lock.chunk_digests())
     rendered, render_problems = render_items(project, items)
     problems = [*problems, *expand_problems, *render_problems, *_duplicate_ids(rendered)]
     problems.sort(key=lambda p: (p.location.file, p.location.line, p.location.column))
-    return LoadedProject(project, lock_path, lock, rendered, problems)
+    return LoadedProject(
+        project, lock_path, lock, rendered, problems, journal, replayed.intent_times
+    )
 
 
 def _duplicate_ids(rendered: list[RenderedItem]) -> list[Problem]:

@@ -4,68 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
-import shutil
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import EXAMPLES, Runner
+from conftest import Runner
 from e2e.audio import mp3_duration
 
-Emulator = Callable[..., tuple[str, Path]]
-
-
-@pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[Emulator]:
-    """Start `voxform emulator` on 127.0.0.1, port 0; stop it at the end of the test."""
-    processes: list[subprocess.Popen[str]] = []
-
-    def start(*options: str) -> tuple[str, Path]:
-        storage = tmp_path / f"oss{len(processes)}"
-        command = [sys.executable, "-c", "from voxform.cli.main import main; main()"]
-        process = subprocess.Popen(
-            [*command, "emulator", "--port", "0", "--storage", str(storage), *options],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        processes.append(process)
-        assert process.stdout is not None
-        with selectors.DefaultSelector() as selector:
-            selector.register(process.stdout, selectors.EVENT_READ)
-            assert selector.select(timeout=30), "emulator did not start within 30 s"
-        line = process.stdout.readline().strip()
-        assert line.startswith("listening on http://127.0.0.1:"), line
-        return line.removeprefix("listening on "), storage
-
-    yield start
-    for process in processes:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@pytest.fixture
-def ice_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of examples/ice-emulator with the emulator's default key pair in the environment."""
-    root = tmp_path / "ice"
-    shutil.copytree(EXAMPLES / "ice-emulator", root)
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "testid")
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "testsecret")
-    monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN", raising=False)
-    monkeypatch.delenv("ALIBABA_CLOUD_PROFILE", raising=False)
-    return root
+Emulator = Callable[..., tuple[str, Path]]  # the `emulator` fixture: (url, storage)
 
 
 def stats(url: str) -> dict:
@@ -193,7 +143,7 @@ def test_a_pending_job_is_resumed_not_paid_for_again(
     change = next(c for c in load_project(ice_project).plan().changes if c.id == "welcome")
     assert change.rendered is not None
     with IceProvider(IceClient(url, load_credentials())) as provider:
-        job_id = provider.submit(change.rendered.request)
+        job_id = provider.submit(change.rendered.request, "crashed-run-token")
     entry = LockEntry("pending", change.fingerprint or "", change.characters, dict(change.inputs))
     write_lockfile(
         ice_project / "voxform.lock", LockState({"welcome": replace(entry, job_id=job_id)})

@@ -3,7 +3,8 @@
 Use `emulator` (options from the `emulator_options` fixture, which a test module can
 override or `pytest.mark.parametrize`), or `start_emulator(**options)` for several.
 Options are EmulatorConfig's fields plus the FaultRates fields, flat:
-`start_emulator(latency=0, fail_jobs=1.0, seed=3)`.
+`start_emulator(latency=0, fail_jobs=1.0, seed=3)`, or for speed without the engine
+`start_emulator(synthesis="silence", rate_limits={"SubmitAudioProduceJob": 2})`.
 """
 
 from __future__ import annotations

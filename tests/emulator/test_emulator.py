@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import http.client
 import json
-import queue
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,12 +16,21 @@ from typing import Any
 import httpx
 import pytest
 from alibabacloud_ice20201109 import models as ice_models
-from alibabacloud_ice20201109.client import Client
-from alibabacloud_tea_openapi import models as open_api_models
 from Tea.exceptions import TeaException
 
+from emulator.calls import (
+    EDITING,
+    OUTPUT,
+    SSML,
+    call,
+    final_job,
+    first_lines,
+    poll,
+    sdk,
+    submit,
+)
 from voxform.emulator.service import Emulator
-from voxform.ice.signing import DATE_FORMAT, sign_request
+from voxform.ice.signing import DATE_FORMAT
 
 StartEmulator = Callable[..., Emulator]
 
@@ -37,84 +43,6 @@ SIGNATURE_CODES = {
     "SignatureNonceUsed",
     "MissingAuthorization",
 }
-EDITING = json.dumps({"voice": "xiaoyun", "format": "MP3", "volume": 50})
-OUTPUT = json.dumps({"bucket": "narration", "object": "intro/hello"})
-SSML = "<speak>Hello there. How are you today?</speak>"
-
-
-def sdk(emulator: Emulator, key_id: str = "testid", secret: str = "testsecret") -> Client:
-    """The official client pointed at the emulator (endpoint host:port, plain http)."""
-    return Client(
-        open_api_models.Config(
-            access_key_id=key_id,
-            access_key_secret=secret,
-            endpoint=emulator.url.removeprefix("http://"),
-            protocol="http",
-            read_timeout=20000,
-            connect_timeout=5000,
-        )
-    )
-
-
-def call(
-    emulator: Emulator,
-    action: str,
-    params: Mapping[str, str],
-    *,
-    date: datetime | None = None,
-    nonce: str | None = None,
-    timeout: float = 20,
-) -> httpx.Response:
-    """One signed RPC call with the query as signed; the raw answer."""
-    host = emulator.url.removeprefix("http://")
-    signed = sign_request(
-        method="POST",
-        host=host,
-        action=action,
-        version="2020-11-09",
-        params=params,
-        body=b"",
-        access_key_id="testid",
-        access_key_secret="testsecret",
-        security_token=None,
-        date=date,
-        nonce=nonce,
-    )
-    return _http().post(emulator.url + signed.path, headers=signed.headers, timeout=timeout)
-
-
-@functools.cache
-def _http() -> httpx.Client:
-    """One client for the module: a new one per call costs an SSL context each time."""
-    return httpx.Client()
-
-
-def submit(emulator: Emulator, **params: str) -> httpx.Response:
-    return call(
-        emulator,
-        "SubmitAudioProduceJob",
-        {"InputConfig": SSML, "EditingConfig": EDITING, "OutputConfig": OUTPUT, **params},
-    )
-
-
-def poll(check: Callable[[], Any], timeout: float = 30.0) -> Any:
-    """Call `check` until it answers something truthy, or fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.02)
-
-
-def final_job(emulator: Emulator, job_id: str) -> dict[str, Any]:
-    def done() -> dict[str, Any] | None:
-        answer: dict[str, Any] = call(emulator, "GetSmartHandleJob", {"JobId": job_id}).json()
-        return answer if answer["State"] in ("Finished", "Failed") else None
-
-    result: dict[str, Any] = poll(done)
-    return result
 
 
 # --- the official SDK -------------------------------------------------------------------
@@ -472,20 +400,6 @@ def test_stats_count_submissions_per_object_and_jobs_per_state(emulator: Emulato
 # --- the command line ---------------------------------------------------------------------
 
 
-def _first_lines(process: subprocess.Popen[str], count: int, timeout: float) -> list[str]:
-    """The first `count` lines on the process's stdout, or fail after `timeout` seconds."""
-    lines: queue.Queue[str] = queue.Queue()
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line.rstrip("\n"))
-
-    threading.Thread(target=read, daemon=True).start()
-    deadline = time.monotonic() + timeout
-    return [lines.get(timeout=max(0.0, deadline - time.monotonic())) for _ in range(count)]
-
-
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_cli_serves_until_signalled_and_cleans_up(stop: signal.Signals) -> None:
     command = [sys.executable, "-c", "from voxform.cli.main import main; main()"]
@@ -497,7 +411,7 @@ def test_cli_serves_until_signalled_and_cleans_up(stop: signal.Signals) -> None:
         text=True,
     )
     try:
-        listening, storage = _first_lines(process, 2, timeout=20)
+        listening, storage = first_lines(process, 2, timeout=20)
         assert listening.startswith("listening on http://127.0.0.1:")
         assert storage.startswith("storage: ")
         url = listening.removeprefix("listening on ")

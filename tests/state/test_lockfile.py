@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from voxform.state.lockfile import (
     LockEntry,
@@ -49,3 +51,31 @@ def test_conflicted_lockfile_is_reported_not_overwritten(tmp_path: Path) -> None
 
 def test_missing_lockfile_is_empty(tmp_path: Path) -> None:
     assert read_lockfile(tmp_path / "voxform.lock").items == {}
+
+
+_text = st.text(max_size=12)
+_entries = st.builds(
+    LockEntry,
+    state=st.sampled_from(["finished", "pending", "failed"]),
+    fingerprint=_text,
+    characters=st.integers(min_value=0, max_value=10**6),
+    inputs=st.dictionaries(_text, _text, max_size=4),
+    chunk=st.none() | _text,
+    job_id=st.none() | _text,
+    duration=st.none() | st.floats(allow_nan=False, allow_infinity=False),
+    subtitles=st.none() | st.dictionaries(_text, _text, max_size=2),
+    error_message=st.none() | _text,
+    token=st.none() | _text,
+)
+
+
+@given(st.dictionaries(_text, _entries, max_size=6))
+def test_lockfile_bytes_are_exactly_what_json_dumps_writes(items: dict[str, LockEntry]) -> None:
+    """The hand-written serializer must never drift from json.dumps(indent=2, sort_keys)."""
+    state = LockState(dict(items))
+    document = {
+        "items": {key: items[key].to_json() for key in sorted(items)},
+        "lockfile_version": 1,
+    }
+    expected = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert state.to_bytes() == expected.encode()

@@ -1,10 +1,13 @@
-"""What an apply did, as the reporters show it."""
+"""What an apply did, and the seam through which it tells how it is going."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from voxform.errors import FatalError
+from voxform.errors import FatalError, RetryableError
+from voxform.plan.plan import Change
+from voxform.state.lockfile import LockEntry
 
 
 @dataclass
@@ -18,3 +21,19 @@ class Outcome:
     interrupted: bool = False
     fatal: FatalError | None = None
     seconds: float = 0.0
+
+
+class Progress(Protocol):
+    """Where the pipeline tells what happens; the reporter decides how it looks."""
+
+    def item_done(self, change: Change, entry: LockEntry) -> None:
+        """One item's result is recorded."""
+        ...
+
+    def retrying(self, change: Change, error: RetryableError, delay: float) -> None:
+        """A step of one item meets a transient error and is tried again after `delay`."""
+        ...
+
+    def running(self, in_flight: int, outcome: Outcome) -> None:
+        """The run so far (called often: a reporter draws at its own pace)."""
+        ...

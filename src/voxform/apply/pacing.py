@@ -1,25 +1,72 @@
-"""Pacing calls to a target so they stay under its configured rate."""
+"""Holding an operation's call rate under its limit, and finding the limit when unknown.
+
+Alibaba Cloud throttles each API operation separately. Each operation of a target gets an
+`AdaptiveRate`: a token bucket whose rate starts at the configured limit (or a modest guess)
+and is adjusted once per window of calls: down (x0.8) when a large share of the window was
+throttled, up (+10%, never above a configured limit) when little was and the bucket was the
+bottleneck. Judging whole windows, not single answers, keeps a sprinkle of throttling (a
+neighbour's burst, a flaky gateway) from collapsing the rate.
+"""
 
 from __future__ import annotations
 
-import threading
-import time
+from dataclasses import dataclass
+
+UNKNOWN_START = 10.0  # calls per second when no limit is configured
+UNKNOWN_CEILING = 500.0
+FLOOR = 0.5
+WINDOW = 1.0  # seconds per adjustment
+THROTTLED_SHARE = 0.25  # above this share of a window's calls throttled: slow down
+DECREASE, INCREASE = 0.8, 0.1
 
 
-class Pacer:
-    """At most `rate` calls per second, spaced evenly across threads."""
+@dataclass
+class AdaptiveRate:
+    """A token bucket for one operation; `rate` is calls per second (None: no limit)."""
 
-    def __init__(self, rate: float | None) -> None:
-        self.interval = 1.0 / rate if rate else 0.0
-        self._next = 0.0
-        self._guard = threading.Lock()
+    limit: float | None  # configured; None: unknown, to be found
+    unlimited: bool = False  # never limited (a local engine)
 
-    def acquire(self, stop: threading.Event) -> None:
-        """Wait for this call's slot (at once when `stop` is set)."""
-        if not self.interval:
+    def __post_init__(self) -> None:
+        self.rate = max(FLOOR, self.limit) if self.limit else UNKNOWN_START
+        self.ceiling = max(FLOOR, self.limit) if self.limit else UNKNOWN_CEILING
+        self._tokens = 1.0
+        self._updated: float | None = None
+        self._window_start: float | None = None
+        self._calls = 0
+        self._throttled = 0
+        self._starved = False  # the bucket, not the demand, held calls back this window
+
+    def _refill(self, now: float) -> None:
+        if self._updated is not None:
+            burst = max(1.0, self.rate * 0.1)
+            self._tokens = min(burst, self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
+
+    def take(self, now: float) -> float:
+        """Take a token: 0.0 when granted, else the seconds until one will be."""
+        if self.unlimited:
+            return 0.0
+        self._refill(now)
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return 0.0
+        self._starved = True
+        return (1.0 - self._tokens) / self.rate
+
+    def answered(self, now: float, *, throttled: bool) -> None:
+        """Count one answer of this operation; adjust the rate at the end of each window."""
+        if self.unlimited:
             return
-        with self._guard:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        stop.wait(max(0.0, slot - time.monotonic()))
+        if self._window_start is None:
+            self._window_start = now
+        self._calls += 1
+        self._throttled += throttled
+        if now - self._window_start < WINDOW:
+            return
+        share = self._throttled / self._calls
+        if share > THROTTLED_SHARE:
+            self.rate = max(FLOOR, self.rate * DECREASE)
+        elif self._starved and self.rate < self.ceiling:
+            self.rate = min(self.ceiling, self.rate * (1 + INCREASE))
+        self._window_start, self._calls, self._throttled, self._starved = now, 0, 0, False

@@ -1,12 +1,23 @@
-"""Carrying out a plan: open the providers its changes need, walk it, record the results."""
+"""Carrying out a plan: the journal, the providers, signals, and the pipeline between them."""
 
 from __future__ import annotations
 
-from voxform.apply.executor import Executor, Progress
-from voxform.apply.outcome import Outcome
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
+from voxform.apply.outcome import Outcome, Progress
+from voxform.apply.pipeline import Pipeline
+from voxform.errors import VoxformError
 from voxform.plan.plan import Plan
 from voxform.project import LoadedProject
 from voxform.providers.registry import open_providers, provider_for
+from voxform.state.journal import Journal
+
+DEFAULT_PARALLELISM = 200  # jobs in flight: a 30/s target with 3 s jobs needs about 100
 
 
 def apply_plan(
@@ -15,20 +26,66 @@ def apply_plan(
     progress: Progress,
     *,
     profile: str | None = None,
-    parallelism: int = 10,
+    parallelism: int = DEFAULT_PARALLELISM,
 ) -> Outcome:
-    """Synthesize every pending change of `plan`, recording each job in the lockfile."""
+    """Synthesize every pending change of `plan`, journaling each step; the lockfile is
+    written at checkpoints and at the end. SIGINT or SIGTERM stops submitting and saves
+    state; a second one exits at once, the journal whole."""
+    journal = Journal(loaded.lock_path, loaded.journal_path)
+    try:
+        journal.open()
+    except OSError as exc:
+        raise VoxformError(
+            f"cannot record this apply ({exc.strerror or exc}: {exc.filename or ''}); "
+            "nothing was submitted"
+        ) from None
     targets = loaded.project.targets
     names = {c.target for c in plan.pending if c.target}
-    with open_providers(loaded.project, names, profile=profile) as providers:
-        executor = Executor(
-            loaded.lock_path,
-            loaded.lock,
-            providers,
-            progress,
-            parallelism=parallelism,
-            rate_limits={n: targets[n].rate_limit for n in providers},
-            root=loaded.project.root,
-            subtitle_dirs={n: provider_for(targets[n]).subtitle_dir(targets[n]) for n in providers},
-        )
-        return executor.run(plan)
+    saved = False
+    try:
+        with open_providers(loaded.project, names, profile=profile) as providers:
+            pipeline = Pipeline(
+                journal,
+                loaded.lock,
+                providers,
+                progress,
+                limits={n: targets[n].rate_limits for n in providers},
+                parallelism=parallelism,
+                root=loaded.project.root,
+                subtitle_dirs={
+                    n: provider_for(targets[n]).subtitle_dir(targets[n]) for n in providers
+                },
+                intent_times=loaded.intent_times,
+            )
+            with _stop_on_signals(pipeline):
+                outcome = pipeline.run(plan)
+        journal.close(loaded.lock)
+        saved = True
+    finally:
+        if not saved:
+            journal.close(None)  # keep the journal: the next command replays it
+    return outcome
+
+
+@contextlib.contextmanager
+def _stop_on_signals(pipeline: Pipeline) -> Iterator[None]:
+    """First SIGINT/SIGTERM: stop the pipeline; second: leave at once (the journal holds
+    only whole, fsync'd lines, so nothing is lost that was not also unsent)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = 0
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        nonlocal received
+        received += 1
+        if received > 1:
+            os._exit(128 + signum)
+        pipeline.stop()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

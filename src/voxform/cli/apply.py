@@ -7,7 +7,7 @@ import sys
 import click
 
 from voxform.apply.outcome import Outcome
-from voxform.apply.run import apply_plan
+from voxform.apply.run import DEFAULT_PARALLELISM, apply_plan
 from voxform.cli.common import load, project_dir, reporting, selection_options
 from voxform.errors import VoxformError
 from voxform.report import Reporter
@@ -34,10 +34,10 @@ from voxform.state.lease import lease
 )
 @click.option(
     "--parallelism",
-    type=click.IntRange(1, 256),
-    default=10,
+    type=click.IntRange(1, 10_000),
+    default=DEFAULT_PARALLELISM,
     show_default=True,
-    help="Items in flight at once.",
+    help="Jobs in flight at once (submitted, result not yet in).",
 )
 @click.pass_context
 @reporting

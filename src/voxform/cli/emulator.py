@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import signal
 import tempfile
 import threading
@@ -11,10 +12,18 @@ from types import FrameType
 import click
 
 from voxform.emulator.faults import FaultRates
-from voxform.emulator.service import DEFAULT_KEYS, Emulator, EmulatorConfig, log_to_stderr
+from voxform.emulator.service import (
+    ACTIONS,
+    DEFAULT_KEYS,
+    Emulator,
+    EmulatorConfig,
+    log_to_stderr,
+)
+from voxform.emulator.synthesis import SYNTHESIS_MODES, SynthesisMode
 
 SHARE = click.FloatRange(0.0, 1.0)
 SECONDS = click.FloatRange(0.0)
+RateLimitOptions = tuple[float | None, dict[str, float]]  # (every operation, per operation)
 
 
 def _key_pairs(
@@ -28,6 +37,39 @@ def _key_pairs(
             raise click.BadParameter("expected ID:SECRET", ctx=ctx, param=param)
         keys[key_id] = secret
     return keys or dict(DEFAULT_KEYS)
+
+
+def _rate_limits(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> RateLimitOptions:
+    """`N` (every operation) and `ACTION=N` (one operation) as (default, per operation)."""
+    default: float | None = None
+    per_action: dict[str, float] = {}
+    for value in values:
+        action, sep, number = value.rpartition("=")
+        try:
+            rate = float(number)
+        except ValueError:
+            rate = 0.0
+        if not (rate > 0 and math.isfinite(rate)):
+            raise click.BadParameter(
+                f"{value!r}: expected a positive number of calls per second", ctx=ctx, param=param
+            )
+        if not sep:
+            if default is not None:
+                raise click.BadParameter("a plain PER_SECOND is given twice", ctx=ctx, param=param)
+            default = rate
+        elif action not in ACTIONS:
+            raise click.BadParameter(
+                f"{action!r} is not an operation; expected one of {', '.join(ACTIONS)}",
+                ctx=ctx,
+                param=param,
+            )
+        elif action in per_action:
+            raise click.BadParameter(f"{action} is given twice", ctx=ctx, param=param)
+        else:
+            per_action[action] = rate
+    return default, per_action
 
 
 @click.command()
@@ -62,10 +104,21 @@ def _key_pairs(
 )
 @click.option(
     "--rate-limit",
-    type=click.FloatRange(0.0, min_open=True),
-    default=None,
-    metavar="PER_SECOND",
-    help="Requests per second before Throttling.User.",
+    "rate_limits",
+    multiple=True,
+    callback=_rate_limits,
+    metavar="PER_SECOND|ACTION=PER_SECOND",
+    help="Calls per second before Throttling.User, each operation in its own bucket: N for"
+    " every operation, ACTION=N for one (e.g. SubmitAudioProduceJob=30); repeatable, and an"
+    " operation named wins over N. Default: no limit.",
+)
+@click.option(
+    "--synthesis",
+    type=click.Choice(SYNTHESIS_MODES),
+    default="espeak",
+    show_default=True,
+    help="espeak: real speech from the local engine. silence: silent audio as long as the"
+    " text would take (15 characters a second), without starting the engine, for load tests.",
 )
 @click.option(
     "--max-input-chars",
@@ -86,14 +139,22 @@ def _key_pairs(
     type=SHARE,
     default=0.0,
     metavar="SHARE",
-    help="Share of calls answered 503 ServiceUnavailable or Throttling.",
+    help="Share of calls answered 503 ServiceUnavailable or Throttling (with a retry hint).",
 )
 @click.option(
     "--drop-connections",
     type=SHARE,
     default=0.0,
     metavar="SHARE",
-    help="Share of calls whose connection is closed without an answer.",
+    help="Share of calls whose connection is closed before they are handled (no job).",
+)
+@click.option(
+    "--drop-responses",
+    type=SHARE,
+    default=0.0,
+    metavar="SHARE",
+    help="Share of calls that are handled (a submission creates its job) and whose"
+    " connection is then closed without an answer, as a proxy losing the response.",
 )
 @click.option(
     "--slow-requests",
@@ -124,21 +185,26 @@ def emulator(
     keys: dict[str, str],
     storage: Path | None,
     latency: float,
-    rate_limit: float | None,
+    rate_limits: RateLimitOptions,
+    synthesis: SynthesisMode,
     max_input_chars: int,
     fail_jobs: float,
     fail_requests: float,
     drop_connections: float,
+    drop_responses: float,
     slow_requests: float,
     slow_seconds: float,
     seed: int | None,
     clock_offset: float,
     verbose: bool,
 ) -> None:
-    """Serve SubmitAudioProduceJob and GetSmartHandleJob locally, with real audio.
+    """Serve SubmitAudioProduceJob, GetSmartHandleJob and ListSmartJobs locally.
 
     Injected request faults happen before a call is handled, so a dropped or failed
-    submission (or a slow one whose client hung up) creates no job.
+    submission (or a slow one whose client hung up) creates no job; --drop-responses is
+    the exception: the call is handled and only its answer is lost.
+    GET /_emulator/stats counts submissions per object, jobs per state, and calls and
+    throttled calls per operation.
     """
     with tempfile.TemporaryDirectory(prefix="voxform-emulator-") as scratch:
         config = EmulatorConfig(
@@ -147,11 +213,14 @@ def emulator(
             port=port,
             keys=keys,
             latency=latency,
-            rate_limit=rate_limit,
+            rate_limit=rate_limits[0],
+            rate_limits=rate_limits[1],
+            synthesis=synthesis,
             max_input_chars=max_input_chars,
             faults=FaultRates(
                 fail_requests=fail_requests,
                 drop_connections=drop_connections,
+                drop_responses=drop_responses,
                 slow_requests=slow_requests,
                 slow_seconds=slow_seconds,
                 fail_jobs=fail_jobs,

@@ -1,9 +1,11 @@
 """Injected faults, drawn from one seeded random generator so a run can be repeated.
 
-Clients must survive a flaky service, so the emulator can fail, drop or delay requests and
-fail jobs at configured shares. Request faults are decided before a request is read
-further, so a dropped, failed or abandoned slow request never reaches the service: nothing
-was submitted. A job fault is decided at submission and shows when the job ends.
+Clients must survive a flaky service, so the emulator can fail, drop or delay requests,
+lose answers and fail jobs at configured shares. Request faults are decided before a request
+is read further. A dropped, failed or abandoned slow request never reaches the service:
+nothing was submitted. A lost answer is the opposite case, a proxy losing the response: the
+call is handled (a submission creates its job) and only then is the connection closed. A job
+fault is decided at submission and shows when the job ends.
 """
 
 from __future__ import annotations
@@ -13,13 +15,22 @@ import threading
 from dataclasses import dataclass
 from typing import Literal
 
-RequestFault = Literal["drop", "fail", "slow"]
+RequestFault = Literal["drop", "fail", "slow", "drop_response"]
 
-# What --fail-requests answers, picked evenly: (HTTP status, code, message).
-FAILURES = (
-    (503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server."),
-    (400, "Throttling", "Request was denied due to request throttling."),
-    (503, "Throttling", "Request was denied due to request throttling."),
+# The `x-acs-retry-after` (milliseconds) of an injected Throttling answer. Fixed, not drawn:
+# a draw would shift the seeded sequence of every later fault.
+INJECTED_RETRY_AFTER_MS = 200
+
+# What --fail-requests answers, picked evenly: (HTTP status, code, message, retry hint in ms).
+FAILURES: tuple[tuple[int, str, str, int | None], ...] = (
+    (
+        503,
+        "ServiceUnavailable",
+        "The request has failed due to a temporary failure of the server.",
+        None,
+    ),
+    (400, "Throttling", "Request was denied due to request throttling.", INJECTED_RETRY_AFTER_MS),
+    (503, "Throttling", "Request was denied due to request throttling.", INJECTED_RETRY_AFTER_MS),
 )
 
 
@@ -32,9 +43,16 @@ class FaultRates:
     slow_requests: float = 0.0
     slow_seconds: float = 2.0
     fail_jobs: float = 0.0
+    drop_responses: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("fail_requests", "drop_connections", "slow_requests", "fail_jobs"):
+        for name in (
+            "fail_requests",
+            "drop_connections",
+            "slow_requests",
+            "fail_jobs",
+            "drop_responses",
+        ):
             share = getattr(self, name)
             if not 0.0 <= share <= 1.0:
                 raise ValueError(f"{name} must be a share from 0 to 1, not {share!r}")
@@ -51,7 +69,7 @@ class Faults:
         self._lock = threading.Lock()
 
     def for_request(self) -> RequestFault | None:
-        """Drop, fail or slow down this request (checked in that order), or None."""
+        """Drop, fail, slow down or lose the answer of this request (checked in that order)."""
         rates = self.rates
         with self._lock:
             if self._draw(rates.drop_connections):
@@ -60,10 +78,13 @@ class Faults:
                 return "fail"
             if self._draw(rates.slow_requests):
                 return "slow"
+            # Drawn last, so the faults above keep their seeded sequences.
+            if self._draw(rates.drop_responses):
+                return "drop_response"
         return None
 
-    def failure(self) -> tuple[int, str, str]:
-        """The status, code and message of one injected request failure."""
+    def failure(self) -> tuple[int, str, str, int | None]:
+        """Status, code, message and retry hint (ms, or None) of one injected failure."""
         with self._lock:
             return self._random.choice(FAILURES)
 

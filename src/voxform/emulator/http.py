@@ -2,9 +2,10 @@
 
 Only HTTP lives here: routing, reading bodies, writing JSON answers and ICE's error bodies
 (with `x-acs-retry-after` when throttled), the request log, and the injected request faults,
-which act on the connection: a dropped connection, a slow answer, a failed request. They are
-drawn before the call reaches `Emulator.handle`, so a dropped or failed submission (or a
-slow one whose client hung up) creates no job.
+which act on the connection: a dropped connection, a slow answer, a failed request, a lost
+answer. They are drawn before the call reaches `Emulator.handle`, so a dropped or failed
+submission (or a slow one whose client hung up) creates no job; a lost answer is lost after
+the call was handled, so that submission did create its job.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class Server(ThreadingHTTPServer):
     """Serves one emulator; tracks connections so close() can cut kept-alive ones."""
 
     daemon_threads = True
+    # The default backlog of 5 drops connections (a second of SYN retries each) under load.
+    request_queue_size = 256
 
     def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
         super().__init__(address, _Handler)
@@ -145,25 +148,30 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._read_body()
             if fault == "fail":
                 emulator.count("failed")
-                raise ApiError(*emulator.faults.failure())
-            answer = emulator.handle(self.command, self.path, self.headers.items(), body)
+                status, code, message, retry_after_ms = emulator.faults.failure()
+                if retry_after_ms is None:
+                    raise ApiError(status, code, message)
+                raise Throttled(retry_after_ms, status, code, message)
+            outcome: dict[str, object] | ApiError = emulator.handle(
+                self.command, self.path, self.headers.items(), body
+            )
         except ApiError as error:
-            self._error(request_id, error)
-            return
+            outcome = error
         except Exception as exc:  # a bug here must still look like the service failing
             print(f"voxform emulator: {type(exc).__name__}: {exc}", file=sys.stderr)
-            self._error(
-                request_id,
-                ApiError(
-                    500,
-                    "InternalError",
-                    "The request processing has failed due to some unknown error.",
-                ),
+            outcome = ApiError(
+                500, "InternalError", "The request processing has failed due to some unknown error."
             )
-            return
-        emulator.count("ok")
-        self._send(200, {"RequestId": request_id, **answer})
-        self._log(200, "")
+        if fault == "drop_response":  # handled, then the answer is lost on its way
+            emulator.count("response-dropped")
+            self._drop()
+            self._log(0, "response dropped")
+        elif isinstance(outcome, ApiError):
+            self._error(request_id, outcome)
+        else:
+            emulator.count("ok")
+            self._send(200, {"RequestId": request_id, **outcome})
+            self._log(200, "")
 
     def _read_body(self) -> bytes:
         try:

@@ -1,9 +1,11 @@
 """The emulator's jobs: each moves Created -> Executing -> Finished or Failed on a clock.
 
-A submission that passed its checks becomes a job here. Jobs live in memory only. A job
-becomes Executing after half the latency and ends no sooner than the whole latency after
-submission, or when synthesis (real audio, written into the OSS stand-in) is done if that
-takes longer, so clients see the service's states and timing without a cloud account.
+A submission that passed its checks becomes a job here. Jobs live in memory only, in
+creation order (ListSmartJobs walks them; see `listing`). A job becomes Executing after
+half the latency and ends no sooner than the whole latency after submission, or when
+synthesis (audio written into the OSS stand-in) is done if that takes longer, so clients see
+the service's states and timing without a cloud account. Counts per state are kept as jobs
+move, so stats and listings cost the same with ten jobs or ten thousand.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,13 +25,14 @@ from typing import Literal
 from urllib.parse import quote
 
 from voxform.emulator.faults import Faults
+from voxform.emulator.listing import PageTokens, parse_listing, walk
 from voxform.emulator.submission import Submission
+from voxform.emulator.synthesis import Synthesizer
 from voxform.emulator.timeline import Timeline
-from voxform.engine.client import EspeakEngine
 from voxform.errors import ItemError, PathEscapeError, VoxformError
 from voxform.files import write_atomic
 from voxform.ice.signing import DATE_FORMAT
-from voxform.ice.wire import ai_result
+from voxform.ice.wire import JOB_TYPE, ai_result
 from voxform.paths import inside
 
 State = Literal["Created", "Executing", "Finished", "Failed"]
@@ -76,7 +79,7 @@ class Job:
                 "Title": sub.title,
                 "Description": sub.description,
                 "UserId": self.user_id,
-                "JobType": "TextToSpeech",
+                "JobType": JOB_TYPE,
                 "CreateTime": self.created,
                 "ModifiedTime": self.modified,
                 "InputConfig": {"InputFile": sub.input},
@@ -88,6 +91,24 @@ class Job:
             answer["ErrorMessage"] = self.error_message
         return answer
 
+    def listed(self) -> dict[str, object]:
+        """The job as a ListSmartJobs entry: no MediaUrl or AiResult."""
+        sub = self.submission
+        return {
+            "JobId": self.job_id,
+            "JobState": self.state,
+            "JobType": JOB_TYPE,
+            "Title": sub.title,
+            "Description": sub.description,
+            "UserData": sub.user_data,
+            "UserId": self.user_id,
+            "CreateTime": self.created,
+            "ModifiedTime": self.modified,
+            "InputConfig": {"InputFile": sub.input},
+            "EditingConfig": sub.editing_json,
+            "OutputConfig": {"Bucket": sub.bucket, "Object": sub.object},
+        }
+
 
 def _quote_key(key: str) -> str:
     return quote(key, safe="/")
@@ -98,7 +119,7 @@ class JobStore:
 
     def __init__(
         self,
-        engine: EspeakEngine,
+        synthesizer: Synthesizer,
         storage: Path,
         *,
         latency: float,
@@ -107,30 +128,40 @@ class JobStore:
     ) -> None:
         self.storage = storage
         self.latency = latency
-        self._engine = engine
+        self._synthesizer = synthesizer
         self._faults = faults
         self._clock = clock
         self._jobs: dict[str, Job] = {}
+        self._order: list[Job] = []  # creation order; a job's index never changes
+        self._states: Counter[str] = Counter()
         self._submissions: Counter[str] = Counter()
+        self._tokens = PageTokens()
         self._lock = threading.Lock()
+        # The pool first: if it cannot be made, no timeline thread is left behind.
+        self._pool = ThreadPoolExecutor(
+            synthesizer.workers, thread_name_prefix="voxform-emulator-job"
+        )
         self._timeline = Timeline()
-        self._pool = ThreadPoolExecutor(engine.workers, thread_name_prefix="voxform-emulator-job")
 
     def submit(self, submission: Submission, user_id: str) -> Job:
         """Create a job in state Created and schedule its life."""
-        now = self._stamp()
-        job = Job(
-            job_id=uuid.uuid4().hex,
-            media_id=uuid.uuid4().hex,
-            user_id=user_id,
-            submission=submission,
-            doomed=self._faults.job_fails(),
-            created=now,
-            modified=now,
-            due=time.monotonic() + self.latency,
-        )
-        with self._lock:
-            self._jobs[job.job_id] = job
+        job_id, media_id = uuid.uuid4().hex, uuid.uuid4().hex
+        doomed = self._faults.job_fails()
+        with self._lock:  # creation times follow the creation order
+            now = self._stamp()
+            job = Job(
+                job_id=job_id,
+                media_id=media_id,
+                user_id=user_id,
+                submission=submission,
+                doomed=doomed,
+                created=now,
+                modified=now,
+                due=time.monotonic() + self.latency,
+            )
+            self._jobs[job_id] = job
+            self._order.append(job)
+            self._states[job.state] += 1
             self._submissions[f"{submission.bucket}/{submission.object}"] += 1
         self._timeline.at(job.due - self.latency / 2, lambda: self._start(job))
         return job
@@ -141,13 +172,36 @@ class JobStore:
             job = self._jobs.get(job_id)
             return None if job is None else job.answer(media_base)
 
+    def listing(self, params: Mapping[str, str]) -> dict[str, object]:
+        """The ListSmartJobs answer (without RequestId); ApiError for bad parameters."""
+        query = parse_listing(params, self._tokens, STATES)
+        state = query.job_state
+
+        def in_state(job: Job) -> bool:
+            return job.state == state
+
+        page: list[Job] = []
+        following: int | None = None
+        total = 0
+        with self._lock:
+            if query.job_type in (None, JOB_TYPE):
+                page, following = walk(self._order, query, None if state is None else in_state)
+                total = len(self._order) if state is None else self._states[state]
+            entries = [job.listed() for job in page]
+        token = "" if following is None else self._tokens.encode(query.descending, following)
+        return {
+            "SmartJobList": entries,
+            "NextToken": token,
+            "MaxResults": query.size,
+            "TotalCount": total,
+        }
+
     def stats(self) -> dict[str, dict[str, int]]:
         """Accepted submissions per `<bucket>/<object>` and jobs per state."""
         with self._lock:
-            states = Counter(job.state for job in self._jobs.values())
             return {
                 "submissions": dict(sorted(self._submissions.items())),
-                "jobs": {state: states[state] for state in STATES},
+                "jobs": {state: self._states[state] for state in STATES},
             }
 
     def close(self) -> None:
@@ -173,8 +227,8 @@ class JobStore:
         sub = job.submission
         try:
             target = inside(self.storage, sub.key)
-            synthesis = self._engine.synthesize_config(sub.input, sub.editing, sub.sample_rate)
-            write_atomic(target, synthesis.audio)
+            synthesis = self._synthesizer.synthesize(sub)
+            write_atomic(target, synthesis.audio, durable=False)  # a stand-in, not a store
         except ItemError as exc:
             # Malformed SSML is the caller's mistake; any other refusal reads as TTS failing.
             code = "InvalidParameter" if exc.code == "InvalidParameter" else INJECTED_FAILURE[0]
@@ -188,6 +242,8 @@ class JobStore:
     def _update(self, job: Job, state: State, code: str = "", detail: str = "") -> None:
         """Move `job` to `state`: `detail` is the error message if failed, else the AiResult."""
         with self._lock:
+            self._states[job.state] -= 1
+            self._states[state] += 1
             job.state, job.error_code = state, code
             if state == "Failed":
                 job.error_message = detail

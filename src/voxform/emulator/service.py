@@ -1,10 +1,10 @@
 """The emulated ICE service: its configuration, its lifecycle and the API pipeline.
 
 `Emulator.handle` takes one API call from request to answer without knowing about HTTP:
-rate limit, API version, action, signature (then date and nonce), parameters, then the
-action itself, each refusal an ApiError as ICE would answer it. Any STS token is accepted.
-`start()` serves the emulator over HTTP (see `voxform.emulator.http`); `close()` stops the
-server, the jobs and the engine.
+API version, action, the action's rate limit, signature (then date and nonce), parameters,
+then the action itself, each refusal an ApiError as ICE would answer it. Any STS token is
+accepted. `start()` serves the emulator over HTTP (see `voxform.emulator.http`); `close()`
+stops the server, the jobs and the engine.
 """
 
 from __future__ import annotations
@@ -23,13 +23,19 @@ from voxform.emulator.faults import FaultRates, Faults
 from voxform.emulator.http import MEDIA_PATH, bind
 from voxform.emulator.jobs import JobStore
 from voxform.emulator.submission import ApiError, parse_submission, required
-from voxform.emulator.throttle import Throttled, TokenBucket
+from voxform.emulator.synthesis import (
+    EspeakSynthesizer,
+    SilentSynthesizer,
+    SynthesisMode,
+    Synthesizer,
+)
+from voxform.emulator.throttle import RateLimits, Throttled, operation_limits
 from voxform.engine.client import EspeakEngine
 from voxform.ice.limits import DEFAULT_MAX_INPUT_CHARS
 from voxform.ice.signing import NonceCache, SignatureError, VerifiedRequest, verify_request
-from voxform.ice.wire import API_VERSION, GET_JOB, SUBMIT
+from voxform.ice.wire import API_VERSION, GET_JOB, LIST_JOBS, SUBMIT
 
-ACTIONS = (SUBMIT, GET_JOB)
+ACTIONS: tuple[str, ...] = (SUBMIT, GET_JOB, LIST_JOBS)
 DEFAULT_KEYS = {"testid": "testsecret"}
 # Signature errors that ICE answers with 404 rather than 400.
 _NOT_FOUND_CODES = ("InvalidAccessKeyId.NotFound",)
@@ -44,13 +50,19 @@ class EmulatorConfig:
     port: int = 0
     keys: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_KEYS), repr=False)
     latency: float = 0.2
-    rate_limit: float | None = None
+    rate_limit: float | None = None  # calls per second of each operation, in its own bucket
+    rate_limits: Mapping[str, float] = field(default_factory=dict)  # per operation, wins
+    synthesis: SynthesisMode = "espeak"  # "silence": silent audio of the text's length
     max_input_chars: int = DEFAULT_MAX_INPUT_CHARS
     faults: FaultRates = field(default_factory=FaultRates)
     seed: int | None = None
     clock_offset: float = 0.0  # seconds added to this machine's clock (tests simulate skew)
-    engine_workers: int | None = None
+    engine_workers: int | None = None  # syntheses at once (default: per synthesis mode)
     log: Callable[[str], None] | None = None  # one line per request when given
+
+    def operation_limits(self) -> dict[str, float]:
+        """Calls per second per operation; an operation not named is not limited."""
+        return operation_limits(ACTIONS, self.rate_limit, self.rate_limits)
 
 
 class Emulator:
@@ -64,22 +76,38 @@ class Emulator:
         self.config = config
         self.storage = config.storage.resolve()
         self.faults = Faults(config.faults, config.seed)
-        self.throttle = TokenBucket(config.rate_limit) if config.rate_limit else None
+        self.rate_limits = RateLimits(config.operation_limits())
         self.nonces = NonceCache()
         self.stopping = threading.Event()
         self.requests: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()
+        self.throttled: Counter[str] = Counter()
         self._counter_lock = threading.Lock()
-        # Bind first: a port in use must leave no threads or processes behind.
-        self._server = bind(config.host, config.port, self)
-        self._engine = EspeakEngine(config.engine_workers)
-        self.jobs = JobStore(
-            self._engine,
-            self.storage,
-            latency=config.latency,
-            faults=self.faults,
-            clock=self.now,
-        )
         self._thread: threading.Thread | None = None
+        # Bind first: a port in use must leave no threads or processes behind; and what
+        # fails after binding must not leave the socket behind.
+        self._server = bind(config.host, config.port, self)
+        self.engine: EspeakEngine | None = None  # never made with --synthesis silence
+        synthesizer: Synthesizer | None = None
+        try:
+            if config.synthesis == "silence":
+                synthesizer = SilentSynthesizer(config.engine_workers)
+            else:
+                self.engine = EspeakEngine(config.engine_workers)
+                synthesizer = EspeakSynthesizer(self.engine)
+            self.jobs = JobStore(
+                synthesizer,
+                self.storage,
+                latency=config.latency,
+                faults=self.faults,
+                clock=self.now,
+            )
+        except BaseException:
+            if synthesizer is not None:
+                synthesizer.close()
+            self._server.server_close()
+            raise
+        self._synthesizer = synthesizer
         self.url = self._server.url
 
     def __enter__(self) -> Emulator:
@@ -111,7 +139,7 @@ class Emulator:
         self._server.server_close()
         self._server.cut_connections()
         self.jobs.close()
-        self._engine.close()
+        self._synthesizer.close()
         self.jobs.join(timeout=5)
 
     def now(self) -> datetime:
@@ -119,10 +147,13 @@ class Emulator:
         return datetime.now(UTC) + timedelta(seconds=self.config.clock_offset)
 
     def stats(self) -> dict[str, dict[str, int]]:
-        """Submissions per object, jobs per state and request outcomes (as /_emulator/stats)."""
+        """What /_emulator/stats answers: accepted submissions per object, jobs per state,
+        request outcomes, and calls and throttled calls per operation."""
         with self._counter_lock:
             requests = dict(sorted(self.requests.items()))
-        return {**self.jobs.stats(), "requests": requests}
+            calls = {action: self.calls[action] for action in ACTIONS}
+            throttled = {action: self.throttled[action] for action in ACTIONS}
+        return {**self.jobs.stats(), "requests": requests, "calls": calls, "throttled": throttled}
 
     def count(self, outcome: str) -> None:
         """Count one request outcome (`ok`, `dropped`, `error:<Code>`, ...) for stats()."""
@@ -134,11 +165,6 @@ class Emulator:
     ) -> dict[str, object]:
         """Answer one API call (without RequestId); ApiError, or Throttled, refuses it."""
         # Order matters: a call with several problems is told only about the first.
-        if self.throttle is not None:
-            wait_ms = self.throttle.take()
-            if wait_ms is not None:
-                self.count("throttled")
-                raise Throttled(wait_ms)
         version = _header(headers, "x-acs-version")
         if version != API_VERSION:
             raise ApiError(
@@ -147,6 +173,14 @@ class Emulator:
         action = _header(headers, "x-acs-action")
         if action not in ACTIONS:
             raise ApiError(404, "InvalidApi.NotFound", f"Specified api {action!r} is not found.")
+        wait_ms = self.rate_limits.take(action)
+        with self._counter_lock:
+            self.calls[action] += 1
+            if wait_ms is not None:
+                self.throttled[action] += 1
+                self.requests["throttled"] += 1
+        if wait_ms is not None:
+            raise Throttled(wait_ms)
         try:
             verified = verify_request(
                 method,
@@ -164,6 +198,8 @@ class Emulator:
 
     def _dispatch(self, verified: VerifiedRequest) -> dict[str, object]:
         params = verified.params
+        if verified.action == LIST_JOBS:
+            return self.jobs.listing(params)
         if verified.action == SUBMIT:
             job = self.jobs.submit(
                 parse_submission(params, self.config.max_input_chars),

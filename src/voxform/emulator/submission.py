@@ -72,6 +72,7 @@ class Submission:
     title: str
     description: str
     user_data: str
+    editing_json: str = ""  # EditingConfig as sent, which ListSmartJobs gives back
 
     @property
     def key(self) -> str:
@@ -83,7 +84,8 @@ def parse_submission(params: Mapping[str, str], max_input_chars: int) -> Submiss
     """Check SubmitAudioProduceJob's parameters; ApiError names the first problem."""
     # The order of the checks decides which problem a bad call is told about: keep it.
     text = required(params, "InputConfig")
-    editing = _json_object("EditingConfig", required(params, "EditingConfig"))
+    editing_json = required(params, "EditingConfig")
+    editing = _json_object("EditingConfig", editing_json)
     output = _json_object("OutputConfig", required(params, "OutputConfig"))
     if len(text) > max_input_chars:
         raise invalid(
@@ -119,6 +121,7 @@ def parse_submission(params: Mapping[str, str], max_input_chars: int) -> Submiss
         title=title,
         description=description,
         user_data=user_data,
+        editing_json=editing_json,
     )
 
 

@@ -96,3 +96,9 @@ def encode(samples: Samples, sample_rate: int, fmt: AudioFormat) -> bytes:
     encoder.set_channels(1)
     encoder.set_quality(2)
     return bytes(encoder.encode(pcm)) + bytes(encoder.flush())
+
+
+def silence(seconds: float, sample_rate: int, fmt: AudioFormat) -> bytes:
+    """The file bytes of `seconds` of silence (rounded to whole samples) in `fmt`."""
+    samples = np.zeros(max(0, round(seconds * sample_rate)), dtype=np.int16)
+    return encode(samples, sample_rate, fmt)

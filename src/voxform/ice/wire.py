@@ -14,6 +14,14 @@ from typing import Final, Literal
 API_VERSION: Final = "2020-11-09"
 SUBMIT: Final = "SubmitAudioProduceJob"
 GET_JOB: Final = "GetSmartHandleJob"
+LIST_JOBS: Final = "ListSmartJobs"
+JOB_TYPE: Final = "TextToSpeech"  # ListSmartJobs' JobType of audio production
+FINAL_STATES: Final = ("Finished", "Failed")
+
+# voxform's idempotency token rides in UserData beside the manifest's own keys; a manifest's
+# user_data must leave room for it (`{"voxform":"<20 hex>"}` and a comma).
+TOKEN_KEY: Final = "voxform"
+TOKEN_ROOM: Final = 40
 
 AudioFormat = Literal["mp3", "wav", "pcm"]
 FORMATS: Final[tuple[AudioFormat, ...]] = ("mp3", "wav", "pcm")
@@ -87,6 +95,25 @@ class AudioRequest:
             "Description": self.description,
             "UserData": self.user_data,
         }
+
+
+def with_token(user_data: str | None, token: str) -> str:
+    """UserData (a JSON object string, or None) with the submission token added."""
+    document = json.loads(user_data) if user_data else {}
+    document[TOKEN_KEY] = token
+    return compact_json(document)
+
+
+def token_of(user_data: object) -> str | None:
+    """The submission token in a UserData string as the service returns it, if any."""
+    if not isinstance(user_data, str) or TOKEN_KEY not in user_data:
+        return None
+    try:
+        document = json.loads(user_data)
+    except ValueError:
+        return None
+    token = document.get(TOKEN_KEY) if isinstance(document, dict) else None
+    return token if isinstance(token, str) else None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import cast
 
 from voxform.errors import Location, did_you_mean
 from voxform.ice.limits import DEFAULT_MAX_INPUT_CHARS, DEFAULT_SAMPLE_RATE, DEFAULT_VOLUME
-from voxform.ice.wire import AudioFormat
+from voxform.ice.wire import SUBMIT, AudioFormat
 from voxform.manifest.checks import (
     Findings,
     check_file,
@@ -83,7 +83,14 @@ def _target(ctx: Findings, doc: Document, name: str, value: dict[str, object]) -
     prefix = str(value.get("prefix", ""))
     check_prefix(ctx, doc.where(("targets", name, "prefix")), prefix)
     limit = value.get("max_input_chars", DEFAULT_MAX_INPUT_CHARS)
+    rate_limits = {
+        key: float(limit)
+        for key, limit in as_dict(value.get("rate_limits")).items()
+        if isinstance(limit, (int, float))
+    }
     rate = value.get("rate_limit")
+    if isinstance(rate, (int, float)):
+        rate_limits.setdefault(SUBMIT, float(rate))
     return Target(
         name=name,
         provider=provider,
@@ -92,7 +99,7 @@ def _target(ctx: Findings, doc: Document, name: str, value: dict[str, object]) -
         bucket=opt_str(value.get("bucket")),
         prefix=prefix,
         endpoint=opt_str(value.get("endpoint")),
-        rate_limit=float(rate) if isinstance(rate, (int, float)) else None,
+        rate_limits=rate_limits,
         max_input_chars=int(limit) if isinstance(limit, int) else DEFAULT_MAX_INPUT_CHARS,
     )
 

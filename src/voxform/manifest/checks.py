@@ -10,7 +10,7 @@ from pathlib import Path
 
 from voxform.errors import Location, PathEscapeError, Problem
 from voxform.ice.limits import DESCRIPTION_BYTES, TITLE_BYTES, USER_DATA_BYTES
-from voxform.ice.wire import compact_json
+from voxform.ice.wire import TOKEN_KEY, TOKEN_ROOM, compact_json
 from voxform.manifest.model import Project
 from voxform.manifest.values import as_list
 from voxform.manifest.yamlpos import Document
@@ -109,12 +109,20 @@ def check_user_data(ctx: Findings, value: object, where: Location | None) -> str
     if not isinstance(value, dict):
         ctx.add(where or Location("?", 1, 1), "user_data must be a JSON object", "limit")
         return False
+    if TOKEN_KEY in value:
+        ctx.add(
+            where or Location("?", 1, 1),
+            f"user_data key {TOKEN_KEY!r} is voxform's own (it carries the submission token)",
+            "limit",
+        )
+        return False
     text = compact_json(value)
-    if len(text.encode("utf-8")) > USER_DATA_BYTES:
+    room = USER_DATA_BYTES - TOKEN_ROOM
+    if len(text.encode("utf-8")) > room:
         ctx.add(
             where or Location("?", 1, 1),
             f"user_data is {len(text.encode('utf-8'))} bytes as JSON; ICE allows at most "
-            f"{USER_DATA_BYTES}",
+            f"{USER_DATA_BYTES}, of which voxform keeps {TOKEN_ROOM} for its submission token",
             "limit",
         )
         return False

@@ -27,7 +27,7 @@ class Target:
     bucket: str | None = None
     prefix: str = ""
     endpoint: str | None = None
-    rate_limit: float | None = None
+    rate_limits: dict[str, float] = field(default_factory=dict, hash=False)  # per operation
     max_input_chars: int = DEFAULT_MAX_INPUT_CHARS
 
 

@@ -114,6 +114,11 @@ def _decide(
         return "create", ("new item",)
     same = entry.fingerprint == current
     if entry.state == "pending" and same:
+        if entry.job_id is None:
+            return "resume", (
+                "a submission may have reached the service without its job id being recorded; "
+                "apply looks it up by its token before sending anything",
+            )
         return "resume", (f"job {entry.job_id} was submitted; its result is not recorded yet",)
     if entry.state == "failed" and same:
         detail = ": ".join(p for p in (entry.error_code, entry.error_message) if p)

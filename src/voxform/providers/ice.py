@@ -1,22 +1,38 @@
-"""The ICE provider: SubmitAudioProduceJob into OSS, results from GetSmartHandleJob."""
+"""The ICE provider: SubmitAudioProduceJob into OSS, results from GetSmartHandleJob, lost
+submissions found again with ListSmartJobs by the token they carry in UserData."""
 
 from __future__ import annotations
 
 import os
 import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 
 import httpx
 
-from voxform.errors import FatalError, Interrupted, ItemError, RetryableError
-from voxform.ice.wire import AudioRequest, parse_ai_result
+from voxform.errors import FatalError, RetryableError, UnknownOutcome
+from voxform.ice.signing import DATE_FORMAT
+from voxform.ice.wire import (
+    FINAL_STATES,
+    GET_JOB,
+    LIST_JOBS,
+    SUBMIT,
+    AudioRequest,
+    parse_ai_result,
+    token_of,
+    with_token,
+)
 from voxform.manifest.model import Target
 from voxform.providers.credentials import load_credentials
 from voxform.providers.ice_client import IceClient
-from voxform.providers.protocol import JobResult, Resources
+from voxform.providers.protocol import (
+    JobPage,
+    JobResult,
+    ListedJob,
+    Operation,
+    Resources,
+)
 
-FINAL_STATES = ("Finished", "Failed")
 DEFAULT_REGION = "cn-shanghai"
 ENDPOINT_ENV = "VOXFORM_ICE_ENDPOINT"
 
@@ -32,22 +48,13 @@ class IceProvider:
     kind = "ice"
     durable_jobs = True
     files_in_project = False
+    operations: Mapping[Operation, str] = {"submit": SUBMIT, "check": GET_JOB, "list": LIST_JOBS}
 
-    def __init__(
-        self,
-        client: IceClient,
-        *,
-        poll_interval: float = 0.2,
-        poll_cap: float = 5.0,
-        job_timeout: float = 3600.0,
-    ) -> None:
+    def __init__(self, client: IceClient) -> None:
         self.client = client
-        self.poll_interval = poll_interval
-        self.poll_cap = poll_cap
-        self.job_timeout = job_timeout
-        self.cancelled = threading.Event()
         self._reached = False
         self._media: dict[str, str] = {}
+        self._guard = threading.Lock()
 
     def __enter__(self) -> IceProvider:
         return self
@@ -72,7 +79,7 @@ class IceProvider:
         """Audio lives in OSS; its subtitles are kept in the project, per target."""
         return f"subtitles/{target.name}"
 
-    def submit(self, request: AudioRequest) -> str:
+    def submit(self, request: AudioRequest, token: str) -> str:
         answer = self._call(
             lambda: self.client.submit_audio_produce_job(
                 input_config=request.input,
@@ -80,40 +87,38 @@ class IceProvider:
                 output_config=request.output_config_json(),
                 title=request.title,
                 description=request.description,
-                user_data=request.user_data,
+                user_data=with_token(request.user_data, token),
                 overwrite=True,
             )
         )
         job_id = answer.get("JobId")
         if not isinstance(job_id, str) or not job_id:
-            raise RetryableError(f"SubmitAudioProduceJob answered without a JobId: {answer}")
+            raise UnknownOutcome(f"{SUBMIT} answered without a JobId: {answer}")
         media = answer.get("MediaId")
         if isinstance(media, str):
-            self._media[job_id] = media
+            with self._guard:
+                self._media[job_id] = media
         return job_id
 
-    def wait(self, job_id: str, request: AudioRequest) -> JobResult:
-        """Poll with growing intervals until the job is Finished or Failed."""
-        deadline = time.monotonic() + self.job_timeout
-        interval = self.poll_interval
-        while True:
-            answer = self._call(lambda: self.client.get_smart_handle_job(job_id))
-            state = answer.get("State")
-            if state in FINAL_STATES:
-                return self._result(job_id, answer)
-            if time.monotonic() > deadline:
-                raise ItemError(
-                    f"job {job_id} still {state} after {self.job_timeout:g} s; "
-                    "`voxform apply` later resumes it",
-                    code="JobTimeout",
-                )
-            if self.cancelled.wait(interval):
-                raise Interrupted(f"stopped waiting for job {job_id}")
-            interval = min(self.poll_cap, interval * 1.5)
+    def check(self, job_id: str, request: AudioRequest) -> JobResult | None:
+        """One GetSmartHandleJob: the result once the job is Finished or Failed."""
+        answer = self._call(lambda: self.client.get_smart_handle_job(job_id))
+        if answer.get("State") not in FINAL_STATES:
+            return None
+        return self._result(job_id, answer)
 
-    def cancel(self) -> None:
-        """Stop waiting for jobs (they go on at the service)."""
-        self.cancelled.set()
+    def list_jobs(self, page: str | None) -> JobPage:
+        """One ListSmartJobs page of audio jobs, newest first."""
+        answer = self._call(lambda: self.client.list_smart_jobs(next_token=page))
+        listed = answer.get("SmartJobList")
+        jobs = []
+        for job in listed if isinstance(listed, list) else []:
+            if isinstance(job, dict) and isinstance(job.get("JobId"), str):
+                jobs.append(
+                    ListedJob(job["JobId"], token_of(job.get("UserData")), _epoch(job))
+                )
+        following = answer.get("NextToken")
+        return JobPage(tuple(jobs), following if isinstance(following, str) and following else None)
 
     def close(self) -> None:
         self.client.close()
@@ -135,7 +140,8 @@ class IceProvider:
     def _result(self, job_id: str, answer: dict[str, object]) -> JobResult:
         result = answer.get("JobResult")
         result = result if isinstance(result, dict) else {}
-        media_id = result.get("MediaId") or self._media.get(job_id)
+        with self._guard:
+            media_id = result.get("MediaId") or self._media.pop(job_id, None)
         if answer.get("State") == "Failed":
             return JobResult(
                 state="failed",
@@ -154,3 +160,14 @@ class IceProvider:
             segments=segments,
         )
 
+
+
+def _epoch(job: dict[str, object]) -> float | None:
+    """A listed job's CreateTime as seconds since the epoch (None when unreadable)."""
+    stamp = job.get("CreateTime")
+    if not isinstance(stamp, str):
+        return None
+    try:
+        return datetime.strptime(stamp, DATE_FORMAT).replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 from voxform.engine.client import EspeakEngine
@@ -12,7 +13,7 @@ from voxform.files import write_atomic
 from voxform.ice.wire import AudioRequest
 from voxform.manifest.model import Target
 from voxform.paths import inside, relative_to_root
-from voxform.providers.protocol import JobResult, Resources
+from voxform.providers.protocol import JobPage, JobResult, Operation, Resources
 
 DEFAULT_PATH = "build/audio"
 
@@ -23,6 +24,7 @@ class LocalProvider:
     kind = "local"
     durable_jobs = False
     files_in_project = True
+    operations: Mapping[Operation, str] = {}
 
     def __init__(self, root: Path, path: str, engine: EspeakEngine) -> None:
         self.root = root.resolve()
@@ -53,7 +55,7 @@ class LocalProvider:
         except PathEscapeError as exc:
             raise ItemError(f"output {exc}", code="InvalidOutput") from exc
 
-    def submit(self, request: AudioRequest) -> str:
+    def submit(self, request: AudioRequest, token: str) -> str:
         synthesis = self.engine.synthesize_config(
             request.input, request.editing, request.sample_rate
         )
@@ -70,16 +72,17 @@ class LocalProvider:
             self._results[job_id] = result
         return job_id
 
-    def wait(self, job_id: str, request: AudioRequest) -> JobResult:
+    def check(self, job_id: str, request: AudioRequest) -> JobResult | None:
         with self._guard:
             result = self._results.pop(job_id, None)
         if result is None:
             # A local job never outlives its process; synthesize again.
-            return self.wait(self.submit(request), request)
+            return self.check(self.submit(request, job_id), request)
         return result
 
-    def cancel(self) -> None:
-        """Synthesis in progress finishes; there is nothing to stop waiting for."""
+    def list_jobs(self, page: str | None) -> JobPage:
+        """Local jobs are never lost: there is nothing to look up."""
+        return JobPage((), None)
 
     def close(self) -> None:
         """The engine is shared and closed by whoever opened it."""

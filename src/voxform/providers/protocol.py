@@ -6,7 +6,7 @@ Adding a backend is adding a module with a class that meets `Provider` and namin
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, TypeVar
@@ -35,6 +35,27 @@ class JobResult:
     subtitles: dict[str, str] | None = None
 
 
+@dataclass(frozen=True)
+class ListedJob:
+    """A job as a listing shows it: enough to find a submission whose answer was lost."""
+
+    job_id: str
+    token: str | None
+    created: float | None  # seconds since the epoch, as the service stamped it
+
+
+@dataclass(frozen=True)
+class JobPage:
+    """One page of the service's jobs, newest first; `next_page` None on the last."""
+
+    jobs: tuple[ListedJob, ...]
+    next_page: str | None
+
+
+# The operations a provider calls, by role; the values are what rate limits are keyed by.
+Operation = Literal["submit", "check", "list"]
+
+
 class Resources(Protocol):
     """What the providers of one run share: the project, options, long-lived helpers."""
 
@@ -51,8 +72,9 @@ class Provider(Protocol):
     """A text-to-speech backend. Errors raised are voxform.errors.ProviderError subclasses."""
 
     kind: ClassVar[str]
-    durable_jobs: ClassVar[bool]  # job ids outlive this process: record them as pending
+    durable_jobs: ClassVar[bool]  # jobs outlive this process: record intents and job ids
     files_in_project: ClassVar[bool]  # a finished job's url is a file under the project root
+    operations: ClassVar[Mapping[Operation, str]]  # rate-limited operations by role
 
     @classmethod
     def for_target(cls, target: Target, resources: Resources) -> Provider:
@@ -69,16 +91,17 @@ class Provider(Protocol):
         """Project-relative directory for the subtitle files of `target`'s items."""
         ...
 
-    def submit(self, request: AudioRequest) -> str:
-        """Start producing one audio object; return the job id."""
+    def submit(self, request: AudioRequest, token: str) -> str:
+        """Start producing one audio object, tagged with `token`; return the job id."""
         ...
 
-    def wait(self, job_id: str, request: AudioRequest) -> JobResult:
-        """Block until the job has finished or failed."""
+    def check(self, job_id: str, request: AudioRequest) -> JobResult | None:
+        """The job's result if it has finished or failed, else None (one read call)."""
         ...
 
-    def cancel(self) -> None:
-        """Stop waiting for jobs (they go on where they run, if anywhere)."""
+    def list_jobs(self, page: str | None) -> JobPage:
+        """One page of the jobs at the service, newest first (empty where jobs are not
+        durable): how a submission whose answer was lost is found by its token."""
         ...
 
     def close(self) -> None:

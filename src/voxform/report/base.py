@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from voxform.apply.executor import Progress
-from voxform.apply.outcome import Outcome
+from voxform.apply.outcome import Outcome, Progress
 from voxform.errors import Problem
 from voxform.plan.plan import Plan
 from voxform.render.model import RenderedItem

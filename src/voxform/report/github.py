@@ -13,6 +13,11 @@ def escape_data(message: str) -> str:
     return message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
+def escape_property(value: str) -> str:
+    """A workflow command's property value (file=, title=): `,` and `:` end it otherwise."""
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
 class GithubReporter(TextReporter):
     """Text output plus `::error` workflow commands."""
 
@@ -20,8 +25,9 @@ class GithubReporter(TextReporter):
         super().problems(problems)
         for p in problems:
             sys.stdout.write(
-                f"::error file={p.location.file},line={p.location.line},"
-                f"col={p.location.column},title=voxform {p.rule}::{escape_data(p.message)}\n"
+                f"::error file={escape_property(p.location.file)},line={p.location.line},"
+                f"col={p.location.column},title={escape_property('voxform ' + p.rule)}::"
+                f"{escape_data(p.message)}\n"
             )
 
     def error(self, message: str) -> None:

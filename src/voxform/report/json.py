@@ -65,7 +65,7 @@ class JsonReporter:
     def request(self, rendered: RenderedItem) -> None:
         self.document = {"id": rendered.id, **rendered.request.document()}
 
-    def item_started(self, change: Change) -> None:
+    def running(self, in_flight: int, outcome: Outcome) -> None:
         pass
 
     def item_done(self, change: Change, entry: LockEntry) -> None:

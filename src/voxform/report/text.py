@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -11,6 +12,7 @@ from voxform.errors import Problem, RetryableError
 from voxform.ice.wire import SUBMIT
 from voxform.plan.plan import Change, Plan
 from voxform.render.model import RenderedItem
+from voxform.report.progress import Display, Lines, LiveBar
 from voxform.state.lockfile import LockEntry
 
 SYMBOLS = {
@@ -30,14 +32,21 @@ COLORS = {
     "unchanged": None,
 }
 METADATA = ("Title", "Description", "UserData")  # shown only when set
+ITEM_LINES = 100  # up to this many items, each finished one gets a line of its own
 
 
 class TextReporter:
-    """Plain lines; colour only on a terminal (click strips it elsewhere)."""
+    """Plain lines; colour only on a terminal (click strips it elsewhere). While apply runs:
+    a live bar on a terminal, a progress line every few seconds elsewhere; each failure is
+    told as it happens, each success only in small runs without a bar."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, live: bool | None = None) -> None:
         self.total = 0
         self.count = 0
+        self.live = sys.stdout.isatty() if live is None else live
+        self.color = sys.stdout.isatty()  # once: click asks the terminal on every echo
+        self.display: Display | None = None
+        self.throttled = 0
 
     def problems(self, problems: list[Problem]) -> None:
         for problem in problems:
@@ -77,6 +86,11 @@ class TextReporter:
     def apply_plan(self, plan: Plan) -> None:
         self.plan(plan, show_unchanged=False)
 
+    def running(self, in_flight: int, outcome: Outcome) -> None:
+        if self.display is None:
+            self.display = LiveBar(self.total) if self.live else Lines(self.total)
+        self.display.update(in_flight, outcome)
+
     def request(self, rendered: RenderedItem) -> None:
         document: dict[str, object] = {"Action": SUBMIT}
         for key, value in rendered.request.document().items():
@@ -84,15 +98,15 @@ class TextReporter:
                 document[key] = value
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
-    def item_started(self, change: Change) -> None:
-        pass
-
     def item_done(self, change: Change, entry: LockEntry) -> None:
         self.count += 1
         where = f"[{self.count}/{self.total}]" if self.total else ""
         if entry.state == "finished":
-            detail = f"{entry.duration:.1f}s" if entry.duration is not None else "done"
-            click.echo(f"{where} {change.id}: {click.style('finished', fg='green')} ({detail})")
+            if self.live or self.total > ITEM_LINES:
+                return  # the bar, or the progress lines, count it
+            audio = f"{entry.duration:.1f} s of audio" if entry.duration is not None else "done"
+            finished = click.style("finished", fg="green")
+            click.echo(f"{where} {change.id}: {finished}, {audio}", color=self.color)
         else:
             click.echo(
                 f"{where} {change.id}: {click.style('failed', fg='red')}: "
@@ -100,16 +114,25 @@ class TextReporter:
             )
 
     def retrying(self, change: Change, error: RetryableError, delay: float) -> None:
-        click.echo(f"  {change.id}: {error.code or 'transient error'}, retrying in {delay:.1f}s")
+        if error.code.startswith("Throttling"):
+            self.throttled += 1  # routine pacing: counted in the summary, not told each time
+            return
+        message = f"  {change.id}: {error.code or 'transient error'}, retrying in {delay:.1f} s"
+        click.echo(message, err=self.live)
 
     def outcome(self, outcome: Outcome) -> None:
+        if self.display is not None:
+            self.display.close()
+            self.display = None
         if not (outcome.finished or outcome.failed or outcome.interrupted):
             return  # nothing was applied; the plan already said why
         minutes = outcome.audio_seconds / 60
+        throttled = f", {self.throttled} throttled calls retried" if self.throttled else ""
+        ended = "Apply failed" if outcome.failed or outcome.fatal else "Apply complete"
         line = (
-            f"Apply complete: {len(outcome.finished)} done, {len(outcome.failed)} failed, "
-            f"{outcome.characters} characters, {minutes:.1f} audio minutes, "
-            f"{outcome.seconds:.1f}s."
+            f"{ended}: {len(outcome.finished)} done, {len(outcome.failed)} failed, "
+            f"{outcome.characters} characters, {minutes:.1f} minutes of audio, "
+            f"{outcome.seconds:.1f} s elapsed{throttled}."
         )
         if outcome.interrupted:
             line = "Interrupted: state saved. " + line

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Literal
 
@@ -31,9 +32,21 @@ class LockEntry:
     subtitles: dict[str, str] | None = None
     error_code: str | None = None
     error_message: str | None = None
+    token: str | None = None  # a submission's idempotency token, until its job id is known
 
     def to_json(self) -> dict[str, object]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        """The lockfile block: every field that is set (dataclasses.asdict is 10x slower)."""
+        fields = ((name, getattr(self, name)) for name in _FIELD_NAMES)
+        return {
+            name: dict(value) if isinstance(value, dict) else value
+            for name, value in fields
+            if value is not None
+        }
+
+    @property
+    def unresolved(self) -> bool:
+        """Submitted (or about to be) with no job id on record: look it up before resending."""
+        return self.state == "pending" and self.job_id is None
 
 
 @dataclass
@@ -47,18 +60,63 @@ class LockState:
         return {key: e.chunk for key, e in self.items.items() if e.chunk is not None}
 
     def to_bytes(self) -> bytes:
-        document = {
-            "items": {key: self.items[key].to_json() for key in sorted(self.items)},
-            "lockfile_version": LOCKFILE_VERSION,
-        }
-        return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+        """The lockfile's bytes: `json.dumps(indent=2, sort_keys=True, ensure_ascii=False)`
+        and a newline, written out by hand because json's indenting encoder is pure Python
+        and ten times slower on a lockfile of thousands of items."""
+        if not self.items:
+            blocks = "{}"
+        else:
+            rows = [
+                f"    {_string(key)}: {_block(self.items[key].to_json(), '    ')}"
+                for key in sorted(self.items)
+            ]
+            blocks = "{\n" + ",\n".join(rows) + "\n  }"
+        text = f'{{\n  "items": {blocks},\n  "lockfile_version": {LOCKFILE_VERSION}\n}}\n'
+        return text.encode()
+
+
+def _string(value: str) -> str:
+    return encode_basestring(value)
+
+
+def _value(value: object, indent: str) -> str:
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, dict):
+        return _block(value, indent)
+    if value is True or value is False or value is None or isinstance(value, (int, float)):
+        return json.dumps(value)
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False).replace(
+        "\n", "\n" + indent
+    )
+
+
+def _block(document: dict[str, object], indent: str) -> str:
+    """A JSON object as json.dumps(indent=2, sort_keys=True) writes it at `indent`."""
+    if not document:
+        return "{}"
+    inner = indent + "  "
+    rows = [f"{inner}{_string(k)}: {_value(document[k], inner)}" for k in sorted(document)]
+    return "{\n" + ",\n".join(rows) + "\n" + indent + "}"
 
 
 class LockfileError(VoxformError):
     """The lockfile cannot be read; it is left untouched."""
 
 
-_FIELDS = {f.name for f in fields(LockEntry)}
+_FIELD_NAMES = tuple(f.name for f in fields(LockEntry))
+_FIELDS = set(_FIELD_NAMES)
+
+
+def parse_entry(where: str, key: str, raw: object) -> LockEntry:
+    """One lockfile block; LockfileError naming `where` and the item when it is malformed."""
+    if not isinstance(raw, dict) or raw.get("state") not in ("finished", "pending", "failed"):
+        raise LockfileError(f"{where}: item {key!r} is malformed")
+    known = {k: v for k, v in raw.items() if k in _FIELDS}
+    try:
+        return LockEntry(**known)
+    except TypeError as exc:
+        raise LockfileError(f"{where}: item {key!r} is malformed ({exc})") from exc
 
 
 def read_lockfile(path: Path) -> LockState:
@@ -81,13 +139,7 @@ def read_lockfile(path: Path) -> LockState:
         raise LockfileError(f"{path}: 'items' must be an object")
     state = LockState()
     for key, raw in items.items():
-        if not isinstance(raw, dict) or raw.get("state") not in ("finished", "pending", "failed"):
-            raise LockfileError(f"{path}: item {key!r} is malformed")
-        known = {k: v for k, v in raw.items() if k in _FIELDS}
-        try:
-            state.items[key] = LockEntry(**known)
-        except TypeError as exc:
-            raise LockfileError(f"{path}: item {key!r} is malformed ({exc})") from exc
+        state.items[key] = parse_entry(str(path), key, raw)
     return state
 
 

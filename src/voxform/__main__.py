@@ -1,0 +1,5 @@
+"""`python -m voxform`: the same as the `voxform` command."""
+
+from voxform.cli.main import main
+
+main()

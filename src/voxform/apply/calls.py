@@ -1,0 +1,151 @@
+"""The calls the pipeline makes, run on daemon threads and handed back as `Done` values.
+
+Workers do I/O only (a provider call, and the subtitle files of a finished job); every
+decision and every state change stays on the scheduler thread.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from voxform.apply.flight import Flight
+from voxform.apply.subtitles import write_subtitles
+from voxform.providers.protocol import JobResult, Operation, Provider
+
+
+@dataclass
+class Done:
+    """A call's end, as a worker hands it to the scheduler."""
+
+    flight: Flight | None  # None for a page of the job list
+    operation: Operation
+    target: str
+    value: object = None  # a job id, a JobResult or None (still running), or a JobPage
+    error: Exception | None = None
+
+
+class Workers:
+    """Daemon threads running calls, so a call that hangs past a stop never holds the
+    process open (a ThreadPoolExecutor's threads are joined at exit).
+
+    A few threads to start with, one more whenever every thread is busy, up to `size`: calls
+    to a nearby endpoint need only a few, calls across an ocean many, and idle threads
+    contending for the GIL cost CPU.
+    """
+
+    def __init__(self, size: int, start: int = 4) -> None:
+        self.size = size
+        self._start = min(start, size)
+        self._work: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._idle = 0
+        self._guard = threading.Lock()
+
+    def submit(self, call: Callable[[], None]) -> None:
+        with self._guard:
+            grow = not self._threads or (self._idle == 0 and len(self._threads) < self.size)
+            count = self._start if not self._threads else 1
+        if grow:
+            for _ in range(count):
+                self._spawn()
+        self._work.put(call)
+
+    def close(self) -> None:
+        """Let idle threads end; a thread still in a call ends when the call does."""
+        for _ in self._threads:
+            self._work.put(None)
+
+    def _spawn(self) -> None:
+        thread = threading.Thread(
+            target=self._serve, name=f"voxform-apply-{len(self._threads)}", daemon=True
+        )
+        self._threads.append(thread)
+        thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            with self._guard:
+                self._idle += 1
+            call = self._work.get()
+            with self._guard:
+                self._idle -= 1
+            if call is None:
+                return
+            call()
+
+
+class Caller:
+    """Starts provider calls on the workers; their ends arrive on `done`."""
+
+    def __init__(
+        self,
+        providers: Mapping[str, Provider],
+        workers: Workers,
+        *,
+        root: Path | None,
+        subtitle_dirs: Mapping[str, str],
+    ) -> None:
+        self.providers = providers
+        self.workers = workers
+        self.root = root
+        self.subtitle_dirs = subtitle_dirs
+        self.done: queue.SimpleQueue[Done | None] = queue.SimpleQueue()
+        self.outstanding = 0  # calls started whose end the scheduler has not taken
+
+    @property
+    def full(self) -> bool:
+        return self.outstanding >= self.workers.size
+
+    def start(self, flight: Flight, role: Operation) -> None:
+        """Submit or check one flight's job."""
+        self.outstanding += 1
+        self.workers.submit(lambda: self._run(flight, role))
+
+    def list_jobs(self, target: str, page: str | None) -> None:
+        """Read one page of the target's job list."""
+        self.outstanding += 1
+
+        def call() -> None:
+            done = Done(None, "list", target)
+            try:
+                done.value = self.providers[target].list_jobs(page)
+            except Exception as exc:  # handed to the scheduler, which decides
+                done.error = exc
+            self.done.put(done)
+
+        self.workers.submit(call)
+
+    def taken(self) -> None:
+        """The scheduler has taken one call's end."""
+        self.outstanding -= 1
+
+    def _run(self, flight: Flight, role: Operation) -> None:
+        provider = self.providers[flight.target]
+        done = Done(flight, role, flight.target)
+        try:
+            if role == "submit":
+                job_id = provider.submit(flight.request, flight.token)
+                if provider.durable_jobs:
+                    done.value = job_id
+                else:  # the job is done when submit returns: collect it at once
+                    done.operation, done.value = "check", self._result(flight, job_id)
+            else:
+                done.value = self._result(flight, flight.job_id or "")
+        except Exception as exc:  # handed to the scheduler, which decides
+            done.error = exc
+        self.done.put(done)
+
+    def _result(self, flight: Flight, job_id: str) -> JobResult | None:
+        result = self.providers[flight.target].check(job_id, flight.request)
+        base = self.subtitle_dirs.get(flight.target)
+        if result is None or not result.segments or base is None or self.root is None:
+            return result
+        if result.state != "finished":
+            return result
+        key = flight.request.object_key
+        subtitles = write_subtitles(self.root, f"{base.rstrip('/')}/{key}", result.segments)
+        return replace(result, subtitles=subtitles)

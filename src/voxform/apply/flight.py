@@ -1,0 +1,118 @@
+"""One item on its way through apply, and what the pipeline learns about job latency."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Literal
+
+from voxform.ice.wire import AudioRequest
+from voxform.plan.plan import Change
+from voxform.providers.protocol import JobResult
+from voxform.state.lockfile import LockEntry
+
+Stage = Literal["queued", "submitting", "running", "checking", "lookup", "listing", "done"]
+
+
+def new_token() -> str:
+    """A fresh idempotency token: 20 hex digits, carried in the job's UserData."""
+    return secrets.token_hex(10)
+
+
+@dataclass(eq=False)
+class Flight:
+    """An item from its intent to submit until its result is recorded."""
+
+    change: Change
+    target: str
+    token: str = field(default_factory=new_token)
+    stage: Stage = "queued"
+    job_id: str | None = None
+    due: float = 0.0  # monotonic time of the next step
+    intent_at: float = 0.0  # wall-clock time the intent was recorded (for lookups)
+    submitted_at: float = 0.0  # monotonic
+    previous: LockEntry | None = None  # the item's entry before this run touched it
+    maybe_sent: bool = False  # a submission with this token may have reached the service
+    looks: int = 0  # GetSmartHandleJob calls spent on the job
+    attempt: int = 0  # consecutive retryable failures of the current step
+    first_failure: float | None = None  # monotonic, of the current run of failures
+
+    @property
+    def id(self) -> str:
+        return self.change.id
+
+    @property
+    def request(self) -> AudioRequest:
+        """What the item sends (a flight is made only of changes that render)."""
+        assert self.change.rendered is not None
+        return self.change.rendered.request
+
+    def succeeded(self) -> None:
+        """The current step got an answer: its run of failures is over."""
+        self.attempt, self.first_failure = 0, None
+
+    def entry(self, previous: LockEntry | None, result: JobResult | None = None) -> LockEntry:
+        """The lockfile entry for this item now: an intent, a pending job, or its result."""
+        change = self.change
+        base = {
+            "fingerprint": change.fingerprint or "",
+            "characters": change.characters,
+            "inputs": dict(change.inputs or {}),
+            "chunk": change.rendered.item.chunk if change.rendered else None,
+        }
+        if result is None:
+            return LockEntry(
+                state="pending",
+                job_id=self.job_id,
+                token=None if self.job_id else self.token,
+                **base,  # type: ignore[arg-type]
+            )
+        job_id = result.job_id or self.job_id
+        if job_id is None and previous is not None and change.action == "resume":
+            job_id = previous.job_id
+        return LockEntry(
+            state=result.state,
+            job_id=job_id,
+            media_id=result.media_id,
+            url=result.url,
+            duration=result.duration,
+            subtitles=result.subtitles,
+            error_code=result.error_code,
+            error_message=result.error_message,
+            **base,  # type: ignore[arg-type]
+        )
+
+
+@dataclass
+class Latency:
+    """When to take the first look at a job, learnt from what the looks find.
+
+    A job seen still running after `e` seconds proves the latency is above `e`: the estimate
+    jumps past it. Jobs found done say nothing about how much sooner they were done, so the
+    estimate then probes down, by 2% per second: by the clock, not per job, or a fast run
+    would race below the latency before the first early look (a latency later) could say so.
+    An early look costs a read call, a late one only waits a little.
+    """
+
+    estimate: float = 1.0
+    floor: float = 0.05
+    ceiling: float = 600.0
+    decay: float = 0.98  # per second since the estimate was last raised
+    raised: float | None = None  # monotonic time of the last raise
+
+    def first_look(self, now: float) -> float:
+        """Seconds from a submission at `now` to its first look."""
+        if self.raised is None:
+            return self.estimate
+        factor: float = self.decay ** max(0.0, now - self.raised)
+        return max(self.floor, self.estimate * factor)
+
+    def next_look(self, looks: int) -> float:
+        """Seconds until the next look after `looks` early ones."""
+        return min(30.0, max(0.2, self.estimate * 0.25) * 1.5 ** max(0, looks - 1))
+
+    def learn(self, elapsed: float, now: float) -> None:
+        """A look `elapsed` seconds after its submission found the job still running."""
+        current = self.first_look(now)
+        self.estimate = min(self.ceiling, max(current, elapsed * 1.1))
+        self.raised = now

@@ -1,0 +1,95 @@
+"""Finding submissions whose answers were lost, by the token each carries in UserData.
+
+A submission that was sent and got no answer (or an intent left by a crash) may or may not
+have created a job. Before anything is sent again, a pass reads the service's job list, newest
+first, until every token sought is found or the list reaches back past the oldest intent.
+A token not found by then never arrived: that item is submitted again, once.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from voxform.apply.flight import Flight
+from voxform.providers.protocol import JobPage
+
+GRACE = 5.0  # seconds after an intent before "not found" means "never arrived"
+MAX_PAGES = 200  # pages one pass reads at most (100 jobs each)
+CLOCK_SLACK = 120.0  # seconds of clock difference tolerated when paging back in time
+
+
+@dataclass
+class Pass:
+    """One reading of the job list."""
+
+    wanted: dict[str, Flight]
+    oldest: float  # wall-clock time of the oldest intent sought
+    pages: int = 0
+
+
+@dataclass
+class PageResult:
+    """What one page settled: flights found (with their job ids set), flights that never
+    arrived, and the next page to read (None: the pass is over)."""
+
+    found: list[Flight] = field(default_factory=list)
+    missing: list[Flight] = field(default_factory=list)
+    next_page: str | None = None
+
+
+class Lookups:
+    """The flights of one target whose fate is unknown, and the pass looking for them."""
+
+    def __init__(self) -> None:
+        self.sought: dict[str, Flight] = {}
+        self.current: Pass | None = None
+
+    def seek(self, flight: Flight) -> None:
+        flight.stage = "lookup"
+        self.sought[flight.token] = flight
+
+    def ready(self, wall: float) -> tuple[dict[str, Flight], float]:
+        """The flights old enough to look for, and (when none) seconds until one will be."""
+        if not self.sought or self.current is not None:
+            return {}, 0.5
+        ready = {t: f for t, f in self.sought.items() if wall - f.intent_at >= GRACE}
+        if ready:
+            return ready, 0.0
+        soonest = min(f.intent_at for f in self.sought.values()) + GRACE
+        return {}, max(0.05, soonest - wall)
+
+    def begin(self, ready: dict[str, Flight]) -> None:
+        self.current = Pass(ready, min(f.intent_at for f in ready.values()))
+
+    def abandon(self) -> None:
+        """The page could not be read; the next dispatch starts the pass over."""
+        self.current = None
+
+    def page(self, page: JobPage) -> PageResult:
+        """Take one page of the pass under way."""
+        lookup = self.current
+        assert lookup is not None
+        lookup.pages += 1
+        result = PageResult()
+        for job in page.jobs:
+            flight = self.sought.get(job.token or "")
+            if flight is not None and flight.stage == "lookup":
+                del self.sought[flight.token]
+                lookup.wanted.pop(flight.token, None)
+                flight.job_id = job.job_id
+                result.found.append(flight)
+        created = [j.created for j in page.jobs if j.created is not None]
+        older = bool(created) and min(created) < lookup.oldest - CLOCK_SLACK
+        if lookup.wanted and page.next_page and not older and lookup.pages < MAX_PAGES:
+            result.next_page = page.next_page
+            return result
+        self.current = None
+        for token, flight in lookup.wanted.items():
+            self.sought.pop(token, None)
+            result.missing.append(flight)
+        return result
+
+
+def wall_clock() -> float:
+    return time.time()

@@ -1,0 +1,394 @@
+"""The apply pipeline: one scheduler thread decides every call, a pool of threads makes them.
+
+Submissions go out at each target's submit rate while fewer than `parallelism` jobs are in
+flight; each job is looked at first when it is likely done (the latency is learnt as the run
+goes), then with growing pauses. Each operation has its own adaptive rate (pacing.py).
+Transient errors are retried with backoff and fail an item only after a long deadline; a
+submission whose answer was lost is found by its token (lookup.py) before it is resent.
+Every change is journaled by this thread alone, intents durable before their requests leave
+(commit.py), so changes that land together share one fsync.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+import queue
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from voxform.apply.calls import Caller, Done, Workers
+from voxform.apply.commit import GroupCommit
+from voxform.apply.flight import Flight, Latency
+from voxform.apply.lookup import Lookups
+from voxform.apply.outcome import Outcome, Progress
+from voxform.apply.pacing import AdaptiveRate
+from voxform.apply.retry import RetryPolicy
+from voxform.errors import FatalError, ItemError, RetryableError, UnknownOutcome
+from voxform.plan.plan import Plan
+from voxform.providers.protocol import JobPage, JobResult, Operation, Provider
+from voxform.state.journal import Journal
+from voxform.state.lockfile import LockState
+
+RETRY_DEADLINE = 900.0  # seconds an item may keep meeting transient errors before it fails
+STOP_WAIT = 8.0  # seconds in-flight calls get to finish after a stop
+
+
+class Pipeline:
+    """Carries out a plan's synthesizing changes; `stop()` may be called from any thread."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        lock: LockState,
+        providers: Mapping[str, Provider],
+        progress: Progress,
+        *,
+        limits: Mapping[str, Mapping[str, float | None]],
+        parallelism: int = 200,
+        root: Path | None = None,
+        subtitle_dirs: Mapping[str, str] | None = None,
+        intent_times: Mapping[str, float] | None = None,
+        retry: RetryPolicy | None = None,
+        retry_deadline: float = RETRY_DEADLINE,
+        workers: int = 32,
+        seed: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.journal = journal
+        self.lock = lock
+        self.providers = providers
+        self.progress = progress
+        self.parallelism = max(1, parallelism)
+        self.intent_times = dict(intent_times or {})
+        self.retry = retry or RetryPolicy()
+        self.retry_deadline = retry_deadline
+        self.clock = clock
+        self.rates = {
+            target: {
+                role: AdaptiveRate((limits.get(target) or {}).get(action))
+                for role, action in provider.operations.items()
+            }
+            for target, provider in providers.items()
+        }
+        self.latency = {target: Latency() for target in providers}
+        self.outcome = Outcome()
+        self._rng = random.Random(seed)
+        self._pool = Workers(workers)
+        self.calls = Caller(providers, self._pool, root=root, subtitle_dirs=subtitle_dirs or {})
+        self._stop = threading.Event()
+        self._queued: dict[str, deque[Flight]] = {t: deque() for t in providers}
+        self._timers: list[tuple[float, int, Flight]] = []  # checks and delayed submissions
+        self._order = itertools.count()
+        self._lookups = {t: Lookups() for t in providers}
+        self._in_flight = 0  # items whose submission has begun and whose result is not in
+        self.commit = GroupCommit(journal, clock())
+
+    # -- control ------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop submitting and looking; calls under way finish, then state is saved."""
+        self._stop.set()
+        self.calls.done.put(None)  # wake the scheduler
+
+    def run(self, plan: Plan) -> Outcome:
+        """Carry out every synthesizing or resuming change of `plan`."""
+        started = self.clock()
+        flights = [
+            Flight(c, c.target, previous=self.lock.items.get(c.id))
+            for c in plan.pending
+            if c.action != "delete" and c.rendered is not None and c.target is not None
+        ]
+        for flight in flights:
+            self._admit(flight)
+        try:
+            self._loop()
+        finally:
+            self._pool.close()
+        self._withdraw(flights)
+        self.outcome.seconds = self.clock() - started
+        self.outcome.interrupted = self._stop.is_set() and self.outcome.fatal is None
+        return self.outcome
+
+    # -- the scheduler ------------------------------------------------------------------
+
+    def _withdraw(self, flights: list[Flight]) -> None:
+        """Intents whose submissions surely never arrived leave the item as it was."""
+        for flight in flights:
+            unsent = flight.stage != "done" and flight.job_id is None and not flight.maybe_sent
+            if unsent and self.lock.items.get(flight.id) != flight.previous:
+                self._restore(flight)
+        with contextlib.suppress(OSError):  # else the next apply looks the intents up
+            self.journal.flush()
+
+    def _restore(self, flight: Flight) -> None:
+        if flight.previous is None:
+            self.lock.items.pop(flight.id, None)
+        else:
+            self.lock.items[flight.id] = flight.previous
+        self.journal.record(flight.id, flight.previous)
+
+    def _admit(self, flight: Flight) -> None:
+        previous = flight.previous
+        if flight.change.action == "resume" and previous is not None:
+            if previous.job_id:
+                flight.job_id, flight.stage = previous.job_id, "running"
+                flight.submitted_at = self.clock()  # as far as this run can tell
+                self._in_flight += 1
+                self._at(flight.submitted_at, flight)
+                return
+            if previous.token and self.providers[flight.target].durable_jobs:
+                flight.token, flight.maybe_sent = previous.token, True
+                flight.intent_at = self.intent_times.get(flight.id, 0.0)
+                self._in_flight += 1
+                self._lookups[flight.target].seek(flight)
+                return
+        self._queued[flight.target].append(flight)
+
+    def _loop(self) -> None:
+        stop_deadline: float | None = None
+        while True:
+            now = self.clock()
+            if self._stop.is_set() and stop_deadline is None:
+                stop_deadline = now + STOP_WAIT
+            wake = self._dispatch(now) if stop_deadline is None else now + 0.2
+            self._flush()
+            if self.calls.outstanding == 0 and (stop_deadline is not None or self._idle()):
+                self._flush(force=True)
+                return
+            if stop_deadline is not None and now >= stop_deadline:
+                self._flush(force=True)
+                return  # calls still under way are abandoned; their intents stay recorded
+            self.progress.running(self._in_flight, self.outcome)
+            wake = self.commit.wake(wake)
+            timeout = max(0.0, min(wake, stop_deadline or wake) - self.clock())
+            try:
+                done = self.calls.done.get(timeout=min(timeout, 0.5))
+            except queue.Empty:
+                continue
+            while done is not None:
+                self._handle(done)
+                try:
+                    done = self.calls.done.get_nowait()
+                except queue.Empty:
+                    break
+
+    def _idle(self) -> bool:
+        return self._in_flight == 0 and not any(self._queued.values()) and not self._timers
+
+    def _dispatch(self, now: float) -> float:
+        """Start every call that is due and allowed; return when to look again."""
+        wake = now + 0.5
+        if self.calls.full:
+            return wake  # a call's end wakes the scheduler first
+        blocked: dict[tuple[str, Operation], float] = {}  # operations out of tokens till
+        held: list[tuple[float, int, Flight]] = []
+        while self._timers and self._timers[0][0] <= now and not self.calls.full:
+            timer = heapq.heappop(self._timers)
+            flight = timer[2]
+            if flight.due != timer[0] or flight.stage not in ("running", "queued"):
+                continue  # superseded
+            role: Operation = "check" if flight.stage == "running" else "submit"
+            if (flight.target, role) in blocked:
+                held.append(timer)
+                continue
+            rate = self.rates[flight.target].get(role)
+            wait = rate.take(now) if rate else 0.0
+            if wait:
+                blocked[flight.target, role] = now + wait
+                held.append(timer)
+                continue
+            self._start(flight, role)
+        if self._timers and not self.calls.full:
+            wake = min(wake, self._timers[0][0])  # the next timer not yet due
+        for timer in held:
+            heapq.heappush(self._timers, timer)
+        wake = min(wake, *blocked.values()) if blocked else wake
+        for target in self._lookups:
+            wake = min(wake, self._look_up(target, now))
+        for target, waiting in self._queued.items():
+            rate = self.rates[target].get("submit")
+            while waiting and self._in_flight < self.parallelism and not self.calls.full:
+                wait = rate.take(now) if rate else 0.0
+                if wait:
+                    wake = min(wake, now + wait)
+                    break
+                self._in_flight += 1
+                self._start(waiting.popleft(), "submit")
+        return wake
+
+    def _start(self, flight: Flight, role: Operation) -> None:
+        provider = self.providers[flight.target]
+        if role == "submit":
+            flight.stage = "submitting"
+            if provider.durable_jobs:
+                flight.intent_at = time.time()
+                self._record(flight)  # durable before the request leaves (see _flush)
+                self.commit.hold(flight)
+                return
+        else:
+            flight.stage = "checking"
+            flight.looks += 1
+        self.calls.start(flight, role)
+
+    def _flush(self, *, force: bool = False) -> None:
+        """Sync the journal when due (commit.py), then send what waited for it."""
+        now = self.clock()
+        if not self.commit.due(now, force=force):
+            return
+        try:
+            ready = self.commit.flush(now)
+        except OSError as exc:
+            self.outcome.fatal = self.outcome.fatal or FatalError(
+                f"cannot write the apply journal {self.journal.path}: {exc.strerror or exc}; "
+                "nothing more is submitted"
+            )
+            self._stop.set()
+            return
+        for flight in ready:
+            flight.maybe_sent = True
+            self.calls.start(flight, "submit")
+        self.commit.checkpoint(self.lock, now)
+
+    # -- answers ----------------------------------------------------------------------------
+
+    def _handle(self, done: Done) -> None:
+        self.calls.taken()
+        now = self.clock()
+        flight = done.flight
+        rate = self.rates[done.target].get(done.operation)
+        error = done.error
+        if rate is not None:
+            throttled = isinstance(error, RetryableError) and error.code.startswith("Throttling")
+            rate.answered(now, throttled=throttled)
+        if flight is None:
+            self._page(done, now)
+            return
+        if done.operation == "submit" and error is not None:
+            # An answer that refuses the call means nothing was created.
+            flight.maybe_sent = isinstance(error, UnknownOutcome) or flight.stage == "lookup"
+        if isinstance(error, FatalError):
+            self._fatal(error)
+            flight.stage = "queued" if done.operation == "submit" else "running"
+            return
+        if isinstance(error, ItemError):
+            self._finish(flight, JobResult(
+                state="failed", error_code=error.code or "ItemError", error_message=str(error)
+            ))
+            return
+        if isinstance(error, UnknownOutcome) and done.operation == "submit":
+            self.progress.retrying(flight.change, error, 0.0)
+            self._lookups[flight.target].seek(flight)
+            return
+        if isinstance(error, RetryableError):
+            self._retry(flight, done.operation, error, now)
+            return
+        if error is not None:  # a bug or an OS error: this item fails, the run goes on
+            self._finish(flight, JobResult(
+                state="failed",
+                error_code=type(error).__name__,
+                error_message=f"{done.operation} failed: {error}",
+            ))
+            return
+        flight.succeeded()
+        if done.operation == "submit":
+            flight.job_id, flight.stage = str(done.value), "running"
+            flight.submitted_at = now
+            self._record(flight)
+            self._at(now + self.latency[flight.target].first_look(now), flight)
+        elif done.value is None:  # still running
+            self.latency[flight.target].learn(now - flight.submitted_at, now)
+            flight.stage = "running"
+            self._at(now + self.latency[flight.target].next_look(flight.looks), flight)
+        else:
+            assert isinstance(done.value, JobResult)
+            self._finish(flight, done.value)
+
+    def _retry(self, flight: Flight, role: Operation, error: RetryableError, now: float) -> None:
+        """Try the step again later, unless the item has met transient errors too long."""
+        if flight.first_failure is None:
+            flight.first_failure = now
+        if now - flight.first_failure > self.retry_deadline:
+            self._finish(flight, JobResult(
+                state="failed",
+                error_code=error.code or "Unavailable",
+                error_message=f"gave up after {self.retry_deadline:g} s of transient errors "
+                f"({flight.attempt + 1} attempts): {error}",
+            ))
+            return
+        delay = self.retry.delay(min(flight.attempt, 16), error.retry_after, self._rng)
+        flight.attempt += 1
+        self.progress.retrying(flight.change, error, delay)
+        flight.stage = "queued" if role == "submit" else "running"
+        self._at(now + delay, flight)
+
+    def _finish(self, flight: Flight, result: JobResult) -> None:
+        flight.stage = "done"
+        self._in_flight -= 1
+        entry = flight.entry(self.lock.items.get(flight.id), result)
+        self.lock.items[flight.id] = entry
+        self.journal.record(flight.id, entry)
+        if entry.state == "finished":
+            self.outcome.finished.append(flight.id)
+            self.outcome.characters += flight.change.characters
+            self.outcome.audio_seconds += entry.duration or 0.0
+        else:
+            self.outcome.failed.append(
+                (flight.id, entry.error_code or "", entry.error_message or "")
+            )
+        self.progress.item_done(flight.change, entry)
+
+    def _record(self, flight: Flight) -> None:
+        entry = flight.entry(self.lock.items.get(flight.id))
+        self.lock.items[flight.id] = entry
+        self.journal.record(flight.id, entry)
+
+    def _fatal(self, error: FatalError) -> None:
+        self.outcome.fatal = self.outcome.fatal or error
+        self._stop.set()
+
+    def _at(self, when: float, flight: Flight) -> None:
+        flight.due = when
+        heapq.heappush(self._timers, (when, next(self._order), flight))
+
+    # -- finding submissions whose answers were lost --------------------------------------
+
+    def _look_up(self, target: str, now: float) -> float:
+        """Start a pass over the job list when a sought token is old enough; next wake-up."""
+        lookups = self._lookups[target]
+        if self.calls.full:
+            return now + 0.5
+        ready, wait = lookups.ready(time.time())
+        if not ready:
+            return now + wait
+        rate = self.rates[target].get("list")
+        wait = rate.take(now) if rate else 0.0
+        if wait:
+            return now + wait
+        lookups.begin(ready)
+        self.calls.list_jobs(target, None)
+        return now + 0.5
+
+    def _page(self, done: Done, now: float) -> None:
+        lookups = self._lookups[done.target]
+        if isinstance(done.error, FatalError):
+            self._fatal(done.error)
+        if done.error is not None:
+            lookups.abandon()
+            return
+        assert isinstance(done.value, JobPage)
+        result = lookups.page(done.value)
+        for flight in result.found:  # it did arrive: follow that job
+            flight.stage, flight.submitted_at = "running", now
+            self._record(flight)
+            self._at(now, flight)
+        for flight in result.missing:  # it never arrived: send it, with the same token
+            flight.stage = "queued"
+            self._at(now, flight)
+        if result.next_page is not None:
+            self.calls.list_jobs(done.target, result.next_page)

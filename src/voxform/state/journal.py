@@ -1,0 +1,155 @@
+"""The apply journal: every state change appended to `.voxform/`, so apply stays linear.
+
+`voxform.lock` is rewritten only at checkpoints and at the end of a run; in between, each
+change (an intent to submit, a job id, a result) is one JSON line appended here and fsync'd,
+many lines to one fsync when they land together. A crash leaves the journal behind; whoever
+reads state next replays it over the lockfile, so `plan` shows the crashed run's jobs as
+`resume`. A torn last line (the process died while writing it) is ignored: the line before
+it was fsync'd before anything that depends on it was sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from voxform.state.lockfile import (
+    LockEntry,
+    LockfileError,
+    LockState,
+    parse_entry,
+    read_lockfile,
+    write_lockfile,
+)
+
+JOURNAL_DIR = Path(".voxform")
+
+
+def journal_path(root: Path, lock_path: Path) -> Path:
+    """The journal of the lockfile at `lock_path`, in the project's `.voxform/`."""
+    return root / JOURNAL_DIR / f"{lock_path.name}.journal"
+
+
+@dataclass
+class Replayed:
+    """The lockfile with a leftover journal replayed over it."""
+
+    state: LockState
+    intent_times: dict[str, float] = field(default_factory=dict)  # id -> when it was written
+    records: int = 0
+
+
+def read_state(lock_path: Path, journal: Path) -> Replayed:
+    """The lockfile at `lock_path` with the journal (if any) replayed over it, read-only."""
+    replayed = Replayed(read_lockfile(lock_path))
+    try:
+        handle = journal.open("rb")
+    except FileNotFoundError:
+        return replayed
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.endswith(b"\n"):
+                break  # torn by a crash mid-write; nothing depended on it
+            try:
+                record = json.loads(line)
+                key, raw, at = record["id"], record["entry"], float(record.get("at", 0.0))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise LockfileError(
+                    f"{journal}:{number}: unreadable journal record ({exc}); move the file "
+                    "aside to ignore what the interrupted apply recorded"
+                ) from exc
+            replayed.records += 1
+            if raw is None:  # an intent withdrawn: the item is as it was before
+                replayed.state.items.pop(str(key), None)
+                replayed.intent_times.pop(str(key), None)
+                continue
+            entry = parse_entry(f"{journal}:{number}", str(key), raw)
+            replayed.state.items[str(key)] = entry
+            if entry.unresolved:
+                replayed.intent_times[str(key)] = at
+            else:
+                replayed.intent_times.pop(str(key), None)
+    return replayed
+
+
+class Journal:
+    """Appends state changes for one apply; `checkpoint` folds them into the lockfile."""
+
+    def __init__(self, lock_path: Path, path: Path) -> None:
+        self.lock_path = lock_path
+        self.path = path
+        self._handle: IO[bytes] | None = None
+        self._buffer: list[bytes] = []
+        self.since_checkpoint = 0
+
+    def open(self) -> None:
+        """Open for appending and prove that both the journal and the lockfile can be
+        written: an apply that cannot record must not submit anything."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = self.path.open("ab")
+        probe = self.lock_path.parent / f".{self.lock_path.name}.probe-{os.getpid()}"
+        try:
+            probe.write_bytes(b"")
+        finally:
+            with contextlib.suppress(OSError):
+                probe.unlink()
+
+    def record(self, key: str, entry: LockEntry | None) -> None:
+        """Queue one change (None: the item has no entry); durable after the next `flush`."""
+        line = {"at": round(time.time(), 3), "entry": entry and entry.to_json(), "id": key}
+        self._buffer.append(json.dumps(line, ensure_ascii=False, sort_keys=True).encode() + b"\n")
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self._buffer)
+
+    def flush(self) -> None:
+        """Write every queued change with one fsync; OSError (a full disk) leaves the
+        journal with whole lines only, and the queued changes unwritten."""
+        if not self._buffer:
+            return
+        assert self._handle is not None, "journal not open"
+        data = b"".join(self._buffer)
+        start = self._handle.tell()
+        try:
+            self._handle.write(data)
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+        except OSError:
+            with contextlib.suppress(OSError):
+                self._handle.truncate(start)
+            raise
+        self.since_checkpoint += len(self._buffer)
+        self._buffer.clear()
+
+    def checkpoint(self, state: LockState) -> None:
+        """Fold everything into voxform.lock and start the journal afresh."""
+        self.flush()
+        write_lockfile(self.lock_path, state)
+        assert self._handle is not None
+        self._handle.truncate(0)
+        self._handle.seek(0)
+        os.fsync(self._handle.fileno())
+        self.since_checkpoint = 0
+
+    def close(self, state: LockState | None) -> None:
+        """Write the final lockfile and remove the journal; with None (the lockfile could not
+        be written), keep the journal for the next command to replay."""
+        if self._handle is None:
+            return
+        try:
+            if state is not None:
+                self.flush()
+                write_lockfile(self.lock_path, state)
+                self._handle.close()
+                self.path.unlink(missing_ok=True)
+        finally:
+            if not self._handle.closed:
+                self._handle.close()
+            self._handle = None
+
