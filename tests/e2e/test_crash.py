@@ -158,3 +158,21 @@ def test_a_lockfile_that_cannot_be_written_stops_apply_before_any_submission(
     errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and "nothing was submitted" in errors[0], result.output
     assert stats(url)["submissions"] == {}
+
+
+def test_a_second_signal_exits_at_once_and_the_journal_stays_whole(
+    emulator: Emulator, project: Path, voxform: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _ = emulator("--latency", "3", "--synthesis", "silence")
+    monkeypatch.setenv("VOXFORM_ICE_ENDPOINT", url)
+    process = start_apply(project, url)
+    wait_for_journal(project, 10, process)
+    process.send_signal(signal.SIGINT)
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=10)
+    assert process.returncode != 0
+    plan = json.loads(voxform(project, "plan", "--json").stdout)  # replays the journal
+    assert plan["summary"]["resume"] >= 1
+    result = voxform(project, "apply", "--yes")
+    assert result.exit_code == 0, result.output
+    assert_each_object_once_and_all_finished(project, url)

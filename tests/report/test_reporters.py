@@ -13,6 +13,7 @@ import pytest
 from conftest import Runner, write_files
 from voxform.apply.outcome import Outcome
 from voxform.errors import Location, Problem
+from voxform.plan.plan import Change
 from voxform.project import load_project
 from voxform.report.github import GithubReporter, escape_data
 from voxform.report.text import TextReporter
@@ -330,3 +331,21 @@ def test_text_outcome_of_a_finished_apply_has_no_interrupted_prefix(
     TextReporter().outcome(Outcome(finished=["a"], characters=12, audio_seconds=30.0))
 
     assert capsys.readouterr().out.startswith("Apply complete: 1 done, 0 failed, 12 characters")
+
+
+def test_a_large_apply_off_a_terminal_prints_progress_lines_not_one_per_item(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from voxform.report import progress
+
+    monkeypatch.setattr(progress, "LINE_EVERY", 0.0)
+    reporter = TextReporter(live=False)
+    reporter.total = 500
+    outcome = Outcome(finished=["a", "b"], characters=30)
+    reporter.running(7, outcome)
+    reporter.item_done(
+        Change("c", "create", ("new item",), 5), LockEntry("finished", "0" * 64, 5)
+    )
+    out = capsys.readouterr().out
+    assert out.startswith("progress: 2/500 done (0 failed), 7 in flight, 30 characters")
+    assert "c: finished" not in out

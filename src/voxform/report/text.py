@@ -122,6 +122,7 @@ class TextReporter:
 
     def outcome(self, outcome: Outcome) -> None:
         if self.display is not None:
+            self.display.update(0, outcome)  # the last item's end, before the bar stops
             self.display.close()
             self.display = None
         if not (outcome.finished or outcome.failed or outcome.interrupted):
