@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -36,14 +37,36 @@ def project(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
     return make
 
 
+def copy_example(name: str, target: Path) -> Path:
+    """A private copy of examples/NAME with only the files git tracks: never what a user's
+    run left there (build/, subtitles/, .voxform/, a lockfile)."""
+    source = EXAMPLES / name
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--", "."],
+        cwd=source,
+        capture_output=True,
+        check=False,
+    )
+    if listed.returncode == 0 and listed.stdout:
+        names = [n for n in listed.stdout.decode().split("\0") if n]
+    else:  # not a git checkout (an sdist): leave out what runs create
+        names = [
+            p.relative_to(source).as_posix()
+            for p in source.rglob("*")
+            if p.is_file()
+            and not {"build", "subtitles", ".voxform"} & set(p.relative_to(source).parts)
+            and p.name != "voxform.lock"
+        ]
+    for name_ in names:
+        (target / name_).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / name_, target / name_)
+    return target
+
+
 @pytest.fixture
 def quickstart(tmp_path: Path) -> Path:
-    """A private copy of examples/quickstart, without build output or lockfile."""
-    target = tmp_path / "quickstart"
-    shutil.copytree(
-        EXAMPLES / "quickstart", target, ignore=shutil.ignore_patterns("build", "voxform.lock")
-    )
-    return target
+    """A private copy of examples/quickstart as git tracks it."""
+    return copy_example("quickstart", tmp_path / "quickstart")
 
 
 @pytest.fixture

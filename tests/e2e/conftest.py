@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import selectors
-import shutil
 import signal
 import subprocess
 import sys
@@ -12,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
+from conftest import copy_example
 
 Emulator = Callable[..., tuple[str, Path]]
 
@@ -55,7 +53,7 @@ def emulator(tmp_path: Path) -> Iterator[Emulator]:
 def ice_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of examples/ice-emulator with the emulator's default key pair in the environment."""
     root = tmp_path / "ice"
-    shutil.copytree(EXAMPLES / "ice-emulator", root)
+    copy_example("ice-emulator", root)
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "testid")
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "testsecret")
     monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN", raising=False)
