@@ -44,15 +44,20 @@ class Lookups:
     def __init__(self) -> None:
         self.sought: dict[str, Flight] = {}
         self.current: Pass | None = None
+        self.failures = 0  # passes that ended on an unreadable page, in a row
+        self.first_failure: float | None = None  # monotonic
+        self.not_before = 0.0  # monotonic: no pass starts earlier (backoff)
 
     def seek(self, flight: Flight) -> None:
         flight.stage = "lookup"
         self.sought[flight.token] = flight
 
-    def ready(self, wall: float) -> tuple[dict[str, Flight], float]:
+    def ready(self, wall: float, now: float) -> tuple[dict[str, Flight], float]:
         """The flights old enough to look for, and (when none) seconds until one will be."""
         if not self.sought or self.current is not None:
             return {}, 0.5
+        if now < self.not_before:
+            return {}, self.not_before - now
         ready = {t: f for t, f in self.sought.items() if wall - f.intent_at >= GRACE}
         if ready:
             return ready, 0.0
@@ -62,15 +67,26 @@ class Lookups:
     def begin(self, ready: dict[str, Flight]) -> None:
         self.current = Pass(ready, min(f.intent_at for f in ready.values()))
 
-    def abandon(self) -> None:
-        """The page could not be read; the next dispatch starts the pass over."""
+    def failed(self, now: float, delay: float, deadline: float) -> list[Flight]:
+        """A page could not be read: start the pass over after `delay`; after `deadline`
+        seconds of failures give up, returning the flights whose fate stays unknown."""
         self.current = None
+        self.failures += 1
+        if self.first_failure is None:
+            self.first_failure = now
+        if now - self.first_failure <= deadline:
+            self.not_before = now + delay
+            return []
+        given_up, self.sought = list(self.sought.values()), {}
+        self.failures, self.first_failure = 0, None
+        return given_up
 
     def page(self, page: JobPage) -> PageResult:
         """Take one page of the pass under way."""
         lookup = self.current
         assert lookup is not None
         lookup.pages += 1
+        self.failures, self.first_failure = 0, None
         result = PageResult()
         for job in page.jobs:
             flight = self.sought.get(job.token or "")

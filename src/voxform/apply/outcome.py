@@ -16,6 +16,7 @@ class Outcome:
 
     finished: list[str] = field(default_factory=list)
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # id, code, message
+    unresolved: list[str] = field(default_factory=list)  # submitted or not: looked up next time
     characters: int = 0
     audio_seconds: float = 0.0
     interrupted: bool = False

@@ -89,8 +89,6 @@ class Pipeline:
         self._in_flight = 0  # items whose submission has begun and whose result is not in
         self.commit = GroupCommit(journal, clock())
 
-    # -- control ------------------------------------------------------------------------
-
     def stop(self) -> None:
         """Stop submitting and looking; calls under way finish, then state is saved."""
         self._stop.set()
@@ -122,16 +120,13 @@ class Pipeline:
         for flight in flights:
             unsent = flight.stage != "done" and flight.job_id is None and not flight.maybe_sent
             if unsent and self.lock.items.get(flight.id) != flight.previous:
-                self._restore(flight)
+                if flight.previous is None:
+                    self.lock.items.pop(flight.id, None)
+                else:
+                    self.lock.items[flight.id] = flight.previous
+                self.journal.record(flight.id, flight.previous)
         with contextlib.suppress(OSError):  # else the next apply looks the intents up
             self.journal.flush()
-
-    def _restore(self, flight: Flight) -> None:
-        if flight.previous is None:
-            self.lock.items.pop(flight.id, None)
-        else:
-            self.lock.items[flight.id] = flight.previous
-        self.journal.record(flight.id, flight.previous)
 
     def _admit(self, flight: Flight) -> None:
         previous = flight.previous
@@ -250,6 +245,10 @@ class Pipeline:
             )
             self._stop.set()
             return
+        if self._stop.is_set():
+            for flight in ready:  # never sent: withdrawn at the end of the run
+                flight.stage = "queued"
+            ready = []
         for flight in ready:
             flight.maybe_sent = True
             self.calls.start(flight, "submit")
@@ -302,7 +301,8 @@ class Pipeline:
             self._record(flight)
             self._at(now + self.latency[flight.target].first_look(now), flight)
         elif done.value is None:  # still running
-            self.latency[flight.target].learn(now - flight.submitted_at, now)
+            if flight.looks == 1:  # later looks of a long job would drag every first look
+                self.latency[flight.target].learn(now - flight.submitted_at, now)
             flight.stage = "running"
             self._at(now + self.latency[flight.target].next_look(flight.looks), flight)
         else:
@@ -321,7 +321,7 @@ class Pipeline:
                 f"({flight.attempt + 1} attempts): {error}",
             ))
             return
-        delay = self.retry.delay(min(flight.attempt, 16), error.retry_after, self._rng)
+        delay = self.retry.delay(flight.attempt, error.retry_after, self._rng)
         flight.attempt += 1
         self.progress.retrying(flight.change, error, delay)
         flight.stage = "queued" if role == "submit" else "running"
@@ -363,7 +363,7 @@ class Pipeline:
         lookups = self._lookups[target]
         if self.calls.full:
             return now + 0.5
-        ready, wait = lookups.ready(time.time())
+        ready, wait = lookups.ready(time.time(), now)
         if not ready:
             return now + wait
         rate = self.rates[target].get("list")
@@ -379,7 +379,12 @@ class Pipeline:
         if isinstance(done.error, FatalError):
             self._fatal(done.error)
         if done.error is not None:
-            lookups.abandon()
+            hint = getattr(done.error, "retry_after", None)
+            wait = self.retry.delay(lookups.failures, hint, self._rng)
+            for flight in lookups.failed(now, wait, self.retry_deadline):
+                flight.stage = "done"  # its intent stays: the next apply looks again
+                self._in_flight -= 1
+                self.outcome.unresolved.append(flight.id)
             return
         assert isinstance(done.value, JobPage)
         result = lookups.page(done.value)

@@ -15,5 +15,5 @@ class RetryPolicy:
 
     def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
         """Seconds to wait before attempt `attempt + 1` (0-based `attempt` just failed)."""
-        backoff: float = min(self.cap, self.base * 2.0**attempt) * rng.random()
+        backoff: float = min(self.cap, self.base * 2.0 ** min(attempt, 32)) * rng.random()
         return max(backoff, retry_after or 0.0)

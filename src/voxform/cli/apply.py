@@ -66,7 +66,7 @@ def apply(
     reporter.outcome(outcome)
     if outcome.fatal is not None:
         raise outcome.fatal
-    sys.exit(1 if outcome.failed or outcome.interrupted else 0)
+    sys.exit(1 if outcome.failed or outcome.interrupted or outcome.unresolved else 0)
 
 
 def _confirmed() -> bool:

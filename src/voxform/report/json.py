@@ -81,6 +81,7 @@ class JsonReporter:
             "characters": outcome.characters,
             "audio_seconds": round(outcome.audio_seconds, 3),
             "interrupted": outcome.interrupted,
+            "unresolved": outcome.unresolved,
             "errors": self.errors,
         }
 

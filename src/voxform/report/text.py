@@ -125,11 +125,12 @@ class TextReporter:
             self.display.update(0, outcome)  # the last item's end, before the bar stops
             self.display.close()
             self.display = None
-        if not (outcome.finished or outcome.failed or outcome.interrupted):
+        if not (outcome.finished or outcome.failed or outcome.interrupted or outcome.unresolved):
             return  # nothing was applied; the plan already said why
         minutes = outcome.audio_seconds / 60
         throttled = f", {self.throttled} throttled calls retried" if self.throttled else ""
-        ended = "Apply failed" if outcome.failed or outcome.fatal else "Apply complete"
+        unfinished = outcome.failed or outcome.fatal or outcome.unresolved
+        ended = "Apply failed" if unfinished else "Apply complete"
         line = (
             f"{ended}: {len(outcome.finished)} done, {len(outcome.failed)} failed, "
             f"{outcome.characters} characters, {minutes:.1f} minutes of audio, "
@@ -137,6 +138,11 @@ class TextReporter:
         )
         if outcome.interrupted:
             line = "Interrupted: state saved. " + line
+        if outcome.unresolved:
+            line += (
+                f" {len(outcome.unresolved)} item(s) left pending: whether their submissions "
+                "arrived could not be looked up; the next apply looks again."
+            )
         click.echo(line)
 
     def info(self, message: str) -> None:

@@ -77,6 +77,24 @@ def read_state(lock_path: Path, journal: Path) -> Replayed:
     return replayed
 
 
+def _drop_torn_tail(handle: IO[bytes]) -> None:
+    """Cut a last line left unfinished by a crash, so that new lines start on their own."""
+    fd = handle.fileno()
+    size = os.lseek(fd, 0, os.SEEK_END)
+    if size == 0:
+        return
+    end = size
+    while end > 0:
+        chunk = os.pread(fd, min(4096, end), end - min(4096, end))
+        newline = chunk.rfind(b"\n")
+        if newline >= 0:
+            end = end - len(chunk) + newline + 1
+            break
+        end -= len(chunk)
+    if end != size:
+        os.ftruncate(fd, end)
+
+
 class Journal:
     """Appends state changes for one apply; `checkpoint` folds them into the lockfile."""
 
@@ -91,13 +109,19 @@ class Journal:
         """Open for appending and prove that both the journal and the lockfile can be
         written: an apply that cannot record must not submit anything."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle = self.path.open("ab")
-        probe = self.lock_path.parent / f".{self.lock_path.name}.probe-{os.getpid()}"
+        handle = self.path.open("a+b", buffering=0)  # whole writes, or an exact truncate
         try:
-            probe.write_bytes(b"")
-        finally:
-            with contextlib.suppress(OSError):
-                probe.unlink()
+            _drop_torn_tail(handle)
+            probe = self.lock_path.parent / f".{self.lock_path.name}.probe-{os.getpid()}"
+            try:
+                probe.write_bytes(b"")
+            finally:
+                with contextlib.suppress(OSError):
+                    probe.unlink()
+        except BaseException:
+            handle.close()
+            raise
+        self._handle = handle
 
     def record(self, key: str, entry: LockEntry | None) -> None:
         """Queue one change (None: the item has no entry); durable after the next `flush`."""
@@ -114,15 +138,16 @@ class Journal:
         if not self._buffer:
             return
         assert self._handle is not None, "journal not open"
-        data = b"".join(self._buffer)
-        start = self._handle.tell()
+        data = memoryview(b"".join(self._buffer))
+        fd = self._handle.fileno()
+        start = os.lseek(fd, 0, os.SEEK_END)
         try:
-            self._handle.write(data)
-            self._handle.flush()
-            os.fsync(self._handle.fileno())
+            while data:
+                data = data[os.write(fd, data) :]
+            os.fsync(fd)
         except OSError:
             with contextlib.suppress(OSError):
-                self._handle.truncate(start)
+                os.ftruncate(fd, start)  # whole lines only, whatever was half written
             raise
         self.since_checkpoint += len(self._buffer)
         self._buffer.clear()

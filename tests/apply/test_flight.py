@@ -1,0 +1,77 @@
+"""When to take the first look at a job, learnt from the looks that find it still running and
+eased down by the clock."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from voxform.apply.flight import Latency
+
+
+def test_before_anything_is_learnt_the_first_look_is_the_starting_estimate() -> None:
+    latency = Latency(estimate=1.0)
+    assert latency.first_look(0.0) == latency.first_look(1000.0) == 1.0
+
+
+def test_a_run_of_early_looks_at_the_same_age_does_not_blow_the_estimate_up() -> None:
+    latency = Latency(estimate=1.0)
+
+    for n in range(50):
+        latency.learn(1.0, now=10.0 + n * 0.01)
+
+    assert latency.first_look(10.49) == pytest.approx(1.1)  # not 1.2**50
+
+
+def test_an_early_look_moves_the_estimate_just_past_what_it_proved() -> None:
+    latency = Latency(estimate=1.0)
+
+    latency.learn(4.0, now=0.0)
+    assert latency.first_look(0.0) == pytest.approx(4.4)
+
+    latency.learn(2.0, now=0.0)  # a younger running job proves nothing new
+    assert latency.first_look(0.0) == pytest.approx(4.4)
+
+
+def test_the_estimate_probes_down_by_the_clock_not_by_the_number_of_jobs() -> None:
+    latency = Latency(estimate=1.0)
+    latency.learn(4.0, now=100.0)
+
+    for _ in range(1000):  # asking does not lower it
+        latency.first_look(100.0)
+
+    assert latency.first_look(100.0) == pytest.approx(4.4)
+    assert latency.first_look(110.0) == pytest.approx(4.4 * 0.98**10)
+    assert latency.first_look(99.0) == pytest.approx(4.4)  # never above the last raise
+
+
+def test_an_early_look_after_a_long_quiet_raises_from_where_the_estimate_had_come_down() -> None:
+    latency = Latency(estimate=1.0)
+    latency.learn(4.0, now=0.0)
+    eased = latency.first_look(50.0)
+    assert eased == pytest.approx(4.4 * 0.98**50)
+
+    latency.learn(1.0, now=50.0)  # proves less than what the estimate still says
+
+    assert latency.first_look(50.0) == pytest.approx(eased)
+    assert latency.first_look(60.0) == pytest.approx(eased * 0.98**10)
+
+
+def test_the_estimate_stays_between_its_floor_and_ceiling() -> None:
+    latency = Latency(estimate=1.0)
+    latency.learn(10_000.0, now=0.0)
+    assert latency.first_look(0.0) == pytest.approx(600.0)
+    assert latency.first_look(1_000_000.0) == pytest.approx(0.05)
+
+
+def test_later_looks_back_off_from_a_quarter_of_the_estimate_up_to_half_a_minute() -> None:
+    latency = Latency(estimate=4.0)
+
+    pauses = [latency.next_look(looks) for looks in range(1, 12)]
+
+    assert pauses[0] == pytest.approx(1.0)
+    assert pauses[1] == pytest.approx(1.5)
+    assert all(later >= earlier for earlier, later in itertools.pairwise(pauses))
+    assert pauses[-1] == 30.0
+    assert Latency(estimate=0.05).next_look(1) == pytest.approx(0.2)  # never a busy loop

@@ -1,0 +1,172 @@
+"""An operation's adaptive rate on a fake clock: a token bucket held to the configured limit,
+and, when the limit is unknown, found by whole windows of answers, not single ones."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from voxform.apply.pacing import AdaptiveRate
+
+
+def granted(rate: AdaptiveRate, seconds: float, *, start: float = 0.0) -> list[float]:
+    """Times a greedy caller (asking every 0.1 ms at most) got a token over `seconds`,
+    sleeping exactly as long as told."""
+    times = []
+    now = start
+    while now < start + seconds:
+        wait = rate.take(now)
+        if wait == 0.0:
+            times.append(now)
+            now += 1e-4
+        else:
+            assert 0.0 < wait < math.inf
+            now += max(wait, 1e-9)  # a wait below the float's step would not move `now`
+    return times
+
+
+def most_in_one_second(times: list[float]) -> int:
+    return max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+
+
+def tokens_at(rate: AdaptiveRate, now: float) -> int:
+    """How many tokens the bucket grants at once at `now`, before it refuses one."""
+    for n in range(10_000):
+        if rate.take(now) > 0.0:
+            return n
+    raise AssertionError("the bucket never refused a call")
+
+
+def starve(rate: AdaptiveRate, now: float) -> None:
+    """Ask for tokens until the bucket refuses one: the bucket holds calls back."""
+    tokens_at(rate, now)
+
+
+def window(rate: AdaptiveRate, start: float, answers: int, throttled: int) -> None:
+    """`answers` answers spread over one window starting at `start`, the first `throttled`
+    of them throttled; the last one closes the window."""
+    for n in range(answers):
+        rate.answered(start + n / (answers - 1), throttled=n < throttled)
+
+
+@pytest.mark.parametrize("limit", [2.0, 20.0, 100.0])
+def test_a_configured_limit_grants_its_rate_per_second_and_never_more(limit: float) -> None:
+    rate = AdaptiveRate(limit)
+
+    times = granted(rate, 5.0)
+
+    assert limit * 5 - 1 <= len(times) <= limit * 5 + 1
+    assert most_in_one_second(times) <= limit + 1
+
+
+def test_a_caller_that_does_not_wait_is_refused_with_the_time_to_wait() -> None:
+    rate = AdaptiveRate(20.0)
+    assert rate.take(0.0) == 0.0
+    assert rate.take(0.0) == pytest.approx(0.05)
+    assert rate.take(0.01) == pytest.approx(0.04)  # the wait shrinks as time passes
+    assert rate.take(0.05) == 0.0
+
+
+def test_an_idle_bucket_saves_only_a_small_burst() -> None:
+    rate = AdaptiveRate(20.0)
+    rate.take(0.0)
+
+    assert tokens_at(rate, 100.0) == 2  # 100 idle seconds later: a tenth of a second's worth
+
+
+def test_an_unknown_limit_starts_at_ten_per_second() -> None:
+    rate = AdaptiveRate(None)
+
+    times = granted(rate, 3.0)
+
+    assert rate.rate == 10.0
+    assert 29 <= len(times) <= 31
+
+
+def test_a_window_mostly_throttled_lowers_the_rate_by_a_fifth() -> None:
+    rate = AdaptiveRate(None)
+    starve(rate, 0.0)
+
+    window(rate, 0.0, answers=10, throttled=3)
+
+    assert rate.rate == pytest.approx(8.0)
+    assert 15 <= len(granted(rate, 2.0, start=10.0)) <= 17  # the bucket follows
+
+
+def test_the_rate_changes_once_per_window_not_once_per_answer() -> None:
+    rate = AdaptiveRate(None)
+
+    window(rate, 0.0, answers=100, throttled=100)
+
+    assert rate.rate == pytest.approx(8.0)  # not 10 x 0.8**100
+
+
+def test_a_sprinkle_of_throttling_does_not_lower_the_rate() -> None:
+    rate = AdaptiveRate(None)
+    window(rate, 0.0, answers=20, throttled=2)  # 10%
+    assert rate.rate == pytest.approx(10.0)
+    window(rate, 1.0, answers=4, throttled=1)  # 25% exactly: still not "more than a quarter"
+    assert rate.rate == pytest.approx(10.0)
+
+
+def test_a_clean_window_raises_a_starved_rate_by_a_tenth() -> None:
+    rate = AdaptiveRate(None)
+    starve(rate, 0.0)
+
+    window(rate, 0.0, answers=10, throttled=0)
+
+    assert rate.rate == pytest.approx(11.0)
+
+
+def test_a_rate_that_was_not_holding_calls_back_is_not_raised() -> None:
+    rate = AdaptiveRate(None)
+    rate.take(0.0)  # one call: the bucket never refused
+
+    window(rate, 0.0, answers=10, throttled=0)
+
+    assert rate.rate == pytest.approx(10.0)
+
+
+def test_a_configured_limit_is_never_exceeded_when_raising_the_rate() -> None:
+    rate = AdaptiveRate(20.0)
+    starve(rate, 0.0)
+    window(rate, 0.0, answers=10, throttled=0)
+    assert rate.rate == pytest.approx(20.0)  # starved and clean, but already at the limit
+
+    starve(rate, 1.0)
+    window(rate, 1.0, answers=10, throttled=5)
+    assert rate.rate == pytest.approx(16.0)  # throttled anyway: a neighbour shares the limit
+
+    seen = []
+    for second in range(2, 8):
+        starve(rate, float(second))
+        window(rate, float(second), answers=10, throttled=0)
+        seen.append(rate.rate)
+    assert seen[:2] == pytest.approx([17.6, 19.36])
+    assert seen[2:] == pytest.approx([20.0] * 4)  # capped, not 21.3
+
+
+def test_throttling_never_brings_the_rate_to_zero() -> None:
+    rate = AdaptiveRate(None)
+    for second in range(100):
+        window(rate, float(second), answers=5, throttled=5)
+    assert rate.rate == pytest.approx(0.5)
+    assert 0.0 < rate.take(1000.0) + rate.take(1000.0) <= 2.0
+
+
+@pytest.mark.parametrize("limit", [1e-300, 1e-9, 0.01])
+def test_a_tiny_configured_limit_is_clamped_to_a_finite_wait(limit: float) -> None:
+    rate = AdaptiveRate(limit)
+
+    assert rate.take(0.0) == 0.0
+    wait = rate.take(0.0)
+
+    assert math.isfinite(wait) and 0.0 < wait <= 2.0
+
+
+def test_an_unlimited_operation_is_never_held_back() -> None:
+    rate = AdaptiveRate(None, unlimited=True)
+    assert all(rate.take(0.0) == 0.0 for _ in range(10_000))
+    window(rate, 0.0, answers=10, throttled=10)
+    assert all(rate.take(0.0) == 0.0 for _ in range(100))

@@ -1,0 +1,105 @@
+"""Subtitle files from sentence timings: exact WebVTT and SRT, always inside the project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from voxform.apply.subtitles import to_srt, to_vtt, write_subtitles
+from voxform.errors import ItemError
+from voxform.ice.wire import Segment
+
+SEGMENTS = [
+    Segment("  Welcome to the course. ", 0.0, 1.5),
+    Segment("   ", 1.5, 2.0),  # a pause: no cue
+    Segment("Chapter two begins.", 3723.004, 3725.25),
+]
+
+
+def test_vtt_has_a_header_and_one_dotted_cue_per_spoken_segment() -> None:
+    assert to_vtt(SEGMENTS) == (
+        "WEBVTT\n"
+        "\n"
+        "00:00:00.000 --> 00:00:01.500\n"
+        "Welcome to the course.\n"
+        "\n"
+        "01:02:03.004 --> 01:02:05.250\n"
+        "Chapter two begins.\n"
+    )
+
+
+def test_srt_numbers_spoken_cues_from_one_with_comma_milliseconds() -> None:
+    assert to_srt(SEGMENTS) == (
+        "1\n"
+        "00:00:00,000 --> 00:00:01,500\n"
+        "Welcome to the course.\n"
+        "\n"
+        "2\n"
+        "01:02:03,004 --> 01:02:05,250\n"
+        "Chapter two begins.\n"
+    )
+
+
+def test_no_spoken_segments_give_an_empty_document() -> None:
+    assert to_vtt([Segment(" ", 0.0, 1.0)]) == "WEBVTT\n\n"
+    assert to_srt([]) == ""
+
+
+@pytest.mark.parametrize(
+    ("seconds", "stamp"),
+    [
+        (1.0005, "00:00:01.000"),  # the float is 1.000499999…: below the half
+        (1.0006, "00:00:01.001"),
+        (1.9996, "00:00:02.000"),  # rounded, not truncated
+        (59.9996, "00:01:00.000"),  # the carry reaches the minutes
+        (3599.9999, "01:00:00.000"),  # and the hours
+        (36000.0, "10:00:00.000"),
+        (-0.2, "00:00:00.000"),  # a timing before the start is the start
+    ],
+)
+def test_stamps_round_to_the_nearest_millisecond_and_carry(seconds: float, stamp: str) -> None:
+    assert to_vtt([Segment("x", seconds, 36001.0)]).splitlines()[2] == (f"{stamp} --> 10:00:01.000")
+    assert to_srt([Segment("x", seconds, 36001.0)]).splitlines()[1] == (
+        f"{stamp.replace('.', ',')} --> 10:00:01,000"
+    )
+
+
+def test_both_files_are_written_inside_the_project(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+
+    written = write_subtitles(root, "build/audio/lesson-01", SEGMENTS)
+
+    assert written == {"vtt": "build/audio/lesson-01.vtt", "srt": "build/audio/lesson-01.srt"}
+    assert (root / written["vtt"]).read_text("utf-8") == to_vtt(SEGMENTS)
+    assert (root / written["srt"]).read_text("utf-8") == to_srt(SEGMENTS)
+    assert sorted(p.name for p in (root / "build/audio").iterdir()) == [
+        "lesson-01.srt",
+        "lesson-01.vtt",
+    ]  # no temporary files left behind
+
+
+def test_a_place_outside_the_project_fails_the_item(tmp_path: Path) -> None:
+    root = tmp_path / "a" / "project"
+    root.mkdir(parents=True)
+
+    with pytest.raises(ItemError) as caught:
+        write_subtitles(root, "../../escape/x", SEGMENTS)
+
+    assert caught.value.code == "InvalidOutput"
+    assert "escapes the project root" in str(caught.value)
+    assert not (tmp_path / "escape").exists()
+
+
+def test_a_symlink_out_of_the_project_fails_the_item(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / "subs").symlink_to(outside, target_is_directory=True)
+
+    with pytest.raises(ItemError):
+        write_subtitles(root, "subs/x", SEGMENTS)
+
+    assert list(outside.iterdir()) == []
