@@ -84,6 +84,13 @@ def stats(url: str) -> dict:
     return httpx.get(f"{url}/_emulator/stats", timeout=10).json()
 
 
+def apply_to_the_end(voxform: Runner, root: Path, url: str) -> None:
+    """One normal apply; then every object was submitted once and every item finished."""
+    result = voxform(root, "apply", "--yes")
+    assert result.exit_code == 0, result.output
+    assert_each_object_once_and_all_finished(root, url)
+
+
 def assert_each_object_once_and_all_finished(root: Path, url: str) -> None:
     submissions = stats(url)["submissions"]
     assert len(submissions) == ITEMS
@@ -106,9 +113,7 @@ def test_kill_9_at_any_moment_never_pays_twice(
         process.wait(timeout=10)
         plan = json.loads(voxform(project, "plan", "--json").stdout)
         assert plan["summary"]["resume"] >= 1  # the journal was replayed
-    result = voxform(project, "apply", "--yes")
-    assert result.exit_code == 0, result.output
-    assert_each_object_once_and_all_finished(project, url)
+    apply_to_the_end(voxform, project, url)
 
 
 def test_sigterm_stops_within_10_seconds_and_saves_state(
@@ -129,9 +134,7 @@ def test_sigterm_stops_within_10_seconds_and_saves_state(
     assert pending and all(e.get("job_id") for e in pending)
     plan = json.loads(voxform(project, "plan", "--json").stdout)
     assert plan["summary"]["resume"] == len(pending)
-    result = voxform(project, "apply", "--yes")
-    assert result.exit_code == 0, result.output
-    assert_each_object_once_and_all_finished(project, url)
+    apply_to_the_end(voxform, project, url)
 
 
 def test_lost_answers_are_found_by_token_not_paid_for_again(
@@ -141,9 +144,7 @@ def test_lost_answers_are_found_by_token_not_paid_for_again(
                       "--seed", "4")
     monkeypatch.setenv("VOXFORM_ICE_ENDPOINT", url)
     monkeypatch.setattr("voxform.apply.lookup.GRACE", 0.5)
-    result = voxform(project, "apply", "--yes")
-    assert result.exit_code == 0, result.output
-    assert_each_object_once_and_all_finished(project, url)
+    apply_to_the_end(voxform, project, url)
     assert stats(url)["calls"]["ListSmartJobs"] >= 1
 
 
@@ -173,6 +174,4 @@ def test_a_second_signal_exits_at_once_and_the_journal_stays_whole(
     assert process.returncode != 0
     plan = json.loads(voxform(project, "plan", "--json").stdout)  # replays the journal
     assert plan["summary"]["resume"] >= 1
-    result = voxform(project, "apply", "--yes")
-    assert result.exit_code == 0, result.output
-    assert_each_object_once_and_all_finished(project, url)
+    apply_to_the_end(voxform, project, url)

@@ -270,7 +270,7 @@ class Pipeline:
             return
         if done.operation == "submit" and error is not None:
             # An answer that refuses the call means nothing was created.
-            flight.maybe_sent = isinstance(error, UnknownOutcome) or flight.stage == "lookup"
+            flight.maybe_sent = isinstance(error, UnknownOutcome)
         if isinstance(error, FatalError):
             self._fatal(error)
             flight.stage = "queued" if done.operation == "submit" else "running"
