@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from conftest import Runner
@@ -29,6 +31,47 @@ def test_lease_of_a_dead_process_is_taken_over(quickstart: Path, voxform: Runner
     (quickstart / LEASE).write_text(
         json.dumps({"host": socket.gethostname(), "pid": dead.pid, "holder": "x"})
     )
+    result = voxform(quickstart, "apply", "--yes", "--select", "welcome")
+    assert result.exit_code == 0, result.output
+    assert not (quickstart / LEASE).exists()
+
+
+def test_a_held_lease_names_its_id_and_unlock_releases_only_that_one(
+    quickstart: Path, voxform: Runner
+) -> None:
+    (quickstart / LEASE).parent.mkdir()
+    held = {"host": "elsewhere", "pid": 1, "holder": "ci", "id": "0a1b2c3d4e5f"}
+    (quickstart / LEASE).write_text(json.dumps(held))
+    refused = voxform(quickstart, "apply", "--yes")
+    assert refused.exit_code == 1
+    assert "voxform unlock 0a1b2c3d4e5f" in refused.output  # another host: never taken over
+    wrong = voxform(quickstart, "unlock", "ffffffffffff")
+    assert wrong.exit_code == 1 and "not 'ffffffffffff'" in wrong.output
+    assert (quickstart / LEASE).exists()
+    released = voxform(quickstart, "unlock", "0a1b2c3d4e5f")
+    assert released.exit_code == 0, released.output
+    assert "Released lease 0a1b2c3d4e5f (holder ci, host elsewhere, pid 1)." in released.output
+    assert not (quickstart / LEASE).exists()
+    again = voxform(quickstart, "unlock", "0a1b2c3d4e5f", "--json")
+    assert again.exit_code == 1 and json.loads(again.stdout)["errors"]
+
+
+def test_an_empty_lease_file_can_be_unlocked_by_its_stated_id(
+    quickstart: Path, voxform: Runner
+) -> None:
+    (quickstart / LEASE).parent.mkdir()
+    (quickstart / LEASE).write_text("")  # a crash between creating and writing it
+    refused = voxform(quickstart, "apply", "--yes")
+    assert "voxform unlock unreadable" in refused.output
+    assert voxform(quickstart, "unlock", "unreadable").exit_code == 0
+    assert voxform(quickstart, "apply", "--yes", "--select", "welcome").exit_code == 0
+
+
+def test_an_empty_lease_file_left_long_ago_is_taken_over(quickstart: Path, voxform: Runner) -> None:
+    (quickstart / LEASE).parent.mkdir()
+    (quickstart / LEASE).write_text("")
+    old = time.time() - 60
+    os.utime(quickstart / LEASE, (old, old))
     result = voxform(quickstart, "apply", "--yes", "--select", "welcome")
     assert result.exit_code == 0, result.output
     assert not (quickstart / LEASE).exists()

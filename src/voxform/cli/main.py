@@ -12,6 +12,8 @@ from voxform.cli.emulator import emulator
 from voxform.cli.plan import plan
 from voxform.cli.render import render
 from voxform.cli.schema import schema
+from voxform.cli.status import status
+from voxform.cli.unlock import unlock
 from voxform.cli.validate import validate
 
 
@@ -37,7 +39,7 @@ def cli(ctx: click.Context, directory: Path, lockfile: Path | None) -> None:
     ctx.obj = {"directory": directory, "lockfile": lockfile}
 
 
-for command in (validate, render, plan, apply, schema, emulator):
+for command in (validate, render, plan, apply, status, unlock, schema, emulator):
     cli.add_command(command)
 
 

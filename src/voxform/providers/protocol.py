@@ -1,4 +1,4 @@
-"""The seam between the executor and the text-to-speech backends.
+"""The seam between the apply pipeline and the text-to-speech backends.
 
 Adding a backend is adding a module with a class that meets `Provider` and naming it in
 `registry.py`; nothing outside `providers/` asks which kind a target is.

@@ -8,6 +8,7 @@ from voxform.apply.outcome import Outcome, Progress
 from voxform.errors import Problem
 from voxform.plan.plan import Plan
 from voxform.render.model import RenderedItem
+from voxform.state.summary import Summary
 
 
 class Reporter(Progress, Protocol):
@@ -35,6 +36,10 @@ class Reporter(Progress, Protocol):
 
     def outcome(self, outcome: Outcome) -> None:
         """What `apply` did (an empty outcome when there was nothing to do)."""
+        ...
+
+    def status(self, summary: Summary, lockfile: str) -> None:
+        """What the lockfile at `lockfile` records (`status`)."""
         ...
 
     def info(self, message: str) -> None:

@@ -15,6 +15,7 @@ from voxform.errors import Problem, RetryableError
 from voxform.plan.plan import Change, Plan
 from voxform.render.model import RenderedItem
 from voxform.state.lockfile import LockEntry
+from voxform.state.summary import Summary
 
 
 class JsonReporter:
@@ -85,8 +86,21 @@ class JsonReporter:
             "errors": self.errors,
         }
 
+    def status(self, summary: Summary, lockfile: str) -> None:
+        self.document = {
+            "lockfile": lockfile,
+            "items": summary.items,
+            "states": summary.states,
+            "targets": summary.targets,
+            "characters": summary.characters,
+            "audio_seconds": summary.audio_seconds,
+            "pending": [{"id": i, "job_id": j} for i, j in summary.pending],
+            "failed": [{"id": i, "code": c, "message": m} for i, c, m in summary.failed],
+        }
+
     def info(self, message: str) -> None:
-        pass
+        if self.document is None:
+            self.document = {"message": message}
 
     def error(self, message: str) -> None:
         self.errors.append(message)

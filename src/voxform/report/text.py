@@ -14,6 +14,7 @@ from voxform.plan.plan import Change, Plan
 from voxform.render.model import RenderedItem
 from voxform.report.progress import Display, Lines, LiveBar
 from voxform.state.lockfile import LockEntry
+from voxform.state.summary import Summary
 
 SYMBOLS = {
     "create": "+",
@@ -144,6 +145,27 @@ class TextReporter:
                 "arrived could not be looked up; the next apply looks again."
             )
         click.echo(line)
+
+    def status(self, summary: Summary, lockfile: str) -> None:
+        def counts(states: dict[str, int]) -> str:
+            return ", ".join(f"{n} {state}" for state, n in states.items() if n) or "nothing"
+
+        minutes = summary.audio_seconds / 60
+        click.echo(
+            f"{lockfile}: {summary.items} items: {counts(summary.states)}; "
+            f"{summary.characters} characters, {minutes:.1f} minutes of audio"
+        )
+        for target, states in summary.targets.items():
+            click.echo(f"  {target}: {counts(states)}")
+        if summary.pending:
+            click.echo("pending (apply or refresh collects them):")
+            for item_id, job_id in summary.pending:
+                how = f"job {job_id}" if job_id else "job id unknown: looked up by its token"
+                click.echo(f"  {item_id}: {how}")
+        if summary.failed:
+            click.echo("failed (the next apply tries them again):")
+            for item_id, code, message in summary.failed:
+                click.echo(f"  {item_id}: {code}: {message}")
 
     def info(self, message: str) -> None:
         click.echo(message)

@@ -6,6 +6,7 @@ import contextlib
 import getpass
 import json
 import os
+import secrets
 import socket
 import time
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ from pathlib import Path
 from voxform.errors import VoxformError
 
 LEASE = Path(".voxform") / "apply.lease"
+UNREADABLE = "unreadable"  # the id of a lease file that holds no JSON (a crash mid-write)
+ABANDONED_AFTER = 10.0  # seconds an unreadable lease file may be young and still be held
 
 
 class LeaseHeldError(VoxformError):
@@ -39,6 +42,7 @@ def _holder() -> dict[str, object]:
     return {
         "holder": user,
         "host": socket.gethostname(),
+        "id": secrets.token_hex(6),
         "pid": os.getpid(),
         "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
@@ -56,7 +60,7 @@ def lease(root: Path, *, timeout: float = 0.0) -> Iterator[None]:
             break
         except FileExistsError:
             held = _read(path)
-            if _stale(held):
+            if _stale(held) or _abandoned(path, held):
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
                 continue
@@ -93,9 +97,37 @@ def _stale(held: dict[str, object]) -> bool:
     )
 
 
+def _abandoned(path: Path, held: dict[str, object]) -> bool:
+    """An unreadable lease that has stayed so for a while was left by a crash between
+    creating the file and writing it (a matter of microseconds for a live holder)."""
+    try:
+        age = time.time() - path.stat().st_mtime
+    except OSError:
+        return False
+    return not held and age > ABANDONED_AFTER
+
+
 def _describe(path: Path, held: dict[str, object]) -> str:
     who = ", ".join(f"{k} {held[k]}" for k in ("holder", "host", "pid", "started") if k in held)
+    lease_id = held.get("id", UNREADABLE)
     return (
         f"another apply holds this project ({who or 'holder unknown'}); wait for it, pass "
-        f"--lock-timeout SECONDS, or delete {path} if that apply is gone"
+        f"--lock-timeout SECONDS, or, if that apply is gone, run `voxform unlock {lease_id}`"
     )
+
+
+def release(root: Path, lease_id: str) -> dict[str, object]:
+    """Remove the project's lease if its id is `lease_id` (as `voxform unlock` does); the
+    holder it named. VoxformError when there is no lease or the id is another one."""
+    path = root / LEASE
+    if not path.exists():
+        raise VoxformError(f"no apply holds this project (no {LEASE})")
+    held = _read(path)
+    current = str(held.get("id", UNREADABLE))
+    if current != lease_id:
+        raise VoxformError(
+            f"the lease on this project has the id {current!r}, not {lease_id!r}; "
+            "nothing was released (run `voxform unlock` with the id an apply's error names)"
+        )
+    path.unlink(missing_ok=True)
+    return held

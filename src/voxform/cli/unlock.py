@@ -1,0 +1,24 @@
+"""`voxform unlock ID`: release an apply lease whose holder is gone."""
+
+from __future__ import annotations
+
+import click
+
+from voxform.cli.common import project_dir, reporting
+from voxform.report import Reporter
+from voxform.state.lease import release
+
+
+@click.command()
+@click.argument("lease_id", metavar="ID")
+@click.pass_context
+@reporting
+def unlock(ctx: click.Context, reporter: Reporter, lease_id: str) -> None:
+    """Release the apply lease ID (named by the error of an apply that found it held).
+
+    Only for a lease whose apply is gone, e.g. on another machine: two applies at once can
+    submit the same items twice.
+    """
+    held = release(project_dir(ctx), lease_id)
+    who = ", ".join(f"{k} {held[k]}" for k in ("holder", "host", "pid", "started") if k in held)
+    reporter.info(f"Released lease {lease_id}" + (f" ({who})." if who else "."))
