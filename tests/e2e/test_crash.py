@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from conftest import Runner, write_files
+from voxform.state.lockfile import LockEntry
 
 Emulator = Callable[..., tuple[str, Path]]  # the `emulator` fixture: (url, storage)
 ITEMS = 40
@@ -174,4 +175,49 @@ def test_a_second_signal_exits_at_once_and_the_journal_stays_whole(
     assert process.returncode != 0
     plan = json.loads(voxform(project, "plan", "--json").stdout)  # replays the journal
     assert plan["summary"]["resume"] >= 1
+    apply_to_the_end(voxform, project, url)
+
+
+def test_refresh_collects_what_a_killed_apply_submitted_and_sends_nothing(
+    emulator: Emulator, project: Path, voxform: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _ = emulator("--latency", "1", "--synthesis", "silence")
+    monkeypatch.setenv("VOXFORM_ICE_ENDPOINT", url)
+    monkeypatch.setattr("voxform.apply.lookup.GRACE", 0.2)
+    process = start_apply(project, url)
+    wait_for_journal(project, 20, process)
+    process.kill()
+    process.wait(timeout=10)
+    submitted = dict(stats(url)["submissions"])
+    result = voxform(project, "refresh")
+    assert result.exit_code == 0, result.output
+    assert stats(url)["submissions"] == submitted  # refresh never submits
+    status = json.loads(voxform(project, "status", "--json").stdout)
+    assert status["pending"] == []
+    assert status["states"]["finished"] == len(submitted)
+    plan = json.loads(voxform(project, "plan", "--json").stdout)
+    assert plan["summary"]["create"] == ITEMS - len(submitted)
+    apply_to_the_end(voxform, project, url)
+
+
+def test_refresh_leaves_an_intent_that_never_arrived_pending_for_apply(
+    emulator: Emulator, project: Path, voxform: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from voxform.project import load_project
+    from voxform.state.journal import Journal
+
+    url, _ = emulator("--synthesis", "silence")
+    monkeypatch.setenv("VOXFORM_ICE_ENDPOINT", url)
+    monkeypatch.setattr("voxform.apply.lookup.GRACE", 0.0)
+    loaded = load_project(project)
+    change = loaded.plan().changes[0]
+    journal = Journal(loaded.lock_path, loaded.journal_path)
+    journal.open()
+    journal.record(change.id, LockEntry("pending", change.fingerprint or "", 1, token="t-never"))
+    journal.flush()  # an apply died after its intent, before its request left
+    result = voxform(project, "refresh")
+    assert result.exit_code == 1
+    assert "1 item(s) left pending" in result.output
+    assert stats(url)["submissions"] == {}
+    assert stats(url)["calls"]["ListSmartJobs"] >= 1
     apply_to_the_end(voxform, project, url)

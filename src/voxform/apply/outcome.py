@@ -23,6 +23,15 @@ class Outcome:
     fatal: FatalError | None = None
     seconds: float = 0.0
 
+    def count(self, change: Change, entry: LockEntry) -> None:
+        """One item's result."""
+        if entry.state == "finished":
+            self.finished.append(change.id)
+            self.characters += change.characters
+            self.audio_seconds += entry.duration or 0.0
+        else:
+            self.failed.append((change.id, entry.error_code or "", entry.error_message or ""))
+
 
 class Progress(Protocol):
     """Where the pipeline tells what happens; the reporter decides how it looks."""

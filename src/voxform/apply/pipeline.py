@@ -33,7 +33,7 @@ from voxform.errors import FatalError, ItemError, RetryableError, UnknownOutcome
 from voxform.plan.plan import Plan
 from voxform.providers.protocol import JobPage, JobResult, Operation, Provider
 from voxform.state.journal import Journal
-from voxform.state.lockfile import LockState
+from voxform.state.lockfile import LockEntry, LockState
 
 RETRY_DEADLINE = 900.0  # seconds an item may keep meeting transient errors before it fails
 STOP_WAIT = 8.0  # seconds in-flight calls get to finish after a stop
@@ -57,6 +57,7 @@ class Pipeline:
         retry: RetryPolicy | None = None,
         retry_deadline: float = RETRY_DEADLINE,
         workers: int = 32,
+        submit: bool = True,
         seed: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -68,6 +69,7 @@ class Pipeline:
         self.intent_times = dict(intent_times or {})
         self.retry = retry or RetryPolicy()
         self.retry_deadline = retry_deadline
+        self.submit = submit  # False: collect what was submitted, send nothing (refresh)
         self.clock = clock
         self.rates = {
             target: {
@@ -330,23 +332,21 @@ class Pipeline:
     def _finish(self, flight: Flight, result: JobResult) -> None:
         flight.stage = "done"
         self._in_flight -= 1
-        entry = flight.entry(self.lock.items.get(flight.id), result)
-        self.lock.items[flight.id] = entry
-        self.journal.record(flight.id, entry)
-        if entry.state == "finished":
-            self.outcome.finished.append(flight.id)
-            self.outcome.characters += flight.change.characters
-            self.outcome.audio_seconds += entry.duration or 0.0
-        else:
-            self.outcome.failed.append(
-                (flight.id, entry.error_code or "", entry.error_message or "")
-            )
+        entry = self._record(flight, result)
+        self.outcome.count(flight.change, entry)
         self.progress.item_done(flight.change, entry)
 
-    def _record(self, flight: Flight) -> None:
-        entry = flight.entry(self.lock.items.get(flight.id))
-        self.lock.items[flight.id] = entry
+    def _record(self, flight: Flight, result: JobResult | None = None) -> LockEntry:
+        """The flight's entry now (intent, pending job or result), in memory and journaled."""
+        entry = self.lock.items[flight.id] = flight.entry(self.lock.items.get(flight.id), result)
         self.journal.record(flight.id, entry)
+        return entry
+
+    def _leave_pending(self, flight: Flight) -> None:
+        """Its fate stays unknown: the intent stays recorded, the next apply looks again."""
+        flight.stage = "done"
+        self._in_flight -= 1
+        self.outcome.unresolved.append(flight.id)
 
     def _fatal(self, error: FatalError) -> None:
         self.outcome.fatal = self.outcome.fatal or error
@@ -382,9 +382,7 @@ class Pipeline:
             hint = getattr(done.error, "retry_after", None)
             wait = self.retry.delay(lookups.failures, hint, self._rng)
             for flight in lookups.failed(now, wait, self.retry_deadline):
-                flight.stage = "done"  # its intent stays: the next apply looks again
-                self._in_flight -= 1
-                self.outcome.unresolved.append(flight.id)
+                self._leave_pending(flight)
             return
         assert isinstance(done.value, JobPage)
         result = lookups.page(done.value)
@@ -393,6 +391,9 @@ class Pipeline:
             self._record(flight)
             self._at(now, flight)
         for flight in result.missing:  # it never arrived: send it, with the same token
+            if not self.submit:
+                self._leave_pending(flight)
+                continue
             flight.stage = "queued"
             self._at(now, flight)
         if result.next_page is not None:

@@ -27,10 +27,12 @@ def apply_plan(
     *,
     profile: str | None = None,
     parallelism: int = DEFAULT_PARALLELISM,
+    submit: bool = True,
 ) -> Outcome:
     """Synthesize every pending change of `plan`, journaling each step; the lockfile is
     written at checkpoints and at the end. SIGINT or SIGTERM stops submitting and saves
-    state; a second one exits at once, the journal whole."""
+    state; a second one exits at once, the journal whole. With `submit=False` (refresh)
+    only jobs already submitted are followed, and nothing is sent."""
     journal = Journal(loaded.lock_path, loaded.journal_path)
     try:
         journal.open()
@@ -56,6 +58,7 @@ def apply_plan(
                     n: provider_for(targets[n]).subtitle_dir(targets[n]) for n in providers
                 },
                 intent_times=loaded.intent_times,
+                submit=submit,
             )
             with _stop_on_signals(pipeline):
                 outcome = pipeline.run(plan)

@@ -10,6 +10,7 @@ from voxform import __version__
 from voxform.cli.apply import apply
 from voxform.cli.emulator import emulator
 from voxform.cli.plan import plan
+from voxform.cli.refresh import refresh
 from voxform.cli.render import render
 from voxform.cli.schema import schema
 from voxform.cli.status import status
@@ -39,7 +40,7 @@ def cli(ctx: click.Context, directory: Path, lockfile: Path | None) -> None:
     ctx.obj = {"directory": directory, "lockfile": lockfile}
 
 
-for command in (validate, render, plan, apply, status, unlock, schema, emulator):
+for command in (validate, render, plan, apply, refresh, status, unlock, schema, emulator):
     cli.add_command(command)
 
 

@@ -1,0 +1,47 @@
+"""`voxform refresh`: collect the results of jobs already submitted; submit nothing."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from voxform.apply.run import apply_plan
+from voxform.cli.common import load, project_dir, reporting
+from voxform.plan.plan import Plan
+from voxform.report import Reporter
+from voxform.state.lease import lease
+
+
+@click.command()
+@click.option("--profile", envvar="ALIBABA_CLOUD_PROFILE", default=None, help="aliyun CLI profile.")
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(0),
+    default=0,
+    metavar="SECONDS",
+    help="Wait this long for an apply to finish (default: fail at once).",
+)
+@click.pass_context
+@reporting
+def refresh(
+    ctx: click.Context, reporter: Reporter, profile: str | None, lock_timeout: float
+) -> None:
+    """Poll the pending jobs in voxform.lock and record their results; send nothing.
+
+    A submission whose job id was never recorded is looked up by its token; if the service
+    has no such job, the item stays pending for the next apply to send.
+    """
+    with lease(project_dir(ctx), timeout=lock_timeout):
+        loaded = load(ctx)
+        full = loaded.plan()
+        plan = Plan(tuple(c for c in full.changes if c.action == "resume"), ())
+        if not plan.changes:
+            reporter.info("Nothing pending: every recorded job has its result.")
+            return
+        reporter.apply_plan(plan)
+        outcome = apply_plan(loaded, plan, reporter, profile=profile, submit=False)
+    reporter.outcome(outcome)
+    if outcome.fatal is not None:
+        raise outcome.fatal
+    sys.exit(1 if outcome.interrupted or outcome.unresolved else 0)
