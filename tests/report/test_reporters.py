@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -349,3 +350,25 @@ def test_a_large_apply_off_a_terminal_prints_progress_lines_not_one_per_item(
     out = capsys.readouterr().out
     assert out.startswith("progress: 2/500 done (0 failed), 7 in flight, 30 characters")
     assert "c: finished" not in out
+
+
+def test_github_annotations_stop_at_ten_with_a_notice_for_the_rest(
+    project: Callable[[dict[str, str]], Path], voxform: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = "\n".join(f"  - {{id: item-{n}, text: Hi., voice: nobody{n}}}" for n in range(25))
+    root = project(
+        {
+            "voxform.yaml": "version: 1\ntargets:\n  local: {provider: local, path: out}\n"
+            "voices:\n  narrator: {voice: siqi}\nitems:\n" + items + "\n"
+        }
+    )
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    result = voxform(root, "validate")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    annotations = [line for line in lines if line.startswith("::error ")]
+    assert len(annotations) == 10
+    assert all(line.startswith("::error file=voxform.yaml,line=") for line in annotations)
+    assert sum(": error: " in line for line in lines) == 25  # every problem stays in the log
+    (notice,) = [line for line in lines if line.startswith("::notice")]
+    assert "25 problems found; 15 more" in notice

@@ -18,16 +18,26 @@ def escape_property(value: str) -> str:
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
+ANNOTATIONS = 10  # GitHub shows at most 10 annotations of a kind per step; more are dropped
+
+
 class GithubReporter(TextReporter):
-    """Text output plus `::error` workflow commands."""
+    """Text output plus `::error` workflow commands: every problem in the log, the first
+    ANNOTATIONS on the diff, and a notice saying how many more the log has."""
 
     def problems(self, problems: list[Problem]) -> None:
         super().problems(problems)
-        for p in problems:
+        for p in problems[:ANNOTATIONS]:
             sys.stdout.write(
                 f"::error file={escape_property(p.location.file)},line={p.location.line},"
                 f"col={p.location.column},title={escape_property('voxform ' + p.rule)}::"
                 f"{escape_data(p.message)}\n"
+            )
+        if len(problems) > ANNOTATIONS:
+            rest = len(problems) - ANNOTATIONS
+            sys.stdout.write(
+                f"::notice title=voxform::{len(problems)} problems found; {rest} more than GitHub "
+                "annotates are listed in this step's log\n"
             )
 
     def error(self, message: str) -> None:
