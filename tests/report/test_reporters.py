@@ -154,14 +154,22 @@ def test_plan_json_lists_changes_orphans_and_a_summary(tmp_path: Path, voxform: 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
         "format_version": 1,
-        "changes": [{"id": "b", "action": "create", "reasons": ["new item"], "characters": 9}],
+        "changes": [
+            {"id": "b", "action": "create", "reasons": ["new item"], "characters": 9},
+            {
+                "id": "gone",
+                "action": "delete",
+                "reasons": ["no longer in the manifests"],
+                "characters": 0,
+            },
+        ],
         "orphans": ["gone"],
         "summary": {
             "create": 1,
             "update": 0,
             "retry": 0,
             "resume": 0,
-            "delete": 0,
+            "delete": 1,
             "unchanged": 1,
             "characters": 9,
         },
@@ -170,6 +178,7 @@ def test_plan_json_lists_changes_orphans_and_a_summary(tmp_path: Path, voxform: 
     assert [(c["id"], c["action"]) for c in everything["changes"]] == [
         ("a", "unchanged"),
         ("b", "create"),
+        ("gone", "delete"),
     ]
 
 

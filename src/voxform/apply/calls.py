@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from voxform.apply.flight import Flight
+from voxform.apply.prune import remove_files, superseded
 from voxform.apply.subtitles import write_subtitles
 from voxform.providers.protocol import JobResult, Operation, Provider
 
@@ -141,11 +142,13 @@ class Caller:
 
     def _result(self, flight: Flight, job_id: str) -> JobResult | None:
         result = self.providers[flight.target].check(job_id, flight.request)
+        if result is None or result.state != "finished" or self.root is None:
+            return result
         base = self.subtitle_dirs.get(flight.target)
-        if result is None or not result.segments or base is None or self.root is None:
-            return result
-        if result.state != "finished":
-            return result
-        key = flight.request.object_key
-        subtitles = write_subtitles(self.root, f"{base.rstrip('/')}/{key}", result.segments)
-        return replace(result, subtitles=subtitles)
+        if result.segments and base is not None:
+            key = flight.request.object_key
+            subtitles = write_subtitles(self.root, f"{base.rstrip('/')}/{key}", result.segments)
+            result = replace(result, subtitles=subtitles)
+        # A format or path change leaves the old files behind: they are not this item's now.
+        remove_files(self.root, superseded(flight.previous, result.url, result.subtitles))
+        return result

@@ -11,6 +11,7 @@ from types import FrameType
 
 from voxform.apply.outcome import Outcome, Progress
 from voxform.apply.pipeline import Pipeline
+from voxform.apply.prune import local_paths, remove_files
 from voxform.errors import VoxformError
 from voxform.plan.plan import Plan
 from voxform.project import LoadedProject
@@ -28,6 +29,7 @@ def apply_plan(
     profile: str | None = None,
     parallelism: int = DEFAULT_PARALLELISM,
     submit: bool = True,
+    prune: bool = False,
 ) -> Outcome:
     """Synthesize every pending change of `plan`, journaling each step; the lockfile is
     written at checkpoints and at the end. SIGINT or SIGTERM stops submitting and saves
@@ -62,12 +64,27 @@ def apply_plan(
             )
             with _stop_on_signals(pipeline):
                 outcome = pipeline.run(plan)
+        if prune and not (outcome.interrupted or outcome.fatal):
+            _prune(loaded, plan, journal, outcome)
         journal.close(loaded.lock)
         saved = True
     finally:
         if not saved:
             journal.close(None)  # keep the journal: the next command replays it
     return outcome
+
+
+def _prune(loaded: LoadedProject, plan: Plan, journal: Journal, outcome: Outcome) -> None:
+    """Remove the outputs of the plan's deletions and drop them from the lockfile."""
+    for change in plan.changes:
+        entry = loaded.lock.items.pop(change.id, None) if change.action == "delete" else None
+        if entry is None:
+            continue
+        remove_files(loaded.project.root, local_paths(entry))
+        if entry.url and "://" in entry.url:
+            outcome.remote.append(entry.url)
+        journal.record(change.id, None)
+        outcome.pruned.append(change.id)
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ import sys
 import click
 
 from voxform.apply.outcome import Outcome
+from voxform.apply.prune import DEFAULT_MAX_DELETE, check_prune
 from voxform.apply.run import DEFAULT_PARALLELISM, apply_plan
 from voxform.cli.common import load, project_dir, reporting, selection_options
 from voxform.errors import VoxformError
@@ -39,6 +40,14 @@ from voxform.state.lease import lease
     show_default=True,
     help="Jobs in flight at once (submitted, result not yet in).",
 )
+@click.option("--prune", is_flag=True, help="Also delete the outputs of removed items.")
+@click.option(
+    "--max-delete",
+    default=DEFAULT_MAX_DELETE,
+    show_default=True,
+    metavar="N|P%",
+    help="With --prune: refuse to delete more items than this count or share.",
+)
 @click.pass_context
 @reporting
 def apply(
@@ -50,19 +59,27 @@ def apply(
     profile: str | None,
     lock_timeout: float,
     parallelism: int,
+    prune: bool,
+    max_delete: str,
 ) -> None:
     """Synthesize what changed and record the results in voxform.lock."""
     with lease(project_dir(ctx), timeout=lock_timeout):
         loaded = load(ctx)
         plan = loaded.plan(select=select, replace=replace)
+        if prune:
+            check_prune(
+                len(plan.orphans), len(loaded.lock.items), len(loaded.rendered), max_delete
+            )
         reporter.apply_plan(plan)
-        if not plan.pending:
+        if not plan.synthesizing and not (prune and plan.orphans):
             reporter.outcome(Outcome())
             return
         if not yes and not _confirmed():
             reporter.info("Apply cancelled.")
             return
-        outcome = apply_plan(loaded, plan, reporter, profile=profile, parallelism=parallelism)
+        outcome = apply_plan(
+            loaded, plan, reporter, profile=profile, parallelism=parallelism, prune=prune
+        )
     reporter.outcome(outcome)
     if outcome.fatal is not None:
         raise outcome.fatal

@@ -35,7 +35,7 @@ def refresh(
     with lease(project_dir(ctx), timeout=lock_timeout):
         loaded = load(ctx)
         full = loaded.plan()
-        plan = Plan(tuple(c for c in full.changes if c.action == "resume"), ())
+        plan = Plan(tuple(c for c in full.changes if c.action == "resume"))
         if not plan.changes:
             reporter.info("Nothing pending: every recorded job has its result.")
             return

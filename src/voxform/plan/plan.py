@@ -16,6 +16,7 @@ Action = Literal["create", "update", "retry", "resume", "delete", "unchanged"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "retry", "resume", "delete", "unchanged")
 SYNTHESIZING: frozenset[Action] = frozenset({"create", "update", "retry"})
 
+REMOVED = "no longer in the manifests"
 REASONS = {
     "text": "text changed",
     "ssml": "template output changed",
@@ -41,10 +42,19 @@ class Change:
 
 @dataclass(frozen=True)
 class Plan:
-    """Every change, in manifest order; `orphans` are lockfile ids no manifest names."""
+    """Every change, in manifest order, then the deletions of items no manifest names."""
 
     changes: tuple[Change, ...]
-    orphans: tuple[str, ...]
+
+    @property
+    def orphans(self) -> tuple[str, ...]:
+        """Lockfile ids no manifest names any more (planned as `delete`)."""
+        return tuple(c.id for c in self.changes if c.action == "delete")
+
+    @property
+    def synthesizing(self) -> tuple[Change, ...]:
+        """The changes that produce audio (deletions need `apply --prune`)."""
+        return tuple(c for c in self.changes if c.action not in ("unchanged", "delete"))
 
     @property
     def pending(self) -> tuple[Change, ...]:
@@ -103,8 +113,10 @@ def make_plan(
                 item.item.settings.target,
             )
         )
-    orphans = tuple(sorted(i for i in lock.items if i not in present and selected(i, select)))
-    return Plan(tuple(changes), orphans)
+    for key in sorted(lock.items):
+        if key not in present and selected(key, select):
+            changes.append(Change(key, "delete", (REMOVED,), 0))
+    return Plan(tuple(changes))
 
 
 def _decide(

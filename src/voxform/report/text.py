@@ -60,7 +60,7 @@ class TextReporter:
         click.echo(f"Valid: {items} items in {files} manifest file(s).")
 
     def plan(self, plan: Plan, *, show_unchanged: bool) -> None:
-        self.total = len(plan.pending)
+        self.total = len(plan.synthesizing)
         for change in plan.changes:
             if change.action == "unchanged" and not show_unchanged:
                 continue
@@ -69,12 +69,6 @@ class TextReporter:
             click.echo(
                 f"  {symbol} {change.id}: {change.action}{reasons}, {change.characters} chars"
             )
-        if plan.orphans:
-            click.echo(
-                f"note: {len(plan.orphans)} lockfile item(s) no longer in the manifests: "
-                + ", ".join(plan.orphans[:10])
-                + (" ..." if len(plan.orphans) > 10 else "")
-            )
         summary = plan.summary()
         if not plan.pending:
             click.echo("No changes. Audio is up to date with the manifests.")
@@ -82,6 +76,8 @@ class TextReporter:
         parts = [
             f"{summary[a]} to {a}" for a in ("create", "update", "retry", "resume") if summary[a]
         ]
+        if summary["delete"]:
+            parts.append(f"{summary['delete']} to delete (with apply --prune)")
         click.echo(f"Plan: {', '.join(parts)}; {summary['characters']} characters to synthesize.")
 
     def apply_plan(self, plan: Plan) -> None:
@@ -126,7 +122,13 @@ class TextReporter:
             self.display.update(0, outcome)  # the last item's end, before the bar stops
             self.display.close()
             self.display = None
-        if not (outcome.finished or outcome.failed or outcome.interrupted or outcome.unresolved):
+        if not (
+            outcome.finished
+            or outcome.failed
+            or outcome.interrupted
+            or outcome.unresolved
+            or outcome.pruned
+        ):
             return  # nothing was applied; the plan already said why
         minutes = outcome.audio_seconds / 60
         throttled = f", {self.throttled} throttled calls retried" if self.throttled else ""
@@ -139,6 +141,14 @@ class TextReporter:
         )
         if outcome.interrupted:
             line = "Interrupted: state saved. " + line
+        if outcome.pruned:
+            line += f" Pruned {len(outcome.pruned)} item(s) no longer in the manifests."
+        if outcome.remote:
+            shown = ", ".join(outcome.remote[:10]) + (" ..." if len(outcome.remote) > 10 else "")
+            line += (
+                f" {len(outcome.remote)} object(s) stay at the service (no delete operation "
+                f"here), to remove by hand: {shown}"
+            )
         if outcome.unresolved:
             line += (
                 f" {len(outcome.unresolved)} item(s) left pending: whether their submissions "
