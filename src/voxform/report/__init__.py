@@ -7,9 +7,10 @@ import os
 from voxform.report.base import Reporter
 from voxform.report.github import GithubReporter
 from voxform.report.json import JsonReporter
+from voxform.report.markdown import MarkdownReporter
 from voxform.report.text import TextReporter
 
-FORMATS = ("text", "json", "github")
+FORMATS = ("text", "json", "github", "markdown")
 
 
 def make_reporter(fmt: str | None) -> Reporter:
@@ -20,6 +21,8 @@ def make_reporter(fmt: str | None) -> Reporter:
         return JsonReporter()
     if fmt == "github":
         return GithubReporter()
+    if fmt == "markdown":
+        return MarkdownReporter()
     return TextReporter()
 
 
