@@ -10,6 +10,7 @@ from voxform.errors import ManifestError, Problem
 from voxform.manifest.loader import load_manifests
 from voxform.manifest.model import Project
 from voxform.plan.plan import Plan, make_plan
+from voxform.plan.saved import SavedPlan, inputs_digest, lockfile_digest
 from voxform.providers.registry import provider_for
 from voxform.render.model import RenderedItem
 from voxform.render.render import render_items
@@ -52,6 +53,19 @@ class LoadedProject:
             select=select,
             replace=replace,
             missing=self.missing_outputs(),
+        )
+
+    def saved(self, plan: Plan, select: Sequence[str], replace: Sequence[str]) -> SavedPlan:
+        """What `plan --out` records of `plan` and what it was made against."""
+        fingerprints = {c.id: c.fingerprint for c in plan.changes if c.fingerprint}
+        return SavedPlan(
+            inputs=inputs_digest(self.rendered, fingerprints),
+            lockfile=lockfile_digest(self.lock.to_bytes()),
+            select=tuple(select),
+            replace=tuple(replace),
+            changes=tuple(
+                (c.id, c.action, c.fingerprint) for c in plan.changes if c.action != "unchanged"
+            ),
         )
 
     def missing_outputs(self) -> set[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -11,11 +12,16 @@ from voxform.apply.prune import DEFAULT_MAX_DELETE, check_prune
 from voxform.apply.run import DEFAULT_PARALLELISM, apply_plan
 from voxform.cli.common import load, project_dir, reporting, selection_options
 from voxform.errors import VoxformError
+from voxform.plan.saved import check as check_saved
+from voxform.plan.saved import load as load_saved
 from voxform.report import Reporter
 from voxform.state.lease import lease
 
 
 @click.command()
+@click.argument(
+    "planfile", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
 @selection_options
 @click.option(
     "-y", "--yes", "--auto-approve", "yes", is_flag=True, help="Do not ask for confirmation."
@@ -53,6 +59,7 @@ from voxform.state.lease import lease
 def apply(
     ctx: click.Context,
     reporter: Reporter,
+    planfile: Path | None,
     select: tuple[str, ...],
     replace: tuple[str, ...],
     yes: bool,
@@ -62,10 +69,21 @@ def apply(
     prune: bool,
     max_delete: str,
 ) -> None:
-    """Synthesize what changed and record the results in voxform.lock."""
+    """Synthesize what changed and record the results in voxform.lock.
+
+    With PLANFILE (from `voxform plan --out`), apply exactly that plan, without asking, and
+    only if neither the inputs nor the lockfile have moved on since it was made.
+    """
     with lease(project_dir(ctx), timeout=lock_timeout):
         loaded = load(ctx)
+        if planfile is not None:
+            if select or replace:
+                raise VoxformError("a saved plan carries its own --select and --replace")
+            saved = load_saved(str(planfile), planfile.read_bytes())
+            select, replace, yes = saved.select, saved.replace, True
         plan = loaded.plan(select=select, replace=replace)
+        if planfile is not None:
+            check_saved(saved, loaded.saved(plan, select, replace), str(planfile))
         if prune:
             check_prune(
                 len(plan.orphans), len(loaded.lock.items), len(loaded.rendered), max_delete

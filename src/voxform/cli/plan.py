@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
 from voxform.cli.common import load, reporting, selection_options
+from voxform.files import write_atomic
+from voxform.plan.saved import save
 from voxform.report import Reporter
 
 
@@ -14,6 +17,13 @@ from voxform.report import Reporter
 @selection_options
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes.")
 @click.option("--show-unchanged", is_flag=True, help="List unchanged items too.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also save the plan to FILE, for `voxform apply FILE`.",
+)
 @click.pass_context
 @reporting
 def plan(
@@ -23,8 +33,12 @@ def plan(
     replace: tuple[str, ...],
     detailed_exitcode: bool,
     show_unchanged: bool,
+    out: Path | None,
 ) -> None:
     """Show which items apply would synthesize and which input changed."""
-    result = load(ctx).plan(select=select, replace=replace)
+    loaded = load(ctx)
+    result = loaded.plan(select=select, replace=replace)
+    if out is not None:
+        write_atomic(out, save(result, loaded.saved(result, select, replace)))
     reporter.plan(result, show_unchanged=show_unchanged)
     sys.exit(2 if detailed_exitcode and result.pending else 0)
