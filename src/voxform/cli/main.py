@@ -9,6 +9,7 @@ import click
 from voxform import __version__
 from voxform.cli.apply import apply
 from voxform.cli.emulator import emulator
+from voxform.cli.init import init
 from voxform.cli.plan import plan
 from voxform.cli.refresh import refresh
 from voxform.cli.render import render
@@ -40,7 +41,9 @@ def cli(ctx: click.Context, directory: Path, lockfile: Path | None) -> None:
     ctx.obj = {"directory": directory, "lockfile": lockfile}
 
 
-for command in (validate, render, plan, apply, refresh, status, unlock, schema, emulator):
+for command in (
+    init, validate, render, plan, apply, refresh, status, unlock, schema, emulator
+):
     cli.add_command(command)
 
 
