@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voxform.errors import ManifestError, Problem
+from voxform.errors import ManifestError, Problem, VoxformError, did_you_mean
 from voxform.manifest.loader import load_manifests
 from voxform.manifest.model import Project
-from voxform.plan.plan import Plan, make_plan
+from voxform.plan.plan import Plan, make_plan, selected
 from voxform.plan.saved import SavedPlan, inputs_digest, lockfile_digest
 from voxform.providers.registry import provider_for
 from voxform.render.model import RenderedItem
@@ -44,8 +44,21 @@ class LoadedProject:
         }
 
     def plan(self, *, select: Sequence[str] = (), replace: Sequence[str] = ()) -> Plan:
-        """What apply would do; ManifestError when the project is not valid."""
+        """What apply would do; ManifestError when the project is not valid, VoxformError
+        when a --select or --replace names nothing (a typo must not read as "no changes")."""
         self.require_valid()
+        ids = [r.id for r in self.rendered]
+        known = set(ids) | set(self.lock.items)
+        for pattern in select:
+            if not any(selected(i, [pattern]) for i in known):
+                hint = did_you_mean(pattern, ids)
+                raise VoxformError(f"--select {pattern!r} matches no item{hint}")
+        for item_id in replace:
+            if item_id not in ids:
+                hint = " (--replace takes item ids, not globs)" if set(item_id) & set("*?[") else ""
+                raise VoxformError(
+                    f"--replace {item_id!r}: no such item{hint or did_you_mean(item_id, ids)}"
+                )
         return make_plan(
             self.rendered,
             self.lock,

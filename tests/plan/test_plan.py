@@ -123,3 +123,37 @@ def test_over_long_source_chunks_split_at_sentences(project) -> None:
     assert ids == ["s/long-1", "s/long-2", "s/long-3"]
     assert all(len(item.request.input) <= 200 for item in ws.rendered)
     assert [item.request.input.count("fifty") for item in ws.rendered] == [3, 3, 1]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--select", "nomatch*"], "--select 'nomatch*' matches no item"),
+        (["--replace", "nope"], "--replace 'nope': no such item"),
+        (["--replace", "chapters/*"], "(--replace takes item ids, not globs)"),
+        (["--replace", "welcom"], "no such item (did you mean 'welcome'?)"),
+    ],
+)
+def test_a_selection_that_names_nothing_is_an_error_not_no_changes(
+    quickstart: Path, voxform: Runner, options: list[str], message: str
+) -> None:
+    for command in ("plan", "apply"):
+        result = voxform(quickstart, command, "--yes", *options) if command == "apply" else (
+            voxform(quickstart, command, *options)
+        )
+        assert result.exit_code == 1, result.output
+        assert message in result.output
+        assert "No changes" not in result.output
+    assert not (quickstart / "voxform.lock").exists()
+
+
+def test_a_mistyped_lockfile_path_is_told_not_planned_in_silence(
+    quickstart: Path, voxform: Runner
+) -> None:
+    assert voxform(quickstart, "apply", "--yes").exit_code == 0
+    result = voxform(quickstart, "--lockfile", str(quickstart / "voxfrom.lock"), "plan")
+    assert result.exit_code == 0
+    assert "warning: there is no lockfile at" in result.output
+    assert "(a mistyped --lockfile?)" in result.output
+    quiet = voxform(quickstart, "plan")
+    assert "warning" not in quiet.output

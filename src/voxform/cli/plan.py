@@ -37,6 +37,11 @@ def plan(
 ) -> None:
     """Show which items apply would synthesize and which input changed."""
     loaded = load(ctx)
+    if ctx.obj["lockfile"] is not None and not loaded.lock_path.exists():
+        reporter.warning(
+            f"there is no lockfile at {loaded.lock_path}: every item is planned as new "
+            "(a mistyped --lockfile?)"
+        )
     result = loaded.plan(select=select, replace=replace)
     if out is not None:
         write_atomic(out, save(result, loaded.saved(result, select, replace)))

@@ -46,6 +46,10 @@ class Reporter(Progress, Protocol):
         """A line for people; machine formats leave it out."""
         ...
 
+    def warning(self, message: str) -> None:
+        """Something the user likely did not mean; the command goes on."""
+        ...
+
     def error(self, message: str) -> None:
         """Why the command failed, in one sentence."""
         ...

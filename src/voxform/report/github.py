@@ -40,6 +40,10 @@ class GithubReporter(TextReporter):
                 "annotates are listed in this step's log\n"
             )
 
+    def warning(self, message: str) -> None:
+        super().warning(message)
+        sys.stdout.write(f"::warning title=voxform::{escape_data(message)}\n")
+
     def error(self, message: str) -> None:
         super().error(message)
         sys.stdout.write(f"::error title=voxform::{escape_data(message)}\n")

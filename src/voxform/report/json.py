@@ -104,6 +104,9 @@ class JsonReporter:
         if self.document is None:
             self.document = {"message": message}
 
+    def warning(self, message: str) -> None:
+        click.echo(f"warning: {message}", err=True)  # the document stays the command's own
+
     def error(self, message: str) -> None:
         self.errors.append(message)
         click.echo(f"error: {message}", err=True)

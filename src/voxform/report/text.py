@@ -180,6 +180,9 @@ class TextReporter:
     def info(self, message: str) -> None:
         click.echo(message)
 
+    def warning(self, message: str) -> None:
+        click.echo(f"{click.style('warning', fg='yellow')}: {message}", err=True)
+
     def error(self, message: str) -> None:
         click.echo(f"{click.style('error', fg='red')}: {message}", err=True)
 
