@@ -8,7 +8,6 @@ A token not found by then never arrived: that item is submitted again, once.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 from voxform.apply.flight import Flight
@@ -106,6 +105,3 @@ class Lookups:
             result.missing.append(flight)
         return result
 
-
-def wall_clock() -> float:
-    return time.time()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from voxform.errors import PathEscapeError, VoxformError
@@ -21,15 +20,6 @@ from voxform.state.lockfile import LockEntry
 
 DEFAULT_MAX_DELETE = "50%"
 _LIMIT = re.compile(r"^(\d+)(%?)$")
-
-
-@dataclass
-class Pruned:
-    """What a prune removed: files in the project, and objects left at the service."""
-
-    items: list[str] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-    remote: list[str] = field(default_factory=list)
 
 
 def check_prune(deleting: int, recorded: int, rendered: int, max_delete: str) -> None:
