@@ -10,7 +10,7 @@ import click
 from voxform.apply.outcome import Outcome
 from voxform.apply.prune import DEFAULT_MAX_DELETE, check_prune
 from voxform.apply.run import DEFAULT_PARALLELISM, apply_plan
-from voxform.cli.common import load, project_dir, reporting, selection_options
+from voxform.cli.common import load, project_dir, reporting, run_options, selection_options
 from voxform.errors import VoxformError
 from voxform.plan.saved import check as check_saved
 from voxform.plan.saved import load as load_saved
@@ -26,19 +26,7 @@ from voxform.state.lease import lease
 @click.option(
     "-y", "--yes", "--auto-approve", "yes", is_flag=True, help="Do not ask for confirmation."
 )
-@click.option(
-    "--profile",
-    envvar="ALIBABA_CLOUD_PROFILE",
-    default=None,
-    help="aliyun CLI profile for ice targets (default: environment variables, then current).",
-)
-@click.option(
-    "--lock-timeout",
-    type=click.FloatRange(0),
-    default=0,
-    metavar="SECONDS",
-    help="Wait this long for another apply to finish (default: fail at once).",
-)
+@run_options
 @click.option(
     "--parallelism",
     type=click.IntRange(1, 10_000),

@@ -68,6 +68,24 @@ def selection_options(func: Command) -> Command:
     )(func)
 
 
+def run_options(func: Command) -> Command:
+    """--profile and --lock-timeout, shared by the commands that call the service under the
+    apply lease (apply, refresh)."""
+    func = click.option(
+        "--lock-timeout",
+        type=click.FloatRange(0),
+        default=0,
+        metavar="SECONDS",
+        help="Wait this long for another apply to finish (default: fail at once).",
+    )(func)
+    return click.option(
+        "--profile",
+        envvar="ALIBABA_CLOUD_PROFILE",
+        default=None,
+        help="aliyun CLI profile for ice targets (default: environment variables, then current).",
+    )(func)
+
+
 def project_dir(ctx: click.Context) -> Path:
     """The project directory named by -C."""
     directory: Path = ctx.obj["directory"]

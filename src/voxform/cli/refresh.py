@@ -7,21 +7,14 @@ import sys
 import click
 
 from voxform.apply.run import apply_plan
-from voxform.cli.common import load, project_dir, reporting
+from voxform.cli.common import load, project_dir, reporting, run_options
 from voxform.plan.plan import Plan
 from voxform.report import Reporter
 from voxform.state.lease import lease
 
 
 @click.command()
-@click.option("--profile", envvar="ALIBABA_CLOUD_PROFILE", default=None, help="aliyun CLI profile.")
-@click.option(
-    "--lock-timeout",
-    type=click.FloatRange(0),
-    default=0,
-    metavar="SECONDS",
-    help="Wait this long for an apply to finish (default: fail at once).",
-)
+@run_options
 @click.pass_context
 @reporting
 def refresh(
