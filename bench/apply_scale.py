@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import emulator, make_project, table, voxform
+from harness import emulator, make_project, rate_limit_options, table, voxform
 
 SUBMIT, GET = "SubmitAudioProduceJob", "GetSmartHandleJob"
 
@@ -39,8 +39,7 @@ def main() -> None:
                 Path(scratch) / "oss",
                 "--latency", str(args.latency),
                 "--synthesis", "silence",
-                "--rate-limit", f"{SUBMIT}={args.limit}",
-                "--rate-limit", f"{GET}={args.limit * 2}",
+                *rate_limit_options(limits),
             ) as emu:
                 run = voxform(["-C", str(root), "apply", "--yes"], url=emu.url)
                 plan = voxform(["-C", str(root), "plan", "--detailed-exitcode"], url=emu.url)

@@ -24,7 +24,7 @@ from alibabacloud_ice20201109.client import Client
 from alibabacloud_tea_openapi import models as open_api
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import emulator, make_project, table, voxform
+from harness import emulator, make_project, rate_limit_options, table, voxform
 
 SUBMIT, GET, LIST = "SubmitAudioProduceJob", "GetSmartHandleJob", "ListSmartJobs"
 
@@ -77,8 +77,7 @@ def main() -> None:
             Path(scratch) / "oss",
             "--latency", str(args.latency),
             "--synthesis", args.synthesis,
-            "--rate-limit", f"{SUBMIT}={args.submit_limit}",
-            "--rate-limit", f"{GET}={args.get_limit}",
+            *rate_limit_options(limits),
             "--fail-requests", str(args.fail_requests),
             "--seed", "1",
         ) as emu:

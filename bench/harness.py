@@ -61,6 +61,11 @@ def emulator(storage: Path, *options: str) -> Iterator[Emulator]:
             process.wait()
 
 
+def rate_limit_options(limits: dict[str, float]) -> list[str]:
+    """`voxform emulator` options giving each operation the limit the manifest states."""
+    return [option for op, n in limits.items() for option in ("--rate-limit", f"{op}={n}")]
+
+
 def make_project(root: Path, items: int, *, limits: dict[str, float] | None, seed: int = 1) -> Path:
     """A project with `items` paragraphs (100 per file) for one ICE target."""
     rng = random.Random(seed)

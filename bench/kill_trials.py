@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import emulator, finish, make_project, start, table, voxform
+from harness import emulator, finish, make_project, rate_limit_options, start, table, voxform
 
 SUBMIT, GET = "SubmitAudioProduceJob", "GetSmartHandleJob"
 
@@ -58,8 +58,7 @@ def main() -> None:
             Path(scratch) / "oss",
             "--latency", str(args.latency),
             "--synthesis", "silence",
-            "--rate-limit", f"{SUBMIT}={args.rate}",
-            "--rate-limit", f"{GET}={args.rate * 2}",
+            *rate_limit_options(limits),
             "--drop-responses", str(args.drop_responses),
             "--seed", str(seed),
         ) as emu:

@@ -43,10 +43,15 @@ def check_prune(deleting: int, recorded: int, rendered: int, max_delete: str) ->
         )
 
 
+def remote_url(entry: LockEntry) -> str | None:
+    """The entry's audio when it lives at the service (a URL), not in the project."""
+    return entry.url if entry.url and "://" in entry.url else None
+
+
 def local_paths(entry: LockEntry) -> list[str]:
     """The project files an entry names: its audio (for a local target) and subtitles."""
     paths = list((entry.subtitles or {}).values())
-    if entry.url and "://" not in entry.url:
+    if entry.url and remote_url(entry) is None:
         paths.insert(0, entry.url)
     return paths
 

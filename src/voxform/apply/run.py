@@ -11,7 +11,7 @@ from types import FrameType
 
 from voxform.apply.outcome import Outcome, Progress
 from voxform.apply.pipeline import Pipeline
-from voxform.apply.prune import local_paths, remove_files
+from voxform.apply.prune import local_paths, remote_url, remove_files
 from voxform.errors import VoxformError
 from voxform.plan.plan import Plan
 from voxform.project import LoadedProject
@@ -81,8 +81,8 @@ def _prune(loaded: LoadedProject, plan: Plan, journal: Journal, outcome: Outcome
         if entry is None:
             continue
         remove_files(loaded.project.root, local_paths(entry))
-        if entry.url and "://" in entry.url:
-            outcome.remote.append(entry.url)
+        if (url := remote_url(entry)) is not None:
+            outcome.remote.append(url)
         journal.record(change.id, None)
         outcome.pruned.append(change.id)
 
