@@ -83,12 +83,12 @@ class LoadedProject:
 
     def missing_outputs(self) -> set[str]:
         """Finished items whose audio file in the project is gone (e.g. in a new clone)."""
-        targets = self.project.targets
-        local = {
-            r.id
-            for r in self.rendered
-            if provider_for(targets[r.item.settings.target]).files_in_project
+        in_project = {
+            name
+            for name, target in self.project.targets.items()
+            if provider_for(target).files_in_project
         }
+        local = {r.id for r in self.rendered if r.item.settings.target in in_project}
         return {
             key
             for key, entry in self.lock.items.items()
