@@ -14,7 +14,6 @@ from functools import lru_cache
 from typing import Literal, Protocol
 
 from voxform.emulator.submission import Submission
-from voxform.engine.audio import silence
 from voxform.engine.client import EspeakEngine, Synthesis
 from voxform.engine.params import rate_multiplier
 from voxform.engine.ssml import translate
@@ -82,6 +81,9 @@ class SilentSynthesizer:
 @lru_cache(maxsize=4096)
 def silent_audio(fmt: AudioFormat, sample_rate: int, tenths: int) -> bytes:
     """Encoded silence of `tenths` tenths of a second, computed once per kind and length."""
+    # numpy and lameenc load here, not when the CLI starts: every command imports this module.
+    from voxform.engine.audio import silence
+
     return silence(tenths / 10, sample_rate, fmt)
 
 

@@ -10,15 +10,6 @@ import time
 from typing import Protocol
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from voxform.apply.outcome import Outcome
 
@@ -39,6 +30,17 @@ class LiveBar:
     """A rich progress bar: done / total, failed, in flight, characters, rate, elapsed, ETA."""
 
     def __init__(self, total: int) -> None:
+        # rich loads here, on a terminal during an apply, not when every command starts.
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         self.total = total
         self.started = time.monotonic()
         self._bar = Progress(
