@@ -51,7 +51,7 @@ class Flight:
         """The current step got an answer: its run of failures is over."""
         self.attempt, self.first_failure = 0, None
 
-    def entry(self, previous: LockEntry | None, result: JobResult | None = None) -> LockEntry:
+    def entry(self, result: JobResult | None = None) -> LockEntry:
         """The lockfile entry for this item now: an intent, a pending job, or its result."""
         change = self.change
         base = {
@@ -67,12 +67,9 @@ class Flight:
                 token=None if self.job_id else self.token,
                 **base,  # type: ignore[arg-type]
             )
-        job_id = result.job_id or self.job_id
-        if job_id is None and previous is not None and change.action == "resume":
-            job_id = previous.job_id
         return LockEntry(
             state=result.state,
-            job_id=job_id,
+            job_id=result.job_id or self.job_id,  # a resumed job's id came in at admission
             media_id=result.media_id,
             url=result.url,
             duration=result.duration,

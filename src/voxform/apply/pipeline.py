@@ -338,7 +338,7 @@ class Pipeline:
 
     def _record(self, flight: Flight, result: JobResult | None = None) -> LockEntry:
         """The flight's entry now (intent, pending job or result), in memory and journaled."""
-        entry = self.lock.items[flight.id] = flight.entry(self.lock.items.get(flight.id), result)
+        entry = self.lock.items[flight.id] = flight.entry(result)
         self.journal.record(flight.id, entry)
         return entry
 
