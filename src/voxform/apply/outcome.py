@@ -17,6 +17,7 @@ class Outcome:
     finished: list[str] = field(default_factory=list)
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # id, code, message
     unresolved: list[str] = field(default_factory=list)  # submitted or not: looked up next time
+    unsent: list[str] = field(default_factory=list)  # intents found never sent (refresh)
     pruned: list[str] = field(default_factory=list)  # items deleted with --prune
     remote: list[str] = field(default_factory=list)  # their objects at the service, to remove
     characters: int = 0

@@ -342,11 +342,11 @@ class Pipeline:
         self.journal.record(flight.id, entry)
         return entry
 
-    def _leave_pending(self, flight: Flight) -> None:
-        """Its fate stays unknown: the intent stays recorded, the next apply looks again."""
+    def _leave_pending(self, flight: Flight, sent: bool | None = None) -> None:
+        """The intent stays for the next apply: fate unknown, or never sent (refresh)."""
         flight.stage = "done"
         self._in_flight -= 1
-        self.outcome.unresolved.append(flight.id)
+        (self.outcome.unresolved if sent is None else self.outcome.unsent).append(flight.id)
 
     def _fatal(self, error: FatalError) -> None:
         self.outcome.fatal = self.outcome.fatal or error
@@ -392,7 +392,7 @@ class Pipeline:
             self._at(now, flight)
         for flight in result.missing:  # it never arrived: send it, with the same token
             if not self.submit:
-                self._leave_pending(flight)
+                self._leave_pending(flight, sent=False)
                 continue
             flight.stage = "queued"
             self._at(now, flight)

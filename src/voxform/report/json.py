@@ -83,6 +83,7 @@ class JsonReporter:
             "audio_seconds": round(outcome.audio_seconds, 3),
             "interrupted": outcome.interrupted,
             "unresolved": outcome.unresolved,
+            "unsent": outcome.unsent,
             "pruned": outcome.pruned,
             "remote_objects": outcome.remote,
             "errors": self.errors,

@@ -127,6 +127,7 @@ class TextReporter:
             or outcome.failed
             or outcome.interrupted
             or outcome.unresolved
+            or outcome.unsent
             or outcome.pruned
         ):
             return  # nothing was applied; the plan already said why
@@ -153,6 +154,11 @@ class TextReporter:
             line += (
                 f" {len(outcome.unresolved)} item(s) left pending: whether their submissions "
                 "arrived could not be looked up; the next apply looks again."
+            )
+        if outcome.unsent:
+            line += (
+                f" {len(outcome.unsent)} item(s) were never submitted (an earlier apply "
+                "stopped before sending them); apply sends them."
             )
         click.echo(line)
 
