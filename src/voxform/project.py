@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from voxform.errors import ManifestError, Problem, VoxformError, did_you_mean
 from voxform.manifest.loader import load_manifests
 from voxform.manifest.model import Project
-from voxform.plan.plan import Plan, make_plan, selected
+from voxform.plan.plan import Plan, TargetFacts, make_plan, selected
 from voxform.plan.saved import SavedPlan, inputs_digest, lockfile_digest
 from voxform.providers.registry import provider_for
 from voxform.render.model import RenderedItem
@@ -17,6 +17,7 @@ from voxform.render.render import render_items
 from voxform.render.sources import expand
 from voxform.state.journal import journal_path, read_state
 from voxform.state.lockfile import LOCKFILE, LockState
+from voxform.state.outputs import CACHE_NAME, FileDigest, StatCache, drift
 
 
 @dataclass
@@ -36,12 +37,15 @@ class LoadedProject:
         if self.problems:
             raise ManifestError(self.problems)
 
-    def engines(self) -> dict[str, tuple[str, str | None]]:
-        """Each target's provider kind and engine version, as the plan needs them."""
-        return {
-            name: (t.provider, provider_for(t).engine_version())
-            for name, t in self.project.targets.items()
-        }
+    def targets(self) -> dict[str, TargetFacts]:
+        """Each target's provider kind, engine version and traits, as the plan needs them."""
+        facts = {}
+        for name, target in self.project.targets.items():
+            provider = provider_for(target)
+            facts[name] = TargetFacts(
+                target.provider, provider.engine_version(), provider.billed, provider.durable_jobs
+            )
+        return facts
 
     def plan(self, *, select: Sequence[str] = (), replace: Sequence[str] = ()) -> Plan:
         """What apply would do; ManifestError when the project is not valid, VoxformError
@@ -62,10 +66,10 @@ class LoadedProject:
         return make_plan(
             self.rendered,
             self.lock,
-            self.engines(),
+            self.targets(),
             select=select,
             replace=replace,
-            missing=self.missing_outputs(),
+            drift=self.drift(),
         )
 
     def saved(self, plan: Plan, select: Sequence[str], replace: Sequence[str]) -> SavedPlan:
@@ -81,22 +85,31 @@ class LoadedProject:
             ),
         )
 
-    def missing_outputs(self) -> set[str]:
-        """Finished items whose audio file in the project is gone (e.g. in a new clone)."""
+    def drift(self) -> dict[str, str]:
+        """Finished items whose output files in the project are missing or not the bytes the
+        lockfile records (another branch checked out, a file overwritten or deleted), with
+        the reason. An entry from before outputs were recorded is checked for its audio."""
         in_project = {
             name
             for name, target in self.project.targets.items()
             if provider_for(target).files_in_project
         }
-        local = {r.id for r in self.rendered if r.item.settings.target in in_project}
-        return {
-            key
-            for key, entry in self.lock.items.items()
-            if key in local
-            and entry.state == "finished"
-            and entry.url
-            and not (self.project.root / entry.url).is_file()
-        }
+        recorded: list[tuple[str, Mapping[str, FileDigest]]] = []
+        legacy: dict[str, str] = {}
+        for item in self.rendered:
+            entry = self.lock.items.get(item.id)
+            if entry is None or entry.state != "finished":
+                continue
+            if entry.outputs is not None:
+                recorded.append((item.id, entry.outputs))
+            elif (
+                entry.url
+                and item.item.settings.target in in_project
+                and not (self.project.root / entry.url).is_file()
+            ):
+                legacy[item.id] = f"output file missing: {entry.url}"
+        cache = StatCache(self.journal_path.parent / CACHE_NAME if recorded else None)
+        return {**legacy, **drift(self.project.root, recorded, cache)}
 
 
 def load_project(directory: Path, lockfile: Path | None = None) -> LoadedProject:

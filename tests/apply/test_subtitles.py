@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -69,11 +70,14 @@ def test_both_files_are_written_inside_the_project(tmp_path: Path) -> None:
     root = tmp_path / "project"
     root.mkdir()
 
-    written = write_subtitles(root, "build/audio/lesson-01", SEGMENTS)
+    written, digests = write_subtitles(root, "build/audio/lesson-01", SEGMENTS)
 
     assert written == {"vtt": "build/audio/lesson-01.vtt", "srt": "build/audio/lesson-01.srt"}
     assert (root / written["vtt"]).read_text("utf-8") == to_vtt(SEGMENTS)
     assert (root / written["srt"]).read_text("utf-8") == to_srt(SEGMENTS)
+    for name in written.values():  # what the lockfile records is what is on disk
+        data = (root / name).read_bytes()
+        assert digests[name] == (hashlib.sha256(data).hexdigest(), len(data))
     assert sorted(p.name for p in (root / "build/audio").iterdir()) == [
         "lesson-01.srt",
         "lesson-01.vtt",

@@ -104,7 +104,7 @@ def test_deleted_output_is_planned_again(quickstart: Path, voxform: Runner) -> N
     code, document = plan(voxform, quickstart)
     assert code == 2
     assert [(c["id"], c["reasons"]) for c in document["changes"]] == [
-        ("welcome", ["output file missing"])
+        ("welcome", ["output file missing: build/audio/welcome.mp3"])
     ]
 
 

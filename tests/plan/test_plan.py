@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from conftest import Runner
-from voxform.plan.plan import make_plan
+from voxform.plan.plan import TargetFacts, make_plan
 from voxform.project import load_project
 from voxform.state.lockfile import LockEntry, LockState
 
-ENGINES = {"local": ("local", "engine-1")}
+ENGINES = {"local": TargetFacts("local", "engine-1", billed=False, durable=False)}
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def test_recorded_items_are_unchanged(rendered) -> None:
 
 def test_engine_upgrade_resynthesizes_local_items(rendered) -> None:
     lock = lock_of(make_plan(rendered, LockState(), ENGINES).changes)
-    plan = make_plan(rendered, lock, {"local": ("local", "engine-2")})
+    plan = make_plan(rendered, lock, {"local": ENGINES["local"]._replace(engine="engine-2")})
     assert {c.reasons for c in plan.changes} == {("engine changed",)}
 
 

@@ -172,6 +172,8 @@ def test_plan_json_lists_changes_orphans_and_a_summary(tmp_path: Path, voxform: 
             "delete": 1,
             "unchanged": 1,
             "characters": 9,
+            "billed_characters": 0,
+            "free_characters": 9,
         },
     }
     everything = json.loads(voxform(root, "plan", "--json", "--show-unchanged").stdout)

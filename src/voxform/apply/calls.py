@@ -147,8 +147,11 @@ class Caller:
         base = self.subtitle_dirs.get(flight.target)
         if result.segments and base is not None:
             key = flight.request.object_key
-            subtitles = write_subtitles(self.root, f"{base.rstrip('/')}/{key}", result.segments)
-            result = replace(result, subtitles=subtitles)
+            subtitles, digests = write_subtitles(
+                self.root, f"{base.rstrip('/')}/{key}", result.segments
+            )
+            outputs = {**(result.outputs or {}), **digests}
+            result = replace(result, subtitles=subtitles, outputs=outputs)
         # A format or path change leaves the old files behind: they are not this item's now.
         remove_files(self.root, superseded(flight.previous, result.url, result.subtitles))
         return result

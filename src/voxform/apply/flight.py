@@ -74,6 +74,7 @@ class Flight:
             url=result.url,
             duration=result.duration,
             subtitles=result.subtitles,
+            outputs=result.outputs,
             error_code=result.error_code,
             error_message=result.error_message,
             **base,  # type: ignore[arg-type]

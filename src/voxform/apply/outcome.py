@@ -18,6 +18,7 @@ class Outcome:
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # id, code, message
     unresolved: list[str] = field(default_factory=list)  # submitted or not: looked up next time
     unsent: list[str] = field(default_factory=list)  # intents found never sent (refresh)
+    irreproducible: list[tuple[str, str]] = field(default_factory=list)  # id, file
     pruned: list[str] = field(default_factory=list)  # items deleted with --prune
     remote: list[str] = field(default_factory=list)  # their objects at the service, to remove
     characters: int = 0
@@ -26,12 +27,26 @@ class Outcome:
     fatal: FatalError | None = None
     seconds: float = 0.0
 
-    def count(self, change: Change, entry: LockEntry) -> None:
-        """One item's result."""
+    def count(self, change: Change, entry: LockEntry, previous: LockEntry | None = None) -> None:
+        """One item's result. A free (local) rebuild of unchanged inputs must give the bytes
+        the lockfile recorded; a file that differs is noted (the engine or the inputs are not
+        what the lockfile claims)."""
         if entry.state == "finished":
             self.finished.append(change.id)
             self.characters += change.characters
             self.audio_seconds += entry.duration or 0.0
+            if (
+                not change.billed
+                and previous is not None
+                and previous.outputs
+                and entry.outputs
+                and previous.fingerprint == entry.fingerprint
+            ):
+                self.irreproducible += [
+                    (change.id, name)
+                    for name, digest in entry.outputs.items()
+                    if previous.outputs.get(name, digest) != digest
+                ]
         else:
             self.failed.append((change.id, entry.error_code or "", entry.error_message or ""))
 

@@ -333,7 +333,7 @@ class Pipeline:
         flight.stage = "done"
         self._in_flight -= 1
         entry = self._record(flight, result)
-        self.outcome.count(flight.change, entry)
+        self.outcome.count(flight.change, entry, flight.previous)
         self.progress.item_done(flight.change, entry)
 
     def _record(self, flight: Flight, result: JobResult | None = None) -> LockEntry:

@@ -10,6 +10,7 @@ from voxform.errors import ItemError, PathEscapeError
 from voxform.files import write_atomic
 from voxform.ice.wire import Segment
 from voxform.paths import inside
+from voxform.state.outputs import FileDigest, digest_of
 
 
 def _stamp(seconds: float, separator: str) -> str:
@@ -39,8 +40,11 @@ def to_srt(segments: Sequence[Segment]) -> str:
     )
 
 
-def write_subtitles(root: Path, base: str, segments: Sequence[Segment]) -> dict[str, str]:
-    """Write `<base>.vtt` and `<base>.srt` inside the project; return their relative paths.
+def write_subtitles(
+    root: Path, base: str, segments: Sequence[Segment]
+) -> tuple[dict[str, str], dict[str, FileDigest]]:
+    """Write `<base>.vtt` and `<base>.srt` inside the project; return their relative paths
+    by format, and their digests by path.
 
     A place outside the project fails the item (ItemError), never the run."""
     folder, _, name = base.rpartition("/")
@@ -48,13 +52,15 @@ def write_subtitles(root: Path, base: str, segments: Sequence[Segment]) -> dict[
         directory = _inside_dir(root, folder or ".")
     except PathEscapeError as exc:
         raise ItemError(f"subtitles {exc}", code="InvalidOutput") from exc
-    written = {}
+    written, digests = {}, {}
     for ext, render in (("vtt", to_vtt), ("srt", to_srt)):
+        data = render(segments).encode("utf-8")
         # Not fsync'd: derived from the job's timings, and at thousands of items the syncs
         # would cost more than the rest of apply's client work together.
-        write_atomic(directory / f"{name}.{ext}", render(segments).encode("utf-8"), durable=False)
+        write_atomic(directory / f"{name}.{ext}", data, durable=False)
         written[ext] = f"{base}.{ext}"
-    return written
+        digests[written[ext]] = digest_of(data)
+    return written, digests
 
 
 @lru_cache(maxsize=4096)

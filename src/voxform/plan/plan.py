@@ -6,7 +6,8 @@ import fnmatch
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from types import MappingProxyType
+from typing import Literal, NamedTuple
 
 from voxform.plan.fingerprint import engine_digest, fingerprint
 from voxform.render.model import RenderedItem
@@ -26,6 +27,15 @@ REASONS = {
 }
 
 
+class TargetFacts(NamedTuple):
+    """What the plan needs to know of a target's provider."""
+
+    kind: str
+    engine: str | None
+    billed: bool = True  # synthesis is paid for (the local engine is free)
+    durable: bool = True  # a finished job can be read again: its subtitles cost nothing
+
+
 @dataclass(frozen=True)
 class Change:
     """What plan decided for one item, and why."""
@@ -38,6 +48,7 @@ class Change:
     inputs: Mapping[str, str] | None = None
     rendered: RenderedItem | None = None
     target: str | None = None
+    billed: bool = True  # its synthesis is paid for
 
 
 @dataclass(frozen=True)
@@ -61,14 +72,21 @@ class Plan:
         """The changes apply acts on."""
         return tuple(c for c in self.changes if c.action != "unchanged")
 
-    def characters(self) -> int:
-        """Characters that apply would pay to synthesize."""
-        return sum(c.characters for c in self.changes if c.action in SYNTHESIZING)
+    def characters(self, *, billed: bool | None = None) -> int:
+        """Characters that apply would synthesize: all, or only the paid (`billed=True`) or
+        the free ones (`billed=False`, the local engine)."""
+        return sum(
+            c.characters
+            for c in self.changes
+            if c.action in SYNTHESIZING and (billed is None or c.billed == billed)
+        )
 
     def summary(self) -> dict[str, int]:
         counts = Counter(c.action for c in self.changes)
         result: dict[str, int] = {action: counts.get(action, 0) for action in ACTIONS}
         result["characters"] = self.characters()
+        result["billed_characters"] = self.characters(billed=True)
+        result["free_characters"] = self.characters(billed=False)
         return result
 
 
@@ -80,27 +98,29 @@ def selected(item_id: str, patterns: Sequence[str]) -> bool:
 def make_plan(
     rendered: Sequence[RenderedItem],
     lock: LockState,
-    providers: Mapping[str, tuple[str, str | None]],
+    providers: Mapping[str, TargetFacts],
     *,
     select: Sequence[str] = (),
     replace: Collection[str] = (),
-    missing: Collection[str] = (),
+    drift: Mapping[str, str] = MappingProxyType({}),
 ) -> Plan:
-    """Compare rendered items with the lockfile. `providers` maps target -> (kind, engine);
-    `missing` names finished items whose local output file is gone."""
+    """Compare rendered items with the lockfile. `providers` maps target names to their
+    facts; `drift` gives finished items whose output files in the project are missing or
+    changed, with the reason."""
     changes = []
     present = set()
     for item in rendered:
         present.add(item.id)
         if not selected(item.id, select) and item.id not in replace:
             continue
-        kind, engine = providers[item.item.settings.target]
+        facts = providers[item.item.settings.target]
         inputs = dict(item.digests)
-        inputs["engine"] = engine_digest(kind, engine)
-        current = fingerprint(item, kind, engine)
-        action, reasons = _decide(lock.items.get(item.id), current, inputs, item.id in replace)
-        if action == "unchanged" and item.id in missing:
-            action, reasons = "update", ("output file missing",)
+        inputs["engine"] = engine_digest(facts.kind, facts.engine)
+        current = fingerprint(item, facts.kind, facts.engine)
+        entry = lock.items.get(item.id)
+        action, reasons = _decide(entry, current, inputs, item.id in replace)
+        if action == "unchanged" and item.id in drift and entry is not None:
+            action, reasons = _rebuild(entry, drift[item.id], facts)
         changes.append(
             Change(
                 item.id,
@@ -111,12 +131,21 @@ def make_plan(
                 inputs,
                 item,
                 item.item.settings.target,
+                facts.billed,
             )
         )
     for key in sorted(lock.items):
         if key not in present and selected(key, select):
             changes.append(Change(key, "delete", (REMOVED,), 0))
     return Plan(tuple(changes))
+
+
+def _rebuild(entry: LockEntry, reason: str, facts: TargetFacts) -> tuple[Action, tuple[str, ...]]:
+    """An unchanged item whose files drifted: a job the service keeps is read again (its
+    subtitles rewritten, nothing paid); otherwise the audio is made again."""
+    if facts.durable and entry.job_id:
+        return "resume", (f"{reason}; read again from job {entry.job_id}, nothing is synthesized",)
+    return "update", (reason,)
 
 
 def _decide(

@@ -48,6 +48,7 @@ class IceProvider:
     kind = "ice"
     durable_jobs = True
     files_in_project = False
+    billed = True
     operations: Mapping[Operation, str] = {"submit": SUBMIT, "check": GET_JOB, "list": LIST_JOBS}
 
     def __init__(self, client: IceClient) -> None:

@@ -14,6 +14,7 @@ from voxform.ice.wire import AudioRequest
 from voxform.manifest.model import Target
 from voxform.paths import inside, relative_to_root
 from voxform.providers.protocol import JobPage, JobResult, Operation, Resources
+from voxform.state.outputs import digest_of
 
 DEFAULT_PATH = "build/audio"
 
@@ -24,6 +25,7 @@ class LocalProvider:
     kind = "local"
     durable_jobs = False
     files_in_project = True
+    billed = False
     operations: Mapping[Operation, str] = {}
 
     def __init__(self, root: Path, path: str, engine: EspeakEngine) -> None:
@@ -61,11 +63,13 @@ class LocalProvider:
         )
         target = self.output_path(request)
         write_atomic(target, synthesis.audio)
+        url = relative_to_root(self.root, target)
         result = JobResult(
             state="finished",
-            url=relative_to_root(self.root, target),
+            url=url,
             duration=round(synthesis.duration, 3),
             segments=synthesis.segments,
+            outputs={url: digest_of(synthesis.audio)},
         )
         job_id = f"local:{request.item_id}"
         with self._guard:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, TypeVar
 
 from voxform.ice.wire import AudioRequest, Segment
+from voxform.state.outputs import FileDigest
 
 if TYPE_CHECKING:
     from voxform.manifest.model import Target
@@ -33,6 +34,7 @@ class JobResult:
     error_code: str | None = None
     error_message: str | None = None
     subtitles: dict[str, str] | None = None
+    outputs: dict[str, FileDigest] | None = None  # files written into the project
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class Provider(Protocol):
     kind: ClassVar[str]
     durable_jobs: ClassVar[bool]  # jobs outlive this process: record intents and job ids
     files_in_project: ClassVar[bool]  # a finished job's url is a file under the project root
+    billed: ClassVar[bool]  # its synthesis is paid for, by the character
     operations: ClassVar[Mapping[Operation, str]]  # rate-limited operations by role
 
     @classmethod

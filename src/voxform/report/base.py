@@ -57,3 +57,14 @@ class Reporter(Progress, Protocol):
     def finish(self) -> None:
         """The command is over: flush what is buffered."""
         ...
+
+
+def plan_cost(summary: dict[str, int]) -> str:
+    """What synthesizing the plan costs: billed characters kept apart from free local ones."""
+    total, free = summary["characters"], summary["free_characters"]
+    line = f"{total} characters to synthesize"
+    if free and free == total:
+        return line + ", free on the local engine"
+    if free:
+        return line + f": {summary['billed_characters']} billed, {free} free on the local engine"
+    return line

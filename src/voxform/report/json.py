@@ -84,6 +84,7 @@ class JsonReporter:
             "interrupted": outcome.interrupted,
             "unresolved": outcome.unresolved,
             "unsent": outcome.unsent,
+            "irreproducible": [{"id": i, "file": f} for i, f in outcome.irreproducible],
             "pruned": outcome.pruned,
             "remote_objects": outcome.remote,
             "errors": self.errors,

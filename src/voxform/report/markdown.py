@@ -11,6 +11,7 @@ import click
 
 from voxform.errors import Problem
 from voxform.plan.plan import ACTIONS, Change, Plan
+from voxform.report.base import plan_cost
 from voxform.report.text import SYMBOLS, TextReporter
 
 CAP = 60_000  # characters of one document, well under GitHub's 65,536
@@ -55,7 +56,7 @@ def render_plan(plan: Plan, *, show_unchanged: bool = False) -> str:
         headline = "No changes. Audio is up to date with the manifests."
     else:
         parts = [f"{summary[a]} to {a}" for a in ACTIONS if a != "unchanged" and summary[a]]
-        headline = f"{', '.join(parts)}; {summary['characters']:,} characters to synthesize"
+        headline = f"{', '.join(parts)}; {plan_cost(summary)}"
     lines = [f"### voxform plan: {headline}", ""]
     counts = [
         (a, summary[a]) for a in ACTIONS if summary[a] and (show_unchanged or a != "unchanged")

@@ -12,6 +12,7 @@ from voxform.errors import Problem, RetryableError
 from voxform.ice.wire import SUBMIT
 from voxform.plan.plan import Change, Plan
 from voxform.render.model import RenderedItem
+from voxform.report.base import plan_cost
 from voxform.report.progress import Display, Lines, LiveBar
 from voxform.state.lockfile import LockEntry
 from voxform.state.summary import Summary
@@ -78,7 +79,7 @@ class TextReporter:
         ]
         if summary["delete"]:
             parts.append(f"{summary['delete']} to delete (with apply --prune)")
-        click.echo(f"Plan: {', '.join(parts)}; {summary['characters']} characters to synthesize.")
+        click.echo(f"Plan: {', '.join(parts)}; {plan_cost(summary)}.")
 
     def apply_plan(self, plan: Plan) -> None:
         self.plan(plan, show_unchanged=False)
@@ -154,6 +155,14 @@ class TextReporter:
             line += (
                 f" {len(outcome.unresolved)} item(s) left pending: whether their submissions "
                 "arrived could not be looked up; the next apply looks again."
+            )
+        if outcome.irreproducible:
+            shown = ", ".join(f"{i} ({name})" for i, name in outcome.irreproducible[:10])
+            more = " ..." if len(outcome.irreproducible) > 10 else ""
+            line += (
+                f" warning: {len(outcome.irreproducible)} rebuilt file(s) differ from the digest "
+                f"in the lockfile, so the engine or its inputs are not what the lockfile claims: "
+                f"{shown}{more}"
             )
         if outcome.unsent:
             line += (

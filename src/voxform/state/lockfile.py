@@ -10,6 +10,7 @@ from typing import Literal
 
 from voxform.errors import VoxformError
 from voxform.files import write_atomic
+from voxform.state.outputs import FileDigest
 
 LOCKFILE = "voxform.lock"
 LOCKFILE_VERSION = 1
@@ -33,15 +34,19 @@ class LockEntry:
     error_code: str | None = None
     error_message: str | None = None
     token: str | None = None  # a submission's idempotency token, until its job id is known
+    outputs: dict[str, FileDigest] | None = None  # files in the project, by relative path
 
     def to_json(self) -> dict[str, object]:
         """The lockfile block: every field that is set (dataclasses.asdict is 10x slower)."""
         fields = ((name, getattr(self, name)) for name in _FIELD_NAMES)
-        return {
+        block: dict[str, object] = {
             name: dict(value) if isinstance(value, dict) else value
             for name, value in fields
             if value is not None
         }
+        if self.outputs is not None:
+            block["outputs"] = {name: d.to_json() for name, d in self.outputs.items()}
+        return block
 
     @property
     def unresolved(self) -> bool:
@@ -113,10 +118,36 @@ def parse_entry(where: str, key: str, raw: object) -> LockEntry:
     if not isinstance(raw, dict) or raw.get("state") not in ("finished", "pending", "failed"):
         raise LockfileError(f"{where}: item {key!r} is malformed")
     known = {k: v for k, v in raw.items() if k in _FIELDS}
+    if "outputs" in known:
+        known["outputs"] = _outputs(where, key, known["outputs"])
     try:
         return LockEntry(**known)
     except TypeError as exc:
         raise LockfileError(f"{where}: item {key!r} is malformed ({exc})") from exc
+
+
+def _outputs(where: str, key: str, raw: object) -> dict[str, FileDigest]:
+    """An item's recorded output files: {path: {"sha256": hex, "size": bytes}}."""
+    if not isinstance(raw, dict):
+        raise LockfileError(f"{where}: item {key!r}: 'outputs' must be an object")
+    files = {}
+    for name, value in raw.items():
+        sha = value.get("sha256") if isinstance(value, dict) else None
+        size = value.get("size") if isinstance(value, dict) else None
+        if (
+            not isinstance(sha, str)
+            or len(sha) != 64
+            or not all(c in "0123456789abcdef" for c in sha)
+            or not isinstance(size, int)
+            or isinstance(size, bool)
+            or not 0 <= size < 1 << 53
+        ):
+            raise LockfileError(
+                f"{where}: item {key!r}: output {name!r} needs a sha256 (64 hex digits) "
+                "and a size (bytes)"
+            )
+        files[name] = FileDigest(sha, size)
+    return files
 
 
 def read_lockfile(path: Path) -> LockState:

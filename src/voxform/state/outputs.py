@@ -1,0 +1,124 @@
+"""Output files as the lockfile records them (digest and size), and drift from that record.
+
+Plan checks each recorded file in the project: gone, or not the bytes recorded, means the
+item is rebuilt. A stat cache in `.voxform/` keeps this cheap: a file whose size, mtime and
+inode match the cache keeps its cached digest and is not read again. As in git's index, an
+entry whose mtime is close to when the cache was written is not trusted ("racily clean"): a
+write in the same clock tick would leave size and mtime as they were.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import stat
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import NamedTuple
+
+from voxform.files import write_atomic
+
+CACHE_NAME = "stat-cache.json"
+RACY_NS = 2_000_000_000  # mtimes this close to the cache's writing are rehashed next time
+MAX_HASHED = 1 << 30  # a file bigger than this is no output of ours: it counts as changed
+
+
+class FileDigest(NamedTuple):
+    """One output file: its sha256 (hex) and size in bytes."""
+
+    sha256: str
+    size: int
+
+    def to_json(self) -> dict[str, object]:
+        return {"sha256": self.sha256, "size": self.size}
+
+
+def digest_of(data: bytes) -> FileDigest:
+    return FileDigest(hashlib.sha256(data).hexdigest(), len(data))
+
+
+class StatCache:
+    """Digests of files by path, valid while the file's (size, mtime, inode) stays."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.entries: dict[str, tuple[int, int, int, str]] = {}
+        self.dirty = False
+        if path is not None:
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                raw = json.loads(path.read_bytes())
+                self.entries = {
+                    str(k): (int(v[0]), int(v[1]), int(v[2]), str(v[3]))
+                    for k, v in raw.items()
+                }
+
+    def digest(self, root: Path, name: str) -> FileDigest | None:
+        """The digest of project file `name` now; None when it is missing or not a regular
+        file (a symlink or a directory is not an output voxform wrote)."""
+        path = root / name
+        try:
+            st = os.lstat(path)
+        except (OSError, ValueError):
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        key = (st.st_size, st.st_mtime_ns, st.st_ino)
+        cached = self.entries.get(name)
+        if cached is not None and cached[:3] == key:
+            return FileDigest(cached[3], st.st_size)
+        if st.st_size > MAX_HASHED:
+            return FileDigest("", st.st_size)
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return None
+        with os.fdopen(fd, "rb") as handle:
+            sha = hashlib.file_digest(handle, "sha256").hexdigest()
+        self.entries[name] = (*key, sha)
+        self.dirty = True
+        return FileDigest(sha, st.st_size)
+
+    def save(self) -> None:
+        """Write the cache if it learnt anything, leaving out racily clean entries; a cache
+        that cannot be written is only a slower next plan."""
+        if self.path is None or not self.dirty:
+            return
+        horizon = time.time_ns() - RACY_NS
+        kept = {k: list(v) for k, v in self.entries.items() if v[1] < horizon}
+        with contextlib.suppress(OSError):
+            write_atomic(self.path, json.dumps(kept, separators=(",", ":")).encode(), durable=False)
+        self.dirty = False
+
+
+def drift(
+    root: Path, recorded: Iterable[tuple[str, Mapping[str, FileDigest]]], cache: StatCache
+) -> dict[str, str]:
+    """Items whose recorded output files are missing or changed, with the reason (naming the
+    first such file). `recorded` gives each item's files; paths are checked to stay in the
+    project, and a path that does not counts as changed."""
+    reasons: dict[str, str] = {}
+    real_root = root.resolve()
+    for key, files in recorded:
+        for name, expected in files.items():
+            if not _plain(name):
+                reasons[key] = f"output file changed: {name!r} is not a project path"
+                break
+            found = cache.digest(real_root, name)
+            if found is None:
+                reasons[key] = f"output file missing: {name}"
+                break
+            if found != expected:
+                reasons[key] = f"output file changed: {name}"
+                break
+    cache.save()
+    return reasons
+
+
+def _plain(name: str) -> bool:
+    """A relative POSIX path with no empty, `.` or `..` segment."""
+    if not name or name.startswith("/") or "\\" in name or "\x00" in name:
+        return False
+    return all(part not in ("", ".", "..") for part in name.split("/"))
