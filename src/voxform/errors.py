@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 
 class VoxformError(Exception):
@@ -30,6 +31,31 @@ class Problem:
     location: Location
     message: str
     rule: str
+    item: str | None = None  # the item it was found in, when one cause can touch many
+    severity: Literal["error", "warning"] = "error"
+
+
+def one_per_cause(problems: Iterable[Problem]) -> list[Problem]:
+    """Each cause once: problems at the same place with the same message (a typo in
+    `defaults`, a bad tag in a template used by 300 items) become one, saying how many items
+    it touches and naming the first."""
+    grouped: dict[tuple[Location, str, str, str], list[Problem]] = {}
+    for problem in problems:
+        key = (problem.location, problem.message, problem.rule, problem.severity)
+        grouped.setdefault(key, []).append(problem)
+    result = []
+    for group in grouped.values():
+        first = group[0]
+        items = list(dict.fromkeys(p.item for p in group if p.item is not None))
+        if len(items) > 1:
+            more = len(items) - 1
+            message = f"{first.message} (item {items[0]!r} and {more} more)"
+        elif items:
+            message = f"{first.message} (item {items[0]!r})"
+        else:
+            message = first.message
+        result.append(Problem(first.location, message, first.rule, None, first.severity))
+    return result
 
 
 class ManifestError(VoxformError):

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voxform.errors import ManifestError, Problem, VoxformError, did_you_mean
+from voxform.errors import ManifestError, Problem, VoxformError, did_you_mean, one_per_cause
 from voxform.manifest.loader import load_manifests
 from voxform.manifest.model import Project
 from voxform.plan.plan import Plan, TargetFacts, make_plan, selected
@@ -121,7 +121,9 @@ def load_project(directory: Path, lockfile: Path | None = None) -> LoadedProject
     lock = replayed.state
     items, expand_problems = expand(project, lock.chunk_digests())
     rendered, render_problems = render_items(project, items)
-    problems = [*problems, *expand_problems, *render_problems, *_duplicate_ids(rendered)]
+    problems = one_per_cause(
+        [*problems, *expand_problems, *render_problems, *_duplicate_ids(rendered)]
+    )
     problems.sort(key=lambda p: (p.location.file, p.location.line, p.location.column))
     return LoadedProject(
         project, lock_path, lock, rendered, problems, journal, replayed.intent_times

@@ -8,6 +8,7 @@ from typing import cast
 
 from voxform.errors import Location, did_you_mean
 from voxform.ice.limits import DEFAULT_MAX_INPUT_CHARS, DEFAULT_SAMPLE_RATE, DEFAULT_VOLUME
+from voxform.ice.voices import ICE_VOICES
 from voxform.ice.wire import SUBMIT, AudioFormat
 from voxform.manifest.checks import (
     Findings,
@@ -42,6 +43,7 @@ def merge_sections(ctx: Findings, project: Project, doc: Document, bad: set[KeyP
         for name, value in as_dict(data.get(section)).items():
             path = (section, name)
             if has_bad(bad, path) or not isinstance(value, (dict, str)):
+                project.broken.add((section, str(name)))
                 continue
             key_where = doc.where(path, key=True)
             existing = {
@@ -55,12 +57,18 @@ def merge_sections(ctx: Findings, project: Project, doc: Document, bad: set[KeyP
             if section == "targets":
                 project.targets[name] = _target(ctx, doc, name, cast(dict[str, object], value))
             elif section == "voices":
-                project.voices[name] = _voice(name, cast(dict[str, object], value))
+                voice = _voice(name, cast(dict[str, object], value))
+                if not _known_voice(ctx, doc, voice, cast(dict[str, object], value)):
+                    project.broken.add((section, name))
+                    continue
+                project.voices[name] = voice
             else:
                 rel = str(value)
                 if check_file(ctx, doc.where(path), rel, "template"):
                     project.templates[name] = rel
                     project.template_locations[name] = doc.where(path)
+                else:
+                    project.broken.add((section, name))
     for index, entry in enumerate(as_list(data.get("lexicon"))):
         if has_bad(bad, ("lexicon", index)) or not isinstance(entry, dict):
             continue
@@ -113,6 +121,23 @@ def _voice(name: str, value: dict[str, object]) -> Voice:
         speech_rate=as_int(value.get("speech_rate"), 0),
         pitch_rate=as_int(value.get("pitch_rate"), 0),
     )
+
+
+def _known_voice(ctx: Findings, doc: Document, voice: Voice, value: dict[str, object]) -> bool:
+    """An ICE voice id from ICE's table (any case), `espeak:<name>`, or one the manifest
+    vouches for with `allow_unknown: true` (a voice newer than the table)."""
+    name = voice.voice
+    if name is None or value.get("allow_unknown") is True or name.lower() in ICE_VOICES:
+        return True
+    if name.lower().startswith("espeak:"):
+        return True
+    ctx.add(
+        doc.where(("voices", voice.name, "voice")),
+        f"unknown ICE voice {name!r}{did_you_mean(name.lower(), ICE_VOICES)}; for a voice newer "
+        "than voxform's table, set allow_unknown: true on this voice",
+        "unknown-voice",
+    )
+    return False
 
 
 def collect_entries(
@@ -214,14 +239,15 @@ def _settings(
     ok = True
     template = str(pick("template", BUILTIN_TEMPLATE))
     if template not in project.templates and template != BUILTIN_TEMPLATE:
-        ctx.add(
-            locations["template"],
-            f"unknown template {template!r}{did_you_mean(template, project.templates)}",
-            "unknown-reference",
-        )
+        if ("templates", template) not in project.broken:
+            ctx.add(
+                locations["template"],
+                f"unknown template {template!r}{did_you_mean(template, project.templates)}",
+                "unknown-reference",
+            )
         ok = False
-    voice = _reference(ctx, "voice", pick("voice", None), project.voices, locations["voice"])
-    target = _reference(ctx, "target", pick("target", None), project.targets, locations["target"])
+    voice = _reference(ctx, project, "voice", pick("voice", None), locations["voice"])
+    target = _reference(ctx, project, "target", pick("target", None), locations["target"])
     title, description = opt_str(entry.get("title")), opt_str(entry.get("description"))
     ok = check_metadata(ctx, "title", title, locations) and ok
     ok = check_metadata(ctx, "description", description, locations) and ok
@@ -244,12 +270,12 @@ def _settings(
 
 
 def _reference(
-    ctx: Findings,
-    kind: str,
-    name: object,
-    table: dict[str, object] | dict[str, Voice] | dict[str, Target],
-    where: Location,
+    ctx: Findings, project: Project, kind: str, name: object, where: Location
 ) -> str | None:
+    """The name of the voice or target an entry uses; a problem (once per place) if none."""
+    table: dict[str, Voice] | dict[str, Target] = (
+        project.voices if kind == "voice" else project.targets
+    )
     if name is None:
         if len(table) == 1:
             return next(iter(table))
@@ -261,9 +287,12 @@ def _reference(
         ctx.add(where, f"no {kind} chosen: {hint}", "unknown-reference")
         return None
     if str(name) not in table:
-        ctx.add(
-            where, f"unknown {kind} {name!r}{did_you_mean(str(name), table)}", "unknown-reference"
-        )
+        if (f"{kind}s", str(name)) not in project.broken:
+            ctx.add(
+                where,
+                f"unknown {kind} {name!r}{did_you_mean(str(name), table)}",
+                "unknown-reference",
+            )
         return None
     return str(name)
 

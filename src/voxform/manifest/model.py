@@ -112,3 +112,5 @@ class Project:
     items: list[ItemSpec]
     sources: list[SourceSpec]
     files: list[str]
+    # Names defined with an error already reported: a reference to one is not a second error.
+    broken: set[tuple[str, str]] = field(default_factory=set)

@@ -159,8 +159,9 @@ def _render(
     problems = [
         Problem(
             _locate(env, path, issue.snippet, item, where),
-            f"{issue.message} (item {item.id!r})",
+            issue.message,
             "ssml",
+            item.id,
         )
         for issue in check_ssml(output, emotions=voice.has_emotions)
     ]
