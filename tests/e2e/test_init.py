@@ -1,4 +1,5 @@
-"""`voxform init`: a new project that validates and applies offline as it stands."""
+"""`voxform init`: a new project that validates and applies offline as it stands, with a CI
+workflow."""
 
 from __future__ import annotations
 
@@ -13,6 +14,13 @@ def test_init_makes_a_project_that_validates_and_applies(tmp_path: Path, voxform
     created = voxform(tmp_path, "init", str(tmp_path / "demo"))
     assert created.exit_code == 0, created.output
     demo = tmp_path / "demo"
+    assert sorted(p.relative_to(demo).as_posix() for p in demo.rglob("*") if p.is_file()) == [
+        ".github/workflows/narration.yml",
+        ".gitignore",
+        "templates/plain.ssml.j2",
+        "texts/01-introduction.md",
+        "voxform.yaml",
+    ]
     assert (demo / ".gitignore").read_text().splitlines()[1:] == [".voxform/", "build/"]
     assert voxform(demo, "validate").exit_code == 0
     applied = voxform(demo, "apply", "--yes")
