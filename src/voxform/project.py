@@ -32,9 +32,17 @@ class LoadedProject:
     journal_path: Path = Path()
     intent_times: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
     def require_valid(self) -> None:
-        """Raise ManifestError with every problem when there are any."""
-        if self.problems:
+        """Raise ManifestError with every error (and the warnings) when there is one."""
+        if self.errors:
             raise ManifestError(self.problems)
 
     def targets(self) -> dict[str, TargetFacts]:

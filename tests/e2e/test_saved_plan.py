@@ -59,7 +59,7 @@ def test_a_saved_plan_is_refused_when_a_text_changed_since(
     lesson.write_text(lesson.read_text() + "\nOne more paragraph, added after review.\n")
     refused = voxform(quickstart, "apply", str(planfile), "--json")
     assert refused.exit_code == 1
-    assert any("changed since" in e for e in json.loads(refused.stdout)["errors"])
+    assert any("changed since" in e["message"] for e in json.loads(refused.stdout)["errors"])
     assert not (quickstart / "voxform.lock").exists()
 
 

@@ -101,7 +101,12 @@ def test_json_format_lists_the_same_errors(project, voxform: Runner) -> None:
 def test_valid_project_exits_zero(quickstart: Path, voxform: Runner) -> None:
     result = voxform(quickstart, "validate", "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"valid": True, "errors": []}
+    assert json.loads(result.stdout) == {
+        "format_version": 1,
+        "valid": True,
+        "errors": [],
+        "warnings": [],
+    }
 
 
 def test_github_actions_gets_annotations(project, voxform: Runner, monkeypatch) -> None:

@@ -32,7 +32,7 @@ def test_markup_characters_and_emoji_are_escaped_text(project, voxform: Runner) 
     item = f'      - id: a\n        template: t\n        text: "{text}"\n'
     code, out = render(project, voxform, "<speak>{{ text }}</speak>", item)
     assert code == 0, out
-    ssml = json.loads(out)["InputConfig"]
+    ssml = json.loads(out)["ssml"]
     root = ElementTree.fromstring(ssml)
     assert [child.tag for child in root] == ["sub"]  # the lexicon's, never the text's <break>
     assert "1 < 2 & 3 > 2" in "".join(root.itertext())
@@ -64,7 +64,7 @@ def test_helpers_emit_valid_ssml(project, voxform: Runner) -> None:
     item = "      - {id: a, template: t, text: Hi., vars: {n: 42}}\n"
     code, out = render(project, voxform, template, item)
     assert code == 0, out
-    ssml = json.loads(out)["InputConfig"]
+    ssml = json.loads(out)["ssml"]
     assert ssml == (
         '<speak sampleRate="16000"><break time="300ms"/><say-as interpret-as="cardinal">42</say-as>'
         '<sub alias="w three c">W3C</sub><phoneme alphabet="py" ph="chong2">重</phoneme></speak>'

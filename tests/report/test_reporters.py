@@ -154,6 +154,8 @@ def test_plan_json_lists_changes_orphans_and_a_summary(tmp_path: Path, voxform: 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
         "format_version": 1,
+        "errors": [],
+        "warnings": [],
         "changes": [
             {"id": "b", "action": "create", "reasons": ["new item"], "characters": 9},
             {
@@ -184,7 +186,9 @@ def test_plan_json_lists_changes_orphans_and_a_summary(tmp_path: Path, voxform: 
     ]
 
 
-def test_render_json_is_the_request_document_with_its_id(tmp_path: Path, voxform: Runner) -> None:
+def test_render_json_of_a_local_item_is_what_the_local_engine_gets(
+    tmp_path: Path, voxform: Runner
+) -> None:
     root = make(tmp_path, {"voxform.yaml": MANIFEST})
 
     result = voxform(root, "render", "a", "--json")
@@ -192,20 +196,14 @@ def test_render_json_is_the_request_document_with_its_id(tmp_path: Path, voxform
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert set(document) == {
-        "id",
-        "EditingConfig",
-        "InputConfig",
-        "OutputConfig",
-        "SampleRate",
-        "Title",
-        "Description",
-        "UserData",
-    }
-    assert document["id"] == "a" and document["Title"] == "Greeting"
-    assert document["Description"] is None and document["UserData"] is None
-    assert document["EditingConfig"]["voice"] == "siqi"
-    assert document["OutputConfig"] == {"bucket": None, "object": "a"}
-    assert "Hello there." in document["InputConfig"]
+        "id", "engine", "ssml", "voice", "sample_rate", "output",
+        "format_version", "errors", "warnings",
+    }  # fmt: skip
+    assert document["id"] == "a" and document["engine"] == "espeak-ng (local)"
+    assert document["voice"]["voice"] == "siqi"
+    assert document["output"].endswith("/a.mp3")
+    assert "Hello there." in document["ssml"]
+    assert "bucket" not in result.stdout and "OutputConfig" not in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -213,10 +211,14 @@ def test_render_json_is_the_request_document_with_its_id(tmp_path: Path, voxform
     [("a", {"Title": "Greeting"}), ("b", {})],
     ids=["title-set", "nothing-set"],
 )
-def test_render_text_starts_with_the_action_and_leaves_out_unset_metadata(
+def test_render_text_of_an_ice_item_starts_with_the_action_and_leaves_out_unset_metadata(
     tmp_path: Path, voxform: Runner, item: str, metadata: dict[str, str]
 ) -> None:
-    root = make(tmp_path, {"voxform.yaml": MANIFEST})
+    ice = MANIFEST.replace(
+        "{local: {provider: local, path: out}}",
+        "{oss: {provider: ice, region: cn-shanghai, bucket: my-bucket}}",
+    )
+    root = make(tmp_path, {"voxform.yaml": ice})
 
     result = voxform(root, "render", item)
 
@@ -245,8 +247,9 @@ def test_apply_json_while_another_apply_holds_the_project_prints_an_errors_docum
 
     assert result.exit_code == 1
     document = json.loads(result.stdout)
-    assert list(document) == ["errors"]
-    [message] = document["errors"]
+    assert sorted(document) == ["errors", "format_version", "warnings"]
+    [error] = document["errors"]
+    message = error["message"]
     assert message.startswith("another apply holds this project")
     assert f"host {socket.gethostname()}" in message and f"pid {os.getpid()}" in message
     assert not (root / "voxform.lock").exists()
@@ -275,7 +278,7 @@ def test_plan_json_without_a_manifest_is_an_invalid_document(
         (TWO_PROBLEMS, ("validate",), 1, "valid"),
         (MANIFEST, ("plan", "--detailed-exitcode"), 0, "changes"),
         (TWO_PROBLEMS, ("plan",), 1, "valid"),
-        (MANIFEST, ("render", "a"), 0, "InputConfig"),
+        (MANIFEST, ("render", "a"), 0, "ssml"),
         (MANIFEST, ("render", "nope"), 1, "errors"),
         (MANIFEST, ("apply", "--yes"), 0, "finished"),
     ],
@@ -382,4 +385,4 @@ def test_github_annotations_stop_at_ten_with_a_notice_for_the_rest(
     assert all(line.startswith("::error file=voxform.yaml,line=") for line in annotations)
     assert sum(": error: " in line for line in lines) == 25  # every problem stays in the log
     (notice,) = [line for line in lines if line.startswith("::notice")]
-    assert "25 problems found; 15 more" in notice
+    assert "25 errors found; 15 more" in notice

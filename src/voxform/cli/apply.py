@@ -63,7 +63,7 @@ def apply(
     only if neither the inputs nor the lockfile have moved on since it was made.
     """
     with lease(project_dir(ctx), timeout=lock_timeout):
-        loaded = load(ctx)
+        loaded = load(ctx, reporter)
         if planfile is not None:
             if select or replace:
                 raise VoxformError("a saved plan carries its own --select and --replace")

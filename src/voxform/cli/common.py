@@ -12,7 +12,7 @@ import click
 
 from voxform.errors import ManifestError, VoxformError
 from voxform.project import LoadedProject, load_project
-from voxform.report import FORMATS, make_reporter
+from voxform.report import FORMATS, Reporter, make_reporter
 
 Command = Callable[..., None]
 
@@ -92,6 +92,11 @@ def project_dir(ctx: click.Context) -> Path:
     return directory
 
 
-def load(ctx: click.Context) -> LoadedProject:
-    """The project named by -C and --lockfile, loaded and rendered."""
-    return load_project(project_dir(ctx), ctx.obj["lockfile"])
+def load(ctx: click.Context, reporter: Reporter | None = None) -> LoadedProject:
+    """The project named by -C and --lockfile, loaded and rendered; its warnings go to
+    `reporter` when it is valid (`validate` shows them with the errors itself)."""
+    loaded = load_project(project_dir(ctx), ctx.obj["lockfile"])
+    if reporter is not None and not loaded.errors:
+        for problem in loaded.warnings:
+            reporter.warning(f"{problem.location}: {problem.message}")
+    return loaded

@@ -36,7 +36,7 @@ def plan(
     out: Path | None,
 ) -> None:
     """Show which items apply would synthesize and which input changed."""
-    loaded = load(ctx)
+    loaded = load(ctx, reporter)
     if ctx.obj["lockfile"] is not None and not loaded.lock_path.exists():
         reporter.warning(
             f"there is no lockfile at {loaded.lock_path}: every item is planned as new "

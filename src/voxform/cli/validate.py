@@ -17,6 +17,6 @@ def validate(ctx: click.Context, reporter: Reporter) -> None:
     """Check the manifests, templates and texts; exit 1 when anything is wrong."""
     loaded = load(ctx)
     reporter.problems(loaded.problems)
-    if not loaded.problems:
+    if not loaded.errors:
         reporter.valid(len(loaded.rendered), len(loaded.project.files))
-    sys.exit(1 if loaded.problems else 0)
+    sys.exit(1 if loaded.errors else 0)

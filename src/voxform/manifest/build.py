@@ -279,6 +279,8 @@ def _reference(
     if name is None:
         if len(table) == 1:
             return next(iter(table))
+        if not table and any(section == f"{kind}s" for section, _ in project.broken):
+            return None  # the one defined is broken, and said so where it is
         hint = (
             f"define one under {kind}s:"
             if not table

@@ -76,6 +76,11 @@ class IceProvider:
         return None
 
     @classmethod
+    def describe(cls, target: Target, request: AudioRequest) -> dict[str, object]:
+        """The SubmitAudioProduceJob call, configs shown as objects."""
+        return {"Action": SUBMIT, **request.document()}
+
+    @classmethod
     def subtitle_dir(cls, target: Target) -> str:
         """Audio lives in OSS; its subtitles are kept in the project, per target."""
         return f"subtitles/{target.name}"

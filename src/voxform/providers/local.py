@@ -49,6 +49,18 @@ class LocalProvider:
         """Beside the audio."""
         return target.path or DEFAULT_PATH
 
+    @classmethod
+    def describe(cls, target: Target, request: AudioRequest) -> dict[str, object]:
+        """The local engine's input: SSML, voice settings and the file it writes."""
+        path = (target.path or DEFAULT_PATH).rstrip("/")
+        return {
+            "engine": "espeak-ng (local)",
+            "ssml": request.input,
+            "voice": request.editing.to_wire(),
+            "sample_rate": request.sample_rate,
+            "output": f"{path}/{request.object_key}.{request.editing.format}",
+        }
+
     def output_path(self, request: AudioRequest) -> Path:
         """Where the audio file of `request` goes, always inside the project."""
         relative = f"{self.path.rstrip('/')}/{request.object_key}.{request.editing.format}"

@@ -94,6 +94,11 @@ class Provider(Protocol):
         """Project-relative directory for the subtitle files of `target`'s items."""
         ...
 
+    @classmethod
+    def describe(cls, target: Target, request: AudioRequest) -> dict[str, object]:
+        """What `request` is for this backend, as `voxform render` shows it."""
+        ...
+
     def submit(self, request: AudioRequest, token: str) -> str:
         """Start producing one audio object, tagged with `token`; return the job id."""
         ...

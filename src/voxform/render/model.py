@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from voxform.errors import Location
+from voxform.errors import Location, Problem
 from voxform.ice.wire import AudioRequest
 from voxform.manifest.model import Settings
 
@@ -31,6 +31,7 @@ class RenderedItem:
     request: AudioRequest
     characters: int  # spoken characters (text content of the SSML)
     digests: dict[str, str]  # per-component digests: text, ssml, voice, output
+    warnings: tuple[Problem, ...] = ()  # what the checks found doubtful, not wrong
 
     @property
     def id(self) -> str:

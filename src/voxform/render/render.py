@@ -47,6 +47,7 @@ def render_items(project: Project, items: list[Item]) -> tuple[list[RenderedItem
             problems.extend(result)
         else:
             rendered.append(result)
+            problems.extend(result.warnings)
     return rendered, problems
 
 
@@ -162,9 +163,12 @@ def _render(
             issue.message,
             "ssml",
             item.id,
+            "warning" if issue.warning else "error",
         )
         for issue in check_ssml(output, emotions=voice.has_emotions)
     ]
+    warnings = tuple(p for p in problems if p.severity == "warning")
+    problems = [p for p in problems if p.severity == "error"]
     attributes = speak_attributes(output)
     declared = attributes.get("sampleRate")
     if declared is not None and declared != str(settings.sample_rate):
@@ -210,7 +214,7 @@ def _render(
         "voice": digest(replace(editing, format="mp3").to_json()),  # format counts as output
         "output": digest(output_identity(target, request)),
     }
-    return RenderedItem(item, request, len(spoken_text(final)), digests)
+    return RenderedItem(item, request, len(spoken_text(final)), digests, warnings)
 
 
 def output_identity(target: Target, request: AudioRequest) -> str:

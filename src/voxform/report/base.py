@@ -7,7 +7,6 @@ from typing import Protocol
 from voxform.apply.outcome import Outcome, Progress
 from voxform.errors import Problem
 from voxform.plan.plan import Plan
-from voxform.render.model import RenderedItem
 from voxform.state.summary import Summary
 
 
@@ -30,8 +29,8 @@ class Reporter(Progress, Protocol):
         """The plan `apply` is about to carry out."""
         ...
 
-    def request(self, rendered: RenderedItem) -> None:
-        """The exact request one item would send (`render`)."""
+    def request(self, item_id: str, document: dict[str, object]) -> None:
+        """The exact request one item would send (`render`), as its provider describes it."""
         ...
 
     def outcome(self, outcome: Outcome) -> None:

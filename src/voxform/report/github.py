@@ -27,18 +27,20 @@ class GithubReporter(TextReporter):
 
     def problems(self, problems: list[Problem]) -> None:
         super().problems(problems)
-        for p in problems[:ANNOTATIONS]:
-            sys.stdout.write(
-                f"::error file={escape_property(p.location.file)},line={p.location.line},"
-                f"col={p.location.column},title={escape_property('voxform ' + p.rule)}::"
-                f"{escape_data(p.message)}\n"
-            )
-        if len(problems) > ANNOTATIONS:
-            rest = len(problems) - ANNOTATIONS
-            sys.stdout.write(
-                f"::notice title=voxform::{len(problems)} problems found; {rest} more than GitHub "
-                "annotates are listed in this step's log\n"
-            )
+        for kind in ("error", "warning"):
+            found = [p for p in problems if p.severity == kind]
+            for p in found[:ANNOTATIONS]:
+                sys.stdout.write(
+                    f"::{kind} file={escape_property(p.location.file)},line={p.location.line},"
+                    f"col={p.location.column},title={escape_property('voxform ' + p.rule)}::"
+                    f"{escape_data(p.message)}\n"
+                )
+            if len(found) > ANNOTATIONS:
+                rest = len(found) - ANNOTATIONS
+                sys.stdout.write(
+                    f"::notice title=voxform::{len(found)} {kind}s found; {rest} more than "
+                    "GitHub annotates are listed in this step's log\n"
+                )
 
     def warning(self, message: str) -> None:
         super().warning(message)

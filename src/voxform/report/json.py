@@ -1,7 +1,9 @@
 """Machine-readable output: one JSON document per command on standard output.
 
-The document is printed when the command is over, so an error that ends a command still
-reaches standard output, inside the document or as `{"errors": [...]}`.
+Every document has `format_version`, `errors` and `warnings` (lists of objects with a
+`message`, and `file`, `line`, `column` and `rule` where there is a place), beside what the
+command reports. It is printed when the command is over, so an error that ends a command
+still reaches standard output.
 """
 
 from __future__ import annotations
@@ -13,22 +15,23 @@ import click
 from voxform.apply.outcome import Outcome
 from voxform.errors import Problem, RetryableError
 from voxform.plan.plan import Change, Plan
-from voxform.render.model import RenderedItem
 from voxform.state.lockfile import LockEntry
 from voxform.state.summary import Summary
+
+FORMAT_VERSION = 1
 
 
 class JsonReporter:
     """Progress stays quiet; each command prints one document at the end."""
 
     def __init__(self) -> None:
-        self.errors: list[str] = []
+        self.errors: list[dict[str, object]] = []
+        self.warnings: list[dict[str, object]] = []
         self.document: dict[str, object] | None = None
 
     def problems(self, problems: list[Problem]) -> None:
-        self.document = {
-            "valid": not problems,
-            "errors": [
+        for p in problems:
+            (self.errors if p.severity == "error" else self.warnings).append(
                 {
                     "file": p.location.file,
                     "line": p.location.line,
@@ -36,16 +39,14 @@ class JsonReporter:
                     "message": p.message,
                     "rule": p.rule,
                 }
-                for p in problems
-            ],
-        }
+            )
+        self.document = {"valid": not any(p.severity == "error" for p in problems)}
 
     def valid(self, items: int, files: int) -> None:
         pass  # `problems([])` already said so
 
     def plan(self, plan: Plan, *, show_unchanged: bool) -> None:
         self.document = {
-            "format_version": 1,
             "changes": [
                 {
                     "id": c.id,
@@ -63,8 +64,8 @@ class JsonReporter:
     def apply_plan(self, plan: Plan) -> None:
         pass  # apply prints one document: its outcome
 
-    def request(self, rendered: RenderedItem) -> None:
-        self.document = {"id": rendered.id, **rendered.request.document()}
+    def request(self, item_id: str, document: dict[str, object]) -> None:
+        self.document = {"id": item_id, **document}
 
     def running(self, in_flight: int, outcome: Outcome) -> None:
         pass
@@ -87,7 +88,6 @@ class JsonReporter:
             "irreproducible": [{"id": i, "file": f} for i, f in outcome.irreproducible],
             "pruned": outcome.pruned,
             "remote_objects": outcome.remote,
-            "errors": self.errors,
         }
 
     def status(self, summary: Summary, lockfile: str) -> None:
@@ -107,16 +107,20 @@ class JsonReporter:
             self.document = {"message": message}
 
     def warning(self, message: str) -> None:
-        click.echo(f"warning: {message}", err=True)  # the document stays the command's own
+        self.warnings.append({"message": message})
+        click.echo(f"warning: {message}", err=True)
 
     def error(self, message: str) -> None:
-        self.errors.append(message)
+        self.errors.append({"message": message})
         click.echo(f"error: {message}", err=True)
 
     def finish(self) -> None:
-        document = self.document
-        if document is None:
-            if not self.errors:
-                return
-            document = {"errors": self.errors}
+        if self.document is None and not self.errors and not self.warnings:
+            return
+        document = {
+            "format_version": FORMAT_VERSION,
+            **(self.document or {}),
+            "errors": self.errors,
+            "warnings": self.warnings,
+        }
         click.echo(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))

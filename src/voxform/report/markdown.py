@@ -44,7 +44,8 @@ class MarkdownReporter(TextReporter):
         lines = [f"### voxform validate: {len(problems)} problem(s)", ""]
         for problem in problems:
             where = f"{problem.location.file}:{problem.location.line}:{problem.location.column}"
-            lines.append(f"- {code(where)}: {cell(problem.message)}")
+            label = "" if problem.severity == "error" else "warning: "
+            lines.append(f"- {code(where)}: {label}{cell(problem.message)}")
         click.echo(_capped(lines, len(problems)), nl=False)
 
 

@@ -9,9 +9,7 @@ import click
 
 from voxform.apply.outcome import Outcome
 from voxform.errors import Problem, RetryableError
-from voxform.ice.wire import SUBMIT
 from voxform.plan.plan import Change, Plan
-from voxform.render.model import RenderedItem
 from voxform.report.base import plan_cost
 from voxform.report.progress import Display, Lines, LiveBar
 from voxform.state.lockfile import LockEntry
@@ -52,10 +50,18 @@ class TextReporter:
 
     def problems(self, problems: list[Problem]) -> None:
         for problem in problems:
-            click.echo(f"{problem.location}: {click.style('error', fg='red')}: {problem.message}")
-        if problems:
-            noun = "error" if len(problems) == 1 else "errors"
-            click.echo(f"{len(problems)} {noun} found", err=True)
+            color = "red" if problem.severity == "error" else "yellow"
+            label = click.style(problem.severity, fg=color)
+            click.echo(f"{problem.location}: {label}: {problem.message}")
+        errors = sum(p.severity == "error" for p in problems)
+        warnings = len(problems) - errors
+        counts = [
+            f"{n} {noun}{'' if n == 1 else 's'}"
+            for n, noun in ((errors, "error"), (warnings, "warning"))
+            if n
+        ]
+        if counts:
+            click.echo(f"{' and '.join(counts)} found", err=True)
 
     def valid(self, items: int, files: int) -> None:
         click.echo(f"Valid: {items} items in {files} manifest file(s).")
@@ -89,12 +95,9 @@ class TextReporter:
             self.display = LiveBar(self.total) if self.live else Lines(self.total)
         self.display.update(in_flight, outcome)
 
-    def request(self, rendered: RenderedItem) -> None:
-        document: dict[str, object] = {"Action": SUBMIT}
-        for key, value in rendered.request.document().items():
-            if value is not None or key not in METADATA:
-                document[key] = value
-        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    def request(self, item_id: str, document: dict[str, object]) -> None:
+        shown = {k: v for k, v in document.items() if v is not None or k not in METADATA}
+        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
 
     def item_done(self, change: Change, entry: LockEntry) -> None:
         self.count += 1
