@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
+import unicodedata
 from pathlib import Path, PurePosixPath
 
 from voxform.errors import PathEscapeError
@@ -24,3 +27,54 @@ def inside(root: Path, relative: str) -> Path:
 def relative_to_root(root: Path, path: Path) -> str:
     """A project-relative POSIX path for messages and the lockfile."""
     return Path(os.path.relpath(path, root.resolve())).as_posix()
+
+
+# -- ids: the names of audio objects, and of their files under a target's path --------------
+
+ID_MAX = 200  # bytes (ids are ASCII): `<id>.<ext>` and its temporary name fit in 255
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*(/[a-z0-9_-][a-z0-9._-]*)*$")
+SLUG_MAX = 80  # a file stem's share of an expanded id `<source>/<stem>/<chunk>`
+
+
+def id_problem(value: str) -> str | None:
+    """Why `value` is not a path-safe id, in one sentence; None when it is one."""
+    if len(value) > ID_MAX:
+        return f"id {value[:40]!r}... is {len(value)} characters; ids have at most {ID_MAX}"
+    if ID_PATTERN.match(value):
+        return None
+    return (
+        f"{value!r} is not a path-safe id: use lower-case letters, digits and . _ - in "
+        "parts separated by '/', the first starting with a letter or digit and none empty "
+        "or starting with '.' (so no '.' or '..' part)"
+    )
+
+
+_UNSAFE = re.compile(r"[^a-z0-9._-]+")
+_EDGES = re.compile(r"^[.-]+|-+$")
+# Latin letters that Unicode does not decompose; fixed here, as a changed spelling is a new id
+_LATIN = str.maketrans(
+    {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "ł": "l", "ı": "i"}
+)
+
+
+def slug(stem: str) -> str:
+    """A file's stem (relative to its glob, `/` included) as one id part: lower-case ASCII,
+    transliterated where Unicode decomposes to it (é -> e; ø -> o and a few more by hand).
+    Letters with no ASCII spelling, an empty result or one longer than SLUG_MAX get 8 hex
+    digits of the name's SHA-256: every name keeps a distinct id, the same on every machine."""
+    name = unicodedata.normalize("NFC", stem)
+    kept, lost = [], False
+    for char in unicodedata.normalize("NFKD", name.lower().translate(_LATIN)):
+        if char.isascii():
+            kept.append(char)
+        elif unicodedata.category(char)[0] in "LN":
+            lost = True
+            kept.append(" ")
+        elif unicodedata.category(char)[0] != "M":  # combining accents just go
+            kept.append(" ")
+    text = _EDGES.sub("", _UNSAFE.sub("-", "".join(kept).lower()))
+    if not (lost or not text or len(text) > SLUG_MAX):
+        return text
+    tag = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    text = _EDGES.sub("", text[: SLUG_MAX - len(tag) - 1])
+    return f"{text}-{tag}" if text else tag

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import unicodedata
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from voxform.paths import ID_MAX, ID_PATTERN, SLUG_MAX, id_problem, slug
 from voxform.render.ids import align
 
 KNOWN = {"s/f/p1": "a", "s/f/p2": "b", "s/f/p3": "c", "other/f/p9": "z"}
@@ -40,3 +45,71 @@ def test_keys_are_unique_and_sorted_in_document_order(old: list[int], new: list[
     assert len(keys) == len(set(keys)) == len(new)
     numbers = [float(k[1:]) for k in keys]
     assert numbers == sorted(numbers)
+
+
+# -- path-safe ids and file-stem slugs ---------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    "schema_file", ["schema/voxform.schema.json", "src/voxform/manifest/voxform.schema.json"]
+)
+def test_the_schema_states_the_id_rule_voxform_checks(schema_file: str) -> None:
+    item_id = json.loads((ROOT / schema_file).read_text())["$defs"]["item_id"]
+    assert item_id["pattern"] == ID_PATTERN.pattern
+    assert item_id["maxLength"] == ID_MAX
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["x/../../../escape", "a/..", "a/./b", "a//b", "a/", "/a", ".a", "a/.hidden", "A", "a b",
+     "é", "a" * (ID_MAX + 1)],
+)
+def test_ids_that_are_not_path_safe_are_refused(value: str) -> None:
+    assert id_problem(value) is not None
+
+
+@pytest.mark.parametrize(
+    "value", ["welcome", "chapters/01-basics/p1.1", "a.b_c-d/e", "s/_draft/p1", "a" * ID_MAX]
+)
+def test_path_safe_ids_pass(value: str) -> None:
+    assert id_problem(value) is None
+
+
+@pytest.mark.parametrize(
+    ("stem", "expected"),
+    [
+        ("01-basics", "01-basics"),  # ASCII stems keep the ids they always had
+        ("Lesson One", "lesson-one"),
+        ("part1/intro", "part1-intro"),
+        ("_draft", "_draft"),
+        ("Données", "donnees"),  # transliterated where Unicode decomposes to ASCII
+        (".hidden", "hidden"),
+        ("Smørrebrød-Straße", "smorrebrod-strasse"),  # and a few letters spelled by hand
+        ("..", "5ec1f7e7"),  # nothing left: 8 hex digits of the name's SHA-256
+        ("日本語", "77710aed"),  # no ASCII spelling: the digest, so names stay distinct
+        ("lesson-日本", "lesson-bade02c3"),  # letters lost: the readable part and the digest
+    ],
+)
+def test_file_stems_become_readable_stable_slugs(stem: str, expected: str) -> None:
+    assert slug(stem) == expected
+
+
+def test_non_ascii_stems_stay_distinct() -> None:
+    assert len({slug("日本語"), slug("中文"), slug("русский"), slug("ελληνικά")}) == 4
+
+
+def test_a_name_gives_one_slug_whatever_its_unicode_normalization() -> None:
+    name = "Données ørsted"
+    assert slug(unicodedata.normalize("NFC", name)) == slug(unicodedata.normalize("NFD", name))
+
+
+def test_long_stems_are_capped_and_stay_distinct() -> None:
+    first, second = slug("a" * 240 + "1"), slug("a" * 240 + "2")
+    assert len(first) <= SLUG_MAX and len(second) <= SLUG_MAX and first != second
+
+
+@given(st.text(max_size=300))
+def test_every_slug_makes_a_valid_id(stem: str) -> None:
+    assert id_problem(f"source/{slug(stem)}/p1") is None
