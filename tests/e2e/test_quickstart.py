@@ -78,7 +78,7 @@ def test_edits_plan_exactly_what_changed(quickstart: Path, voxform: Runner) -> N
     )
     code, document = plan(voxform, quickstart)
     assert [(c["id"], c["reasons"]) for c in document["changes"]] == [
-        ("guest-tip", ["voice changed"])
+        ("guest-tip", ["speech rate 100 -> 200"])
     ]
 
     manifest.write_text(text.replace("title: Lesson 1", "title: The very first lesson"))

@@ -16,13 +16,18 @@ def engine_digest(provider: str, engine_version: str | None) -> str:
     return digest(json.dumps({"engine": engine_version, "provider": provider}, sort_keys=True))
 
 
-def fingerprint(rendered: RenderedItem, provider: str, engine_version: str | None) -> str:
-    """The item's fingerprint; Title, Description and UserData are deliberately left out."""
+def fingerprint(
+    rendered: RenderedItem, provider: str, engine_version: str | None, *, legacy: bool = False
+) -> str:
+    """The item's fingerprint; Title, Description and UserData are deliberately left out.
+    With `legacy`, over the input as spelt before SSML was made canonical (what older
+    lockfiles recorded), so that upgrading voxform pays for nothing."""
     request = rendered.request
+    spelt = rendered.legacy_input if legacy and rendered.legacy_input else request.input
     canonical = {
         "editing": request.editing.to_wire(),
         "engine": engine_version,
-        "input": request.input,
+        "input": spelt,
         "output": rendered.digests["output"],
         "provider": provider,
         "version": FINGERPRINT_VERSION,

@@ -18,13 +18,14 @@ ACTIONS: tuple[Action, ...] = ("create", "update", "retry", "resume", "delete", 
 SYNTHESIZING: frozenset[Action] = frozenset({"create", "update", "retry"})
 
 REMOVED = "no longer in the manifests"
-REASONS = {
-    "text": "text changed",
-    "ssml": "template output changed",
-    "voice": "voice changed",
-    "output": "output location changed",
-    "engine": "engine changed",
+# Settings whose values the lockfile keeps (render/inputs.py), named as a reason shows them.
+VOICE_SETTINGS = {
+    "voice_id": "voice",
+    "volume": "volume",
+    "speech_rate": "speech rate",
+    "pitch_rate": "pitch rate",
 }
+OUTPUT_SETTINGS = {"format": "format", "sample_rate": "sample rate"}
 
 
 class TargetFacts(NamedTuple):
@@ -118,6 +119,13 @@ def make_plan(
         inputs["engine"] = engine_digest(facts.kind, facts.engine)
         current = fingerprint(item, facts.kind, facts.engine)
         entry = lock.items.get(item.id)
+        if (
+            entry is not None
+            and entry.fingerprint != current
+            and item.legacy_input is not None
+            and entry.fingerprint == fingerprint(item, facts.kind, facts.engine, legacy=True)
+        ):
+            current = entry.fingerprint  # recorded before SSML was canonical: the same audio
         action, reasons = _decide(entry, current, inputs, item.id in replace)
         if action == "unchanged" and item.id in drift and entry is not None:
             action, reasons = _rebuild(entry, drift[item.id], facts)
@@ -168,8 +176,34 @@ def _decide(
         if forced:
             return "update", ("replacement requested",)
         return "unchanged", ()
-    changed = [key for key in REASONS if entry.inputs.get(key) != inputs.get(key)]
-    if "text" in changed and "ssml" in changed:
-        changed.remove("ssml")
-    reasons = tuple(REASONS[k] for k in changed) or ("fingerprint format changed",)
-    return "update", reasons
+    return "update", tuple(why(entry.inputs, inputs)) or ("fingerprint format changed",)
+
+
+def why(old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
+    """What differs between the inputs recorded and the current ones, as exactly as the
+    record allows: an older lockfile without a value gives the general reason."""
+
+    def changed(key: str) -> bool:
+        return key in old and key in new and old[key] != new[key]
+
+    def values(table: Mapping[str, str]) -> list[str]:
+        return [f"{label} {old[k]} -> {new[k]}" for k, label in table.items() if changed(k)]
+
+    reasons = []
+    if changed("source"):
+        reasons.append("text changed")
+    elif changed("text"):
+        reasons.append("lexicon changed" if "source" in old else "text changed")
+    if changed("template"):
+        reasons.append(f"template {old['template']} -> {new['template']}")
+    elif changed("ssml") and not reasons:
+        reasons.append("template output changed")
+    voice = values(VOICE_SETTINGS)
+    reasons += voice or (["voice changed"] if changed("voice") else [])
+    output = values(OUTPUT_SETTINGS)
+    reasons += output
+    if changed("location") or (changed("output") and not output and "location" not in old):
+        reasons.append("output location changed")
+    if changed("engine"):
+        reasons.append("engine changed")
+    return reasons

@@ -32,6 +32,7 @@ class RenderedItem:
     characters: int  # spoken characters (text content of the SSML)
     digests: dict[str, str]  # per-component digests: text, ssml, voice, output
     warnings: tuple[Problem, ...] = ()  # what the checks found doubtful, not wrong
+    legacy_input: str | None = None  # the input as spelt before canonical SSML, if different
 
     @property
     def id(self) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, replace
 from types import TracebackType
@@ -11,14 +10,14 @@ import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
-from voxform.digest import digest
 from voxform.errors import Location, Problem
 from voxform.ice.wire import AudioRequest, EditingConfig
-from voxform.manifest.model import BUILTIN_TEMPLATE, Project, Target
+from voxform.manifest.model import BUILTIN_TEMPLATE, Project
 from voxform.render.chunking import sentences
+from voxform.render.inputs import input_digests, output_digests
 from voxform.render.lexicon import apply_lexicon
 from voxform.render.model import Item, RenderedItem
-from voxform.render.ssml import check_ssml, speak_attributes, spoken_text
+from voxform.render.ssml import canonical_ssml, check_ssml, speak_attributes, spoken_text
 from voxform.render.templates import HelperError, make_environment, template_source
 
 _SPEAK_OPEN = re.compile(r"^<speak\b")
@@ -141,20 +140,12 @@ def _render(
         return [Problem(where, f"template not found: {exc.message}", "template")]
     except SecurityError as exc:
         return [
-            _template_problem(
-                env, exc, path, where, item, "template sandbox refused: ", "sandbox"
-            )
+            _template_problem(env, exc, path, where, item, "template sandbox refused: ", "sandbox")
         ]
     except jinja2.UndefinedError as exc:
-        return [
-            _template_problem(
-                env, exc, path, where, item, "undefined variable: ", "undefined"
-            )
-        ]
+        return [_template_problem(env, exc, path, where, item, "undefined variable: ", "undefined")]
     except (HelperError, jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as exc:
-        return [
-            _template_problem(env, exc, path, where, item, "template error: ", "template")
-        ]
+        return [_template_problem(env, exc, path, where, item, "template error: ", "template")]
     if not _SPEAK_OPEN.match(output):
         output = f"<speak>{output}</speak>"
     problems = [
@@ -182,10 +173,17 @@ def _render(
         )
     if problems:
         return problems
+    spelt, output = output, canonical_ssml(output)
     final = (
         output
         if declared
         else output.replace("<speak", f'<speak sampleRate="{settings.sample_rate}"', 1)
+    )
+    # What a voxform before canonical SSML sent, to recognise the fingerprints it recorded.
+    legacy = (
+        spelt
+        if declared
+        else spelt.replace("<speak", f'<speak sampleRate="{settings.sample_rate}"', 1)
     )
     if len(final) > target.max_input_chars:
         return _TooLong(len(final), target.max_input_chars)
@@ -209,26 +207,17 @@ def _render(
         user_data=settings.user_data,
     )
     digests = {
-        "text": digest(str(text)),
-        "ssml": digest(output),
-        "voice": digest(replace(editing, format="mp3").to_json()),  # format counts as output
-        "output": digest(output_identity(target, request)),
+        **input_digests(item.text, str(text), output, editing),
+        **output_digests(target, request, settings.template),
     }
-    return RenderedItem(item, request, len(spoken_text(final)), digests, warnings)
-
-
-def output_identity(target: Target, request: AudioRequest) -> str:
-    """Canonical text naming where the audio lands and in which encoding."""
-    place = {
-        "provider": target.provider,
-        "path": target.path,
-        "bucket": target.bucket,
-        "region": target.region,
-        "object": request.object_key,
-        "format": request.editing.format,
-        "sample_rate": request.sample_rate,
-    }
-    return json.dumps(place, sort_keys=True, separators=(",", ":"))
+    return RenderedItem(
+        item,
+        request,
+        len(spoken_text(final)),
+        digests,
+        warnings,
+        legacy_input=legacy if legacy != final else None,
+    )
 
 
 def _template_problem(

@@ -254,3 +254,27 @@ def spoken_text(document: str) -> str:
     except xml.parsers.expat.ExpatError:
         return document
     return re.sub(r"\s+", " ", "".join(parts)).strip()
+
+
+_TOKEN = re.compile(r"""(<(?:[^>"']|"[^"]*"|'[^']*')*>)""")
+_BLOCK = re.compile(r"</?(?:speak|s)(?:\s[^>]*)?>")
+_WHITESPACE = re.compile(r"[ \t\r\n]+")
+
+
+def canonical_ssml(document: str) -> str:
+    """SSML that speaks the same, spelt one way: whitespace in text collapsed to one space,
+    and none beside `<speak>` and `<s>` boundaries (where it cannot be heard). A template's
+    indentation or line breaks then change neither the request nor the fingerprint."""
+    parts = _TOKEN.split(document)
+    out: list[str] = []
+    for index, part in enumerate(parts):
+        if index % 2:  # a tag
+            out.append(part)
+            continue
+        text = _WHITESPACE.sub(" ", part)
+        if index > 0 and _BLOCK.fullmatch(parts[index - 1]):
+            text = text.lstrip(" ")
+        if index + 1 < len(parts) and _BLOCK.fullmatch(parts[index + 1]):
+            text = text.rstrip(" ")
+        out.append(text)
+    return "".join(out).strip()
