@@ -67,3 +67,14 @@ def plan_cost(summary: dict[str, int]) -> str:
     if free:
         return line + f": {summary['billed_characters']} billed, {free} free on the local engine"
     return line
+
+
+_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if c != 0x09}
+_ESCAPES.update({0x0A: "\\n", 0x0D: "\\r", 0x2028: "\\u2028", 0x2029: "\\u2029"})
+
+
+def printable(text: object) -> str:
+    """`text` on one line, with control characters spelt out: a name or message from a
+    manifest, a lockfile or the service can then neither start a line of its own (a forged
+    `::add-mask::` or `::error` command in a CI log) nor send escape codes to a terminal."""
+    return str(text).translate(_ESCAPES)

@@ -15,6 +15,7 @@ import click
 from voxform.apply.outcome import Outcome
 from voxform.errors import Problem, RetryableError
 from voxform.plan.plan import Change, Plan
+from voxform.report.base import printable
 from voxform.state.lockfile import LockEntry
 from voxform.state.summary import Summary
 
@@ -108,11 +109,11 @@ class JsonReporter:
 
     def warning(self, message: str) -> None:
         self.warnings.append({"message": message})
-        click.echo(f"warning: {message}", err=True)
+        click.echo(f"warning: {printable(message)}", err=True)
 
     def error(self, message: str) -> None:
         self.errors.append({"message": message})
-        click.echo(f"error: {message}", err=True)
+        click.echo(f"error: {printable(message)}", err=True)
 
     def finish(self) -> None:
         if self.document is None and not self.errors and not self.warnings:

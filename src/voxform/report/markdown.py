@@ -11,7 +11,7 @@ import click
 
 from voxform.errors import Problem
 from voxform.plan.plan import ACTIONS, Change, Plan
-from voxform.report.base import plan_cost
+from voxform.report.base import plan_cost, printable
 from voxform.report.text import SYMBOLS, TextReporter
 
 CAP = 60_000  # characters of one document, well under GitHub's 65,536
@@ -19,6 +19,7 @@ CAP = 60_000  # characters of one document, well under GitHub's 65,536
 
 def code(text: str) -> str:
     """`text` as inline code that a backtick in it cannot end early."""
+    text = printable(text)
     fence = "``" if "`" in text else "`"
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
@@ -29,7 +30,7 @@ _CELL = str.maketrans({"\\": "\\\\", "|": "\\|", "<": "&lt;", ">": "&gt;", "\r":
 
 def cell(text: str) -> str:
     """Text for a table cell: no pipes, tags or line breaks that would break the table."""
-    return text.translate(_CELL)
+    return printable(text.translate(_CELL))
 
 
 class MarkdownReporter(TextReporter):

@@ -10,7 +10,7 @@ import click
 from voxform.apply.outcome import Outcome
 from voxform.errors import Problem, RetryableError
 from voxform.plan.plan import Change, Plan
-from voxform.report.base import plan_cost
+from voxform.report.base import plan_cost, printable
 from voxform.report.progress import Display, Lines, LiveBar
 from voxform.state.lockfile import LockEntry
 from voxform.state.summary import Summary
@@ -52,7 +52,7 @@ class TextReporter:
         for problem in problems:
             color = "red" if problem.severity == "error" else "yellow"
             label = click.style(problem.severity, fg=color)
-            click.echo(f"{problem.location}: {label}: {problem.message}")
+            click.echo(f"{printable(problem.location)}: {label}: {printable(problem.message)}")
         errors = sum(p.severity == "error" for p in problems)
         warnings = len(problems) - errors
         counts = [
@@ -73,9 +73,8 @@ class TextReporter:
                 continue
             symbol = click.style(SYMBOLS[change.action], fg=COLORS[change.action])
             reasons = f" ({'; '.join(change.reasons)})" if change.reasons else ""
-            click.echo(
-                f"  {symbol} {change.id}: {change.action}{reasons}, {change.characters} chars"
-            )
+            line = printable(f"{change.id}: {change.action}{reasons}, {change.characters} chars")
+            click.echo(f"  {symbol} {line}")
         summary = plan.summary()
         if not plan.pending:
             click.echo("No changes. Audio is up to date with the manifests.")
@@ -107,19 +106,17 @@ class TextReporter:
                 return  # the bar, or the progress lines, count it
             audio = f"{entry.duration:.1f} s of audio" if entry.duration is not None else "done"
             finished = click.style("finished", fg="green")
-            click.echo(f"{where} {change.id}: {finished}, {audio}", color=self.color)
+            click.echo(f"{where} {printable(change.id)}: {finished}, {audio}", color=self.color)
         else:
-            click.echo(
-                f"{where} {change.id}: {click.style('failed', fg='red')}: "
-                f"{entry.error_code}: {entry.error_message}"
-            )
+            why = printable(f"{entry.error_code}: {entry.error_message}")
+            click.echo(f"{where} {printable(change.id)}: {click.style('failed', fg='red')}: {why}")
 
     def retrying(self, change: Change, error: RetryableError, delay: float) -> None:
         if error.code.startswith("Throttling"):
             self.throttled += 1  # routine pacing: counted in the summary, not told each time
             return
-        message = f"  {change.id}: {error.code or 'transient error'}, retrying in {delay:.1f} s"
-        click.echo(message, err=self.live)
+        message = f"{change.id}: {error.code or 'transient error'}, retrying in {delay:.1f} s"
+        click.echo("  " + printable(message), err=self.live)
 
     def outcome(self, outcome: Outcome) -> None:
         if self.display is not None:
@@ -172,7 +169,7 @@ class TextReporter:
                 f" {len(outcome.unsent)} item(s) were never submitted (an earlier apply "
                 "stopped before sending them); apply sends them."
             )
-        click.echo(line)
+        click.echo(printable(line))
 
     def status(self, summary: Summary, lockfile: str) -> None:
         def counts(states: dict[str, int]) -> str:
@@ -180,29 +177,31 @@ class TextReporter:
 
         minutes = summary.audio_seconds / 60
         click.echo(
-            f"{lockfile}: {summary.items} items: {counts(summary.states)}; "
-            f"{summary.characters} characters, {minutes:.1f} minutes of audio"
+            printable(
+                f"{lockfile}: {summary.items} items: {counts(summary.states)}; "
+                f"{summary.characters} characters, {minutes:.1f} minutes of audio"
+            )
         )
         for target, states in summary.targets.items():
-            click.echo(f"  {target}: {counts(states)}")
+            click.echo("  " + printable(f"{target}: {counts(states)}"))
         if summary.pending:
             click.echo("pending (apply or refresh collects them):")
             for item_id, job_id in summary.pending:
                 how = f"job {job_id}" if job_id else "job id unknown: looked up by its token"
-                click.echo(f"  {item_id}: {how}")
+                click.echo("  " + printable(f"{item_id}: {how}"))
         if summary.failed:
             click.echo("failed (the next apply tries them again):")
             for item_id, code, message in summary.failed:
-                click.echo(f"  {item_id}: {code}: {message}")
+                click.echo("  " + printable(f"{item_id}: {code}: {message}"))
 
     def info(self, message: str) -> None:
-        click.echo(message)
+        click.echo("\n".join(printable(line) for line in message.split("\n")))
 
     def warning(self, message: str) -> None:
-        click.echo(f"{click.style('warning', fg='yellow')}: {message}", err=True)
+        click.echo(f"{click.style('warning', fg='yellow')}: {printable(message)}", err=True)
 
     def error(self, message: str) -> None:
-        click.echo(f"{click.style('error', fg='red')}: {message}", err=True)
+        click.echo(f"{click.style('error', fg='red')}: {printable(message)}", err=True)
 
     def finish(self) -> None:
         pass
