@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,13 @@ from voxform.report import FORMATS, Reporter, make_reporter
 Command = Callable[..., None]
 
 
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null once its reader has gone, so that nothing more (nor the
+    interpreter's final flush) fails on the broken pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def reporting(func: Command) -> Command:
     """`--format text|json|github` (or `--json`) and one reporter for the whole command,
     passed as `reporter=`; voxform errors become one message and exit 1, nothing else
@@ -28,6 +36,8 @@ def reporting(func: Command) -> Command:
         try:
             func(*args, reporter=reporter, **kwargs)
             return
+        except BrokenPipeError:  # `voxform plan | head`: the reader has all it wanted
+            quiet_stdout()
         except ManifestError as exc:
             reporter.problems(exc.problems)
         except VoxformError as exc:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import click
 
 from voxform import __version__
 from voxform.cli.apply import apply
+from voxform.cli.common import quiet_stdout
 from voxform.cli.emulator import emulator
 from voxform.cli.init import init
 from voxform.cli.plan import plan
@@ -37,8 +40,12 @@ from voxform.cli.validate import validate
 )
 @click.pass_context
 def cli(ctx: click.Context, directory: Path, lockfile: Path | None) -> None:
-    """Declarative narration: validate, plan and apply text-to-speech."""
+    """Declarative narration: validate, plan and apply text-to-speech.
+
+    Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
     ctx.obj = {"directory": directory, "lockfile": lockfile}
+    if os.environ.get("NO_COLOR"):
+        ctx.color = False
 
 
 for command in (
@@ -49,4 +56,8 @@ for command in (
 
 def main() -> None:
     """Console-script entry point."""
-    cli()
+    try:
+        cli()
+    except BrokenPipeError:
+        quiet_stdout()
+        sys.exit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -44,7 +45,8 @@ class TextReporter:
         self.total = 0
         self.count = 0
         self.live = sys.stdout.isatty() if live is None else live
-        self.color = sys.stdout.isatty()  # once: click asks the terminal on every echo
+        # Once: click asks the terminal on every echo. NO_COLOR: https://no-color.org
+        self.color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         self.display: Display | None = None
         self.throttled = 0
 
