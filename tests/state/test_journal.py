@@ -26,7 +26,7 @@ from voxform.state.lockfile import (
 
 
 def entry(state: str = "finished", **extra: object) -> LockEntry:
-    return LockEntry(state=state, fingerprint="sha256:ab", characters=3, **extra)  # type: ignore[arg-type]
+    return LockEntry(state=state, fingerprint="sha256:" + "ab" * 32, characters=3, **extra)  # type: ignore[arg-type]
 
 
 INTENT = entry("pending", token="0123456789abcdef0123")
@@ -156,12 +156,15 @@ def test_a_whole_record_without_its_newline_is_torn_too(files: Files) -> None:
 @pytest.mark.parametrize(
     ("line", "problem"),
     [
-        (b"{not json\n", "unreadable journal record"),
-        (b'{"at": 1.0, "id": "a"}\n', "unreadable journal record"),  # no entry
-        (b"[1, 2]\n", "unreadable journal record"),
-        (b"\n", "unreadable journal record"),
-        (b'{"at": "noon", "entry": null, "id": "a"}\n', "unreadable journal record"),
-        (b'{"at": 1.0, "entry": {"state": "lost"}, "id": "a"}\n', "item 'a' is malformed"),
+        (b"{not json\n", "2:2: journal record is not valid JSON"),
+        (b'{"at": 1.0, "id": "a"}\n', "2: record has no 'entry'"),
+        (b"[1, 2]\n", "2: journal record must be a JSON object, not a list"),
+        (b"\n", "2:1: journal record is not valid JSON"),
+        (b'{"at": "noon", "entry": null, "id": "a"}\n', "2: 'at' must be a time"),
+        (
+            b'{"at": 1.0, "entry": {"state": "lost"}, "id": "a"}\n',
+            "2: item 'a' has no 'fingerprint'",
+        ),
     ],
 )
 def test_a_bad_line_in_the_middle_is_an_error_naming_the_journal_and_line(
@@ -171,7 +174,7 @@ def test_a_bad_line_in_the_middle_is_an_error_naming_the_journal_and_line(
     before = files.lock.read_bytes()
     files.write_journal(record("a", INTENT, 1.0), line, record("a", RUNNING, 2.0))
 
-    with pytest.raises(LockfileError, match=re.escape(f"{files.journal}:2: {problem}")):
+    with pytest.raises(LockfileError, match=re.escape(f"{files.journal}:{problem}")):
         read_state(files.lock, files.journal)
 
     assert files.lock.read_bytes() == before

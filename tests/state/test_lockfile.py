@@ -19,7 +19,7 @@ from voxform.state.lockfile import (
 
 
 def entry(**extra: object) -> LockEntry:
-    return LockEntry(state="finished", fingerprint="sha256:ab", characters=3, **extra)  # type: ignore[arg-type]
+    return LockEntry(state="finished", fingerprint="sha256:" + "ab" * 32, characters=3, **extra)  # type: ignore[arg-type]
 
 
 def test_same_state_gives_same_bytes_with_sorted_keys(tmp_path: Path) -> None:

@@ -29,10 +29,12 @@ def test_status_lists_pending_and_failed_items_and_orphans(
 ) -> None:
     lock = LockState(
         {
-            "welcome": LockEntry("pending", "sha256:1", 22, job_id="job-7"),
-            "guest-tip": LockEntry("pending", "sha256:2", 9, token="abc"),
-            "lesson-01": LockEntry("failed", "sha256:3", 5, error_code="X.Y", error_message="no"),
-            "gone": LockEntry("finished", "sha256:4", 40, duration=3.0),
+            "welcome": LockEntry("pending", "sha256:" + "1" * 64, 22, job_id="job-7"),
+            "guest-tip": LockEntry("pending", "sha256:" + "2" * 64, 9, token="abc"),
+            "lesson-01": LockEntry(
+                "failed", "sha256:" + "3" * 64, 5, error_code="X.Y", error_message="no"
+            ),
+            "gone": LockEntry("finished", "sha256:" + "4" * 64, 40, duration=3.0),
         }
     )
     write_lockfile(quickstart / "voxform.lock", lock)
@@ -61,7 +63,7 @@ def test_status_replays_what_a_crashed_apply_journaled(quickstart: Path, voxform
     lock_path = quickstart / "voxform.lock"
     journal = Journal(lock_path, journal_path(quickstart, lock_path))
     journal.open()
-    journal.record("welcome", LockEntry("pending", "sha256:1", 22, job_id="job-9"))
+    journal.record("welcome", LockEntry("pending", "sha256:" + "1" * 64, 22, job_id="job-9"))
     journal.flush()  # and the process dies: no lockfile was ever written
     document = json.loads(voxform(quickstart, "status", "--json").stdout)
     assert document["pending"] == [{"id": "welcome", "job_id": "job-9"}]

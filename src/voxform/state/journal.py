@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from voxform.state.jsonfile import JsonProblem, describe, is_seconds, load_json
 from voxform.state.lockfile import (
+    ITEM_ID,
     LockEntry,
     LockfileError,
     LockState,
@@ -45,7 +47,8 @@ class Replayed:
 
 
 def read_state(lock_path: Path, journal: Path) -> Replayed:
-    """The lockfile at `lock_path` with the journal (if any) replayed over it, read-only."""
+    """The lockfile at `lock_path` with the journal (if any) replayed over it, read-only;
+    LockfileError naming the journal's line for a record voxform would not write."""
     replayed = Replayed(read_lockfile(lock_path))
     try:
         handle = journal.open("rb")
@@ -55,26 +58,50 @@ def read_state(lock_path: Path, journal: Path) -> Replayed:
         for number, line in enumerate(handle, start=1):
             if not line.endswith(b"\n"):
                 break  # torn by a crash mid-write; nothing depended on it
-            try:
-                record = json.loads(line)
-                key, raw, at = record["id"], record["entry"], float(record.get("at", 0.0))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise LockfileError(
-                    f"{journal}:{number}: unreadable journal record ({exc}); move the file "
-                    "aside to ignore what the interrupted apply recorded"
-                ) from exc
+            key, raw, at = _record(f"{journal}:{number}", line)
             replayed.records += 1
             if raw is None:  # an intent withdrawn: the item is as it was before
-                replayed.state.items.pop(str(key), None)
-                replayed.intent_times.pop(str(key), None)
+                replayed.state.items.pop(key, None)
+                replayed.intent_times.pop(key, None)
                 continue
-            entry = parse_entry(f"{journal}:{number}", str(key), raw)
-            replayed.state.items[str(key)] = entry
+            entry = parse_entry(f"{journal}:{number}", key, raw, _ADVICE)
+            replayed.state.items[key] = entry
             if entry.unresolved:
-                replayed.intent_times[str(key)] = at
+                replayed.intent_times[key] = at
             else:
-                replayed.intent_times.pop(str(key), None)
+                replayed.intent_times.pop(key, None)
     return replayed
+
+
+_ADVICE = "move the journal aside to ignore what the interrupted apply recorded"
+_KEYS = ("at", "entry", "id")
+
+
+def _record(where: str, line: bytes) -> tuple[str, object, float]:
+    """One journal line as (item id, lockfile block or None, when it was written)."""
+
+    def refuse(problem: str) -> LockfileError:
+        return LockfileError(f"{where}{problem}; {_ADVICE}")
+
+    try:
+        record = load_json(line)
+    except JsonProblem as exc:
+        column = f":{exc.column}" if exc.column is not None else ""
+        raise refuse(f"{column}: journal record {exc.reason}") from None
+    if not isinstance(record, dict):
+        raise refuse(f": journal record must be a JSON object, not {describe(record)}")
+    for name in record:
+        if name not in _KEYS:
+            raise refuse(f": unknown key {name!r} in a journal record")
+    for name in ("entry", "id"):
+        if name not in record:
+            raise refuse(f": record has no {name!r}")
+    key, at = record["id"], record.get("at", 0.0)
+    if not isinstance(key, str) or not ITEM_ID.fullmatch(key):
+        raise refuse(f": 'id' must be an item id, not {describe(key)}")
+    if not is_seconds(at):
+        raise refuse(f": 'at' must be a time in seconds since 1970, not {describe(at)}")
+    return key, record["entry"], float(at)
 
 
 def _drop_torn_tail(handle: IO[bytes]) -> None:

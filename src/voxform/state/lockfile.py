@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from voxform.errors import VoxformError
+from voxform.errors import VoxformError, did_you_mean
 from voxform.files import write_atomic
+from voxform.state.jsonfile import (
+    JsonProblem,
+    describe,
+    is_count,
+    is_seconds,
+    is_text,
+    load_json,
+)
 from voxform.state.outputs import FileDigest
 
 LOCKFILE = "voxform.lock"
@@ -106,71 +116,159 @@ def _block(document: dict[str, object], indent: str) -> str:
 
 
 class LockfileError(VoxformError):
-    """The lockfile cannot be read; it is left untouched."""
+    """The lockfile (or the journal over it) cannot be read; it is left untouched."""
 
 
+# -- the fields of a block -------------------------------------------------------------------
+
+# The characters of an item id. The manifests' rule (paths.ID_PATTERN) is stricter about
+# '.' parts and length; an id recorded before it grew stricter must stay readable, so that
+# plan can offer it for deletion.
+ITEM_ID = re.compile(r"[a-z0-9][a-z0-9._/-]*")
+_FINGERPRINT = re.compile(r"sha256:[0-9a-f]{64}")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def _strings(value: object) -> str | None:
+    """None for an object of strings, else what is found instead."""
+    if not isinstance(value, dict):
+        return describe(value)
+    for name, member in value.items():
+        if not is_text(name) or not is_text(member):
+            return f"{describe(name)}: {describe(member)}"
+    return None
+
+
+def _check(test: Callable[[object], bool]) -> Callable[[object], str | None]:
+    return lambda value: None if test(value) else describe(value)
+
+
+def _state(value: object) -> bool:
+    return value in ("finished", "pending", "failed")
+
+
+def _fingerprint(value: object) -> bool:
+    return isinstance(value, str) and _FINGERPRINT.fullmatch(value) is not None
+
+
+_TEXT = (_check(is_text), "a string")
+_NAMES = (_strings, "an object of strings")
+# Each field: a check (None: fine, else what is found instead) and what it must be.
+_CHECKS: dict[str, tuple[Callable[[object], str | None], str]] = {
+    "state": (_check(_state), "finished, pending or failed"),
+    "fingerprint": (_check(_fingerprint), "'sha256:' and 64 hex digits"),
+    "characters": (_check(is_count), "a whole number from 0 to 2^53"),
+    "inputs": _NAMES,
+    "chunk": _TEXT,
+    "job_id": _TEXT,
+    "media_id": _TEXT,
+    "url": _TEXT,
+    "duration": (_check(is_seconds), "a finite number of seconds, 0 or more"),
+    "subtitles": _NAMES,
+    "error_code": _TEXT,
+    "error_message": _TEXT,
+    "token": _TEXT,
+}
+_REQUIRED = ("state", "fingerprint", "characters")
 _FIELD_NAMES = tuple(f.name for f in fields(LockEntry))
-_FIELDS = set(_FIELD_NAMES)
 
 
-def parse_entry(where: str, key: str, raw: object) -> LockEntry:
-    """One lockfile block; LockfileError naming `where` and the item when it is malformed."""
-    if not isinstance(raw, dict) or raw.get("state") not in ("finished", "pending", "failed"):
-        raise LockfileError(f"{where}: item {key!r} is malformed")
-    known = {k: v for k, v in raw.items() if k in _FIELDS}
-    if "outputs" in known:
-        known["outputs"] = _outputs(where, key, known["outputs"])
-    try:
-        return LockEntry(**known)
-    except TypeError as exc:
-        raise LockfileError(f"{where}: item {key!r} is malformed ({exc})") from exc
+def parse_entry(where: str, key: str, raw: object, advice: str) -> LockEntry:
+    """One lockfile block, every field checked; LockfileError naming `where`, the item and
+    the field, ending in `advice`, when it is not what voxform writes."""
+
+    def refuse(problem: str) -> LockfileError:
+        return LockfileError(f"{where}: item {key!r}{problem}; {advice}")
+
+    if not isinstance(raw, dict):
+        raise refuse(f" must be an object, not {describe(raw)}")
+    for name in raw:
+        if name not in _FIELD_NAMES:
+            raise refuse(f": unknown field {name!r}{did_you_mean(name, _FIELD_NAMES)}")
+    for name in _REQUIRED:
+        if raw.get(name) is None:
+            raise refuse(f" has no {name!r}")
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        if value is None:
+            continue  # what an absent field means
+        if name == "outputs":
+            values[name] = _outputs(where, key, value, advice)
+            continue
+        check, wanted = _CHECKS[name]
+        found = check(value)
+        if found is not None:
+            raise refuse(f": {name!r} must be {wanted}, not {found}")
+        values[name] = value
+    return LockEntry(**values)
 
 
-def _outputs(where: str, key: str, raw: object) -> dict[str, FileDigest]:
+def _outputs(where: str, key: str, raw: object, advice: str) -> dict[str, FileDigest]:
     """An item's recorded output files: {path: {"sha256": hex, "size": bytes}}."""
     if not isinstance(raw, dict):
-        raise LockfileError(f"{where}: item {key!r}: 'outputs' must be an object")
+        raise LockfileError(f"{where}: item {key!r}: 'outputs' must be an object; {advice}")
     files = {}
     for name, value in raw.items():
         sha = value.get("sha256") if isinstance(value, dict) else None
         size = value.get("size") if isinstance(value, dict) else None
         if (
-            not isinstance(sha, str)
-            or len(sha) != 64
-            or not all(c in "0123456789abcdef" for c in sha)
-            or not isinstance(size, int)
-            or isinstance(size, bool)
-            or not 0 <= size < 1 << 53
+            not is_text(name)
+            or not isinstance(sha, str)
+            or not _HEX64.fullmatch(sha)
+            or not is_count(size)
         ):
             raise LockfileError(
-                f"{where}: item {key!r}: output {name!r} needs a sha256 (64 hex digits) "
-                "and a size (bytes)"
+                f"{where}: item {key!r}: output {describe(name)} needs a sha256 (64 hex digits)"
+                f" and a size (bytes); {advice}"
             )
         files[name] = FileDigest(sha, size)
     return files
 
 
+_ADVICE = "fix it or restore it from git"
+
+
 def read_lockfile(path: Path) -> LockState:
-    """The lockfile at `path`, or an empty state when there is none yet."""
+    """The lockfile at `path`, or an empty state when there is none yet; LockfileError, in
+    one sentence naming what is wrong and where, for anything voxform would not write."""
     try:
-        text = path.read_text("utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         return LockState()
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
+        document = load_json(data)
+    except JsonProblem as exc:
+        at = f":{exc.line}:{exc.column}" if exc.line is not None else ""
         raise LockfileError(
-            f"{path}:{exc.lineno}:{exc.colno}: lockfile is not valid JSON ({exc.msg}); "
-            "resolve merge conflicts or restore it from git"
-        ) from exc
-    if not isinstance(document, dict) or document.get("lockfile_version") != LOCKFILE_VERSION:
-        raise LockfileError(f"{path}: unsupported lockfile_version (this voxform reads version 1)")
+            f"{path}{at}: lockfile {exc.reason}; resolve merge conflicts or restore it from git"
+        ) from None
+    if not isinstance(document, dict):
+        raise LockfileError(
+            f"{path}: lockfile must be a JSON object, not {describe(document)}; {_ADVICE}"
+        )
+    for name in document:
+        if name not in ("items", "lockfile_version"):
+            raise LockfileError(f"{path}: unknown key {name!r}; {_ADVICE}")
+    version = document.get("lockfile_version")
+    if version is None:
+        raise LockfileError(f"{path}: no lockfile_version (this voxform reads version 1)")
+    if type(version) is not int or version != LOCKFILE_VERSION:
+        newer = "; a newer voxform wrote it" if is_count(version) and version > 1 else ""
+        raise LockfileError(
+            f"{path}: unsupported lockfile_version: {describe(version)}"
+            f" (this voxform reads version 1{newer})"
+        )
     items = document.get("items", {})
     if not isinstance(items, dict):
-        raise LockfileError(f"{path}: 'items' must be an object")
+        raise LockfileError(f"{path}: 'items' must be an object, not {describe(items)}; {_ADVICE}")
     state = LockState()
     for key, raw in items.items():
-        state.items[key] = parse_entry(str(path), key, raw)
+        if not ITEM_ID.fullmatch(key):
+            raise LockfileError(
+                f"{path}: item {key!r} is not an item id (a lower-case letter or digit, then"
+                f" letters, digits and . _ / -); {_ADVICE}"
+            )
+        state.items[key] = parse_entry(str(path), key, raw, _ADVICE)
     return state
 
 
