@@ -5,7 +5,6 @@ Chunk ids come from ids.py, which keeps them stable under edits and insertions.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -13,12 +12,10 @@ from voxform.digest import digest
 from voxform.errors import Location, PathEscapeError, Problem
 from voxform.files import read_text
 from voxform.manifest.model import Project, SourceSpec
-from voxform.paths import inside, relative_to_root
+from voxform.paths import ID_MAX, inside, relative_to_root, slug
 from voxform.render.chunking import paragraphs, sentences
 from voxform.render.ids import align
 from voxform.render.model import Item
-
-_SLUG = re.compile(r"[^a-z0-9._-]+")
 
 
 def expand(project: Project, known: Mapping[str, str]) -> tuple[list[Item], list[Problem]]:
@@ -60,6 +57,7 @@ def _expand_source(
         return []
     items: list[Item] = []
     base = _glob_base_dir(project.root, source.glob)
+    stems: dict[str, str] = {}  # id prefix -> the file that has it
     for path in files:
         rel = relative_to_root(project.root, path)
         try:
@@ -68,8 +66,10 @@ def _expand_source(
         except (PathEscapeError, UnicodeDecodeError) as exc:
             problems.append(Problem(where, f"{rel}: {exc}", "path-escape"))
             continue
-        stem = _SLUG.sub("-", path.relative_to(base).with_suffix("").as_posix().lower()).strip("-")
+        stem = slug(path.relative_to(base).with_suffix("").as_posix())
         prefix = f"{source.id}/{stem}"
+        if not _own_prefix(prefix, rel, stems, where, problems):
+            continue
         file_where = Location(rel, 1, 1)
         if source.split == "none":
             text = "\n\n".join(paragraphs(raw, markdown=path.suffix.lower() == ".md"))
@@ -103,6 +103,30 @@ def _expand_source(
                 )
             )
     return items
+
+
+def _own_prefix(
+    prefix: str, rel: str, stems: dict[str, str], where: Location, problems: list[Problem]
+) -> bool:
+    """Whether the file `rel` alone makes ids starting `prefix` (with room for chunk keys);
+    a problem, naming both files or the length, when it does not."""
+    if prefix in stems:
+        problems.append(Problem(
+            where,
+            f"{stems[prefix]} and {rel} both make the ids {prefix}/...; rename one of them",
+            "duplicate-id",
+        ))
+        return False
+    stems[prefix] = rel
+    if len(prefix) + len("/p123.45") > ID_MAX:
+        problems.append(Problem(
+            where,
+            f"the ids of {rel} ({prefix}/...) would pass the {ID_MAX}-character limit of an "
+            "id; shorten the source id",
+            "limit",
+        ))
+        return False
+    return True
 
 
 def _chunks(raw: str, markdown: bool, split: str) -> list[str]:
