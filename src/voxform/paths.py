@@ -24,6 +24,17 @@ def inside(root: Path, relative: str) -> Path:
     return candidate
 
 
+def below(root: Path, relative: str) -> Path:
+    """`root / relative` without resolving anything (so a writer can refuse each symlink on
+    the way); PathEscapeError for an empty or absolute path or one with a `..` part."""
+    if not relative or PurePosixPath(relative).is_absolute() or relative[1:2] == ":":
+        raise PathEscapeError(f"{relative!r} is not a path relative to the project")
+    parts = PurePosixPath(relative).parts
+    if ".." in parts:
+        raise PathEscapeError(f"{relative!r} has a '..' part; it could leave its folder")
+    return root.joinpath(*parts)
+
+
 def relative_to_root(root: Path, path: Path) -> str:
     """A project-relative POSIX path for messages and the lockfile."""
     return Path(os.path.relpath(path, root.resolve())).as_posix()

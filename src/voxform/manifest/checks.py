@@ -4,11 +4,13 @@ unique, and ICE's limits on metadata. Problems are collected, never raised."""
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from voxform.errors import Location, PathEscapeError, Problem
+from voxform.files import UnsafeFileError, check_directory
 from voxform.ice.limits import DESCRIPTION_BYTES, TITLE_BYTES, USER_DATA_BYTES
 from voxform.ice.wire import TOKEN_KEY, TOKEN_ROOM, compact_json
 from voxform.manifest.model import Project
@@ -16,6 +18,7 @@ from voxform.manifest.values import as_list
 from voxform.manifest.yamlpos import Document
 from voxform.paths import inside
 
+OUTPUT_DIR = "target path"  # the kind of path check_inside checks as apply's destination
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
@@ -42,11 +45,17 @@ def glob_base(pattern: str) -> str:
 
 
 def check_inside(ctx: Findings, where: Location, relative: str, kind: str) -> bool:
-    """Whether `relative` stays inside the project root; a problem when it does not."""
+    """Whether `relative` stays inside the project root; a problem when it does not. A
+    target path is where apply writes, so no directory on its way may be a symlink at all."""
     try:
         inside(ctx.root, relative)
+        if kind == OUTPUT_DIR:
+            check_directory(ctx.root, posixpath.normpath(relative))
     except PathEscapeError as exc:
         ctx.add(where, f"{kind} {exc}", "path-escape")
+        return False
+    except UnsafeFileError as exc:
+        ctx.add(where, f"{kind} {relative}: {exc}", "path-escape")
         return False
     return True
 

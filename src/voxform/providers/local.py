@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -9,10 +10,10 @@ from pathlib import Path
 from voxform.engine.client import EspeakEngine
 from voxform.engine.libespeak import engine_version
 from voxform.errors import ItemError, PathEscapeError
-from voxform.files import write_atomic
+from voxform.files import UnsafeFileError, check_writable, write_atomic
 from voxform.ice.wire import AudioRequest
 from voxform.manifest.model import Target
-from voxform.paths import inside, relative_to_root
+from voxform.paths import below, relative_to_root
 from voxform.providers.protocol import JobPage, JobResult, Operation, Resources
 from voxform.state.outputs import digest_of
 
@@ -62,19 +63,27 @@ class LocalProvider:
         }
 
     def output_path(self, request: AudioRequest) -> Path:
-        """Where the audio file of `request` goes, always inside the project."""
-        relative = f"{self.path.rstrip('/')}/{request.object_key}.{request.editing.format}"
+        """Where the audio file of `request` goes: below the target's path, unresolved, so
+        that writing it can refuse a symlink on the way."""
+        folder = posixpath.normpath(self.path)  # validate kept it inside the project
+        relative = f"{folder}/{request.object_key}.{request.editing.format}"
         try:
-            return inside(self.root, relative)
+            return below(self.root, relative)
         except PathEscapeError as exc:
             raise ItemError(f"output {exc}", code="InvalidOutput") from exc
 
     def submit(self, request: AudioRequest, token: str) -> str:
-        synthesis = self.engine.synthesize_config(
-            request.input, request.editing, request.sample_rate
-        )
         target = self.output_path(request)
-        write_atomic(target, synthesis.audio)
+        try:
+            # the subtitles go beside the audio: refuse before writing any of the three
+            for path in (target, target.with_suffix(".vtt"), target.with_suffix(".srt")):
+                check_writable(path, root=self.root)
+            synthesis = self.engine.synthesize_config(
+                request.input, request.editing, request.sample_rate
+            )
+            write_atomic(target, synthesis.audio, root=self.root)
+        except UnsafeFileError as exc:
+            raise ItemError(str(exc), code="UnsafeOutput") from exc
         url = relative_to_root(self.root, target)
         result = JobResult(
             state="finished",
