@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from voxform.errors import VoxformError
+from voxform.files import check_directory, pid_alive
 
 LEASE = Path(".voxform") / "apply.lease"
 UNREADABLE = "unreadable"  # the id of a lease file that holds no JSON (a crash mid-write)
@@ -22,16 +23,6 @@ ABANDONED_AFTER = 10.0  # seconds an unreadable lease file may be young and stil
 
 class LeaseHeldError(VoxformError):
     """Another apply holds the project."""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _holder() -> dict[str, object]:
@@ -51,12 +42,12 @@ def _holder() -> dict[str, object]:
 @contextlib.contextmanager
 def lease(root: Path, *, timeout: float = 0.0) -> Iterator[None]:
     """Hold the project's apply lease; wait up to `timeout` seconds for another holder."""
-    path = root / LEASE
+    path = _state_dir(root) / LEASE.name
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + timeout
     while True:
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask decides
             break
         except FileExistsError:
             held = _read(path)
@@ -78,6 +69,13 @@ def lease(root: Path, *, timeout: float = 0.0) -> Iterator[None]:
             path.unlink()
 
 
+def _state_dir(root: Path) -> Path:
+    """The project's `.voxform/`; VoxformError when it is a symlink, which would move the
+    lease and the journal out of the project (and let two checkouts share one)."""
+    check_directory(root, str(LEASE.parent))
+    return root / LEASE.parent
+
+
 def _read(path: Path) -> dict[str, object]:
     try:
         value = json.loads(path.read_text("utf-8"))
@@ -93,7 +91,7 @@ def _stale(held: dict[str, object]) -> bool:
         held.get("host") == socket.gethostname()
         and isinstance(pid, int)
         and pid != os.getpid()
-        and not _alive(pid)
+        and not pid_alive(pid)
     )
 
 
@@ -119,7 +117,7 @@ def _describe(path: Path, held: dict[str, object]) -> str:
 def release(root: Path, lease_id: str) -> dict[str, object]:
     """Remove the project's lease if its id is `lease_id` (as `voxform unlock` does); the
     holder it named. VoxformError when there is no lease or the id is another one."""
-    path = root / LEASE
+    path = _state_dir(root) / LEASE.name
     if not path.exists():
         raise VoxformError(f"no apply holds this project (no {LEASE})")
     held = _read(path)
