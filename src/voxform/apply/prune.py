@@ -1,8 +1,9 @@
 """Pruning: the outputs of items no manifest names any more, removed with care.
 
-Only files inside the project are removed, and never through a symlink (a link is removed,
-not what it points at). An object at the service (ICE has no delete operation here) is named
-for the user to remove and dropped from the lockfile. Pruning is refused when the manifests
+Only audio and subtitle files inside the project are removed, and never through a symlink:
+a link on the way, or in the file's place, is left as it is, and so is a read-only file. An
+object at the service (ICE has no delete operation here) is named for the user to remove
+and dropped from the lockfile. Pruning is refused when the manifests
 name no items at all (a broken include deletes nothing) or when more than `--max-delete`
 items would go.
 """
@@ -15,11 +16,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from voxform.errors import PathEscapeError, VoxformError
-from voxform.paths import inside
+from voxform.files import UnsafeFileError, check_writable, remove_file
+from voxform.ice.wire import FORMATS
+from voxform.paths import below
 from voxform.state.lockfile import LockEntry
 
 DEFAULT_MAX_DELETE = "50%"
 _LIMIT = re.compile(r"^(\d+)(%?)$")
+OUTPUT_SUFFIXES = frozenset({*(f".{f}" for f in FORMATS), ".vtt", ".srt"})
 
 
 def check_prune(deleting: int, recorded: int, rendered: int, max_delete: str) -> None:
@@ -56,18 +60,35 @@ def local_paths(entry: LockEntry) -> list[str]:
     return paths
 
 
+def check_removable(root: Path, relative: Iterable[str]) -> None:
+    """UnsafeFileError, naming the file, when one of `relative` would not be removed: not an
+    audio or subtitle file, outside the project, or behind (or being) a symlink."""
+    for name in relative:
+        _remove(root, name, dry_run=True)
+
+
 def remove_files(root: Path, relative: Iterable[str]) -> list[str]:
-    """Remove each project file (a symlink itself, not its target); the ones removed."""
+    """Remove each project file that check_removable allows; the ones removed. The others
+    stay as they are (an update goes on: its new files are written already)."""
     removed = []
     for name in relative:
-        try:
-            path = inside(root, str(Path(name).parent)) / Path(name).name
-        except PathEscapeError:
-            continue  # never outside the project, whatever the lockfile says
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-            removed.append(name)
+        with contextlib.suppress(UnsafeFileError):
+            if _remove(root, name, dry_run=False):
+                removed.append(name)
     return removed
+
+
+def _remove(root: Path, name: str, *, dry_run: bool) -> bool:
+    if Path(name).suffix.lower() not in OUTPUT_SUFFIXES:
+        raise UnsafeFileError(f"{name} is not an audio or subtitle file, so voxform keeps it")
+    try:
+        path = below(root, name)
+    except PathEscapeError as exc:
+        raise UnsafeFileError(f"{name} is not a project file voxform wrote ({exc})") from exc
+    if dry_run:
+        check_writable(path, root=root, verb="remove")
+        return False
+    return remove_file(path, root=root)
 
 
 def superseded(
