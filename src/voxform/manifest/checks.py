@@ -47,15 +47,17 @@ def glob_base(pattern: str) -> str:
 def check_inside(ctx: Findings, where: Location, relative: str, kind: str) -> bool:
     """Whether `relative` stays inside the project root; a problem when it does not. A
     target path is where apply writes, so no directory on its way may be a symlink at all."""
+    normal = posixpath.normpath(relative)
     try:
         inside(ctx.root, relative)
         if kind == OUTPUT_DIR:
-            check_directory(ctx.root, posixpath.normpath(relative))
+            check_directory(ctx.root, normal)
     except PathEscapeError as exc:
         ctx.add(where, f"{kind} {exc}", "path-escape")
         return False
-    except UnsafeFileError as exc:
-        ctx.add(where, f"{kind} {relative}: {exc}", "path-escape")
+    except UnsafeFileError as exc:  # `build/audio is a symlink` or `build/audio: build is ...`
+        named = str(exc).startswith(f"{normal} ")
+        ctx.add(where, f"{kind} {exc}" if named else f"{kind} {normal}: {exc}", "path-escape")
         return False
     return True
 
