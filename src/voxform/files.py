@@ -22,8 +22,9 @@ from typing import Literal
 from voxform.errors import VoxformError
 
 
-class UnsafeFileError(VoxformError):
-    """A write or removal refused: a symlink on the way, a read-only or special file."""
+class UnsafeFileError(VoxformError, PermissionError):
+    """A write or removal refused: a symlink on the way, a read-only or special file. Also
+    a PermissionError, so that a writer that may fail quietly (a cache) also may here."""
 
 
 def read_text(path: Path) -> str:
