@@ -66,7 +66,9 @@ def write_atomic(
         assert folder is not None
         _sweep(folder, path.parent)
         _check_replaceable(folder, path.name, _shown(path, root), "write")
-        tmp = f".{path.name}.{os.getpid()}.{next(_serial)}.tmp"
+        # a long name is cut, so that any name the file system takes has a temporary one
+        short = path.name.encode()[:120].decode(errors="ignore")
+        tmp = f".{short}.{os.getpid()}.{next(_serial)}.tmp"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
         fd = os.open(tmp, flags, 0o666, dir_fd=folder)  # the user's umask decides
         try:

@@ -42,7 +42,7 @@ def relative_to_root(root: Path, path: Path) -> str:
 
 # -- ids: the names of audio objects, and of their files under a target's path --------------
 
-ID_MAX = 200  # bytes (ids are ASCII): `<id>.<ext>` and its temporary name fit in 255
+ID_MAX = 200  # bytes (ids are ASCII): `<id>.<ext>` fits in a 255-byte name, prefixed or not
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*(/[a-z0-9_-][a-z0-9._-]*)*$")
 SLUG_MAX = 80  # a file stem's share of an expanded id `<source>/<stem>/<chunk>`
 

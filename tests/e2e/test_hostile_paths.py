@@ -17,7 +17,7 @@ import pytest
 
 from conftest import Runner
 from voxform.apply.prune import check_removable
-from voxform.files import UnsafeFileError
+from voxform.files import UnsafeFileError, write_atomic
 from voxform.state.journal import Journal
 from voxform.state.lease import LEASE, lease
 
@@ -180,6 +180,13 @@ def test_a_file_name_near_the_file_system_limit_still_applies(
     result = voxform(quickstart, "apply", "--yes", "--json")
     assert result.exit_code == 0, result.output
     assert all(len(name) <= 100 for i in lock_items(quickstart) for name in i.split("/"))
+
+
+def test_any_name_the_file_system_takes_can_be_written_atomically(tmp_path: Path) -> None:
+    name = "é" * 127  # 254 bytes: no room for a temporary name that repeats it
+    write_atomic(tmp_path / name, b"audio")
+    assert (tmp_path / name).read_bytes() == b"audio"
+    assert [p.name for p in tmp_path.iterdir()] == [name]
 
 
 def test_an_id_over_the_length_cap_is_invalid(quickstart: Path, voxform: Runner) -> None:
