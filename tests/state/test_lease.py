@@ -10,8 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import Runner
-from voxform.state.lease import LEASE, lease
+from voxform.errors import VoxformError
+from voxform.state.lease import LEASE, lease, release
 
 
 def test_second_apply_fails_at_once_naming_the_holder(quickstart: Path, voxform: Runner) -> None:
@@ -75,3 +78,19 @@ def test_an_empty_lease_file_left_long_ago_is_taken_over(quickstart: Path, voxfo
     result = voxform(quickstart, "apply", "--yes", "--select", "welcome")
     assert result.exit_code == 0, result.output
     assert not (quickstart / LEASE).exists()
+
+
+def test_a_state_directory_that_is_a_symlink_or_a_file_is_never_used(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "linked").mkdir()
+    (tmp_path / "linked/.voxform").symlink_to(elsewhere, target_is_directory=True)
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain/.voxform").write_text("not a directory")
+    for root, message in (("linked", ".voxform is a symlink"), ("plain", "not a directory")):
+        with pytest.raises(VoxformError, match=message), lease(tmp_path / root):
+            pass
+        with pytest.raises(VoxformError, match=message):
+            release(tmp_path / root, "0a1b2c3d4e5f")
+    assert list(elsewhere.iterdir()) == []
+    assert (tmp_path / "plain/.voxform").read_text() == "not a directory"
