@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -34,6 +35,75 @@ def test_sentences_respect_abbreviations_and_cjk() -> None:
         "你好。",
         "世界！",
     ]
+
+
+def test_markdown_tables_are_spoken_row_by_row_not_as_pipes() -> None:
+    text = (
+        "Prices:\n\n"
+        "| Plan | Price | Note |\n|:-----|------:|------|\n| Basic | 10 | |\n"
+        "| Pro **plus** | 20 | best \\| value |\n\n"
+        "| 名字 | 年龄 |\n|---|---|\n| 小明 | 十岁 |\n"
+    )
+    assert paragraphs(text, markdown=True) == [
+        "Prices:",
+        "Plan, Price, Note. Basic, 10. Pro plus, 20, best | value.",
+        "名字，年龄。小明，十岁。",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("markdown", "spoken"),
+    [
+        ("Setext heading\n===\n\nBody.", ["Setext heading", "Body."]),
+        ("Some text.\n\n    indented_code()\n\nMore.", ["Some text.", "More."]),
+        ("<div>\nraw html block\n</div>\n\nAfter.", ["After."]),
+        ("a <!-- note --> b <br/> c", ["a b c"]),
+        ("Rock &amp; roll, 3 &lt; 4, \\*not emphasis\\*.", ["Rock & roll, 3 < 4, *not emphasis*."]),
+        (
+            "![a chart](c.png) and [a **bold** link][ref].\n\n[ref]: http://x",
+            ["a chart and a bold link."],
+        ),
+        ("line one  \nline two\\\nline three", ["line one line two line three"]),
+        ("1. first\n2. second\n   - nested", ["first", "second", "nested"]),
+        ("~~gone~~ kept `x < y`", ["gone kept x < y"]),
+        ("> quoted\n> > deeper", ["quoted", "deeper"]),
+    ],
+)
+def test_markdown_is_parsed_not_pattern_matched(markdown: str, spoken: list[str]) -> None:
+    assert paragraphs(markdown, markdown=True) == spoken
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "We meet at 10 a.m. on Monday. Bring coffee.",
+            ["We meet at 10 a.m. on Monday.", "Bring coffee."],
+        ),
+        (
+            "Mr. Smith went to Washington. He said hi.",
+            ["Mr. Smith went to Washington.", "He said hi."],
+        ),
+        ("Use a tool, e.g. a hammer. Then stop.", ["Use a tool, e.g. a hammer.", "Then stop."]),
+        ("Pi is 3.14 roughly. Really.", ["Pi is 3.14 roughly.", "Really."]),
+        (
+            'He said "Stop!" Then he left. "Why?" she asked.',
+            ['He said "Stop!"', "Then he left.", '"Why?" she asked.'],
+        ),
+        ("你好。世界！真的吗？是的。", ["你好。", "世界！", "真的吗？", "是的。"]),
+        ("他说：“好的。”然后走了。", ["他说：“好的。”", "然后走了。"]),
+        ("Wait... what? No way!", ["Wait... what?", "No way!"]),
+    ],
+)
+def test_sentences_come_from_a_segmenter_that_knows_abbreviations(
+    text: str, expected: list[str]
+) -> None:
+    assert sentences(text) == expected
+
+
+def test_long_chinese_paragraphs_are_segmented_whole() -> None:
+    text = "".join(f"第{n}句话。" for n in range(3000))
+    assert sentences(text) == [f"第{n}句话。" for n in range(3000)]
 
 
 words = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12)
