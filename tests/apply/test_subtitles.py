@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ import pytest
 from voxform.apply.subtitles import to_srt, to_vtt, write_subtitles
 from voxform.errors import ItemError
 from voxform.ice.wire import Segment
+
+Render = Callable[[Sequence[Segment]], str]
 
 SEGMENTS = [
     Segment("  Welcome to the course. ", 0.0, 1.5),
@@ -40,6 +43,27 @@ def test_srt_numbers_spoken_cues_from_one_with_comma_milliseconds() -> None:
         "01:02:03,004 --> 01:02:05,250\n"
         "Chapter two begins.\n"
     )
+
+
+def test_vtt_cues_escape_what_players_would_parse_as_tags() -> None:
+    segments = [Segment("Rock & roll <b>loud</b> --> a > b &amp;", 0.0, 1.0)]
+    assert to_vtt(segments).splitlines()[3] == (
+        "Rock &amp; roll &lt;b&gt;loud&lt;/b&gt; --&gt; a &gt; b &amp;amp;"
+    )
+
+
+def test_srt_cues_keep_the_spoken_text_as_it_is() -> None:
+    # SubRip has no escapes: players show "&amp;" as written, so the text goes verbatim.
+    segments = [Segment("Rock & roll, 3 < 4", 0.0, 1.0)]
+    assert to_srt(segments).splitlines()[2] == "Rock & roll, 3 < 4"
+
+
+@pytest.mark.parametrize("render", [to_vtt, to_srt])
+def test_a_blank_line_inside_a_segment_cannot_end_its_cue(render: Render) -> None:
+    document = render([Segment("First line\n\n  \nsecond line", 0.0, 1.0), Segment("Next", 1, 2)])
+    cues = document.removeprefix("WEBVTT\n\n").split("\n\n")
+    assert len(cues) == 2
+    assert cues[0].endswith("First line\nsecond line")
 
 
 def test_no_spoken_segments_give_an_empty_document() -> None:

@@ -21,22 +21,37 @@ def _stamp(seconds: float, separator: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
+def _cue_text(content: str) -> str:
+    """The segment's lines without blank ones: a blank line would end the cue."""
+    return "\n".join(line for raw in content.splitlines() if (line := raw.strip()))
+
+
+def _vtt_escape(text: str) -> str:
+    """WebVTT cue text is markup: `&`, `<` and `>` are written as character references
+    (which also keeps a spoken "-->" from reading as a timing line)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def to_vtt(segments: Sequence[Segment]) -> str:
     """A WebVTT document, one cue per segment."""
     cues = [
-        f"{_stamp(s.start, '.')} --> {_stamp(s.end, '.')}\n{s.content.strip()}\n"
+        f"{_stamp(s.start, '.')} --> {_stamp(s.end, '.')}\n{_vtt_escape(text)}\n"
         for s in segments
-        if s.content.strip()
+        if (text := _cue_text(s.content))
     ]
     return "WEBVTT\n\n" + "\n".join(cues)
 
 
 def to_srt(segments: Sequence[Segment]) -> str:
-    """An SRT document, cues numbered from 1."""
-    cues = [s for s in segments if s.content.strip()]
+    """An SRT document, cues numbered from 1.
+
+    The text goes verbatim: SubRip has no escape syntax, and the players that read it
+    (ffmpeg, mpv, VLC) show `&amp;` as those five characters, so escaping would print
+    entities where the narration said `&`."""
+    cues = [(s, text) for s in segments if (text := _cue_text(s.content))]
     return "\n".join(
-        f"{n}\n{_stamp(s.start, ',')} --> {_stamp(s.end, ',')}\n{s.content.strip()}\n"
-        for n, s in enumerate(cues, start=1)
+        f"{n}\n{_stamp(s.start, ',')} --> {_stamp(s.end, ',')}\n{text}\n"
+        for n, (s, text) in enumerate(cues, start=1)
     )
 
 
