@@ -138,6 +138,7 @@ class _Writer:
         self.offsets: list[int] = []
         self.spoken: list[str] = []
         self.pauses = 0
+        self.said = False  # has espeak-ng been given anything to say yet
 
     def script(self, root: ET.Element) -> Script:
         settings = _settings(root)
@@ -164,6 +165,7 @@ class _Writer:
         """Write text escaped, remembering where each displayed character went."""
         if spoken:
             self.spoken.append(text)
+            self.said = self.said or bool(text.strip())
         for char in text:
             escaped = _ESCAPES.get(char, char)
             if shown:
@@ -200,7 +202,10 @@ class _Writer:
             self.gap()
         elif tag == "s":
             self.gap()
-            self.markup("<s>")
+            # espeak-ng opens <s> with a paragraph's pause: before anything was said that is
+            # only silence. Its </s> (a full stop's pause) still ends the sentence.
+            if self.said:
+                self.markup("<s>")
             self.children(element, depth)
             self.markup("</s>")
             self.gap()
@@ -212,6 +217,7 @@ class _Writer:
                 return
             self.markup(f'<sub alias="{_attribute(alias)}">')
             self.spoken.append(alias)
+            self.said = self.said or bool(alias.strip())
             self.speak(shown, spoken=False)
             self.markup("</sub>")
         elif tag == "say-as":
