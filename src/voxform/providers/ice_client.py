@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import math
 import re
 from collections.abc import Mapping
 from types import TracebackType
@@ -14,21 +14,32 @@ from voxform.errors import FatalError, ItemError, ProviderError, RetryableError,
 from voxform.ice.signing import sign_request
 from voxform.ice.wire import API_VERSION, GET_JOB, JOB_TYPE, LIST_JOBS, SUBMIT
 from voxform.providers.credentials import Credentials
+from voxform.state.jsonfile import JsonProblem, load_json
 
 RETRYABLE_CODES = frozenset({"ServiceUnavailable", "InternalError"})
 _REGION = re.compile(r"[a-z]{2,}(-[a-z0-9]+)+")
+# A URL's user name and password: everything between `scheme://` and the last `@` before the
+# path (a password may hold an unescaped `@`).
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
 # Overwrite as the Go SDK sends it; the Python SDK sends "True" (the service takes both).
 _BOOLEAN = {True: "true", False: "false"}
 
 
+def redact(text: str) -> str:
+    """`text` with the user name and password of every URL in it shown as `***`."""
+    return _USERINFO.sub(r"\1***@", text)
+
+
 def endpoint_for(region_or_url: str) -> str:
-    """`https://ice.<region>.aliyuncs.com` for a region; an http(s) URL is used as given."""
+    """`https://ice.<region>.aliyuncs.com` for a region; an http(s) URL is used as given.
+    A URL with a user name or password is refused: requests are signed with the access key,
+    and a password must not reach a message."""
     text = region_or_url.strip()
     if _REGION.fullmatch(text):
         return f"https://ice.{text}.aliyuncs.com"
     try:
         url = httpx.URL(text)
-    except httpx.InvalidURL:
+    except (httpx.InvalidURL, UnicodeError):
         url = httpx.URL("invalid:")
     if (
         url.scheme not in ("http", "https")
@@ -37,8 +48,13 @@ def endpoint_for(region_or_url: str) -> str:
         or url.query
     ):
         raise FatalError(
-            f"ICE endpoint {region_or_url!r} is neither a region (like cn-shanghai) nor a URL"
-            " like https://ice.cn-shanghai.aliyuncs.com or http://127.0.0.1:8080"
+            f"ICE endpoint {redact(region_or_url)!r} is neither a region (like cn-shanghai) nor"
+            " a URL like https://ice.cn-shanghai.aliyuncs.com or http://127.0.0.1:8080"
+        )
+    if url.userinfo:
+        raise FatalError(
+            f"ICE endpoint {redact(text)!r} has a user name or password in it: ICE requests"
+            " are signed with the access key, so give the endpoint without them"
         )
     return str(url.copy_with(path="/")).rstrip("/")
 
@@ -115,7 +131,8 @@ class IceClient:
                 response.close()
         except httpx.ConnectError as error:
             raise RetryableError(
-                f"{action}: cannot connect to the ICE endpoint {self.endpoint}: {error}"
+                f"{action}: cannot connect to the ICE endpoint {self.endpoint}:"
+                f" {self._scrub(error)}"
             ) from error
         except (httpx.ConnectTimeout, httpx.PoolTimeout) as error:
             raise RetryableError(
@@ -127,18 +144,28 @@ class IceClient:
                 f"{action}: the ICE endpoint {self.endpoint} did not answer within"
                 f" {self._timeout:g} s ({type(error).__name__})"
             ) from error
-        except httpx.TransportError as error:
+        except httpx.HTTPError as error:
             raise UnknownOutcome(
                 f"{action}: connection to the ICE endpoint {self.endpoint} failed:"
-                f" {type(error).__name__}: {error}"
+                f" {type(error).__name__}: {self._scrub(error)}"
             ) from error
         return self._answer(action, response)
+
+    def _scrub(self, error: Exception) -> str:
+        """An exception's text as a message may carry it: the HTTP library quotes what it
+        refuses (a header value), so the secret and token are blanked out, and URLs lose
+        their user name and password."""
+        text = str(error)
+        for secret in (self._credentials.access_key_secret, self._credentials.security_token):
+            if secret:
+                text = text.replace(secret, "***")
+        return redact(text)
 
     def _answer(self, action: str, response: httpx.Response) -> dict[str, object]:
         """The JSON object of a 2xx answer, or the error it stands for."""
         try:
-            body = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = load_json(response.content)
+        except JsonProblem:  # not JSON, not UTF-8, or nested past reading
             body = None
         if not isinstance(body, dict):
             raise RetryableError(
@@ -155,9 +182,9 @@ class IceClient:
         self, action: str, response: httpx.Response, body: dict[str, object]
     ) -> ProviderError:
         """The voxform error for an ICE error answer."""
-        code = str(body.get("Code") or f"HTTP{response.status_code}")
-        message = str(body.get("Message") or "")
-        request_id = str(body.get("RequestId") or "")
+        code = _text(body.get("Code")) or f"HTTP{response.status_code}"
+        message = _text(body.get("Message"))
+        request_id = _text(body.get("RequestId"))
         told = f"{action}: {code}: {message} (HTTP {response.status_code}, request {request_id})"
         source = self._credentials.source
         key_id = self._credentials.access_key_id
@@ -233,8 +260,15 @@ class IceClient:
         return self.call(LIST_JOBS, params, method="GET")
 
 
+def _text(value: object) -> str:
+    """A string field of an answer; anything else (a number, a list, null) as empty."""
+    return value if isinstance(value, str) else ""
+
+
 def _retry_after(headers: httpx.Headers) -> float | None:
-    """Seconds to wait: `x-acs-retry-after` is milliseconds, a standard Retry-After seconds."""
+    """Seconds to wait: `x-acs-retry-after` is milliseconds, a standard Retry-After seconds.
+    Only a finite number of 0 or more counts; how much of it is honoured is the retry
+    policy's decision (apply/retry.py)."""
     for name, scale in (("x-acs-retry-after", 1000.0), ("retry-after", 1.0)):
         value = headers.get(name)
         if value is None:
@@ -243,6 +277,6 @@ def _retry_after(headers: httpx.Headers) -> float | None:
             seconds = float(value) / scale
         except ValueError:
             continue
-        if seconds >= 0:
+        if math.isfinite(seconds) and seconds >= 0:
             return seconds
     return None
