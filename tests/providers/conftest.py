@@ -20,8 +20,8 @@ from conftest import write_files
 Reply = tuple[int, bytes, dict[str, str]]
 
 
-def reply(body: dict[str, Any], status: int = 200, **headers: str) -> Reply:
-    return status, json.dumps({"RequestId": "req-1", **body}).encode(), headers
+def reply(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Reply:
+    return status, json.dumps({"RequestId": "req-1", **body}).encode(), headers or {}
 
 
 @dataclass

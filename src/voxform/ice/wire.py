@@ -7,7 +7,6 @@ back, so each is built here only.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -116,6 +115,10 @@ def token_of(user_data: object) -> str | None:
     return token if isinstance(token, str) else None
 
 
+# No one job's audio lasts a day; a time past it is noise (and would overflow a subtitle stamp).
+MAX_SEGMENT_SECONDS: Final = 86_400.0
+
+
 @dataclass(frozen=True)
 class Segment:
     """A timed stretch of speech, in seconds from the start of the audio."""
@@ -132,12 +135,18 @@ def ai_result(segments: tuple[Segment, ...] | list[Segment]) -> str:
 
 
 def parse_ai_result(value: object) -> tuple[Segment, ...]:
-    """AiResult (a JSON string of [{content, from, to}]) as segments; empty when absent."""
+    """AiResult (a JSON string of [{content, from, to}]) as segments; empty when absent.
+
+    A segment whose times make no sense (not numbers, not finite, negative, ending before
+    they start, or past MAX_SEGMENT_SECONDS) is left out, and an AiResult that cannot be
+    read at all gives none: timings are metadata of audio the service has made and billed,
+    so they never fail an item (failing it would pay for the same audio again)."""
     if not isinstance(value, str) or not value:
         return ()
     try:
-        document = json.loads(value)
-    except json.JSONDecodeError:
+        # Integers as floats: a 5000-digit time is infinite (and left out), not a ValueError.
+        document = json.loads(value, parse_int=float)
+    except (ValueError, RecursionError):
         return ()
     if isinstance(document, dict):  # some answers wrap the list
         document = next((v for v in document.values() if isinstance(v, list)), [])
@@ -145,10 +154,19 @@ def parse_ai_result(value: object) -> tuple[Segment, ...]:
     for entry in document if isinstance(document, list) else []:
         if not isinstance(entry, dict):
             continue
-        try:
-            start, end = float(entry["from"]), float(entry["to"])
-        except (KeyError, TypeError, ValueError):
-            continue
-        if math.isfinite(start) and math.isfinite(end):
-            segments.append(Segment(str(entry.get("content", "")), start, end))
+        start, end = _seconds(entry.get("from")), _seconds(entry.get("to"))
+        if start is not None and end is not None and start <= end:
+            content = entry.get("content")
+            segments.append(Segment(content if isinstance(content, str) else "", start, end))
     return tuple(segments)
+
+
+def _seconds(value: object) -> float | None:
+    """A time in an AiResult (a number, or a number in a string) when it makes sense."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds <= MAX_SEGMENT_SECONDS else None  # NaN fails both

@@ -97,11 +97,14 @@ class IceProvider:
                 overwrite=True,
             )
         )
-        job_id = answer.get("JobId")
-        if not isinstance(job_id, str) or not job_id:
-            raise UnknownOutcome(f"{SUBMIT} answered without a JobId: {answer}")
-        media = answer.get("MediaId")
-        if isinstance(media, str):
+        job_id = _text(answer.get("JobId"))
+        if not job_id or not job_id.isprintable():
+            request_id = _text(answer.get("RequestId")) or "unknown"
+            raise UnknownOutcome(
+                f"{SUBMIT} answered without a usable JobId (request {request_id})"
+            )
+        media = _text(answer.get("MediaId"))
+        if media:
             with self._guard:
                 self._media[job_id] = media
         return job_id
@@ -119,12 +122,12 @@ class IceProvider:
         listed = answer.get("SmartJobList")
         jobs = []
         for job in listed if isinstance(listed, list) else []:
-            if isinstance(job, dict) and isinstance(job.get("JobId"), str):
-                jobs.append(
-                    ListedJob(job["JobId"], token_of(job.get("UserData")), _epoch(job))
-                )
-        following = answer.get("NextToken")
-        return JobPage(tuple(jobs), following if isinstance(following, str) and following else None)
+            if not isinstance(job, dict):
+                continue
+            job_id = _text(job.get("JobId"))
+            if job_id and job_id.isprintable():
+                jobs.append(ListedJob(job_id, token_of(job.get("UserData")), _epoch(job)))
+        return JobPage(tuple(jobs), _text(answer.get("NextToken")))
 
     def close(self) -> None:
         self.client.close()
@@ -144,28 +147,39 @@ class IceProvider:
         return answer
 
     def _result(self, job_id: str, answer: dict[str, object]) -> JobResult:
+        """A final job as the lockfile records it: only strings where strings go, and the
+        timings that make sense (see parse_ai_result); an answer that is otherwise odd
+        never fails an item whose audio the service has made."""
         result = answer.get("JobResult")
         result = result if isinstance(result, dict) else {}
         with self._guard:
-            media_id = result.get("MediaId") or self._media.pop(job_id, None)
+            media_id = _text(result.get("MediaId")) or self._media.pop(job_id, None)
         if answer.get("State") == "Failed":
             return JobResult(
                 state="failed",
                 job_id=job_id,
-                media_id=str(media_id) if media_id else None,
-                error_code=str(answer.get("ErrorCode") or "JobFailed"),
-                error_message=str(answer.get("ErrorMessage") or "the job failed"),
+                media_id=media_id or None,
+                error_code=_text(answer.get("ErrorCode")) or "JobFailed",
+                error_message=_text(answer.get("ErrorMessage")) or "the job failed",
             )
         segments = parse_ai_result(result.get("AiResult"))
         return JobResult(
             state="finished",
             job_id=job_id,
-            media_id=str(media_id) if media_id else None,
-            url=str(result.get("MediaUrl")) if result.get("MediaUrl") else None,
-            duration=round(segments[-1].end, 3) if segments else None,
+            media_id=media_id or None,
+            url=_text(result.get("MediaUrl")) or None,
+            duration=round(max(s.end for s in segments), 3) if segments else None,
             segments=segments,
         )
 
+
+
+def _text(value: object) -> str | None:
+    """A string of the answer as the lockfile can hold it (a lone surrogate, which a JSON
+    escape can spell, becomes '?'); None for anything else."""
+    if not isinstance(value, str):
+        return None
+    return value if value.isascii() else value.encode("utf-8", "replace").decode("utf-8")
 
 
 def _epoch(job: dict[str, object]) -> float | None:
