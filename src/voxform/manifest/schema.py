@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
+from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from voxform.errors import Problem, did_you_mean
@@ -25,9 +27,23 @@ def manifest_schema() -> dict[str, object]:
     return schema
 
 
+def _finite_number(checker: Any, instance: object) -> bool:
+    """JSON has no NaN or infinity; YAML's .nan and .inf slip past minimum and maximum
+    (every comparison with NaN is false), so a rate limit of .nan would pass as a number."""
+    number: bool = Draft202012Validator.TYPE_CHECKER.is_type(instance, "number")
+    return number and (not isinstance(instance, float) or math.isfinite(instance))
+
+
+_FiniteValidator = validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _finite_number),
+)
+
+
 @cache
 def _validator() -> Draft202012Validator:
-    return Draft202012Validator(manifest_schema())
+    validator: Draft202012Validator = _FiniteValidator(manifest_schema())
+    return validator
 
 
 def schema_problems(doc: Document) -> tuple[list[Problem], set[tuple[str | int, ...]]]:
@@ -151,6 +167,8 @@ def _article(word: str) -> str:
 
 def _type_name(value: object) -> str:
     names = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array"}
+    if isinstance(value, float) and not math.isfinite(value):
+        return "non-finite number"
     if value is None:
         return "null"
     if isinstance(value, dict):
