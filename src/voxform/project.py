@@ -127,8 +127,9 @@ def load_project(directory: Path, lockfile: Path | None = None) -> LoadedProject
     journal = journal_path(project.root, lock_path)
     replayed = read_state(lock_path, journal)
     lock = replayed.state
-    items, expand_problems = expand(project, lock.chunk_digests())
-    rendered, render_problems = render_items(project, items)
+    known = lock.chunk_digests()
+    items, expand_problems = expand(project, known)
+    rendered, render_problems = render_items(project, items, known)
     problems = one_per_cause(
         [*problems, *expand_problems, *render_problems, *_duplicate_ids(rendered)]
     )

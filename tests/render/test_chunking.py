@@ -101,6 +101,27 @@ def test_sentences_come_from_a_segmenter_that_knows_abbreviations(
     assert sentences(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "We know 3 < 4. It is true. It is also known. And 5 > 4.",
+            ["We know 3 < 4.", "It is true.", "It is also known.", "And 5 > 4."],
+        ),
+        (
+            "He left (for good. It was late. Then) he came back.",
+            ["He left (for good.", "It was late.", "Then) he came back."],
+        ),
+        ("End of it. (Next one.) Then more.", ["End of it.", "(Next one.)", "Then more."]),
+        ("他说（我们走吧。天黑了。）然后走了。", ["他说（我们走吧。", "天黑了。）", "然后走了。"]),
+    ],
+)
+def test_a_stray_bracket_does_not_swallow_the_sentences_after_it(
+    text: str, expected: list[str]
+) -> None:
+    assert sentences(text) == expected
+
+
 def test_long_chinese_paragraphs_are_segmented_whole() -> None:
     text = "".join(f"第{n}句话。" for n in range(3000))
     assert sentences(text) == [f"第{n}句话。" for n in range(3000)]

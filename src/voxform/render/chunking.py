@@ -35,6 +35,14 @@ _UNSPACED_END = re.compile(
 _CUT_ONE_IN = 64
 _MAX_ENDS = 256
 
+# sentencex skips any terminator between an opening bracket and the next closing one of any
+# kind, however far: a lone "(" or "a < b" would swallow the rest of a paragraph and leave
+# an over-long chunk nothing to be cut at. It reads the text with brackets as spaces, and
+# each bracket goes back to the sentence it opens or closes.
+_OPENERS = "([{<（［｛〈《【〔"
+_CLOSING = ")]}>）］｝〉》】〕"
+_NO_BRACKETS = str.maketrans(dict.fromkeys(_OPENERS + _CLOSING, " "))
+
 _MARKDOWN = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 
 
@@ -111,18 +119,42 @@ def _inline_text(tokens: list[Token]) -> str:
 
 def sentences(text: str) -> list[str]:
     """Split a paragraph into sentences; never loses or reorders a character but spaces."""
-    return [s for piece in _pieces(text) for part in segment("en", piece) if (s := part.strip())]
+    return [text[start:end] for start, end in sentence_spans(text)]
 
 
-def _pieces(text: str) -> Iterator[str]:
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Where each sentence of `text` starts and ends, without the spaces around it."""
+    cuts = []  # where each sentence ends, closing brackets included
+    for offset, piece in _pieces(text.translate(_NO_BRACKETS)):
+        for part in segment("en", piece):
+            end = offset + len(str(part).rstrip())
+            offset += len(str(part))
+            while end < len(text) and text[end] in _CLOSING:
+                end += 1
+            cuts.append(end)
+    spans = []
+    start = 0
+    for end in [*cuts[:-1], len(text)]:  # what lies between two sentences joins one
+        sentence = text[start:end]
+        if sentence.strip():
+            spans.append(
+                (start + len(sentence) - len(sentence.lstrip()), start + len(sentence.rstrip()))
+            )
+        start = max(start, end)
+    return spans
+
+
+def _pieces(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, piece) for the pieces sentencex is given, in order, covering `text`."""
     start = 0
     ends = 0
     for end in _UNSPACED_END.finditer(text):
         ends += 1
         cut = end.end()
-        if ends >= _MAX_ENDS or zlib.crc32(text[max(start, cut - 16) : cut].encode()) % (
-            _CUT_ONE_IN
-        ) == 0:
-            yield text[start:cut]
+        if (
+            ends >= _MAX_ENDS
+            or zlib.crc32(text[max(start, cut - 16) : cut].encode()) % (_CUT_ONE_IN) == 0
+        ):
+            yield start, text[start:cut]
             start, ends = cut, 0
-    yield text[start:]
+    yield start, text[start:]

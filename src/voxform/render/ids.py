@@ -1,7 +1,11 @@
-"""Chunk ids that survive edits: `p1`, `p2`, and `p2.5` for a chunk inserted between them.
+"""Chunk ids that survive edits: `p1`, `p2`, and `p2.5` for a chunk inserted between them;
+likewise `p3-1`, `p3-2` and `p3-1.5` for the parts of a chunk over the input limit.
 
 A pure function of the chunks' digests and the ids the lockfile knows, so an edited
 paragraph keeps its id and no other chunk's id (or fingerprint) moves.
+
+A part's lockfile chunk is `<its chunk's digest>/<its own digest>`: the first keeps its
+chunk's id in place, the second its own.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 
-_PART = re.compile(r"^p(\d+(?:\.\d+)?)(?:-\d+)?$")
+_PART = re.compile(r"^p(\d+(?:\.\d+)?)(?:-\d+(?:\.\d+)?)?$")
+_KEY = re.compile(r"^\d+(?:\.\d+)?$")
 
 
 def align(prefix: str, digests: list[str], known: Mapping[str, str]) -> list[str]:
@@ -26,9 +31,29 @@ def align(prefix: str, digests: list[str], known: Mapping[str, str]) -> list[str
             continue
         match = _PART.match(item_id[len(prefix) + 1 :])
         if match:
-            old.setdefault(Decimal(match.group(1)), chunk_digest)
+            old.setdefault(Decimal(match.group(1)), chunk_digest.split("/", 1)[0])
+    return [f"p{_format(k)}" for k in _keys(old, digests)]
+
+
+def part_chunk(chunk: str | None, text_digest: str) -> str:
+    """The lockfile chunk of a part: its chunk's digest and its own."""
+    return text_digest if chunk is None else f"{chunk}/{text_digest}"
+
+
+def align_parts(item_id: str, digests: list[str], known: Mapping[str, str]) -> list[str]:
+    """Part keys (`1`, `2`, `1.5`, ...) for the parts of item `item_id`, reusing the keys
+    the lockfile knows for them, in the same way as `align` does for chunks."""
+    old: dict[Decimal, str] = {}
+    for known_id, chunk in known.items():
+        key = known_id[len(item_id) + 1 :]
+        if known_id.startswith(item_id + "-") and "/" in chunk and _KEY.match(key):
+            old[Decimal(key)] = chunk.split("/", 1)[1]
+    return [_format(k) for k in _keys(old, digests)]
+
+
+def _keys(old: Mapping[Decimal, str], digests: list[str]) -> list[Decimal]:
     if not old:
-        return [f"p{i}" for i in range(1, len(digests) + 1)]
+        return [Decimal(i) for i in range(1, len(digests) + 1)]
     old_keys = sorted(old)
     old_digests = [old[k] for k in old_keys]
     result: list[Decimal | None] = [None] * len(digests)
@@ -48,7 +73,7 @@ def align(prefix: str, digests: list[str], known: Mapping[str, str]) -> list[str
         new = _between(low, high, used)
         result[index] = new
         used.add(new)
-    return [f"p{_format(k)}" for k in result if k is not None]
+    return [k for k in result if k is not None]
 
 
 def _between(low: Decimal | None, high: Decimal | None, used: set[Decimal]) -> Decimal:

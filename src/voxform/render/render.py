@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from types import TracebackType
+from itertools import accumulate
+from types import MappingProxyType, TracebackType
 
 import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
+from voxform.digest import digest
 from voxform.errors import Location, Problem
 from voxform.ice.wire import AudioRequest, EditingConfig
 from voxform.manifest.model import BUILTIN_TEMPLATE, Project
-from voxform.render.chunking import sentences
+from voxform.render.chunking import sentence_spans
+from voxform.render.ids import align_parts, part_chunk
 from voxform.render.inputs import input_digests, output_digests
 from voxform.render.lexicon import apply_lexicon
 from voxform.render.model import Item, RenderedItem
+from voxform.render.parts import partition
 from voxform.render.ssml import canonical_ssml, check_ssml, speak_attributes, spoken_text
 from voxform.render.templates import HelperError, make_environment, template_source
 
@@ -29,8 +34,11 @@ class _TooLong:
     limit: int
 
 
-def render_items(project: Project, items: list[Item]) -> tuple[list[RenderedItem], list[Problem]]:
-    """Render every item; an over-long source chunk is split at sentence boundaries."""
+def render_items(
+    project: Project, items: list[Item], known: Mapping[str, str] = MappingProxyType({})
+) -> tuple[list[RenderedItem], list[Problem]]:
+    """Render every item; an over-long source chunk is split at sentence boundaries into
+    parts whose ids reuse those in `known` (the lockfile's ids and chunk digests)."""
     env = make_environment(project.root)
     rendered: list[RenderedItem] = []
     problems: list[Problem] = []
@@ -38,7 +46,7 @@ def render_items(project: Project, items: list[Item]) -> tuple[list[RenderedItem
         result = _render(project, env, item)
         if isinstance(result, _TooLong):
             if item.splittable:
-                parts = _split(project, env, item, result, problems)
+                parts = _split(project, env, item, result, problems, known)
                 rendered.extend(parts)
             else:
                 problems.append(_too_long(item, result, splittable=False))
@@ -56,22 +64,41 @@ def _split(
     item: Item,
     first: _TooLong,
     problems: list[Problem],
+    known: Mapping[str, str],
 ) -> list[RenderedItem]:
-    """Greedy sentence packing: as many whole sentences per part as the limit allows."""
-    parts: list[str] = []
-    current: list[str] = []
-    for sentence in sentences(item.text):
-        candidate = " ".join([*current, sentence])
-        if current and isinstance(_render(project, env, replace(item, text=candidate)), _TooLong):
-            parts.append(" ".join(current))
-            current = [sentence]
-        else:
-            current.append(sentence)
-    if current:
-        parts.append(" ".join(current))
+    """Parts cut where the text's content says (render/parts.py), so an edit moves no cut
+    but its neighbours', with ids kept from the lockfile (render/ids.py). Each sentence's
+    size is measured once and each candidate part rendered once: linear in the text."""
+    text = item.text
+    spans = sentence_spans(text)
+    if len(spans) < 2:
+        problems.append(_too_long(item, first, splittable=True))
+        return []
+    starts = [start for start, _ in spans]
+    # A sentence weighs what it adds to the rendered input, the space after it included.
+    weights = [
+        len(apply_lexicon(text[start:end], project.lexicon))
+        for start, end in zip(starts, [*starts[1:], len(text)], strict=True)
+    ]
+    ends = [0, *accumulate(weights)]
+    budget = first.limit - _overhead(project, env, item, text[slice(*spans[0])])
+
+    def part_text(run: tuple[int, int]) -> str:
+        return text[starts[run[0]] : spans[run[1] - 1][1]]
+
+    def fits(start: int, end: int) -> bool:
+        if ends[end] - ends[start] > budget + 1:  # the last space is not part of it
+            return False
+        trial = _render(project, env, replace(item, text=part_text((start, end))))
+        return not isinstance(trial, _TooLong)  # a problem shows when the part is rendered
+
+    runs = partition([text[slice(*span)] for span in spans], weights, budget, fits)
+    texts = [part_text(run) for run in runs]
+    keys = align_parts(item.id, [digest(t) for t in texts], known)
     result: list[RenderedItem] = []
-    for index, text in enumerate(parts, start=1):
-        part = replace(item, id=f"{item.id}-{index}", text=text)
+    for key, words in zip(keys, texts, strict=True):
+        chunk = part_chunk(item.chunk, digest(words))
+        part = replace(item, id=f"{item.id}-{key}", text=words, chunk=chunk)
         rendered = _render(project, env, part)
         if isinstance(rendered, _TooLong):
             problems.append(_too_long(part, rendered, splittable=True))
@@ -79,7 +106,17 @@ def _split(
             problems.extend(rendered)
         else:
             result.append(rendered)
+            problems.extend(rendered.warnings)
     return result
+
+
+def _overhead(project: Project, env: SandboxedEnvironment, item: Item, sentence: str) -> int:
+    """What the template adds around the text, measured on one sentence."""
+    probe = _render(project, env, replace(item, text=sentence))
+    if isinstance(probe, list):
+        return 0  # the parts will tell their own problems
+    length = probe.length if isinstance(probe, _TooLong) else len(probe.request.input)
+    return length - len(apply_lexicon(sentence, project.lexicon))
 
 
 def _too_long(item: Item, too_long: _TooLong, *, splittable: bool) -> Problem:
