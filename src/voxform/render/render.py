@@ -22,6 +22,7 @@ from voxform.render.inputs import input_digests, output_digests
 from voxform.render.lexicon import apply_lexicon
 from voxform.render.model import Item, RenderedItem
 from voxform.render.parts import partition
+from voxform.render.sandbox import render_template
 from voxform.render.ssml import canonical_ssml, check_ssml, speak_attributes, spoken_text
 from voxform.render.templates import HelperError, make_environment, template_source
 
@@ -164,7 +165,7 @@ def _render(
     }
     where = project.template_locations.get(template_name, item.location)
     try:
-        output = env.get_template(path).render(context).strip()
+        output = render_template(env, path, context).strip()
     except jinja2.TemplateSyntaxError as exc:
         return [
             Problem(

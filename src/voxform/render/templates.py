@@ -1,4 +1,4 @@
-"""Sandboxed Jinja2 with strict undefineds, XML autoescaping and SSML helpers."""
+"""Sandboxed Jinja2 (sandbox.py) with strict undefineds, XML autoescaping and SSML helpers."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from voxform.errors import PathEscapeError, VoxformError
 from voxform.ice.limits import BREAK_MS, spell, within
 from voxform.paths import inside
+from voxform.render.limits import MAX_TEMPLATE_BYTES, NotPrintable, SandboxLimit, printable
+from voxform.render.sandbox import Sandbox
 from voxform.render.ssml import SAY_AS
 
 PLAIN_TEMPLATE = "<speak>{{ text }}</speak>\n"
@@ -32,6 +33,8 @@ class _ProjectLoader(jinja2.BaseLoader):
         self, environment: jinja2.Environment, template: str
     ) -> tuple[str, str, Callable[[], bool]]:
         if template == "<plain>":
+            if isinstance(environment, Sandbox):
+                environment.template_sizes[template] = len(PLAIN_TEMPLATE)
             return PLAIN_TEMPLATE, "<plain>", lambda: True
         try:
             path = inside(self.root, template)
@@ -39,8 +42,15 @@ class _ProjectLoader(jinja2.BaseLoader):
             raise jinja2.TemplateNotFound(f"{template} ({exc})") from exc
         if not path.is_file():
             raise jinja2.TemplateNotFound(template)
+        size = path.stat().st_size
+        if size > MAX_TEMPLATE_BYTES:
+            raise SandboxLimit(
+                f"{template} is {size:,} bytes; a template may hold at most {MAX_TEMPLATE_BYTES:,}"
+            )
         source = path.read_text("utf-8")
         self.sources[template] = source
+        if isinstance(environment, Sandbox):
+            environment.template_sizes[template] = len(source)
         mtime = path.stat().st_mtime
         return source, template, lambda: path.stat().st_mtime == mtime
 
@@ -52,41 +62,49 @@ def pause(ms: int) -> Markup:
     return Markup(f'<break time="{ms}ms"/>')
 
 
+def _text(helper: str, text: object) -> str:
+    try:
+        printable(text)
+    except NotPrintable as exc:
+        raise HelperError(f"{helper}(...): {exc}") from None
+    return str(text)
+
+
 def say_as(text: object, kind: str) -> Markup:
     """Text read as a number, date, telephone number, ... (<say-as>)."""
     if kind not in SAY_AS:
         raise HelperError(f"say_as(..., {kind!r}): interpret-as must be one of {sorted(SAY_AS)}")
-    return Markup(f'<say-as interpret-as="{kind}">{escape(str(text))}</say-as>')
+    return Markup(f'<say-as interpret-as="{kind}">{escape(_text("say_as", text))}</say-as>')
 
 
 def sub(text: object, alias: str) -> Markup:
     """Text shown as written but spoken as `alias` (<sub>)."""
-    return Markup(f'<sub alias="{escape(alias)}">{escape(str(text))}</sub>')
+    spoken = escape(_text("sub", alias))
+    return Markup(f'<sub alias="{spoken}">{escape(_text("sub", text))}</sub>')
 
 
 def phoneme(text: object, ph: str, alphabet: str = "py") -> Markup:
     """Text pronounced as `ph` in pinyin (py) or CMU phones (cmu)."""
     if alphabet not in ("py", "cmu"):
         raise HelperError(f"phoneme(..., alphabet={alphabet!r}): use 'py' or 'cmu'")
-    return Markup(f'<phoneme alphabet="{alphabet}" ph="{escape(ph)}">{escape(str(text))}</phoneme>')
+    sounds, written = escape(_text("phoneme", ph)), escape(_text("phoneme", text))
+    return Markup(f'<phoneme alphabet="{alphabet}" ph="{sounds}">{written}</phoneme>')
 
 
-def make_environment(root: Path) -> SandboxedEnvironment:
+def make_environment(root: Path) -> Sandbox:
     """The one Jinja environment templates run in: sandboxed, strict and deterministic."""
-    env = SandboxedEnvironment(
+    env = Sandbox(
         loader=_ProjectLoader(root.resolve()),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=False,
         auto_reload=False,
     )
-    # lipsum draws random words: nothing random or time-dependent may reach a template.
-    env.globals.pop("lipsum", None)
     env.globals.update(pause=pause, say_as=say_as, sub=sub, phoneme=phoneme)
     return env
 
 
-def template_source(env: SandboxedEnvironment, name: str) -> str | None:
+def template_source(env: jinja2.Environment, name: str) -> str | None:
     """The text of a template `env` has loaded, or None."""
     loader = env.loader
     return loader.sources.get(name) if isinstance(loader, _ProjectLoader) else None
