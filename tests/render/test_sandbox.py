@@ -65,7 +65,11 @@ def the_error(output: str) -> str:
         ("[1, 2] * 1000000000", "a list of 2,000,000,000 items, over 100,000"),
         ("9 ** (9 ** 9)", "a number of more than 16,384 bits"),
         ('"x"|center(1000000000)', "width 1000000000 is over 1,000"),
-        ("range(100)|join('y' * 100000)", "a string of 9,900,190 characters"),
+        ("range(10 ** 30)|length", "range() of more than 100,000 numbers"),
+        # One list shared 100,000 times: sorting or printing it walks ten billion numbers.
+        ("([range(100000)|list] * 100000)|sort|length", "took more than 1,000,000 steps"),
+        ("[range(100000)|list] * 100000", "more than 1,000,000 characters of output"),
+        ("range(100)|join('y' * 100000)", "a string of 9,900,000 characters"),
         ("text|replace('', 'z' * 100000)", "a string of 2,600,025 characters"),
     ],
 )
@@ -120,6 +124,52 @@ def test_a_template_including_itself_is_stopped(project, voxform: Runner) -> Non
     )
 
 
+def test_a_block_calling_itself_is_stopped(project, voxform: Runner) -> None:
+    template = "<speak>{% block b %}\n{{ self.b() }}{% endblock %}</speak>"
+    result = voxform(make(project, template), "validate")
+    assert result.exit_code == 1
+    assert the_error(result.output).startswith(
+        "templates/t.ssml.j2:2:1: error: template sandbox refused: templates nested more than "
+        "32 deep (block 'b'; does it call itself?)"
+    )
+
+
+def test_includes_in_a_loop_count_the_text_they_bring(project) -> None:
+    template = (
+        "<speak>\n{% for i in range(1000) %}{% include 'templates/p.j2' %}{% endfor %}</speak>"
+    )
+    root = make(project, template, **{"templates/p.j2": "word " * 10_000})
+    code, document = bounded_validate(root)
+    assert code == 1
+    [error] = document["errors"]
+    assert (error["file"], error["line"]) == ("templates/t.ssml.j2", 2)
+    assert "more than 1,000,000 characters of output" in error["message"]
+
+
+def test_many_items_share_one_budget_of_steps(project, voxform: Runner) -> None:
+    heavy = (
+        "<speak>{{ text }}\n"
+        "{% for i in range(100000) %}{% for j in range(100) %}{% endfor %}{% endfor %}</speak>"
+    )
+    manifest = MANIFEST.replace(
+        "items:", "sources: [{id: s, glob: texts/*.txt, split: sentence}]\n    items:"
+    )
+    root = project(
+        {
+            "voxform.yaml": manifest,
+            "templates/t.ssml.j2": heavy,
+            "texts/a.txt": " ".join(f"Sentence {n}." for n in range(8)),
+        }
+    )
+    result = voxform(root, "validate")
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if ": error: " in line]
+    assert len(errors) == 9  # item a and eight sentences
+    each = [e for e in errors if "the template took more than 1,000,000 steps" in e]
+    shared = [e for e in errors if "the templates took more than 3,000,000 steps over all" in e]
+    assert len(each) == 3 and len(shared) == 6, errors
+
+
 def test_a_filter_given_a_bad_argument_is_an_error(project, voxform: Runner) -> None:
     result = voxform(make(project, "<speak>\n{{ text|truncate(-1) }}</speak>"), "validate")
     assert result.exit_code == 1
@@ -150,6 +200,7 @@ def test_randomness_is_not_available(project, voxform: Runner) -> None:
         ("pause|string", "the function 'pause'; call it"),
         ("'%s' % pause", "the function 'pause'; call it"),
         ("'{}'.format(pause)", "the function 'pause'; call it"),
+        ("'{!r}'.format(pause)", "the function 'pause'; call it"),
         ("[pause]|join", "the function 'pause'; call it"),
         ("say_as(pause, 'cardinal')", "the function 'pause'"),
     ],

@@ -21,7 +21,7 @@ STRINGIFYING = frozenset(
     {
         *("capitalize", "center", "e", "escape", "forceescape", "format", "indent", "lower"),
         *("pprint", "replace", "safe", "string", "striptags", "title", "trim", "truncate"),
-        *("upper", "urlencode", "wordcount", "wordwrap", "xmlattr"),
+        *("upper", "urlencode", "wordcount", "wordwrap", "xmlattr", "tojson"),
     }
 )
 
@@ -50,6 +50,8 @@ def guard_filter(meter: Meter, name: str, func: Callable[..., Any]) -> Callable[
         meter.charge(1 + limits.cost(value))
         if stringifies:
             printable(value)
+            length = limits.text_size(value, meter.char_limit)
+            limits.check_string(f"|{name}", length, meter.char_limit)
         for extra in (*args[passes + 1 :], *kwargs.values()):
             printable(extra)
         if name == "join" and value is not None:
@@ -135,10 +137,13 @@ def _joinable(
     limits.check_items("|join", len(items))
     if kwargs.get("attribute") is not None:
         return items
-    for item in items:
-        printable(item)
+    printable(items)
     separator = str(rest[0] if rest else kwargs.get("d", ""))
-    length = sum(limits.text_size(i) for i in items) + len(separator) * max(len(items) - 1, 0)
+    length = len(separator) * max(len(items) - 1, 0)
+    for item in items:
+        length += limits.text_size(item, char_limit - length)
+        if length > char_limit:
+            break
     limits.check_string("|join", length, char_limit)
     return items
 
@@ -216,9 +221,15 @@ class _Formatter(SandboxedFormatter):
         self.length = len(format_string)
         return super().vformat(format_string, args, kwargs)
 
+    def convert_field(self, value: Any, conversion: str | None) -> Any:
+        printable(value)  # before !r or !s turns it into text
+        return super().convert_field(value, conversion)
+
     def format_field(self, value: Any, format_spec: str) -> Any:
         printable(value)
         limits.check_format_spec(format_spec)
+        limit = self.meter.char_limit
+        limits.check_string("format()", self.length + limits.text_size(value, limit), limit)
         piece = super().format_field(value, format_spec)
         self.length += len(piece)
         limits.check_string("format()", self.length, self.meter.char_limit)

@@ -50,15 +50,15 @@ class TemplateFailure(TemplateRuntimeError):
 def printable(value: object) -> None:
     """Raise NotPrintable unless `value` is text, a number or lists and mappings of them."""
     stack = [value]
+    seen: set[int] = set()  # [[big] * 1000] * 1000 holds one big list, not a million
     while stack:
         current = stack.pop()
         if isinstance(current, (*_PRINTABLE, Undefined)):
             continue  # an Undefined raises its own error when printed
-        if isinstance(current, (list, tuple)):
-            stack.extend(current)
-        elif isinstance(current, dict):
-            stack.extend(current.keys())
-            stack.extend(current.values())
+        if isinstance(current, (list, tuple, dict)):
+            if id(current) not in seen:
+                seen.add(id(current))
+                stack.extend(current.items() if isinstance(current, dict) else current)
         else:
             raise NotPrintable(f"cannot print {_describe(current)}")
 
@@ -111,15 +111,24 @@ def text_size(value: object, limit: int = MAX_CHARS) -> int:
     return total
 
 
-def cost(value: object) -> int:
-    """Steps to charge for work over `value`: one per item of a collection (filters and
-    comparisons walk them in Python or compare item by item), one per 64 characters of text
-    (which C handles)."""
+def cost(value: object, cap: int = STEPS_PER_RENDER + 1) -> int:
+    """Steps to charge for work over `value`: one per item of a collection and of each
+    collection in it, as sorting or comparing walks them all (counted no further than `cap`),
+    and one per 64 characters of text, which C handles."""
     if isinstance(value, (str, bytes)):
         return len(value) // 64
-    if isinstance(value, (list, tuple, dict, set, frozenset, range)):
+    if isinstance(value, range):
         return len(value)
-    return 0
+    total = 0
+    stack = [value]
+    while stack and total < cap:
+        current = stack.pop()
+        if isinstance(current, dict):
+            current = list(current.values())
+        if isinstance(current, (list, tuple, set, frozenset)):
+            total += len(current)
+            stack.extend(x for x in current if isinstance(x, (list, tuple, dict)))
+    return total
 
 
 def check_string(what: str, length: int, limit: int) -> None:
@@ -170,7 +179,8 @@ def check_printf(fmt: str, args: object, limit: int) -> None:
             value = values[position] if position < len(values) else None
             position += 1
         printable(value)
-        total += text_size(value, limit) + int(width or 0) + int(precision or 0)
+        total += text_size(value, limit - total) + int(width or 0) + int(precision or 0)
+        check_string("'%'", total, limit)
     check_string("'%'", total, limit)
 
 

@@ -13,11 +13,11 @@ import contextlib
 import inspect
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import jinja2
 from jinja2.nodes import EvalContext
-from jinja2.runtime import Context, LoopContext, Macro
+from jinja2.runtime import BlockReference, Context, LoopContext, Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 from voxform.errors import VoxformError
@@ -177,7 +177,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
             return super().call(context, obj, *args, **kwargs)
         owner = getattr(obj, "__self__", None)
         self.charge(1 + len(args) + sum(map(limits.cost, (owner, *args, *kwargs.values()))))
-        if isinstance(obj, (Macro, LoopContext)):
+        if isinstance(obj, (Macro, LoopContext, BlockReference)):
             return self._call_nested(context, obj, args, kwargs)
         if isinstance(owner, str) and getattr(obj, "__name__", "") in ("join", "replace"):
             args = checked_str_method(owner, obj.__name__, args, kwargs, self.char_limit)
@@ -186,12 +186,18 @@ class Sandbox(ImmutableSandboxedEnvironment):
         return result
 
     def _call_nested(
-        self, context: Context, obj: Macro | LoopContext, args: tuple[Any, ...], kwargs: Any
+        self,
+        context: Context,
+        obj: Macro | LoopContext | BlockReference,
+        args: tuple[Any, ...],
+        kwargs: Any,
     ) -> Any:
-        """A macro or recursive loop: eager, so a counter knows how deep they are."""
+        """A macro, block or recursive loop: eager, so a counter knows how deep they are."""
         if self._calls >= limits.MAX_NESTING:
-            what = f"macro {obj.name!r}; does it call itself?" if isinstance(obj, Macro) else ""
-            self._too_deep(what or "a recursive loop")
+            if isinstance(obj, LoopContext):
+                self._too_deep("a recursive loop")
+            kind = "macro" if isinstance(obj, Macro) else "block"
+            self._too_deep(f"{kind} {obj.name!r}; does it call itself?")
         self.charge(limits.MACRO_STEPS)
         if isinstance(obj, LoopContext) and args:
             args = (self.loop_items(args[0], 0), *args[1:])
@@ -205,7 +211,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
             self.charge(0, max(len(result) - (self._meter.chars - chars), 0))
         return result
 
-    def _too_deep(self, what: str) -> None:
+    def _too_deep(self, what: str) -> NoReturn:
         raise SandboxLimit(f"templates nested more than {limits.MAX_NESTING} deep ({what})")
 
     def get_template(self, name: Any, parent: Any = None, globals: Any = None) -> Any:
@@ -256,8 +262,12 @@ def _finalize(eval_ctx: EvalContext, value: object) -> object:
 
 def _range(*args: int) -> range:
     numbers = range(*args)
-    if len(numbers) > limits.MAX_ITEMS:
-        raise SandboxLimit(f"range() of {len(numbers):,} numbers is over {limits.MAX_ITEMS:,}")
+    try:
+        count = len(numbers)
+    except OverflowError:  # more than fits a machine word
+        count = limits.MAX_ITEMS + 1
+    if count > limits.MAX_ITEMS:
+        raise SandboxLimit(f"range() of more than {limits.MAX_ITEMS:,} numbers")
     return numbers
 
 
@@ -280,7 +290,7 @@ def render_template(env: SandboxedEnvironment, name: str, context: MutableMappin
         except (jinja2.TemplateError, VoxformError, TypeError, ValueError, ArithmeticError):
             raise
         except RecursionError as exc:
-            raise SandboxLimit("templates nested too deeply").with_traceback(
+            raise SandboxLimit("values or templates nested too deeply for Python").with_traceback(
                 exc.__traceback__
             ) from None
         except Exception as exc:
