@@ -71,3 +71,29 @@ def test_a_file_that_is_not_a_plan_is_refused_by_name(
     refused = voxform(quickstart, "apply", str(bogus))
     assert refused.exit_code == 1
     assert f"{bogus}: not a saved voxform plan" in refused.output
+
+
+def test_hostile_plan_files_are_refused_in_one_sentence(
+    quickstart: Path, voxform: Runner, tmp_path: Path
+) -> None:
+    bogus = tmp_path / "bogus.plan"
+    for data, reason in [
+        (b"[" * 100_000, "is nested too deeply to read"),
+        (b'{"kind": "\xff"}', "is not UTF-8 text"),
+        (b"[1]", "not a JSON object"),
+        (b'{"kind": "voxform-plan", "format_version": 1, "inputs": ' + b"9" * 5000 + b"}", ""),
+    ]:
+        bogus.write_bytes(data)
+        refused = voxform(quickstart, "apply", str(bogus))
+        assert refused.exit_code == 1
+        assert "Traceback" not in refused.output
+        assert "not a saved voxform plan" in refused.output and reason in refused.output
+
+
+def test_a_hostile_stat_cache_is_only_a_slower_plan(quickstart: Path, voxform: Runner) -> None:
+    assert voxform(quickstart, "apply", "--yes").exit_code == 0
+    cache = quickstart / ".voxform/stat-cache.json"
+    for data in (b"[" * 100_000, b"\xff", b'{"x": [1, 2]}', b'{"x": "y"}', b"9" * 5000):
+        cache.write_bytes(data)
+        result = voxform(quickstart, "plan", "--detailed-exitcode")
+        assert result.exit_code == 0, result.output

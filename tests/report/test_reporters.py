@@ -57,7 +57,7 @@ def record_as_finished(root: Path, *ids: str, orphans: tuple[str, ...] = ()) -> 
         for i in ids
     }
     for orphan in orphans:
-        entries[orphan] = LockEntry("finished", "0" * 64, 3)
+        entries[orphan] = LockEntry("finished", "sha256:" + "0" * 64, 3)
     write_lockfile(root / "voxform.lock", LockState(entries))
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from voxform.errors import VoxformError
 from voxform.plan.plan import Plan
 from voxform.render.model import RenderedItem
+from voxform.state.jsonfile import JsonProblem, load_json
 
 KIND = "voxform-plan"
 FORMAT_VERSION = 1
@@ -74,7 +75,9 @@ def save(plan: Plan, saved: SavedPlan) -> bytes:
 def load(name: str, data: bytes) -> SavedPlan:
     """Read a plan file; VoxformError naming the file when it is not one."""
     try:
-        document = json.loads(data)
+        document = load_json(data)
+        if not isinstance(document, dict):
+            raise ValueError("not a JSON object")
         if document.get("kind") != KIND or document.get("format_version") != FORMAT_VERSION:
             raise ValueError("not a voxform plan of format version 1")
         changes = tuple(
@@ -87,6 +90,8 @@ def load(name: str, data: bytes) -> SavedPlan:
             replace=tuple(str(r) for r in document["replace"]),
             changes=changes,
         )
+    except JsonProblem as exc:
+        raise VoxformError(f"{name} {exc.reason}: not a saved voxform plan") from None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise VoxformError(f"{name}: not a saved voxform plan ({exc})") from None
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from voxform.files import write_atomic
+from voxform.state.jsonfile import JsonProblem, load_json
 
 CACHE_NAME = "stat-cache.json"
 RACY_NS = 2_000_000_000  # mtimes this close to the cache's writing are rehashed next time
@@ -48,12 +49,8 @@ class StatCache:
         self.entries: dict[str, tuple[int, int, int, str]] = {}
         self.dirty = False
         if path is not None:
-            with contextlib.suppress(OSError, ValueError, TypeError):
-                raw = json.loads(path.read_bytes())
-                self.entries = {
-                    str(k): (int(v[0]), int(v[1]), int(v[2]), str(v[3]))
-                    for k, v in raw.items()
-                }
+            with contextlib.suppress(OSError, JsonProblem):
+                self.entries = _entries(load_json(path.read_bytes()))
 
     def digest(self, root: Path, name: str) -> FileDigest | None:
         """The digest of project file `name` now; None when it is missing or not a regular
@@ -91,6 +88,20 @@ class StatCache:
         with contextlib.suppress(OSError):
             write_atomic(self.path, json.dumps(kept, separators=(",", ":")).encode(), durable=False)
         self.dirty = False
+
+
+def _entries(raw: object) -> dict[str, tuple[int, int, int, str]]:
+    """The well-formed entries of a cache file; anything else is left out (a slower plan)."""
+    entries = {}
+    for name, value in (raw if isinstance(raw, dict) else {}).items():
+        if (
+            isinstance(value, list)
+            and len(value) == 4
+            and all(type(v) is int for v in value[:3])
+            and isinstance(value[3], str)
+        ):
+            entries[name] = (value[0], value[1], value[2], value[3])
+    return entries
 
 
 def drift(
