@@ -51,7 +51,7 @@ def id_problem(value: str) -> str | None:
     """Why `value` is not a path-safe id, in one sentence; None when it is one."""
     if len(value) > ID_MAX:
         return f"id {value[:40]!r}... is {len(value)} characters; ids have at most {ID_MAX}"
-    if ID_PATTERN.match(value):
+    if ID_PATTERN.fullmatch(value):  # fullmatch: `$` would let a final newline through
         return None
     return (
         f"{value!r} is not a path-safe id: use lower-case letters, digits and . _ - in "

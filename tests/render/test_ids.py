@@ -64,7 +64,7 @@ def test_the_schema_states_the_id_rule_voxform_checks(schema_file: str) -> None:
 @pytest.mark.parametrize(
     "value",
     ["x/../../../escape", "a/..", "a/./b", "a//b", "a/", "/a", ".a", "a/.hidden", "A", "a b",
-     "é", "a" * (ID_MAX + 1)],
+     "é", "a" * (ID_MAX + 1), "welcome\n"],
 )
 def test_ids_that_are_not_path_safe_are_refused(value: str) -> None:
     assert id_problem(value) is not None
@@ -113,3 +113,19 @@ def test_long_stems_are_capped_and_stay_distinct() -> None:
 @given(st.text(max_size=300))
 def test_every_slug_makes_a_valid_id(stem: str) -> None:
     assert id_problem(f"source/{slug(stem)}/p1") is None
+
+
+def test_validate_refuses_an_id_with_a_final_newline_once(tmp_path: Path, voxform) -> None:
+    """A schema `pattern` ends in `$`, which Python lets match before a final newline."""
+    (tmp_path / "voxform.yaml").write_text(
+        "version: 1\ntargets: {local: {provider: local, path: out}}\n"
+        'voices: {n: {voice: siqi}}\nitems:\n  - {id: "welcome\\n", text: Hi}\n'
+    )
+    result = voxform(tmp_path, "validate")
+    assert result.exit_code == 1
+    errors = [line for line in result.stdout.splitlines() if ": error: " in line]
+    assert errors == [
+        "voxform.yaml:5:10: error: 'welcome\\n' is not a path-safe id: use lower-case letters, "
+        "digits and . _ - in parts separated by '/', the first starting with a letter or digit "
+        "and none empty or starting with '.' (so no '.' or '..' part)"
+    ]

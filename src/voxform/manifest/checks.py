@@ -16,7 +16,7 @@ from voxform.ice.wire import TOKEN_KEY, TOKEN_ROOM, compact_json
 from voxform.manifest.model import Project
 from voxform.manifest.values import as_list
 from voxform.manifest.yamlpos import Document
-from voxform.paths import inside
+from voxform.paths import id_problem, inside
 
 OUTPUT_DIR = "target path"  # the kind of path check_inside checks as apply's destination
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\\]")
@@ -150,6 +150,10 @@ def check_ids(ctx: Findings, project: Project, docs: list[Document]) -> None:
                 if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
                     continue
                 where = doc.where((section, index, "id"))
+                problem = id_problem(entry["id"])  # as the schema says it, where it sees it
+                if problem is not None:
+                    ctx.add(where, problem, "schema")
+                    continue
                 if entry["id"] in seen:
                     first = seen[entry["id"]]
                     ctx.add(

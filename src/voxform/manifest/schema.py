@@ -15,6 +15,7 @@ from jsonschema.exceptions import ValidationError
 
 from voxform.errors import Problem, did_you_mean
 from voxform.manifest.yamlpos import Document
+from voxform.paths import id_problem
 
 CREDENTIAL_KEY = re.compile(r"(?i)(secret|password|passwd|token|access[_-]?key|credential)")
 
@@ -136,13 +137,8 @@ def _explain(error: ValidationError, doc: Document) -> Iterator[Problem]:
             "schema",
         )
         return
-    if kind == "pattern" and path and path[-1] == "id":
-        yield Problem(
-            doc.where(path),
-            f"{instance!r} is not a valid id: use lower-case letters, digits and . _ / - "
-            "(starting with a letter or digit)",
-            "schema",
-        )
+    if kind in ("pattern", "maxLength") and path and path[-1] == "id" and isinstance(instance, str):
+        yield Problem(doc.where(path), id_problem(instance) or error.message, "schema")
         return
     yield Problem(doc.where(path), error.message, "schema")
 
