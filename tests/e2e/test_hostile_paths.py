@@ -205,9 +205,14 @@ def test_a_read_only_lockfile_is_not_replaced(quickstart: Path, voxform: Runner)
     before = lockfile.read_bytes()
     manifest = quickstart / "voxform.yaml"
     manifest.write_text(manifest.read_text().replace("Welcome to the course.", "Welcome!"))
+    audio = quickstart / "build/audio/welcome.mp3"
+    audio_before = audio.read_bytes()
     result = voxform(quickstart, "apply", "--yes")
     assert result.exit_code == 1
     assert "voxform.lock is read-only" in result.output
+    assert "nothing was submitted" in result.output  # refused before, not at the end
+    assert audio.read_bytes() == audio_before
+    assert not (quickstart / ".voxform/voxform.lock.journal").read_bytes()
     assert lockfile.read_bytes() == before
     assert stat.S_IMODE(lockfile.stat().st_mode) == 0o444
 
@@ -272,8 +277,11 @@ def test_prune_never_deletes_through_a_symlinked_directory(
     gone = lock_items(quickstart)["chapters/02-joins/p3"]
     with pytest.raises(UnsafeFileError, match=r"build/audio/chapters/02-joins is a symlink"):
         check_removable(quickstart, [gone["url"], *gone["subtitles"].values()])
-    voxform(quickstart, "apply", "--yes", "--prune")
+    refused = voxform(quickstart, "apply", "--yes", "--prune")
+    assert refused.exit_code == 1
+    assert "build/audio/chapters/02-joins is a symlink" in refused.output
     assert snapshot(keep) == before
+    assert "chapters/02-joins/p3" in lock_items(quickstart)  # not forgotten either
 
 
 def test_prune_never_deletes_a_file_the_lockfile_names_outside_the_outputs(
@@ -282,14 +290,18 @@ def test_prune_never_deletes_a_file_the_lockfile_names_outside_the_outputs(
     assert voxform(quickstart, "apply", "--yes").exit_code == 0
     lockfile = quickstart / "voxform.lock"
     document = json.loads(lockfile.read_text())
-    gone = {"state": "finished", "fingerprint": "sha256:0", "characters": 1, "url": "voxform.yaml"}
+    fingerprint = "sha256:" + "0" * 64
+    gone = {"state": "finished", "fingerprint": fingerprint, "characters": 1, "url": "voxform.yaml"}
     document["items"]["gone"] = gone
     lockfile.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
     manifest = (quickstart / "voxform.yaml").read_bytes()
     with pytest.raises(UnsafeFileError, match=r"voxform\.yaml is not an audio or subtitle file"):
         check_removable(quickstart, ["voxform.yaml"])
-    voxform(quickstart, "apply", "--yes", "--prune")
+    refused = voxform(quickstart, "apply", "--yes", "--prune")
+    assert refused.exit_code == 1
+    assert "voxform.yaml is not an audio or subtitle file" in refused.output
     assert (quickstart / "voxform.yaml").read_bytes() == manifest
+    assert "gone" in lock_items(quickstart)
 
 
 def test_a_superseded_file_behind_a_symlink_is_left_alone(

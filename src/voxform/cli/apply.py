@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from voxform.apply.outcome import Outcome
-from voxform.apply.prune import DEFAULT_MAX_DELETE, check_prune
+from voxform.apply.prune import DEFAULT_MAX_DELETE, check_prune, check_removable, local_paths
 from voxform.apply.run import DEFAULT_PARALLELISM, apply_plan
 from voxform.cli.common import load, project_dir, reporting, run_options, selection_options
 from voxform.errors import VoxformError
@@ -75,6 +75,12 @@ def apply(
         if prune:
             check_prune(
                 len(plan.orphans), len(loaded.lock.items), len(loaded.rendered), max_delete
+            )
+            # Every file a deletion removes must be removable, or nothing is pruned: an entry
+            # dropped while its file stays (behind a symlink, read-only) would be forgotten.
+            check_removable(
+                loaded.project.root,
+                (name for i in plan.orphans for name in local_paths(loaded.lock.items[i])),
             )
         reporter.apply_plan(plan)
         if not plan.synthesizing and not (prune and plan.orphans):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from voxform.files import check_writable
 from voxform.state.jsonfile import JsonProblem, describe, is_seconds, load_json
 from voxform.state.lockfile import (
     ITEM_ID,
@@ -145,6 +146,7 @@ class Journal:
             finally:
                 with contextlib.suppress(OSError):
                     probe.unlink()
+            check_writable(self.lock_path)  # not read-only, not a symlink: refused at the end
         except BaseException:
             handle.close()
             raise
