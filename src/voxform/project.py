@@ -116,7 +116,8 @@ class LoadedProject:
                 and not (self.project.root / entry.url).is_file()
             ):
                 legacy[item.id] = f"output file missing: {entry.url}"
-        cache = StatCache(self.journal_path.parent / CACHE_NAME if recorded else None)
+        cache_path = self.journal_path.parent / CACHE_NAME if recorded else None
+        cache = StatCache(cache_path, root=self.project.root)
         return {**legacy, **drift(self.project.root, recorded, cache)}
 
 

@@ -116,7 +116,7 @@ def test_a_place_outside_the_project_fails_the_item(tmp_path: Path) -> None:
         write_subtitles(root, "../../escape/x", SEGMENTS)
 
     assert caught.value.code == "InvalidOutput"
-    assert "escapes the project root" in str(caught.value)
+    assert "'../../escape' has a '..' part" in str(caught.value)
     assert not (tmp_path / "escape").exists()
 
 
@@ -127,7 +127,25 @@ def test_a_symlink_out_of_the_project_fails_the_item(tmp_path: Path) -> None:
     outside.mkdir()
     (root / "subs").symlink_to(outside, target_is_directory=True)
 
-    with pytest.raises(ItemError):
+    with pytest.raises(ItemError, match="subs is a symlink"):
         write_subtitles(root, "subs/x", SEGMENTS)
 
     assert list(outside.iterdir()) == []
+
+
+def test_a_symlink_inside_the_project_is_not_written_through(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    (root / "subs").mkdir(parents=True)
+    manifest = root / "voxform.yaml"
+    manifest.write_text("version: 1\n")
+    (root / "subs/x.vtt").symlink_to("../voxform.yaml")
+    (root / "elsewhere").mkdir()
+    (root / "subtitles").symlink_to("elsewhere", target_is_directory=True)
+
+    with pytest.raises(ItemError, match="x.vtt is a symlink"):
+        write_subtitles(root, "subs/x", SEGMENTS)
+    with pytest.raises(ItemError, match="subtitles is a symlink"):
+        write_subtitles(root, "subtitles/oss/x", SEGMENTS)
+
+    assert manifest.read_text() == "version: 1\n"
+    assert list((root / "elsewhere").iterdir()) == []

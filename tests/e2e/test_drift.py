@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -209,3 +210,18 @@ def test_a_deleted_subtitle_of_an_ice_item_is_read_again_from_its_job_unpaid(
     assert vtt.read_bytes() == before
     assert httpx.get(f"{url}/_emulator/stats", timeout=10).json()["submissions"] == submitted
     assert plan(voxform, ice_project)[0] == 0
+
+
+def test_plan_never_writes_its_stat_cache_through_a_symlink(
+    quickstart: Path, voxform: Runner, tmp_path: Path
+) -> None:
+    apply(voxform, quickstart)
+    past = 1_600_000_000_000_000_000
+    for path in (quickstart / "build").rglob("*.*"):
+        os.utime(path, ns=(past, past))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.rmtree(quickstart / ".voxform")
+    (quickstart / ".voxform").symlink_to(outside, target_is_directory=True)
+    assert plan(voxform, quickstart)[0] == 0  # the cache is only a speed-up
+    assert list(outside.iterdir()) == []

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
 from voxform.errors import ItemError, PathEscapeError
-from voxform.files import write_atomic
+from voxform.files import UnsafeFileError, write_atomic
 from voxform.ice.wire import Segment
-from voxform.paths import inside
+from voxform.paths import below
 from voxform.state.outputs import FileDigest, digest_of
 
 
@@ -61,25 +60,22 @@ def write_subtitles(
     """Write `<base>.vtt` and `<base>.srt` inside the project; return their relative paths
     by format, and their digests by path.
 
-    A place outside the project fails the item (ItemError), never the run."""
+    A place outside the project, or a symlink on the way (as a folder or in place of a
+    file), fails the item (ItemError), never the run, and nothing is written through it."""
     folder, _, name = base.rpartition("/")
     try:
-        directory = _inside_dir(root, folder or ".")
+        directory = below(root, folder) if folder else root
     except PathEscapeError as exc:
         raise ItemError(f"subtitles {exc}", code="InvalidOutput") from exc
     written, digests = {}, {}
     for ext, render in (("vtt", to_vtt), ("srt", to_srt)):
         data = render(segments).encode("utf-8")
-        # Not fsync'd: derived from the job's timings, and at thousands of items the syncs
-        # would cost more than the rest of apply's client work together.
-        write_atomic(directory / f"{name}.{ext}", data, durable=False)
+        try:
+            # Not fsync'd: derived from the job's timings, and at thousands of items the
+            # syncs would cost more than the rest of apply's client work together.
+            write_atomic(directory / f"{name}.{ext}", data, durable=False, root=root)
+        except UnsafeFileError as exc:
+            raise ItemError(f"subtitles: {exc}", code="InvalidOutput") from exc
         written[ext] = f"{base}.{ext}"
         digests[written[ext]] = digest_of(data)
     return written, digests
-
-
-@lru_cache(maxsize=4096)
-def _inside_dir(root: Path, folder: str) -> Path:
-    """A subtitle folder resolved inside the project once, not once per file (realpath walks
-    every component with a system call)."""
-    return inside(root, folder)

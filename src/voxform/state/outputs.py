@@ -44,8 +44,9 @@ def digest_of(data: bytes) -> FileDigest:
 class StatCache:
     """Digests of files by path, valid while the file's (size, mtime, inode) stays."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, root: Path | None = None) -> None:
         self.path = path
+        self.root = root  # no symlink between it and `path` is written through
         self.entries: dict[str, tuple[int, int, int, str]] = {}
         self.dirty = False
         if path is not None:
@@ -86,7 +87,8 @@ class StatCache:
         horizon = time.time_ns() - RACY_NS
         kept = {k: list(v) for k, v in self.entries.items() if v[1] < horizon}
         with contextlib.suppress(OSError):
-            write_atomic(self.path, json.dumps(kept, separators=(",", ":")).encode(), durable=False)
+            data = json.dumps(kept, separators=(",", ":")).encode()
+            write_atomic(self.path, data, durable=False, root=self.root)
         self.dirty = False
 
 
