@@ -94,3 +94,23 @@ def test_a_state_directory_that_is_a_symlink_or_a_file_is_never_used(tmp_path: P
             release(tmp_path / root, "0a1b2c3d4e5f")
     assert list(elsewhere.iterdir()) == []
     assert (tmp_path / "plain/.voxform").read_text() == "not a directory"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xff\xfe",
+        b"[" * 100_000,
+        b'{"pid": ' + b"9" * 5000 + b"}",
+        b'{"pid": 99999999999999999999, "host": "HOST"}',
+        b'{"pid": true, "host": "HOST"}',
+    ],
+)
+def test_a_hostile_lease_file_is_an_unreadable_lease_not_a_traceback(
+    tmp_path: Path, content: bytes
+) -> None:
+    path = tmp_path / LEASE
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content.replace(b"HOST", socket.gethostname().encode()))
+    with pytest.raises(VoxformError, match="another apply holds this project"), lease(tmp_path):
+        pass

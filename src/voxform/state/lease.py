@@ -15,6 +15,7 @@ from pathlib import Path
 
 from voxform.errors import VoxformError
 from voxform.files import check_directory, pid_alive
+from voxform.state.jsonfile import JsonProblem, load_json
 
 LEASE = Path(".voxform") / "apply.lease"
 UNREADABLE = "unreadable"  # the id of a lease file that holds no JSON (a crash mid-write)
@@ -77,9 +78,10 @@ def _state_dir(root: Path) -> Path:
 
 
 def _read(path: Path) -> dict[str, object]:
+    """The lease's fields; {} when it cannot be read (treated as an unreadable lease)."""
     try:
-        value = json.loads(path.read_text("utf-8"))
-    except (OSError, json.JSONDecodeError):
+        value = load_json(path.read_bytes())
+    except (OSError, JsonProblem):
         return {}
     return value if isinstance(value, dict) else {}
 
@@ -89,7 +91,8 @@ def _stale(held: dict[str, object]) -> bool:
     pid = held.get("pid")
     return (
         held.get("host") == socket.gethostname()
-        and isinstance(pid, int)
+        and type(pid) is int
+        and 0 < pid < 1 << 31  # what a pid can be: os.kill refuses (OverflowError) the rest
         and pid != os.getpid()
         and not pid_alive(pid)
     )
