@@ -122,18 +122,19 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
-def test_hostile_text_is_validated_in_linear_time(
+def test_hostile_text_is_validated_without_a_quadratic_hang(
     project: Callable[[dict[str, str]], Path], name: str
 ) -> None:
     manifest = MANIFEST.replace(f"max_input_chars: {LIMIT}", "max_input_chars: 2000")
     manifest = manifest.replace('"texts/*.md"', '"texts/*"')
     root = project({"voxform.yaml": manifest, f"texts/{name}": HOSTILE[name]})
-    # The timeout is a safety net against a hang, not a measure: these took minutes.
+    # The timeout is a safety net against a hang, not a measure: each takes a second or two
+    # now, and took from half a minute to more than three before.
     run = subprocess.run(
         [sys.executable, "-m", "voxform", "-C", str(root), "validate", "--format", "json"],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=60,
         check=False,
     )
     report = json.loads(run.stdout)
