@@ -14,7 +14,7 @@ import espeakng_loader
 
 from voxform.engine.ssml import EVENT_END, EVENT_SENTENCE, EVENT_WORD
 
-OUTPUT_VERSION = 1  # bump whenever the same input would give other bytes
+OUTPUT_VERSION = 2  # bump whenever the same input would give other bytes
 SEED = 1  # espeak-ng's noise generator seed (it uses time(NULL) otherwise)
 
 

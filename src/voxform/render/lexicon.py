@@ -24,25 +24,25 @@ def apply_lexicon(text: str, entries: Sequence[LexiconEntry]) -> Markup:
     """Escape `text` for XML and wrap each lexicon match in <sub> or <phoneme>."""
     if not entries:
         return escape(text)
-    patterns = [(_pattern(e), e) for e in entries]
+    patterns = [_pattern(e) for e in entries]
+    # Each entry's next match, searched again only once the text before it is consumed: every
+    # pattern scans the text once, where searching all of them after each match was quadratic.
+    upcoming = [p.search(text) for p in patterns]
     out: list[str] = []
     position = 0
-    while position < len(text):
-        best: tuple[re.Match[str], LexiconEntry] | None = None
-        for pattern, entry in patterns:
-            match = pattern.search(text, position)
-            if (
-                match
-                and match.end() > match.start()
-                and (best is None or match.start() < best[0].start())
-            ):
-                best = (match, entry)
-        if best is None:
+    while True:
+        best, match = -1, None  # the earliest match; on a tie, the entry listed first
+        for index, candidate in enumerate(upcoming):
+            if candidate is not None and (match is None or candidate.start() < match.start()):
+                best, match = index, candidate
+        if match is None:
             break
-        match, entry = best
         out.append(escape(text[position : match.start()]))
-        out.append(_markup(match.group(0), entry))
+        out.append(_markup(match.group(0), entries[best]))
         position = match.end()
+        for index, pending in enumerate(upcoming):
+            if pending is not None and pending.start() < position:
+                upcoming[index] = patterns[index].search(text, position)
     out.append(escape(text[position:]))
     return Markup("".join(out))
 
