@@ -34,6 +34,7 @@ import multiprocessing
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -55,6 +56,8 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = ("quickstart", "ice-emulator")
 MEMORY_LIMIT_KB = 500 * 1024
 HARD_MEMORY_KB = 2048 * 1024  # killed at once past this, to keep the machine alive
+ADDRESS_SPACE = 4 << 30  # RLIMIT_AS of the fuzzer and all it starts (apply peaks near 0.4 GB)
+OUTPUT_LIMIT = 256 << 20  # bytes a command may print before it is killed as a runaway
 APPLY_CHARACTER_BUDGET = 20_000  # apply only plans whose local synthesis takes seconds
 TRACEBACK = "Traceback (most recent call last)"
 MARKER = "VOXFORM_FUZZ_ROOT"  # in each child's environment, to find what it left running
@@ -277,8 +280,11 @@ class Case:
         if self.raw_manifest:
             return None
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = read_regular(self.relative("voxform.yaml"))
+        if data is None:
+            return None
         try:
-            doc = yaml.load(self.relative("voxform.yaml").read_bytes(), Loader=loader)
+            doc = yaml.load(data, Loader=loader)
         except (yaml.YAMLError, ValueError, RecursionError):
             return None
         return doc if isinstance(doc, dict) else None
@@ -540,6 +546,18 @@ def mutate_text(case: Case) -> str:
     return f"text: {how} {target.relative_to(case.project).as_posix()} with {label}"
 
 
+def read_regular(path: Path, limit: int = 64 << 20) -> bytes | None:
+    """The bytes of a regular file that is no symlink and not too big; None for anything else
+    (a FIFO or /dev/zero planted by an earlier mutation must not block or fill the fuzzer)."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+        return None
+    return path.read_bytes()
+
+
 def clear(path: Path) -> None:
     """Nothing at `path` any more (a real directory is removed with what it holds)."""
     if path.is_dir() and not path.is_symlink():
@@ -556,8 +574,11 @@ def ensure_lockfile(case: Case, template: Path) -> Path:
 
 
 def lock_doc(lock: Path) -> dict[str, Any] | None:
+    data = read_regular(lock)
+    if data is None:
+        return None
     try:
-        doc = json.loads(lock.read_bytes())
+        doc = json.loads(data)
     except (ValueError, RecursionError):
         return None
     return doc if isinstance(doc, dict) and isinstance(doc.get("items"), dict) else None
@@ -567,7 +588,7 @@ def mutate_lockfile(case: Case, template: Path) -> str:
     """Edit voxform.lock as JSON (types, numbers, nesting, paths in outputs) or as bytes."""
     rng = case.rng
     lock = ensure_lockfile(case, template)
-    doc = lock_doc(lock) if lock.is_file() and not lock.is_symlink() else None
+    doc = lock_doc(lock)
     if doc is None or rng.random() < 0.2:
         return mutate_lock_bytes(case, lock)
     items: dict[str, Any] = doc["items"]
@@ -636,7 +657,7 @@ def mutate_lockfile(case: Case, template: Path) -> str:
 
 def mutate_lock_bytes(case: Case, lock: Path) -> str:
     rng = case.rng
-    data = lock.read_bytes() if lock.is_file() else b"{}"
+    data = read_regular(lock) or b"{}"
     op = rng.choice(("truncate", "encoding", "bom", "nul", "flip", "conflict", "duplicate",
                      "empty", "huge"))
     at = rng.randrange(len(data) + 1)
@@ -888,7 +909,7 @@ def run_voxform(args: list[str], case: Case, env: dict[str, str], timeout: float
             cwd=case.root, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
             start_new_session=True,
         )
-        hung = heavy = False
+        hung = heavy = flood = False
         pause = 0.002
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
@@ -898,7 +919,9 @@ def run_voxform(args: list[str], case: Case, env: dict[str, str], timeout: float
                 hung = True
             elif rss_kb(process.pid) > HARD_MEMORY_KB:
                 heavy = True
-            if hung or heavy:
+            elif printed(logs, name) > OUTPUT_LIMIT:
+                flood = True
+            if hung or heavy or flood:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
                 pid, status, usage = os.wait4(process.pid, 0)
@@ -910,20 +933,32 @@ def run_voxform(args: list[str], case: Case, env: dict[str, str], timeout: float
     process.returncode = code  # reaped here: Popen must not wait for it
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    stdout = (logs / f"{name}.out").read_bytes()[: 50 << 20].decode("utf-8", "replace")
-    stderr = (logs / f"{name}.err").read_bytes()[: 50 << 20].decode("utf-8", "replace")
+    stdout, stderr = (read_log(logs / f"{name}.{kind}") for kind in ("out", "err"))
     text = stdout + stderr
     if hung:
         outcome, problem = "hang", f"killed after {timeout:g} s"
+    elif flood:
+        outcome, problem = "hang", f"killed after printing {OUTPUT_LIMIT >> 20} MB"
     elif heavy or usage.ru_maxrss > MEMORY_LIMIT_KB:
         outcome, problem = "memory", f"peak RSS {usage.ru_maxrss // 1024} MB"
     elif TRACEBACK in text:
         outcome, problem = "traceback", explain_traceback(text)
+        if problem.startswith("MemoryError"):  # at the address-space cap, not a bug of its own
+            outcome, problem = "memory", f"{problem} (RLIMIT_AS {ADDRESS_SPACE >> 30} GB)"
     elif code in (0, 1, 2):
         outcome, problem = f"exit {code}", ""
     else:
         outcome, problem = "crash", f"exit {code}: " + last_line(stderr)
     return Run(name, outcome, code, seconds, usage.ru_maxrss, problem), stdout, stderr
+
+
+def read_log(path: Path) -> str:
+    with path.open("rb") as handle:
+        return handle.read(50 << 20).decode("utf-8", "replace")
+
+
+def printed(logs: Path, name: str) -> int:
+    return sum((logs / f"{name}.{kind}").stat().st_size for kind in ("out", "err"))
 
 
 def last_line(text: str) -> str:
@@ -1002,7 +1037,8 @@ def snapshot(case: Case) -> dict[str, tuple[object, ...]]:
             if stat.S_ISLNK(info.st_mode):
                 found[key] = ("link", os.readlink(path))
             elif stat.S_ISREG(info.st_mode):
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                with path.open("rb") as handle:
+                    digest = hashlib.file_digest(handle, "sha256").hexdigest()
                 found[key] = ("file", info.st_size, info.st_mtime_ns, info.st_mode, digest)
             elif stat.S_ISDIR(info.st_mode):
                 found[key] = ("dir", info.st_mode)
@@ -1217,6 +1253,9 @@ def main() -> None:
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     print(f"seed {seed}", flush=True)
+    # A runaway allocation, ours or voxform's, fails there instead of waking the OOM killer.
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, hard))
     base = Path(tempfile.mkdtemp(prefix="voxform-fuzz-"))
     started = time.monotonic()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA_", "VOXFORM_"))}
@@ -1234,14 +1273,25 @@ def main() -> None:
         sys.exit(report([result], options, time.monotonic() - started, extra))
     results: list[dict[str, Any]] = []
     try:
+        # A case takes at most its commands' timeouts and some seconds of checks; a worker
+        # that does not answer in that time is gone (imap would wait for it for ever).
+        patience = 2 * args.timeout + args.apply_timeout + 120
         with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
-            for result in pool.imap_unordered(
+            answers = pool.imap_unordered(
                 _pool_case, [(n, options) for n in range(args.cases)], chunksize=1
-            ):
-                results.append(result)
+            )
+            while len(results) < args.cases:
+                try:
+                    results.append(answers.next(timeout=patience))
+                except multiprocessing.TimeoutError:
+                    lost = sorted(set(range(args.cases)) - {r["case"] for r in results})
+                    results += [{"case": n, "mutations": [], "runs": [],
+                                 "error": "no answer: a worker was lost"} for n in lost]
+                    break
                 if len(results) % 50 == 0:
                     print(f"  {len(results)}/{args.cases} cases, "
                           f"{time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+            pool.terminate()
     finally:
         shutil.rmtree(base, ignore_errors=True)
     results.sort(key=lambda r: r["case"])
