@@ -1201,11 +1201,19 @@ def report(results: list[dict[str, Any]], options: Options, elapsed: float,
     by_command: dict[str, Counter[str]] = {c: Counter() for c in ("validate", "plan", "apply")}
     slowest = (0.0, -1, "")
     peak = (0, -1, "")
+    finished: dict[str, tuple[float, int, int, int]] = {}  # command -> (s, case, KB, case)
     for result in results:
         for run in result["runs"]:
             by_command[run["command"]][run["outcome"]] += 1
             slowest = max(slowest, (run["seconds"], result["case"], run["command"]))
             peak = max(peak, (run["max_rss_kb"], result["case"], run["command"]))
+            if run["outcome"].startswith("exit"):
+                s, s_case, kb, kb_case = finished.get(run["command"], (0.0, -1, 0, -1))
+                if run["seconds"] > s:
+                    s, s_case = run["seconds"], result["case"]
+                if run["max_rss_kb"] > kb:
+                    kb, kb_case = run["max_rss_kb"], result["case"]
+                finished[run["command"]] = (s, s_case, kb, kb_case)
     per_case = [(r, classes(r)) for r in results]
     case_counts = Counter(kind for _, found in per_case for kind in found)
     print(f"\n{'outcome':<32}{'validate':>9}{'plan':>7}{'apply':>7}{'cases':>7}")
@@ -1218,6 +1226,9 @@ def report(results: list[dict[str, Any]], options: Options, elapsed: float,
     print(f"\ncases: {len(results)} (apply on {sum(1 for r in results if r.get('apply'))})")
     print(f"slowest: {slowest[0]:.2f} s, case {slowest[1]} {slowest[2]}")
     print(f"peak RSS: {peak[0] / 1024:.0f} MB, case {peak[1]} {peak[2]}")
+    for command, (s, s_case, kb, kb_case) in sorted(finished.items()):
+        print(f"  {command} that exited: slowest {s:.2f} s (case {s_case}), "
+              f"peak RSS {kb / 1024:.0f} MB (case {kb_case})")
     print(f"run time: {elapsed:.0f} s")
     for kind in (*FAILURES, "network (apply)", *NOTES):
         hits = [(r, found[kind]) for r, found in per_case if kind in found]
