@@ -166,3 +166,18 @@ def test_the_value_budget_is_shared_by_all_included_files(project, voxform: Runn
         "more/b.yaml:1:10: error: the manifests hold more than 100,000 keys, values and list "
         "entries in all; make many items from text files with sources: instead"
     ) in errors(result.output)
+
+
+def test_include_patterns_pathlib_cannot_glob_are_errors(project, voxform: Runner) -> None:
+    manifest = HEAD + "include: ['.', './', 'more/a**b', more/*.yaml, more/*.yaml]\n"
+    root = project({"voxform.yaml": manifest, "more/b.yaml": "items: [{id: b, text: Hi.}]\n"})
+    result = voxform(root, "validate")
+    assert result.exit_code == 1
+    assert errors(result.output) == [
+        "voxform.yaml:7:11: error: include '.' is not a glob of files; write one such as "
+        "'narrations/*.yaml'",
+        "voxform.yaml:7:16: error: include './' is not a glob of files; write one such as "
+        "'narrations/*.yaml'",
+        "voxform.yaml:7:22: error: include 'more/a**b' is not a glob of files: Invalid pattern: "
+        "'**' can only be an entire path component; write one such as 'narrations/*.yaml'",
+    ]  # and more/b.yaml, named twice, is read once: no duplicate id 'b'

@@ -14,17 +14,20 @@ from voxform.paths import inside, relative_to_root
 MANIFEST = "voxform.yaml"
 ROOT_ONLY = ("version", "name", "defaults", "include")
 
-# Sizes are checked before a file is read, so a huge or endless file costs nothing.
+# No more than these is read, so a huge or endless file costs nothing.
 MAX_FILE_BYTES: Final = 1_000_000
 MAX_TOTAL_BYTES: Final = 4_000_000
+MAX_FILES: Final = 1_000
 
 
 @dataclass
 class _Budget:
-    """What the manifests read so far have left of the byte and value limits."""
+    """What the manifests read so far have left of the limits, and which files they are."""
 
     bytes_left: int = MAX_TOTAL_BYTES
+    files_left: int = MAX_FILES
     values: ValueBudget = field(default_factory=ValueBudget)
+    read: set[Path] = field(default_factory=set)
 
 
 def read_manifests(ctx: Findings, manifest: str = MANIFEST) -> list[Document]:
@@ -49,19 +52,22 @@ def read_manifests(ctx: Findings, manifest: str = MANIFEST) -> list[Document]:
 
 def _read_document(ctx: Findings, path: Path, budget: _Budget) -> Document:
     rel = relative_to_root(ctx.root, path)
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES or size > budget.bytes_left:
-        limit = (
+    limit = min(MAX_FILE_BYTES, budget.bytes_left)
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        size = max(path.stat().st_size, len(data))
+        why = (
             f"a manifest file may hold at most {MAX_FILE_BYTES:,} (split it into files that "
             f"{MANIFEST} includes)"
             if size > MAX_FILE_BYTES
             else f"all manifest files together may hold at most {MAX_TOTAL_BYTES:,}"
         )
-        ctx.add(Location(rel, 1, 1), f"the file is {size:,} bytes; {limit}", "yaml-limit")
+        ctx.add(Location(rel, 1, 1), f"the file is {size:,} bytes; {why}", "yaml-limit")
         return Document(rel, None)
-    budget.bytes_left -= size
+    budget.bytes_left -= len(data)
     try:
-        text = path.read_text("utf-8")
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         ctx.add(Location(rel, 1, 1), f"not UTF-8 text: {exc.reason}", "encoding")
         return Document(rel, None)
@@ -83,17 +89,37 @@ def _read_includes(
         ctx.add(where, f"include {exc}", "path-escape")
         return []
     docs = []
-    matches = sorted(p for p in ctx.root.glob(pattern) if p.is_file())
+    try:
+        matches = sorted(p for p in ctx.root.glob(pattern) if p.is_file())
+    except (ValueError, IndexError, AttributeError, NotImplementedError, OSError) as exc:
+        why = f": {exc}" if isinstance(exc, ValueError) else ""  # pathlib's others say nothing
+        ctx.add(
+            where,
+            f"include {pattern!r} is not a glob of files{why}; write one such as "
+            "'narrations/*.yaml'",
+            "include",
+        )
+        return []
     if not matches:
         ctx.add(where, f"include {pattern!r} matches no files", "missing-file")
     for path in matches:
-        if path.resolve() == main_file.resolve():
-            continue
+        resolved = path.resolve()
+        if resolved == main_file.resolve() or resolved in budget.read:
+            continue  # read already, by voxform.yaml or an earlier pattern
         try:
             inside(ctx.root, relative_to_root(ctx.root, path))
         except PathEscapeError as exc:
             ctx.add(where, f"include {exc}", "path-escape")
             continue
+        if budget.files_left <= 0:
+            ctx.add(
+                where,
+                f"include {pattern!r} matches more files than the {MAX_FILES:,} voxform reads",
+                "yaml-limit",
+            )
+            break
+        budget.files_left -= 1
+        budget.read.add(resolved)
         doc = _read_document(ctx, path, budget)
         if isinstance(doc.data, dict):
             for key in ROOT_ONLY:
