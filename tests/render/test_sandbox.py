@@ -25,7 +25,7 @@ MANIFEST = """
     defaults: {voice: n, template: t}
     templates: {t: templates/t.ssml.j2}
     items:
-      - {id: a, text: Hello there. How are you?, vars: {n: 3}}
+      - {id: a, text: "Hello there. How are you?", vars: {n: 3}}
 """
 
 
