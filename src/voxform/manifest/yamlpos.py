@@ -29,6 +29,7 @@ MAX_DEPTH: Final = 32  # mappings and sequences inside each other, aliases follo
 # `sources:`.
 MAX_VALUES: Final = 100_000
 
+_MAX_INT_BITS: Final = 13_000  # Python prints no int of more than 4,300 digits
 _MERGE = "tag:yaml.org,2002:merge"
 _VALUE_KEY = "tag:yaml.org,2002:value"
 _NOT_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
@@ -333,10 +334,13 @@ def _key(loader: _Loader, node: yaml.Node, doc: Document) -> object:
 def _scalar(loader: _Loader, node: yaml.Node, doc: Document) -> object:
     """The scalar's value; one Python cannot hold (a 5,000-digit number, 2001-13-45) is a
     problem at its place and reads as the text written."""
+    text = str(node.value)
     try:
-        return loader.construct_object(node, deep=True)
+        value = loader.construct_object(node, deep=True)
+        if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:  # 0x..., 1:2:3...
+            raise ValueError("too many digits")
+        return value
     except (ValueError, OverflowError) as exc:
-        text = str(node.value)
         if node.tag == "tag:yaml.org,2002:int":
             message = f"a number of {len(text)} digits is too long; quote it if it is text"
         elif node.tag == "tag:yaml.org,2002:timestamp":
