@@ -770,15 +770,17 @@ def mutate_plant(case: Case, template: Path) -> str:
     return f"plant: {where} {kind} {what}".rstrip()
 
 
-MUTATORS: list[tuple[str, int]] = [
-    ("manifest", 5), ("bytes", 2), ("include", 1), ("template", 4), ("text", 3), ("lock", 4),
-    ("journal", 1), ("plant", 3),
+# name, weight, weight when the case applies: an apply needs a manifest that still loads to
+# write anything, so those cases lean on the lockfile, the journal, texts and plants.
+MUTATORS: list[tuple[str, int, int]] = [
+    ("manifest", 5, 1), ("bytes", 2, 0), ("include", 1, 0), ("template", 4, 1), ("text", 3, 2),
+    ("lock", 4, 4), ("journal", 1, 2), ("plant", 3, 5),
 ]
 
 
-def mutate(case: Case, template: Path) -> None:
-    names = [n for n, _ in MUTATORS]
-    weights = [w for _, w in MUTATORS]
+def mutate(case: Case, template: Path, applies: bool) -> None:
+    names = [n for n, _, _ in MUTATORS]
+    weights = [apply_weight if applies else weight for _, weight, apply_weight in MUTATORS]
     for name in case.rng.choices(names, weights, k=case.rng.randint(1, 3)):
         if name == "manifest":
             note = mutate_manifest(case)
@@ -825,7 +827,7 @@ def make_templates(base: Path, env: dict[str, str]) -> Path:
     return templates
 
 
-def build_case(number: int, seed: int, base: Path, templates: Path) -> Case:
+def build_case(number: int, seed: int, base: Path, templates: Path, applies: bool = False) -> Case:
     """Case `number`'s directory tree under base/case-NUMBER, mutated; the same every time."""
     rng = random.Random(seed + number)
     root = base / f"case-{number}"
@@ -845,7 +847,7 @@ def build_case(number: int, seed: int, base: Path, templates: Path) -> Case:
     shutil.copyfile(templates / "quickstart" / "voxform.lock", sentinel / "lock.json")
     (root / "home").mkdir()
     case = Case(number, root, project, sentinel, rng, example)
-    mutate(case, templates)
+    mutate(case, templates, applies)
     return case
 
 
@@ -977,19 +979,17 @@ def explain_traceback(text: str) -> str:
     return f"{exception[:240]} [{where}]"
 
 
-def check_output(run: Run, stdout: str, stderr: str, github: bool) -> None:
+def check_output(run: Run, stdout: str, stderr: str) -> None:
     """Notes on what a log reader would see: forged workflow commands, raw control
     characters, a plan --json that is not one JSON object."""
     logs = stderr if run.command == "plan" else stdout + stderr
     for line in logs.splitlines():
-        if line.startswith("::") and not line.startswith(GITHUB_COMMANDS):
+        if line.lstrip().startswith("::") and not line.lstrip().startswith(GITHUB_COMMANDS):
             run.notes.append(f"log injection: line {line[:60]!r}")
             break
     bad = CONTROL.search(logs)
     if bad:
         run.notes.append(f"log injection: raw {bad.group()!r} in output")
-    if github and run.command == "validate" and "::add-mask::" in logs:
-        run.notes.append("log injection: ::add-mask:: reached the log")
     if run.command == "plan" and run.code in (0, 1) and run.outcome.startswith("exit"):
         try:
             if not isinstance(json.loads(stdout), dict):
@@ -1113,7 +1113,8 @@ def run_case(number: int, options: Options) -> dict[str, Any]:
 
 
 def _run_case(number: int, options: Options) -> dict[str, Any]:
-    case = build_case(number, options.seed, options.base, options.templates)
+    apply = options.apply_every > 0 and number % options.apply_every == 0
+    case = build_case(number, options.seed, options.base, options.templates, apply)
     github = case.rng.random() < 1 / 3
     logs = case.root / "logs"
     logs.mkdir()
@@ -1125,10 +1126,9 @@ def _run_case(number: int, options: Options) -> dict[str, Any]:
         trap.setblocking(False)
         env = child_env(case, github, trap.getsockname()[1])
         commands: list[list[str]] = [["validate"], ["plan", "--json"]]
-        apply = options.apply_every > 0 and number % options.apply_every == 0
         for args in commands:
             run, stdout, stderr = run_voxform(args, case, env, options.timeout, logs)
-            finish_run(run, case, before, trap, stdout, stderr, github, options)
+            finish_run(run, case, before, trap, stdout, stderr, options)
             runs.append(run)
         if apply:
             if planned_characters(stdout) > APPLY_CHARACTER_BUDGET:
@@ -1137,7 +1137,7 @@ def _run_case(number: int, options: Options) -> dict[str, Any]:
                 args = ["apply", "--yes"] + (["--prune"] if number // options.apply_every % 2
                                              else [])
                 run, stdout, stderr = run_voxform(args, case, env, options.apply_timeout, logs)
-                finish_run(run, case, before, trap, stdout, stderr, github, options)
+                finish_run(run, case, before, trap, stdout, stderr, options)
                 runs.append(run)
     if not options.keep:
         shutil.rmtree(case.root, ignore_errors=True)
@@ -1149,8 +1149,7 @@ def _run_case(number: int, options: Options) -> dict[str, Any]:
 
 
 def finish_run(run: Run, case: Case, before: dict[str, tuple[object, ...]],
-               trap: socket.socket, stdout: str, stderr: str, github: bool,
-               options: Options) -> None:
+               trap: socket.socket, stdout: str, stderr: str, options: Options) -> None:
     run.outside = changed(case, before)
     try:
         while True:
@@ -1159,7 +1158,7 @@ def finish_run(run: Run, case: Case, before: dict[str, tuple[object, ...]],
             run.notes.append("network: a connection reached the proxy trap")
     except BlockingIOError:
         pass
-    check_output(run, stdout, stderr, github)
+    check_output(run, stdout, stderr)
     deadline = time.monotonic() + 2
     while marked_processes(str(case.root)) and time.monotonic() < deadline:
         time.sleep(0.05)
