@@ -17,7 +17,7 @@ import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from voxform.errors import VoxformError
 
@@ -27,9 +27,45 @@ class UnsafeFileError(VoxformError, PermissionError):
     a PermissionError, so that a writer that may fail quietly (a cache) also may here."""
 
 
-def read_text(path: Path) -> str:
-    """A UTF-8 text file, normalized to `\\n` line ends."""
-    return path.read_text("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+class FileTooLargeError(VoxformError):
+    """A file is bigger than voxform reads of its kind."""
+
+
+@contextlib.contextmanager
+def open_regular(path: Path) -> Iterator[BinaryIO]:
+    """`path` open for reading, if it is a regular file (symlinks followed). A FIFO, device
+    or directory planted where voxform reads (a FIFO at voxform.lock would block the read for
+    ever, /dev/zero would fill memory) is UnsafeFileError, without waiting on it.
+    FileNotFoundError when there is nothing."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UnsafeFileError(f"{path} is not a regular file; voxform reads only files here")
+        os.set_blocking(fd, True)
+        handle = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with handle:
+        yield handle
+
+
+def read_regular(path: Path, limit: int, what: str = "file") -> bytes:
+    """The bytes of the regular file at `path`, refusing (FileTooLargeError) one of more than
+    `limit` bytes before reading it all; see `open_regular` for what else is refused."""
+    with open_regular(path) as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLargeError(
+            f"{path} is more than {limit:,} bytes, more than voxform reads in a {what}"
+        )
+    return data
+
+
+def read_text(path: Path, limit: int) -> str:
+    """A UTF-8 text file of at most `limit` bytes, normalized to `\\n` line ends."""
+    text = read_regular(path, limit, "text file").decode("utf-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def pid_alive(pid: int) -> bool:

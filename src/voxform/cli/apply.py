@@ -12,6 +12,7 @@ from voxform.apply.prune import DEFAULT_MAX_DELETE, check_prune, check_removable
 from voxform.apply.run import DEFAULT_PARALLELISM, apply_plan
 from voxform.cli.common import load, project_dir, reporting, run_options, selection_options
 from voxform.errors import VoxformError
+from voxform.files import read_regular
 from voxform.plan.saved import check as check_saved
 from voxform.plan.saved import load as load_saved
 from voxform.report import Reporter
@@ -67,7 +68,7 @@ def apply(
         if planfile is not None:
             if select or replace:
                 raise VoxformError("a saved plan carries its own --select and --replace")
-            saved = load_saved(str(planfile), planfile.read_bytes())
+            saved = load_saved(str(planfile), read_regular(planfile, 1 << 28, "saved plan"))
             select, replace, yes = saved.select, saved.replace, True
         plan = loaded.plan(select=select, replace=replace)
         if planfile is not None:

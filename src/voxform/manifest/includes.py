@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Final
 
 from voxform.errors import Location, ManifestError, PathEscapeError, Problem
+from voxform.files import open_regular
 from voxform.manifest.checks import Findings, glob_base
 from voxform.manifest.yamlpos import Document, ValueBudget, load_yaml_text
 from voxform.paths import inside, relative_to_root
@@ -53,8 +54,12 @@ def read_manifests(ctx: Findings, manifest: str = MANIFEST) -> list[Document]:
 def _read_document(ctx: Findings, path: Path, budget: _Budget) -> Document:
     rel = relative_to_root(ctx.root, path)
     limit = min(MAX_FILE_BYTES, budget.bytes_left)
-    with path.open("rb") as handle:
-        data = handle.read(limit + 1)
+    try:
+        with open_regular(path) as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:  # a FIFO or device in its place, a folder, no permission
+        ctx.add(Location(rel, 1, 1), f"cannot read {rel}: {exc.strerror or exc}", "missing-file")
+        return Document(rel, None)
     if len(data) > limit:
         size = max(path.stat().st_size, len(data))
         why = (

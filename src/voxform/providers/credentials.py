@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from voxform.errors import FatalError
+from voxform.files import FileTooLargeError, read_regular
 from voxform.state.jsonfile import JsonProblem, describe, load_json
 
 ENV_ACCESS_KEY_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"
@@ -109,13 +110,15 @@ def _from_environment(env: Mapping[str, str]) -> Credentials | None:
 def _from_cli_config(path: Path, wanted: str | None) -> Credentials:
     """Credentials from one profile of the aliyun CLI's config.json."""
     try:
-        config = load_json(path.read_bytes())
+        config = load_json(read_regular(path, 1 << 20, "configuration file"))
     except JsonProblem as error:
         at = f":{error.line}:{error.column}" if error.line is not None else ""
         reason = error.reason.removeprefix("is ")
         raise FatalError(f"{path}{at}: {reason}") from None
-    except OSError as error:
-        raise FatalError(f"cannot read {path}: {error.strerror}") from None
+    except OSError as error:  # also a FIFO or device in its place (UnsafeFileError)
+        raise FatalError(f"cannot read {path}: {error.strerror or error}") from None
+    except FileTooLargeError as error:
+        raise FatalError(str(error)) from None
     if not isinstance(config, dict) or not isinstance(config.get("profiles"), list):
         raise FatalError(f'{path} has no "profiles" list; {HOW_TO_CONFIGURE}')
     profiles = config["profiles"]

@@ -10,12 +10,15 @@ from pathlib import Path
 
 from voxform.digest import digest
 from voxform.errors import Location, PathEscapeError, Problem
-from voxform.files import read_text
+from voxform.files import FileTooLargeError, read_text
 from voxform.manifest.model import Project, SourceSpec
 from voxform.paths import ID_MAX, inside, relative_to_root, slug
 from voxform.render.chunking import paragraphs, sentences
 from voxform.render.ids import align
 from voxform.render.model import Item
+
+MAX_TEXT_BYTES = 10_000_000  # a text source: a long book is about 1 MB
+MAX_FILES = 100_000  # files one source's glob may match
 
 
 def expand(project: Project, known: Mapping[str, str]) -> tuple[list[Item], list[Problem]]:
@@ -27,12 +30,8 @@ def expand(project: Project, known: Mapping[str, str]) -> tuple[list[Item], list
         source_file = None
         if spec.source is not None:
             path = inside(project.root, spec.source)
-            try:
-                raw = read_text(path)
-            except UnicodeDecodeError as exc:
-                problems.append(
-                    Problem(text_where, f"{spec.source}: not UTF-8 ({exc.reason})", "encoding")
-                )
+            raw = _read(path, spec.source, text_where, problems)
+            if raw is None:
                 continue
             text = "\n\n".join(paragraphs(raw, markdown=path.suffix.lower() == ".md"))
             source_file = spec.source
@@ -47,11 +46,45 @@ def expand(project: Project, known: Mapping[str, str]) -> tuple[list[Item], list
     return items, problems
 
 
+def _read(path: Path, name: str, where: Location, problems: list[Problem]) -> str | None:
+    """A text source's text; None, with a problem naming it, when it cannot be one."""
+    try:
+        return read_text(path, MAX_TEXT_BYTES)
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(where, f"{name}: not UTF-8 ({exc.reason})", "encoding"))
+    except FileTooLargeError:
+        problems.append(
+            Problem(
+                where,
+                f"{name} is more than {MAX_TEXT_BYTES:,} bytes, more than a text source may "
+                "hold (split it into several files)",
+                "limit",
+            )
+        )
+    except OSError as exc:  # a FIFO or device in its place, a folder, no permission
+        problems.append(Problem(where, f"{name}: {exc.strerror or exc}", "missing-file"))
+    return None
+
+
 def _expand_source(
     project: Project, source: SourceSpec, known: Mapping[str, str], problems: list[Problem]
 ) -> list[Item]:
     where = source.locations.get("glob", source.location)
-    files = sorted(p for p in project.root.glob(source.glob) if p.is_file())
+    try:
+        files = sorted(p for p in project.root.glob(source.glob) if p.is_file())
+    except (ValueError, OSError) as exc:  # a pattern pathlib cannot glob: '.', 'a**b'
+        problems.append(Problem(where, f"glob {source.glob!r} cannot be used: {exc}", "glob"))
+        return []
+    if len(files) > MAX_FILES:
+        problems.append(
+            Problem(
+                where,
+                f"glob {source.glob!r} matches {len(files):,} files; a source reads at most "
+                f"{MAX_FILES:,} (split it into several sources)",
+                "limit",
+            )
+        )
+        return []
     if not files:
         problems.append(Problem(where, f"glob {source.glob!r} matches no files", "missing-file"))
         return []
@@ -62,9 +95,11 @@ def _expand_source(
         rel = relative_to_root(project.root, path)
         try:
             inside(project.root, rel)
-            raw = read_text(path)
-        except (PathEscapeError, UnicodeDecodeError) as exc:
+        except PathEscapeError as exc:
             problems.append(Problem(where, f"{rel}: {exc}", "path-escape"))
+            continue
+        raw = _read(path, rel, where, problems)
+        if raw is None:
             continue
         stem = slug(path.relative_to(base).with_suffix("").as_posix())
         prefix = f"{source.id}/{stem}"

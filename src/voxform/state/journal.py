@@ -13,12 +13,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, BinaryIO
 
-from voxform.files import check_writable
+from voxform.files import UnsafeFileError, check_writable, open_regular
 from voxform.state.jsonfile import JsonProblem, describe, is_seconds, load_json
 from voxform.state.lockfile import (
     ITEM_ID,
@@ -31,6 +32,7 @@ from voxform.state.lockfile import (
 )
 
 JOURNAL_DIR = Path(".voxform")
+MAX_RECORD_BYTES = 1 << 24  # one journal line; an entry is a few hundred bytes
 
 
 def journal_path(root: Path, lock_path: Path) -> Path:
@@ -52,26 +54,35 @@ def read_state(lock_path: Path, journal: Path) -> Replayed:
     LockfileError naming the journal's line for a record voxform would not write."""
     replayed = Replayed(read_lockfile(lock_path))
     try:
-        handle = journal.open("rb")
+        with open_regular(journal) as handle:
+            _replay(journal, handle, replayed)
     except FileNotFoundError:
-        return replayed
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.endswith(b"\n"):
-                break  # torn by a crash mid-write; nothing depended on it
-            key, raw, at = _record(f"{journal}:{number}", line)
-            replayed.records += 1
-            if raw is None:  # an intent withdrawn: the item is as it was before
-                replayed.state.items.pop(key, None)
-                replayed.intent_times.pop(key, None)
-                continue
-            entry = parse_entry(f"{journal}:{number}", key, raw, _ADVICE)
-            replayed.state.items[key] = entry
-            if entry.unresolved:
-                replayed.intent_times[key] = at
-            else:
-                replayed.intent_times.pop(key, None)
+        pass
     return replayed
+
+
+def _replay(journal: Path, handle: BinaryIO, replayed: Replayed) -> None:
+    lines = iter(lambda: handle.readline(MAX_RECORD_BYTES), b"")
+    for number, line in enumerate(lines, start=1):
+        if not line.endswith(b"\n"):
+            if len(line) >= MAX_RECORD_BYTES:
+                raise LockfileError(
+                    f"{journal}:{number}: a record longer than {MAX_RECORD_BYTES:,} bytes, "
+                    f"which voxform never writes; {_ADVICE}"
+                )
+            break  # torn by a crash mid-write; nothing depended on it
+        key, raw, at = _record(f"{journal}:{number}", line)
+        replayed.records += 1
+        if raw is None:  # an intent withdrawn: the item is as it was before
+            replayed.state.items.pop(key, None)
+            replayed.intent_times.pop(key, None)
+            continue
+        entry = parse_entry(f"{journal}:{number}", key, raw, _ADVICE)
+        replayed.state.items[key] = entry
+        if entry.unresolved:
+            replayed.intent_times[key] = at
+        else:
+            replayed.intent_times.pop(key, None)
 
 
 _ADVICE = "move the journal aside to ignore what the interrupted apply recorded"
@@ -139,6 +150,10 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = self.path.open("a+b", buffering=0)  # whole writes, or an exact truncate
         try:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise UnsafeFileError(
+                    f"{self.path} is not a regular file; voxform writes its journal there"
+                )
             _drop_torn_tail(handle)
             probe = self.lock_path.parent / f".{self.lock_path.name}.probe-{os.getpid()}"
             try:
@@ -206,4 +221,3 @@ class Journal:
             if not self._handle.closed:
                 self._handle.close()
             self._handle = None
-

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from voxform.errors import VoxformError
-from voxform.files import check_directory, pid_alive
+from voxform.files import FileTooLargeError, check_directory, pid_alive, read_regular
 from voxform.state.jsonfile import JsonProblem, load_json
 
 LEASE = Path(".voxform") / "apply.lease"
@@ -80,8 +80,8 @@ def _state_dir(root: Path) -> Path:
 def _read(path: Path) -> dict[str, object]:
     """The lease's fields; {} when it cannot be read (treated as an unreadable lease)."""
     try:
-        value = load_json(path.read_bytes())
-    except (OSError, JsonProblem):
+        value = load_json(read_regular(path, 1 << 16, "lease"))
+    except (OSError, JsonProblem, FileTooLargeError):
         return {}
     return value if isinstance(value, dict) else {}
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from voxform.errors import VoxformError, did_you_mean
-from voxform.files import write_atomic
+from voxform.files import read_regular, write_atomic
 from voxform.state.jsonfile import (
     JsonProblem,
     describe,
@@ -24,6 +24,7 @@ from voxform.state.outputs import FileDigest
 
 LOCKFILE = "voxform.lock"
 LOCKFILE_VERSION = 1
+MAX_LOCKFILE_BYTES = 1 << 28  # 256 MiB: about 200,000 items
 State = Literal["finished", "pending", "failed"]
 
 
@@ -232,7 +233,7 @@ def read_lockfile(path: Path) -> LockState:
     """The lockfile at `path`, or an empty state when there is none yet; LockfileError, in
     one sentence naming what is wrong and where, for anything voxform would not write."""
     try:
-        data = path.read_bytes()
+        data = read_regular(path, MAX_LOCKFILE_BYTES, "lockfile")
     except FileNotFoundError:
         return LockState()
     try:

@@ -19,11 +19,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from voxform.files import write_atomic
+from voxform.files import read_regular, write_atomic
 from voxform.state.jsonfile import JsonProblem, load_json
 
 CACHE_NAME = "stat-cache.json"
 RACY_NS = 2_000_000_000  # mtimes this close to the cache's writing are rehashed next time
+MAX_CACHE_BYTES = 1 << 26  # 64 MiB: a cache of about 500,000 files
 MAX_HASHED = 1 << 30  # a file bigger than this is no output of ours: it counts as changed
 
 
@@ -51,7 +52,7 @@ class StatCache:
         self.dirty = False
         if path is not None:
             with contextlib.suppress(OSError, JsonProblem):
-                self.entries = _entries(load_json(path.read_bytes()))
+                self.entries = _entries(load_json(read_regular(path, MAX_CACHE_BYTES)))
 
     def digest(self, root: Path, name: str) -> FileDigest | None:
         """The digest of project file `name` now; None when it is missing or not a regular
