@@ -77,3 +77,11 @@ def test_a_bad_tag_in_a_template_used_by_many_items_is_one_error(
     assert len(errors) == 1, result.output
     assert errors[0].startswith("lesson.j2:1:1: error: ICE does not support <prosody>")
     assert errors[0].endswith("(item 'a' and 3 more)")
+
+
+def test_an_include_that_matches_nothing_is_a_warning(tmp_path: Path, voxform: Runner) -> None:
+    files = {"voxform.yaml": MANIFEST % GOOD + "include: [narrations/*.yaml]\n", "lesson.j2": "x"}
+    write_files(tmp_path, files)
+    result = voxform(tmp_path, "validate")
+    assert result.exit_code == 0, result.output
+    assert "warning: include 'narrations/*.yaml' matches no files" in result.stdout

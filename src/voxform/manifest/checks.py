@@ -29,9 +29,11 @@ class Findings:
     root: Path
     problems: list[Problem] = field(default_factory=list)
 
-    def add(self, where: Location, message: str, rule: str) -> None:
-        """Record one problem."""
-        self.problems.append(Problem(where, message, rule))
+    def add(self, where: Location, message: str, rule: str, *, warning: bool = False) -> None:
+        """Record one problem (an error, or with `warning` one that lets the command go on)."""
+        self.problems.append(
+            Problem(where, message, rule, severity="warning" if warning else "error")
+        )
 
 
 def glob_base(pattern: str) -> str:

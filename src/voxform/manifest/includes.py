@@ -106,7 +106,8 @@ def _read_includes(
         )
         return []
     if not matches:
-        ctx.add(where, f"include {pattern!r} matches no files", "missing-file")
+        # A folder kept for manifests to come may be empty: said, not refused.
+        ctx.add(where, f"include {pattern!r} matches no files", "missing-file", warning=True)
     for path in matches:
         resolved = path.resolve()
         if resolved == main_file.resolve() or resolved in budget.read:
