@@ -80,7 +80,8 @@ def test_a_bad_tag_in_a_template_used_by_many_items_is_one_error(
 
 
 def test_an_include_that_matches_nothing_is_a_warning(tmp_path: Path, voxform: Runner) -> None:
-    files = {"voxform.yaml": MANIFEST % GOOD + "include: [narrations/*.yaml]\n", "lesson.j2": "x"}
+    manifest = MANIFEST % GOOD + "    include: [narrations/*.yaml]\n"
+    files = {"voxform.yaml": manifest, "lesson.j2": "x"}
     write_files(tmp_path, files)
     result = voxform(tmp_path, "validate")
     assert result.exit_code == 0, result.output
