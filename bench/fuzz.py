@@ -406,25 +406,24 @@ def mutate_include(case: Case) -> str:
     (case.relative("narrations")).mkdir(exist_ok=True)
     kind = rng.choice(("cycle", "items", "many", "link", "empty", "copy"))
     if kind == "cycle":
-        case.relative("narrations/a.yaml").write_text("include: [voxform.yaml, narrations/*]\n")
+        write_file(case.relative("narrations/a.yaml"), b"include: [voxform.yaml, narrations/*]\n")
     elif kind == "items":
-        case.relative("narrations/a.yaml").write_text(
+        write_file(case.relative("narrations/a.yaml"), (
             "items:\n  - {id: welcome, text: Twice.}\n  - {id: " + json.dumps(hostile_id(rng))
             + ", text: Hi.}\n"
-        )
+        ).encode())
     elif kind == "many":
         for n in range(300):
-            case.relative(f"narrations/n{n:03}.yaml").write_text(
-                f"items:\n  - {{id: inc/{n}, text: Number {n}.}}\n"
-            )
+            write_file(case.relative(f"narrations/n{n:03}.yaml"),
+                       f"items:\n  - {{id: inc/{n}, text: Number {n}.}}\n".encode())
     elif kind == "link":
         (case.sentinel / "secret.yaml").write_text("items: [{id: secret, text: Secret.}]\n")
         clear(case.relative("narrations/a.yaml"))
         case.relative("narrations/a.yaml").symlink_to(case.sentinel / "secret.yaml")
     elif kind == "empty":
-        case.relative("narrations/a.yaml").write_bytes(rng.choice([b"", b"~\n", b"[]\n", b"x\n"]))
+        write_file(case.relative("narrations/a.yaml"), rng.choice([b"", b"~\n", b"[]\n", b"x\n"]))
     else:
-        shutil.copyfile(case.relative("voxform.yaml"), case.relative("narrations/a.yaml"))
+        write_file(case.relative("narrations/a.yaml"), case.relative("voxform.yaml").read_bytes())
     doc = case.manifest()
     value: object = pattern if rng.random() < 0.2 else [pattern]
     if doc is not None:
@@ -469,7 +468,7 @@ def mutate_template(case: Case) -> str:
         if doc is None:
             return mutate_manifest_bytes(case)
         case.relative("templates").mkdir(exist_ok=True)
-        case.relative("templates/t.ssml.j2").write_text("<speak>{{ text }}</speak>\n")
+        write_file(case.relative("templates/t.ssml.j2"), b"<speak>{{ text }}</speak>\n")
         doc["templates"] = {"t": "templates/t.ssml.j2"}
         if isinstance(doc.get("defaults"), dict):
             doc["defaults"]["template"] = "t"
@@ -556,6 +555,14 @@ def read_regular(path: Path, limit: int = 64 << 20) -> bytes | None:
     if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
         return None
     return path.read_bytes()
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """`data` in a regular file at `path`, whatever an earlier mutation planted there (a FIFO
+    would block the fuzzer, a symlink would carry the write elsewhere)."""
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        clear(path)
+    path.write_bytes(data)
 
 
 def clear(path: Path) -> None:
@@ -709,7 +716,7 @@ def mutate_journal(case: Case, template: Path) -> str:
         return "journal: no .voxform"
     folder.mkdir(exist_ok=True)
     data = b"\n".join(chosen) + (b"\n" if rng.random() < 0.7 else b"")
-    (folder / "voxform.lock.journal").write_bytes(data)
+    write_file(folder / "voxform.lock.journal", data)
     return f"journal: {len(chosen)} records ({chosen[0][:40]!r})"
 
 
@@ -948,7 +955,7 @@ def run_voxform(args: list[str], case: Case, env: dict[str, str], timeout: float
         if problem.startswith("MemoryError"):  # at the address-space cap, not a bug of its own
             outcome, problem = "memory", f"{problem} (RLIMIT_AS {ADDRESS_SPACE >> 30} GB)"
     elif code in (0, 1, 2):
-        outcome, problem = f"exit {code}", ""
+        outcome, problem = f"exit {code}", first_error(stderr) if code else ""
     else:
         outcome, problem = "crash", f"exit {code}: " + last_line(stderr)
     return Run(name, outcome, code, seconds, usage.ru_maxrss, problem), stdout, stderr
@@ -961,6 +968,11 @@ def read_log(path: Path) -> str:
 
 def printed(logs: Path, name: str) -> int:
     return sum((logs / f"{name}.{kind}").stat().st_size for kind in ("out", "err"))
+
+
+def first_error(text: str) -> str:
+    """The first line saying what went wrong, for the --results file."""
+    return next((line[:300] for line in text.splitlines() if "error" in line.lower()), "")
 
 
 def last_line(text: str) -> str:
@@ -1105,11 +1117,23 @@ def planned_characters(stdout: str) -> int:
         return 0
 
 
+class Stuck(Exception):
+    """The fuzzer itself took too long over a case."""
+
+
+def _stuck(signum: int, frame: object) -> None:
+    raise Stuck("the fuzzer spent longer on this case than its commands may take")
+
+
 def run_case(number: int, options: Options) -> dict[str, Any]:
+    signal.signal(signal.SIGALRM, _stuck)
+    signal.alarm(int(2 * options.timeout + options.apply_timeout + 60))
     try:
         return _run_case(number, options)
     except Exception:
         return {"case": number, "mutations": [], "runs": [], "error": traceback.format_exc()}
+    finally:
+        signal.alarm(0)
 
 
 def _run_case(number: int, options: Options) -> dict[str, Any]:
