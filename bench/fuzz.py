@@ -588,7 +588,23 @@ def lock_doc(lock: Path) -> dict[str, Any] | None:
         doc = json.loads(data)
     except (ValueError, RecursionError):
         return None
-    return doc if isinstance(doc, dict) and isinstance(doc.get("items"), dict) else None
+    if not isinstance(doc, dict) or not isinstance(doc.get("items"), dict) or too_deep(doc):
+        return None  # the byte-level mutations take it from here
+    return doc
+
+
+def too_deep(doc: object, limit: int = 100) -> bool:
+    """Whether `doc` nests past `limit` (the mutators walk documents recursively)."""
+    level: list[object] = [doc]
+    for _ in range(limit):
+        level = [
+            child for node in level
+            for child in (node.values() if isinstance(node, dict) else node
+                          if isinstance(node, list) else ())
+        ]
+        if not level:
+            return False
+    return True
 
 
 def mutate_lockfile(case: Case, template: Path) -> str:
