@@ -10,8 +10,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, settings
 
 from voxform.cli.main import cli
+
+# Property tests are judged on what they find, not on how fast examples come: a busy CI
+# machine (two cores, other jobs) must not fail them on a deadline or a health check.
+settings.register_profile("voxform", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("voxform")
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
