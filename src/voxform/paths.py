@@ -17,6 +17,8 @@ def inside(root: Path, relative: str) -> Path:
         raise PathEscapeError(f"{relative!r} is absolute; paths must be relative to the project")
     if len(relative) > 1 and relative[1] == ":":
         raise PathEscapeError(f"{relative!r} is absolute; paths must be relative to the project")
+    if "\x00" in relative:
+        raise PathEscapeError(f"{relative!r} has a NUL character, which no file name holds")
     real_root = root.resolve()
     candidate = (real_root / relative).resolve()
     if candidate != real_root and real_root not in candidate.parents:
@@ -29,6 +31,8 @@ def below(root: Path, relative: str) -> Path:
     the way); PathEscapeError for an empty or absolute path or one with a `..` part."""
     if not relative or PurePosixPath(relative).is_absolute() or relative[1:2] == ":":
         raise PathEscapeError(f"{relative!r} is not a path relative to the project")
+    if "\x00" in relative:
+        raise PathEscapeError(f"{relative!r} has a NUL character, which no file name holds")
     parts = PurePosixPath(relative).parts
     if ".." in parts:
         raise PathEscapeError(f"{relative!r} has a '..' part; it could leave its folder")

@@ -85,3 +85,28 @@ def test_a_text_source_over_the_size_limit_is_refused_by_name(project: Path) -> 
     done = run(project, "validate")
     assert done.returncode == 1
     assert "texts/lesson-01.md is more than 10,000,000 bytes" in done.stdout
+
+
+def test_what_the_fuzzer_found_is_one_sentence_each(project: Path) -> None:
+    """Cases from bench/fuzz.py that ended in tracebacks: NUL in a path or glob, a glob of
+    '.', names of voices and targets that are not strings."""
+    (project / "voxform.yaml").write_text(
+        "version: 1\n"
+        "targets: {true: x, local: {provider: local, path: out}}\n"
+        "voices: {n: {voice: siqi}, 1: x, null: y}\n"
+        'items: [{id: a, source: "a\\0b.md", target: local, voice: n}]\n'
+        'sources: [{id: s, glob: "."}, {id: t, glob: "x\\0*.md"}]\n'
+    )
+    done = run(project, "validate")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "'a\\x00b.md' has a NUL character" in done.stdout
+    assert "glob '.' cannot be used: it names no files" in done.stdout
+    assert "expected a string, got integer 1" in done.stdout
+
+
+def test_a_long_text_through_wordwrap_is_refused_at_compile_time(project: Path) -> None:
+    (project / "templates/plain.ssml.j2").write_text("<speak>{{ text|wordwrap(1) }}</speak>\n")
+    done = run(project, "validate")
+    assert done.returncode == 1
+    assert "the filter 'wordwrap' is not available" in done.stdout

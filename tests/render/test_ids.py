@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,29 @@ def test_validate_refuses_an_id_with_a_final_newline_once(tmp_path: Path, voxfor
         "digits and . _ - in parts separated by '/', the first starting with a letter or digit "
         "and none empty or starting with '.' (so no '.' or '..' part)"
     ]
+
+
+def test_many_chunks_inserted_between_two_get_short_keys_at_once() -> None:
+    """260 paragraphs inserted after p1 hung: each key one digit longer than the last, until
+    Decimal's 28 digits could no longer tell the next from the previous."""
+    known = {"s/f/p1": "a", "s/f/p2": "b"}
+    digests = ["a", *(f"new{n}" for n in range(2000)), "b"]
+    keys = align("s/f", digests, known)
+    assert keys[0] == "p1" and keys[-1] == "p2"
+    assert keys[1:4] == ["p1.0001", "p1.0002", "p1.0003"] and keys[-2] == "p1.2"
+    assert len(set(keys)) == len(keys)
+
+
+def test_keys_inserted_again_and_again_at_one_place_stay_exact() -> None:
+    known = {"s/f/p1": "a", "s/f/p2": "b"}
+    for n in range(60):  # each edit inserts one paragraph right after p1
+        digests = ["a", f"new{n}", *(known[k] for k in sorted(known, key=_order) if k != "s/f/p1")]
+        keys = align("s/f", digests, known)
+        assert len(set(keys)) == len(keys)
+        known = {f"s/f/{k}": d for k, d in zip(keys, digests, strict=True)}
+    longest = max(known, key=len)
+    assert len(longest) > 60  # past Decimal's 28 digits, and still distinct and ordered
+
+
+def _order(item_id: str) -> Decimal:
+    return Decimal(item_id.rsplit("/p", 1)[1])

@@ -42,7 +42,8 @@ def merge_sections(ctx: Findings, project: Project, doc: Document, bad: set[KeyP
     for section in seen:
         for name, value in as_dict(data.get(section)).items():
             path = (section, name)
-            if has_bad(bad, path) or not isinstance(value, (dict, str)):
+            shape = str if section == "templates" else dict
+            if has_bad(bad, path) or not isinstance(name, str) or not isinstance(value, shape):
                 project.broken.add((section, str(name)))
                 continue
             key_where = doc.where(path, key=True)

@@ -11,6 +11,9 @@ REMOVED_FILTERS = {
     "random": "the filter 'random' is not available: a template must render the same SSML "
     "every time",
     "urlize": "the filter 'urlize' is not available: it makes HTML links, not speech",
+    # Line breaks are not heard (SSML whitespace is made canonical), and textwrap takes
+    # seconds per megabyte at small widths: a pull request's template must not.
+    "wordwrap": "the filter 'wordwrap' is not available: line breaks are not spoken",
 }
 
 

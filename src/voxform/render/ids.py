@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 _PART = re.compile(r"^p(\d+(?:\.\d+)?)(?:-\d+(?:\.\d+)?)?$")
 _KEY = re.compile(r"^\d+(?:\.\d+)?$")
@@ -63,39 +63,53 @@ def _keys(old: Mapping[Decimal, str], digests: list[str]) -> list[Decimal]:
             for offset in range(min(i2 - i1, j2 - j1)):
                 result[j1 + offset] = old_keys[i1 + offset]
     used = set(old_keys)
-    for index, key in enumerate(result):
-        if key is not None:
+    index = 0
+    while index < len(result):  # each run of new chunks gets keys between its neighbours
+        if result[index] is not None:
+            index += 1
             continue
-        low = next((result[i] for i in range(index - 1, -1, -1) if result[i] is not None), None)
-        high = next(
-            (result[i] for i in range(index + 1, len(result)) if result[i] is not None), None
-        )
-        new = _between(low, high, used)
-        result[index] = new
-        used.add(new)
+        end = index
+        while end < len(result) and result[end] is None:
+            end += 1
+        low = result[index - 1] if index > 0 else None
+        high = result[end] if end < len(result) else None
+        result[index:end] = _fill(low, high, end - index, used)
+        index = end
     return [k for k in result if k is not None]
 
 
-def _between(low: Decimal | None, high: Decimal | None, used: set[Decimal]) -> Decimal:
+def _fill(
+    low: Decimal | None, high: Decimal | None, count: int, used: set[Decimal]
+) -> list[Decimal]:
+    """`count` keys in order, strictly between `low` and `high` (after `low` when there is no
+    `high`), none of them `used`: whole numbers at the end, else the coarsest decimals that
+    leave room for all of them (`p1.1` ... `p1.9`, or `p1.01` ... for more), so a key's length
+    grows with the log of the chunks inserted, never with their count."""
+    keys: list[Decimal] = []
     if high is None:
-        candidate = (
-            low.to_integral_value(rounding="ROUND_FLOOR") if low is not None else Decimal(0)
-        ) + 1
-        while candidate in used:
+        candidate = (low.to_integral_value(rounding="ROUND_FLOOR") if low is not None else 0) + 1
+        while len(keys) < count:
+            if candidate not in used:
+                keys.append(Decimal(candidate))
             candidate += 1
-        return candidate
+        return keys
     floor = low if low is not None else Decimal(0)
-    step = Decimal(1)
-    while True:
-        step /= 10
-        candidate = floor + step
-        # the coarsest decimal strictly between the neighbours that is not taken
-        while candidate < high:
-            if candidate > floor and candidate not in used:
-                return candidate
-            candidate += step
+    with localcontext() as context:
+        context.prec = 1000  # exact: a step never vanishes beside the floor
+        step = Decimal(1)
+        while len(keys) < count:
+            step /= 10
+            keys = []
+            candidate = (floor // step + 1) * step  # the first multiple of step above floor
+            while candidate < high and len(keys) < count:
+                if candidate not in used:
+                    keys.append(candidate)
+                candidate += step
+    return keys
 
 
 def _format(key: Decimal) -> str:
-    text = format(key.normalize(), "f")
-    return text
+    """`1.50` as `1.5`, `2` as `2`: exact at any length (normalize() would round a key of more
+    than 28 digits to the context's precision)."""
+    text = format(key, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

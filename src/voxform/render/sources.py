@@ -72,8 +72,9 @@ def _expand_source(
     where = source.locations.get("glob", source.location)
     try:
         files = sorted(p for p in project.root.glob(source.glob) if p.is_file())
-    except (ValueError, OSError) as exc:  # a pattern pathlib cannot glob: '.', 'a**b'
-        problems.append(Problem(where, f"glob {source.glob!r} cannot be used: {exc}", "glob"))
+    except (ValueError, IndexError, OSError) as exc:  # pathlib cannot glob '.', 'a**b', NUL
+        reason = "it names no files" if isinstance(exc, IndexError) else str(exc)
+        problems.append(Problem(where, f"glob {source.glob!r} cannot be used: {reason}", "glob"))
         return []
     if len(files) > MAX_FILES:
         problems.append(
