@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import resource
 import shutil
 import subprocess
+import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -83,3 +86,33 @@ def voxform() -> Runner:
         return CliRunner().invoke(cli, ["-C", str(directory), *args], input=input)
 
     return run
+
+
+def bounded_validate(root: Path) -> tuple[int, dict]:
+    """`voxform validate --json` in a child process that may not hang or grow past 2 GB."""
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "voxform", "-C", str(root), "validate", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=limit_memory,
+        check=False,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def one_error(result: Result, *needles: str) -> str:
+    """The one `error:` line of a command refused before it started, holding every needle."""
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.output
+    for needle in needles:
+        assert needle in errors[0], errors[0]
+    return errors[0]

@@ -8,13 +8,9 @@ address-space limit, a safety net only: nothing here is timed.
 from __future__ import annotations
 
 import json
-import resource
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
-from conftest import Runner
+from conftest import Runner, bounded_validate
 
 HEAD = """\
 version: 1
@@ -24,24 +20,6 @@ defaults: {voice: n}
 items:
   - {id: a, text: Hello.}
 """
-
-
-def bounded_validate(root: Path) -> tuple[int, dict]:
-    """`voxform validate --json` in a child process that may not hang or grow past 2 GB."""
-
-    def limit_memory() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
-
-    done = subprocess.run(
-        [sys.executable, "-m", "voxform", "-C", str(root), "validate", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        preexec_fn=limit_memory,
-        check=False,
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    return done.returncode, json.loads(done.stdout)
 
 
 def errors(result_output: str) -> list[str]:

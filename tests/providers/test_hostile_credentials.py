@@ -11,7 +11,7 @@ import httpx
 import pytest
 from click.testing import Result
 
-from conftest import Runner
+from conftest import Runner, one_error
 from providers.conftest import HostileIce
 from voxform.errors import FatalError, UnknownOutcome
 from voxform.providers import ice_client
@@ -19,18 +19,6 @@ from voxform.providers.credentials import Credentials, load_credentials
 from voxform.providers.ice_client import IceClient, endpoint_for
 
 LOCKFILE = b'{\n  "items": {},\n  "lockfile_version": 1\n}\n'
-
-
-def stopped(result: Result, *needles: str) -> str:
-    """The one error line of a run stopped before it started, holding every needle."""
-    assert result.exit_code == 1, result.output
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1, result.output
-    for needle in needles:
-        assert needle in errors[0], errors[0]
-    return errors[0]
 
 
 def apply(voxform: Runner, project: Path) -> Result:
@@ -79,7 +67,7 @@ def test_a_credential_that_cannot_be_sent_stops_apply_before_any_request(
 
     result = apply(voxform, ice_project)
 
-    stopped(result, message, "printable ASCII without spaces")
+    one_error(result, message, "printable ASCII without spaces")
     assert "HIDDENPART" not in result.output and value not in result.output
     assert hostile.calls == []
 
@@ -122,7 +110,7 @@ def test_an_unreadable_aliyun_config_stops_apply_naming_the_place(
 
     result = apply(voxform, ice_project)
 
-    stopped(result, message)
+    one_error(result, message)
     assert hostile.calls == []
 
 
@@ -146,7 +134,7 @@ def test_a_password_in_the_endpoint_is_never_shown(
 
     result = apply(voxform, ice_project)
 
-    line = stopped(result, "ICE endpoint 'http://***@127.0.0.1:", "has a user name or password")
+    line = one_error(result, "ICE endpoint 'http://***@127.0.0.1:", "has a user name or password")
     assert "hunter2" not in result.output and "narrator:" not in line
     assert hostile.calls == []
 

@@ -9,14 +9,11 @@ timeout and an address-space limit, a safety net only: nothing here is timed.
 from __future__ import annotations
 
 import json
-import resource
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import Runner
+from conftest import Runner, bounded_validate
 
 MANIFEST = """
     version: 1
@@ -31,24 +28,6 @@ MANIFEST = """
 
 def make(project, template: str, **more: str) -> Path:
     return project({"voxform.yaml": MANIFEST, "templates/t.ssml.j2": template, **more})
-
-
-def bounded_validate(root: Path) -> tuple[int, dict]:
-    """`voxform validate --json` in a child process that may not hang or grow past 2 GB."""
-
-    def limit_memory() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
-
-    done = subprocess.run(
-        [sys.executable, "-m", "voxform", "-C", str(root), "validate", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        preexec_fn=limit_memory,
-        check=False,
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    return done.returncode, json.loads(done.stdout)
 
 
 def the_error(output: str) -> str:

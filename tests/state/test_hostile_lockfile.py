@@ -8,11 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import Runner
+from conftest import Runner, one_error
 from voxform.paths import ID_PATTERN
 from voxform.state.journal import journal_path, read_state
 from voxform.state.lockfile import (
@@ -35,18 +34,6 @@ GOOD = (
 def lockfile(block: str, *, key: str = "welcome", version: str = "1") -> bytes:
     items = '{"' + key + '": {' + block + "}}"
     return ('{"items": ' + items + ', "lockfile_version": ' + version + "}\n").encode()
-
-
-def refused(result: Result, *needles: str) -> str:
-    """The one error line of a refusal, checked to hold every needle."""
-    assert result.exit_code == 1, result.output
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1, result.output
-    for needle in needles:
-        assert needle in errors[0], errors[0]
-    return errors[0]
 
 
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -168,7 +155,7 @@ def test_a_hostile_lockfile_is_refused_in_one_sentence_and_left_as_it_was(
 
     result = voxform(quickstart, "apply", "--yes")
 
-    refused(result, message)
+    one_error(result, message)
     assert lock.read_bytes() == data
     assert sorted(p.name for p in quickstart.iterdir() if "lock" in p.name) == ["voxform.lock"]
 
@@ -224,7 +211,7 @@ def test_a_hostile_journal_record_is_refused_naming_its_line(
 
     result = voxform(quickstart, "apply", "--yes")
 
-    line = refused(result, f"{journal}{message}", "move the journal aside")
+    line = one_error(result, f"{journal}{message}", "move the journal aside")
     assert line.index(str(journal)) == len("error: ")
     assert lock.read_bytes() == lockfile(GOOD)
     assert journal.read_bytes() == data
