@@ -197,7 +197,8 @@ def test_refresh_collects_what_a_killed_apply_submitted_and_sends_nothing(
     assert sorted(p["id"] for p in status["pending"]) == sorted(unsent)
     assert status["states"]["finished"] == len(submitted)
     plan = json.loads(voxform(project, "plan", "--json").stdout)
-    assert plan["summary"]["create"] == ITEMS - len(submitted)
+    assert plan["summary"]["create"] == ITEMS - len(submitted) - len(unsent)
+    assert plan["summary"]["resume"] == len(unsent)  # looked up by token, then sent, by apply
     apply_to_the_end(voxform, project, url)
 
 
