@@ -53,22 +53,19 @@ class LocalProvider:
     @classmethod
     def describe(cls, target: Target, request: AudioRequest) -> dict[str, object]:
         """The local engine's input: SSML, voice settings and the file it writes."""
-        path = (target.path or DEFAULT_PATH).rstrip("/")
         return {
             "engine": "espeak-ng (local)",
             "ssml": request.input,
             "voice": request.editing.to_wire(),
             "sample_rate": request.sample_rate,
-            "output": f"{path}/{request.object_key}.{request.editing.format}",
+            "output": audio_file(target.path or DEFAULT_PATH, request),
         }
 
     def output_path(self, request: AudioRequest) -> Path:
         """Where the audio file of `request` goes: below the target's path, unresolved, so
         that writing it can refuse a symlink on the way."""
-        folder = posixpath.normpath(self.path)  # validate kept it inside the project
-        relative = f"{folder}/{request.object_key}.{request.editing.format}"
         try:
-            return below(self.root, relative)
+            return below(self.root, audio_file(self.path, request))
         except PathEscapeError as exc:
             raise ItemError(f"output {exc}", code="InvalidOutput") from exc
 
@@ -111,3 +108,9 @@ class LocalProvider:
 
     def close(self) -> None:
         """The engine is shared and closed by whoever opened it."""
+
+
+def audio_file(path: str, request: AudioRequest) -> str:
+    """The project-relative audio file of `request` under a target's `path` (which validate
+    kept inside the project), as written and as `render` shows it."""
+    return f"{posixpath.normpath(path)}/{request.object_key}.{request.editing.format}"
