@@ -38,33 +38,21 @@ def input_digests(source: str, text: str, ssml: str, editing: EditingConfig) -> 
 
 
 def output_digests(target: Target, request: AudioRequest, template: str) -> dict[str, str]:
-    """Where the audio lands and in which encoding, with the template's name."""
-    place = {
+    """Where the audio lands (`location`), and with its encoding (`output`), as digests;
+    format, sample rate and the template's name as values."""
+    place: dict[str, object] = {
         "provider": target.provider,
         "path": target.path,
         "bucket": target.bucket,
         "region": target.region,
         "object": request.object_key,
     }
+    encoded = {**place, "format": request.editing.format, "sample_rate": request.sample_rate}
     shown = {"format": request.editing.format, "sample_rate": str(request.sample_rate)}
     if len(template) <= SHOWN:
         shown["template"] = template
-    return {
-        "output": digest(output_identity(target, request)),
-        "location": digest(json.dumps(place, sort_keys=True, separators=(",", ":"))),
-        **shown,
-    }
+    return {"output": _digest(encoded), "location": _digest(place), **shown}
 
 
-def output_identity(target: Target, request: AudioRequest) -> str:
-    """Canonical text naming where the audio lands and in which encoding."""
-    place = {
-        "provider": target.provider,
-        "path": target.path,
-        "bucket": target.bucket,
-        "region": target.region,
-        "object": request.object_key,
-        "format": request.editing.format,
-        "sample_rate": request.sample_rate,
-    }
-    return json.dumps(place, sort_keys=True, separators=(",", ":"))
+def _digest(document: dict[str, object]) -> str:
+    return digest(json.dumps(document, sort_keys=True, separators=(",", ":")))
