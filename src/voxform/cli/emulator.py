@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import signal
 import tempfile
 import threading
@@ -20,22 +21,68 @@ from voxform.emulator.service import (
     log_to_stderr,
 )
 from voxform.emulator.synthesis import SYNTHESIS_MODES, SynthesisMode
+from voxform.errors import VoxformError
+from voxform.files import read_regular
 
 SHARE = click.FloatRange(0.0, 1.0)
 SECONDS = click.FloatRange(0.0)
 RateLimitOptions = tuple[float | None, dict[str, float]]  # (every operation, per operation)
 
 
+KEYS_ENV = "VOXFORM_EMULATOR_KEYS"
+MAX_KEY_FILE = 1 << 20
+
+
+def _add_pair(keys: dict[str, str], text: str, where: str) -> None:
+    """Add one `ID:SECRET` to `keys`; a refusal names where it was, never the secret."""
+    key_id, sep, secret = text.strip().partition(":")
+    if not sep or not key_id or not secret or not all(_fit(part) for part in (key_id, secret)):
+        raise click.BadParameter(f"{where}: expected ID:SECRET (printable, no spaces)")
+    if keys.get(key_id, secret) != secret:
+        raise click.BadParameter(f"{where}: key id {key_id!r} is given twice, with two secrets")
+    keys[key_id] = secret
+
+
+def _fit(part: str) -> bool:
+    return part.isprintable() and not any(c.isspace() for c in part)
+
+
 def _key_pairs(
     ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 ) -> dict[str, str]:
-    """`ID:SECRET` pairs as a mapping; without any, the test pair."""
+    """`--key ID:SECRET` pairs as a mapping."""
     keys: dict[str, str] = {}
     for value in values:
-        key_id, sep, secret = value.partition(":")
-        if not sep or not key_id or not secret:
-            raise click.BadParameter("expected ID:SECRET", ctx=ctx, param=param)
-        keys[key_id] = secret
+        _add_pair(keys, value, "--key")
+    return keys
+
+
+def _key_file(ctx: click.Context, param: click.Parameter, path: Path | None) -> dict[str, str]:
+    """The pairs of a key file: one ID:SECRET a line; blank lines and # comments skipped."""
+    keys: dict[str, str] = {}
+    if path is None:
+        return keys
+    try:
+        text = read_regular(path, MAX_KEY_FILE, "key file").decode("utf-8")
+    except (OSError, VoxformError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise click.BadParameter(f"cannot read {path}: {reason}", ctx=ctx, param=param) from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip() and not line.lstrip().startswith("#"):
+            _add_pair(keys, line, f"{path}:{number}")
+    return keys
+
+
+def _accepted_keys(*sources: dict[str, str]) -> dict[str, str]:
+    """The pairs of --key, --key-file and $VOXFORM_EMULATOR_KEYS together; none: the test
+    pair."""
+    keys: dict[str, str] = {}
+    env = os.environ.get(KEYS_ENV, "")
+    for value in env.replace(",", " ").split():
+        _add_pair(keys, value, f"${KEYS_ENV}")
+    for source in sources:
+        for key_id, secret in source.items():
+            _add_pair(keys, f"{key_id}:{secret}", "--key and --key-file")
     return keys or dict(DEFAULT_KEYS)
 
 
@@ -87,7 +134,18 @@ def _rate_limits(
     multiple=True,
     callback=_key_pairs,
     metavar="ID:SECRET",
-    help="Accepted access key pair, repeatable (default: testid:testsecret).",
+    help="Accepted access key pair, repeatable. Visible to every user in `ps`: for a real"
+    " secret prefer --key-file or $VOXFORM_EMULATOR_KEYS (ID:SECRET pairs separated by commas"
+    " or spaces). Keys from all three are accepted; with none, testid:testsecret.",
+)
+@click.option(
+    "--key-file",
+    "key_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    callback=_key_file,
+    default=None,
+    metavar="PATH",
+    help="File of accepted key pairs: one ID:SECRET a line, blank lines and # comments skipped.",
 )
 @click.option(
     "--storage",
@@ -183,6 +241,7 @@ def emulator(
     host: str,
     port: int,
     keys: dict[str, str],
+    key_file: dict[str, str],
     storage: Path | None,
     latency: float,
     rate_limits: RateLimitOptions,
@@ -206,6 +265,7 @@ def emulator(
     GET /_emulator/stats counts submissions per object, jobs per state, and calls and
     throttled calls per operation.
     """
+    keys = _accepted_keys(keys, key_file)
     with tempfile.TemporaryDirectory(prefix="voxform-emulator-") as scratch:
         config = EmulatorConfig(
             storage=storage if storage is not None else Path(scratch),

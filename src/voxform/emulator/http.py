@@ -23,7 +23,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from voxform.emulator.submission import ApiError, invalid
+from voxform.emulator.body import BodyError, read_body
+from voxform.emulator.log import stderr_line
+from voxform.emulator.submission import ApiError
 from voxform.emulator.throttle import Throttled
 from voxform.errors import PathEscapeError
 from voxform.paths import inside
@@ -75,7 +77,7 @@ class Server(ThreadingHTTPServer):
         """A client that went away is no news; anything else gets one line on stderr."""
         error = sys.exc_info()[1]
         if not isinstance(error, OSError):
-            print(f"voxform emulator: {type(error).__name__}: {error}", file=sys.stderr)
+            stderr_line(f"voxform emulator: {type(error).__name__}: {error}")
 
     def cut_connections(self) -> None:
         """Shut down every open connection, so no handler thread waits on an idle client."""
@@ -112,6 +114,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.partition("?")[0]
+        if path != "/":  # a body nobody reads would be taken for the next request
+            try:
+                self._read_body()
+            except BodyError as error:
+                self._error(str(uuid.uuid4()).upper(), error)
+                return
         if path == STATS_PATH:
             self._send(200, self.server.emulator.stats())
         elif path.startswith(f"{MEDIA_PATH}/"):
@@ -158,7 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ApiError as error:
             outcome = error
         except Exception as exc:  # a bug here must still look like the service failing
-            print(f"voxform emulator: {type(exc).__name__}: {exc}", file=sys.stderr)
+            stderr_line(f"voxform emulator: {type(exc).__name__}: {exc}")
             outcome = ApiError(
                 500, "InternalError", "The request processing has failed due to some unknown error."
             )
@@ -175,14 +183,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         try:
-            length = int(self.headers.get("content-length") or 0)
-        except ValueError:
-            length = -1
-        if not 0 <= length <= MAX_BODY:
-            # The unread body would be taken for the next request on this connection.
+            return read_body(self.headers, self.rfile, MAX_BODY)
+        except BodyError:
+            # Where the next request starts is unknown: whatever follows is not one.
             self.close_connection = True
-            raise invalid(f"Content-Length must be a number of bytes up to {MAX_BODY}.")
-        return self.rfile.read(length) if length else b""
+            raise
 
     def _serve_object(self, key: str) -> None:
         storage = self.server.emulator.storage
@@ -248,5 +253,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _log(self, status: int, code: str) -> None:
         log = self.server.emulator.config.log
         if log is not None:
-            action = self.headers.get("x-acs-action", "-")
+            action = _printable(self.headers.get("x-acs-action", "-"))
             log(f"{self.command} {action} {status or '-'}{' ' + code if code else ''}")
+
+
+def _printable(value: str) -> str:
+    """A header value fit for one log line: a folded header can carry a line break."""
+    shown = value if value.isprintable() else repr(value)[1:-1]
+    return shown if len(shown) <= 100 else shown[:97] + "..."

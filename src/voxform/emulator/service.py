@@ -9,7 +9,6 @@ stops the server, the jobs and the engine.
 
 from __future__ import annotations
 
-import sys
 import threading
 import uuid
 from collections import Counter
@@ -22,6 +21,7 @@ from types import TracebackType
 from voxform.emulator.faults import FaultRates, Faults
 from voxform.emulator.http import MEDIA_PATH, bind
 from voxform.emulator.jobs import JobStore
+from voxform.emulator.log import stderr_line
 from voxform.emulator.submission import ApiError, parse_submission, required
 from voxform.emulator.synthesis import (
     EspeakSynthesizer,
@@ -227,5 +227,5 @@ def _user_id(access_key_id: str) -> str:
 
 
 def log_to_stderr(line: str) -> None:
-    """The request log of `voxform emulator --verbose`."""
-    print(line, file=sys.stderr, flush=True)
+    """The request log of `voxform emulator --verbose`: one whole line per request."""
+    stderr_line(line)
