@@ -12,10 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import Runner, one_error
-from voxform.paths import ID_PATTERN
+from voxform.paths import ID_PATTERN, id_problem
 from voxform.state.journal import journal_path, read_state
 from voxform.state.lockfile import (
     ITEM_ID,
+    TOKEN,
     LockEntry,
     LockfileError,
     LockState,
@@ -227,11 +228,9 @@ def test_every_lockentry_field_is_checked() -> None:
     assert set(module._CHECKS) | {"outputs"} == set(module._FIELD_NAMES)
 
 
-@given(st.from_regex(ID_PATTERN, fullmatch=True))
-def test_every_id_a_manifest_may_name_is_a_lockfile_id(item_id: str) -> None:
-    """The lockfile takes ids by their characters only: one written before the manifests'
-    rule grew stricter stays readable, and plan offers it for deletion."""
-    assert ITEM_ID.fullmatch(item_id)
+@given(st.from_regex(ID_PATTERN, fullmatch=True) | st.text("a/.-", max_size=8))
+def test_the_lockfile_takes_exactly_the_ids_a_manifest_may_name(item_id: str) -> None:
+    assert bool(ITEM_ID.fullmatch(item_id)) == (id_problem(item_id) is None)
 
 
 def test_null_is_the_same_as_absent_for_optional_fields() -> None:
@@ -255,9 +254,9 @@ _entries = st.builds(
     subtitles=st.none() | st.dictionaries(_text, _text, max_size=2),
     error_code=st.none() | _text,
     error_message=st.none() | _text,
-    token=st.none() | _text,
+    token=st.none() | st.from_regex(TOKEN, fullmatch=True),
 )
-_ids = st.from_regex(r"[a-z0-9][a-z0-9._/-]{0,20}", fullmatch=True)
+_ids = st.from_regex(ID_PATTERN, fullmatch=True).filter(lambda i: len(i) <= 40)
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60)

@@ -30,7 +30,7 @@ def test_status_lists_pending_and_failed_items_and_orphans(
     lock = LockState(
         {
             "welcome": LockEntry("pending", "sha256:" + "1" * 64, 22, job_id="job-7"),
-            "guest-tip": LockEntry("pending", "sha256:" + "2" * 64, 9, token="abc"),
+            "guest-tip": LockEntry("pending", "sha256:" + "2" * 64, 9, token="0123456789" * 2),
             "lesson-01": LockEntry(
                 "failed", "sha256:" + "3" * 64, 5, error_code="X.Y", error_message="no"
             ),

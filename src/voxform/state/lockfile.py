@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from voxform.errors import VoxformError, did_you_mean
 from voxform.files import read_regular, write_atomic
+from voxform.paths import ID_MAX, ID_PATTERN
 from voxform.state.jsonfile import (
     JsonProblem,
     describe,
@@ -122,10 +123,16 @@ class LockfileError(VoxformError):
 
 # -- the fields of a block -------------------------------------------------------------------
 
-# The characters of an item id. The manifests' rule (paths.ID_PATTERN) is stricter about
-# '.' parts and length; an id recorded before it grew stricter must stay readable, so that
-# plan can offer it for deletion.
-ITEM_ID = re.compile(r"[a-z0-9][a-z0-9._/-]*")
+# An item id: the manifests' rule (paths.id_problem) and its length limit, as one pattern for
+# the journal's reader too. An id the manifests cannot name is a hand edit: with a '..' part
+# it names a path outside the target's folder, and 100,000 characters make an object key
+# OSS refuses (1,023 bytes at most) and a line in every message.
+ITEM_ID = re.compile(
+    rf"(?=[a-z0-9._/-]{{1,{ID_MAX}}}\Z)" + ID_PATTERN.pattern.removeprefix("^").removesuffix("$")
+)
+# A submission token, exactly as apply.flight.new_token makes it (secrets.token_hex(10)): it
+# is sent in UserData and compared with what the service lists.
+TOKEN = re.compile(r"[0-9a-f]{20}")
 _FINGERPRINT = re.compile(r"sha256:[0-9a-f]{64}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -152,6 +159,10 @@ def _fingerprint(value: object) -> bool:
     return isinstance(value, str) and _FINGERPRINT.fullmatch(value) is not None
 
 
+def _token(value: object) -> bool:
+    return isinstance(value, str) and TOKEN.fullmatch(value) is not None
+
+
 _TEXT = (_check(is_text), "a string")
 _NAMES = (_strings, "an object of strings")
 # Each field: a check (None: fine, else what is found instead) and what it must be.
@@ -168,7 +179,7 @@ _CHECKS: dict[str, tuple[Callable[[object], str | None], str]] = {
     "subtitles": _NAMES,
     "error_code": _TEXT,
     "error_message": _TEXT,
-    "token": _TEXT,
+    "token": (_check(_token), "20 hex digits (a token voxform made)"),
 }
 _REQUIRED = ("state", "fingerprint", "characters")
 _FIELD_NAMES = tuple(f.name for f in fields(LockEntry))
@@ -265,9 +276,14 @@ def read_lockfile(path: Path) -> LockState:
     state = LockState()
     for key, raw in items.items():
         if not ITEM_ID.fullmatch(key):
+            why = (
+                f"{len(key):,} characters, of at most {ID_MAX}"
+                if len(key) > ID_MAX
+                else "lower-case letters, digits and . _ - in parts separated by '/', none"
+                " empty or starting with '.'"
+            )
             raise LockfileError(
-                f"{path}: item {key!r} is not an item id (a lower-case letter or digit, then"
-                f" letters, digits and . _ / -); {_ADVICE}"
+                f"{path}: item {describe(key)} is not an item id ({why}); {_ADVICE}"
             )
         state.items[key] = parse_entry(str(path), key, raw, _ADVICE)
     return state
