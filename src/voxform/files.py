@@ -3,16 +3,20 @@
 Writes and removals never go through a symlink: below a trusted directory (the project root,
 or the file's own folder when no root is given) each directory is opened with O_NOFOLLOW and
 the file is created, renamed and removed relative to its folder's descriptor, so a link
-swapped in between a check and the write cannot redirect it. A read-only file is not
-replaced: the user made it so on purpose.
+swapped in between a check and the write cannot redirect it; every file is opened with
+O_NOFOLLOW, and O_EXCL when it is new. A read-only file is not replaced: the user made it
+so on purpose. Every writer (lockfile, journal, lease, caches, outputs, subtitles) goes
+through this module, so there is one way to write and one place to get it right.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import os
 import re
+import secrets
 import stat
 import threading
 from collections.abc import Iterator
@@ -32,12 +36,18 @@ class FileTooLargeError(VoxformError):
 
 
 @contextlib.contextmanager
-def open_regular(path: Path) -> Iterator[BinaryIO]:
-    """`path` open for reading, if it is a regular file (symlinks followed). A FIFO, device
-    or directory planted where voxform reads (a FIFO at voxform.lock would block the read for
-    ever, /dev/zero would fill memory) is UnsafeFileError, without waiting on it.
-    FileNotFoundError when there is nothing."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+def open_regular(path: Path, *, follow: bool = True) -> Iterator[BinaryIO]:
+    """`path` open for reading, if it is a regular file (symlinks followed unless `follow` is
+    False: then a symlink is refused). A FIFO, device or directory planted where voxform reads
+    (a FIFO at voxform.lock would block the read for ever, /dev/zero would fill memory) is
+    UnsafeFileError, without waiting on it. FileNotFoundError when there is nothing."""
+    flags = os.O_RDONLY | _QUICK | (0 if follow else os.O_NOFOLLOW)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno not in _LINK_ERRNOS or follow:
+            raise
+        raise UnsafeFileError(f"{path} is a symlink; voxform does not follow one here") from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise UnsafeFileError(f"{path} is not a regular file; voxform reads only files here")
@@ -50,10 +60,10 @@ def open_regular(path: Path) -> Iterator[BinaryIO]:
         yield handle
 
 
-def read_regular(path: Path, limit: int, what: str = "file") -> bytes:
+def read_regular(path: Path, limit: int, what: str = "file", *, follow: bool = True) -> bytes:
     """The bytes of the regular file at `path`, refusing (FileTooLargeError) one of more than
     `limit` bytes before reading it all; see `open_regular` for what else is refused."""
-    with open_regular(path) as handle:
+    with open_regular(path, follow=follow) as handle:
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise FileTooLargeError(
@@ -79,11 +89,28 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-_serial = itertools.count()  # with the pid, a temporary name no other writer uses
-_TEMPORARY = re.compile(r"^\..+\.(\d+)\.\d+\.tmp$")  # `.NAME.PID.SERIAL.tmp`, as named below
+# A temporary file is `.NAME.PID-RUN-SERIAL.voxform-tmp`: the pid says whether its writer
+# still lives, the serial keeps one process's names apart, and the random RUN (with the
+# marker) means that no user file is ever taken for one and removed by the sweep, and that
+# no one can plant a link under the name voxform will use next.
+_serial = itertools.count()
+_RUN = secrets.token_hex(4)
+_MARKER = ".voxform-tmp"
+_TEMPORARY = re.compile(r"^\..*\.(\d+)-[0-9a-f]{8}-\d+" + re.escape(_MARKER) + "$")
 _swept: set[Path] = set()  # folders this process has swept
 _sweeping = threading.Lock()
-_DIRECTORY = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_QUICK = getattr(os, "O_NONBLOCK", 0) | _CLOEXEC  # a FIFO must not hang an open
+_DIRECTORY = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _CLOEXEC
+_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _CLOEXEC
+_LINK_ERRNOS = {errno.ELOOP, errno.EMLINK}  # what O_NOFOLLOW gives for a link (Linux, BSD)
+
+
+def temporary_name(name: str) -> str:
+    """The name of a new temporary file of this process for the file `name` (beside it)."""
+    # a long name is cut, so that any name the file system takes has a temporary one
+    short = name.encode()[:120].decode(errors="ignore")
+    return f".{short}.{os.getpid()}-{_RUN}-{next(_serial)}{_MARKER}"
 
 
 def write_atomic(
@@ -102,11 +129,8 @@ def write_atomic(
         assert folder is not None
         _sweep(folder, path.parent)
         _check_replaceable(folder, path.name, _shown(path, root), "write")
-        # a long name is cut, so that any name the file system takes has a temporary one
-        short = path.name.encode()[:120].decode(errors="ignore")
-        tmp = f".{short}.{os.getpid()}.{next(_serial)}.tmp"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-        fd = os.open(tmp, flags, 0o666, dir_fd=folder)  # the user's umask decides
+        tmp = temporary_name(path.name)
+        fd = os.open(tmp, _NEW, 0o666, dir_fd=folder)  # the user's umask decides
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -126,10 +150,33 @@ def write_atomic(
 def check_writable(
     path: Path, *, root: Path | None = None, verb: Literal["write", "remove"] = "write"
 ) -> None:
-    """What `write_atomic` (or `remove_file`) would refuse, raised now, doing nothing."""
+    """What `write_atomic` (or `remove_file`) would refuse, raised now, doing nothing: a
+    folder it cannot write in included."""
     with _folder(path.parent, root, create=False) as folder:
         if folder is not None:
             _check_replaceable(folder, path.name, _shown(path, root), verb)
+            # access() and not the mode bits: root may write in a folder of mode 0555, and no
+            # one on a read-only file system
+            if not os.access(".", os.W_OK, dir_fd=folder):
+                raise UnsafeFileError(
+                    f"the folder of {_shown(path, root)} is not writable, so voxform cannot"
+                    f" {verb} it"
+                )
+
+
+def check_creatable(path: Path) -> None:
+    """OSError unless a new file can be made beside `path`, as `write_atomic` makes one: a
+    temporary file is created and removed there, under a name no one can plant a link at.
+    (access() is not enough: it lets root write in /proc, where nothing can be created.)"""
+    with _folder(path.parent, None, create=False) as folder:
+        if folder is None:
+            return  # made by the write
+        name = temporary_name(path.name)
+        try:
+            os.close(os.open(name, _NEW, 0o666, dir_fd=folder))
+        except OSError as exc:
+            raise OSError(exc.errno, f"{exc.strerror}, making a file beside {path}") from None
+        os.unlink(name, dir_fd=folder)
 
 
 def check_directory(root: Path, relative: str) -> None:
@@ -151,6 +198,76 @@ def remove_file(path: Path, *, root: Path) -> bool:
         except FileNotFoundError:
             return False
         return True
+
+
+def open_appending(path: Path, *, root: Path) -> BinaryIO:
+    """`path` below `root` open for reading and appending (made when missing), unbuffered;
+    UnsafeFileError for a symlink on the way or at `path`, or a file that is not regular."""
+    with _folder(path.parent, root, create=True) as folder:
+        assert folder is not None
+        shown = _shown(path, root)
+        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | _QUICK
+        try:
+            fd = os.open(path.name, flags, 0o666, dir_fd=folder)
+        except OSError as exc:
+            _refuse_special(folder, path.name, shown, exc)
+            raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UnsafeFileError(f"{shown} is not a regular file; voxform will not write it")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "a+b", buffering=0)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def create_new(path: Path, data: bytes, *, root: Path) -> None:
+    """Create `path` below `root` holding `data`, fsync'd; FileExistsError when anything is
+    there already (a symlink, dangling or not, included), UnsafeFileError for one on the way."""
+    with _folder(path.parent, root, create=True) as folder:
+        assert folder is not None
+        fd = os.open(path.name, _NEW, 0o666, dir_fd=folder)  # the user's umask decides
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(path.name, dir_fd=folder)
+            raise
+
+
+def remove_entry(path: Path, *, root: Path) -> bool:
+    """Remove the name `path` below `root`, whatever it is but a directory: a symlink goes,
+    not what it names. False when there is nothing; UnsafeFileError for a directory there or
+    a symlink on the way."""
+    with _folder(path.parent, root, create=False) as folder:
+        if folder is None:
+            return False
+        try:
+            if stat.S_ISDIR(os.stat(path.name, dir_fd=folder, follow_symlinks=False).st_mode):
+                raise UnsafeFileError(
+                    f"{_shown(path, root)} is a directory; voxform removes no directory"
+                )
+            os.unlink(path.name, dir_fd=folder)
+        except FileNotFoundError:
+            return False
+        return True
+
+
+def _refuse_special(folder: int, name: str, shown: str, exc: OSError) -> None:
+    """UnsafeFileError when opening `name` failed (`exc`) because it is a symlink or a
+    special file (a FIFO without a reader); nothing for other failures."""
+    if exc.errno not in {*_LINK_ERRNOS, errno.ENXIO, errno.EISDIR}:
+        return
+    try:
+        _check_replaceable(folder, name, shown, "write")
+    except UnsafeFileError:
+        raise
+    except OSError:
+        return  # the first failure says more
 
 
 @contextlib.contextmanager
@@ -236,14 +353,15 @@ def _shown(path: Path, root: Path | None) -> str:
 
 
 def _sweep(folder: int, path: Path) -> None:
-    """Remove `.NAME.PID.SERIAL.tmp` files of writers that died (kill -9, power loss);
-    once per folder and process, and never those of a live process (this one included)."""
+    """Remove the temporary files (named by `temporary_name`) of writers that died (kill -9,
+    power loss); once per folder and process, and never those of a live process (this one
+    included). A name without voxform's marker and run token is a user's: it stays."""
     with _sweeping:
         if path in _swept:
             return
         _swept.add(path)
     with os.scandir(folder) as entries:
-        names = [e.name for e in entries if e.name.endswith(".tmp")]
+        names = [e.name for e in entries if e.name.endswith(_MARKER)]
     for name in names:
         match = _TEMPORARY.match(name)
         if match is None or int(match.group(1)) == os.getpid() or pid_alive(int(match.group(1))):

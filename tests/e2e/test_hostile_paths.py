@@ -17,7 +17,7 @@ import pytest
 
 from conftest import Runner
 from voxform.apply.prune import check_removable
-from voxform.files import UnsafeFileError, write_atomic
+from voxform.files import UnsafeFileError, temporary_name, write_atomic
 from voxform.state.journal import Journal
 from voxform.state.lease import LEASE, lease
 
@@ -220,11 +220,18 @@ def test_a_read_only_lockfile_is_not_replaced(quickstart: Path, voxform: Runner)
 def test_temporary_files_left_by_a_killed_run_are_removed_by_the_next(
     quickstart: Path, voxform: Runner
 ) -> None:
-    dead, live = dead_pid(), os.getppid()
     audio = quickstart / "build/audio"
     audio.mkdir(parents=True)
-    stale = [quickstart / f".voxform.lock.{dead}.0.tmp", audio / f".welcome.mp3.{dead}.3.tmp"]
-    kept = [quickstart / f".voxform.lock.{live}.0.tmp", quickstart / ".notes.12.0.tmp.bak"]
+    # named by a writer that is gone, as a kill -9 leaves them; and by this live process
+    names = "print(temporary_name('voxform.lock'), temporary_name('welcome.mp3'))"
+    dead = subprocess.run(
+        [sys.executable, "-c", f"from voxform.files import temporary_name; {names}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    stale = [quickstart / dead[0], audio / dead[1]]
+    kept = [quickstart / temporary_name("voxform.lock"), quickstart / ".notes.12.0.tmp.bak"]
     for path in stale + kept:
         path.write_bytes(b"partial")
     assert voxform(quickstart, "apply", "--yes").exit_code == 0

@@ -6,7 +6,7 @@ import click
 
 from voxform.cli.common import project_dir, reporting
 from voxform.report import Reporter
-from voxform.state.lease import release
+from voxform.state.lease import LEASE, holder_of, release
 
 
 @click.command()
@@ -19,6 +19,9 @@ def unlock(ctx: click.Context, reporter: Reporter, lease_id: str) -> None:
     Only for a lease whose apply is gone, e.g. on another machine: two applies at once can
     submit the same items twice.
     """
-    held = release(project_dir(ctx), lease_id)
-    who = ", ".join(f"{k} {held[k]}" for k in ("holder", "host", "pid", "started") if k in held)
+    released = release(project_dir(ctx), lease_id)
+    if released.found != "a lease file":
+        reporter.info(f"Removed {released.found} at {LEASE} (lease {lease_id}).")
+        return
+    who = holder_of(released.held)
     reporter.info(f"Released lease {lease_id}" + (f" ({who})." if who else "."))

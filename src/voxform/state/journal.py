@@ -13,13 +13,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, BinaryIO
 
-from voxform.files import UnsafeFileError, check_writable, open_regular
+from voxform.files import (
+    check_creatable,
+    check_writable,
+    open_appending,
+    open_regular,
+    remove_entry,
+)
 from voxform.state.jsonfile import JsonProblem, describe, is_seconds, load_json
 from voxform.state.lockfile import (
     ITEM_ID,
@@ -140,6 +145,9 @@ class Journal:
     def __init__(self, lock_path: Path, path: Path) -> None:
         self.lock_path = lock_path
         self.path = path
+        # the project, as `journal_path` placed the journal in it: `.voxform/` below it must
+        # be a real folder, or the journal would be written wherever a link pointed
+        self.root = path.parent.parent
         self._handle: IO[bytes] | None = None
         self._buffer: list[bytes] = []
         self.since_checkpoint = 0
@@ -147,21 +155,14 @@ class Journal:
     def open(self) -> None:
         """Open for appending and prove that both the journal and the lockfile can be
         written: an apply that cannot record must not submit anything."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+b", buffering=0)  # whole writes, or an exact truncate
+        # unbuffered: whole writes, or an exact truncate
+        handle = open_appending(self.path, root=self.root)
         try:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise UnsafeFileError(
-                    f"{self.path} is not a regular file; voxform writes its journal there"
-                )
             _drop_torn_tail(handle)
-            probe = self.lock_path.parent / f".{self.lock_path.name}.probe-{os.getpid()}"
-            try:
-                probe.write_bytes(b"")
-            finally:
-                with contextlib.suppress(OSError):
-                    probe.unlink()
-            check_writable(self.lock_path)  # not read-only, not a symlink: refused at the end
+            # not a symlink, not read-only, in a folder a file can be made in: what the
+            # final write would refuse, refused before anything is sent
+            check_writable(self.lock_path)
+            check_creatable(self.lock_path)
         except BaseException:
             handle.close()
             raise
@@ -216,7 +217,7 @@ class Journal:
                 self.flush()
                 write_lockfile(self.lock_path, state)
                 self._handle.close()
-                self.path.unlink(missing_ok=True)
+                remove_entry(self.path, root=self.root)
         finally:
             if not self._handle.closed:
                 self._handle.close()

@@ -1,4 +1,9 @@
-"""One apply at a time per project: a lease file in .voxform/ naming its holder."""
+"""One apply at a time per project: a lease file in .voxform/ naming its holder.
+
+The lease is created with O_EXCL and removed by name, never through a link: something else
+found there (a symlink, dangling or not; a FIFO) is no lease voxform wrote, so no apply
+starts, and the error says what it is and that `voxform unlock` removes it.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,22 @@ import json
 import os
 import secrets
 import socket
+import stat
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from voxform.errors import VoxformError
-from voxform.files import FileTooLargeError, check_directory, pid_alive, read_regular
+from voxform.files import (
+    FileTooLargeError,
+    check_directory,
+    create_new,
+    pid_alive,
+    read_regular,
+    remove_entry,
+)
 from voxform.state.jsonfile import JsonProblem, load_json
 
 LEASE = Path(".voxform") / "apply.lease"
@@ -43,44 +57,60 @@ def _holder() -> dict[str, object]:
 @contextlib.contextmanager
 def lease(root: Path, *, timeout: float = 0.0) -> Iterator[None]:
     """Hold the project's apply lease; wait up to `timeout` seconds for another holder."""
-    path = _state_dir(root) / LEASE.name
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = root / LEASE
     deadline = time.monotonic() + timeout
     while True:
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask decides
+            # UnsafeFileError when `.voxform` is a symlink: it would move the lease and the
+            # journal out of the project (and let two checkouts share one)
+            create_new(path, json.dumps(_holder(), sort_keys=True).encode(), root=root)
             break
         except FileExistsError:
+            found = _found(path)
+            if found is None:
+                continue  # released meanwhile
+            if found != "a lease file":
+                raise LeaseHeldError(_not_a_lease(found)) from None
             held = _read(path)
             if _stale(held) or _abandoned(path, held):
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
+                remove_entry(path, root=root)
                 continue
             if time.monotonic() >= deadline:
-                raise LeaseHeldError(_describe(path, held)) from None
+                raise LeaseHeldError(_describe(held)) from None
             time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
     try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(_holder(), handle, sort_keys=True)
-            handle.flush()
-            os.fsync(handle.fileno())
         yield
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+        remove_entry(path, root=root)
 
 
-def _state_dir(root: Path) -> Path:
-    """The project's `.voxform/`; VoxformError when it is a symlink, which would move the
-    lease and the journal out of the project (and let two checkouts share one)."""
-    check_directory(root, str(LEASE.parent))
-    return root / LEASE.parent
+def _found(path: Path) -> str | None:
+    """What is at `path`, as a message names it, without following a link; None: nothing."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    if stat.S_ISREG(mode):
+        return "a lease file"
+    if stat.S_ISLNK(mode):
+        return "a symlink"
+    return "a directory" if stat.S_ISDIR(mode) else "a special file"
+
+
+def _not_a_lease(found: str) -> str:
+    clear = (
+        "remove that directory"
+        if found == "a directory"
+        else f"if no apply is running, `voxform unlock {UNREADABLE}` removes it"
+        + (" (the link, not what it names)" if found == "a symlink" else "")
+    )
+    return f"{LEASE} is {found}, not a lease voxform wrote, so no apply can start; {clear}"
 
 
 def _read(path: Path) -> dict[str, object]:
     """The lease's fields; {} when it cannot be read (treated as an unreadable lease)."""
     try:
-        value = load_json(read_regular(path, 1 << 16, "lease"))
+        value = load_json(read_regular(path, 1 << 16, "lease", follow=False))
     except (OSError, JsonProblem, FileTooLargeError):
         return {}
     return value if isinstance(value, dict) else {}
@@ -102,33 +132,49 @@ def _abandoned(path: Path, held: dict[str, object]) -> bool:
     """An unreadable lease that has stayed so for a while was left by a crash between
     creating the file and writing it (a matter of microseconds for a live holder)."""
     try:
-        age = time.time() - path.stat().st_mtime
+        age = time.time() - os.lstat(path).st_mtime
     except OSError:
         return False
     return not held and age > ABANDONED_AFTER
 
 
-def _describe(path: Path, held: dict[str, object]) -> str:
-    who = ", ".join(f"{k} {held[k]}" for k in ("holder", "host", "pid", "started") if k in held)
+def _describe(held: dict[str, object]) -> str:
     lease_id = held.get("id", UNREADABLE)
     return (
-        f"another apply holds this project ({who or 'holder unknown'}); wait for it, pass "
-        f"--lock-timeout SECONDS, or, if that apply is gone, run `voxform unlock {lease_id}`"
+        f"another apply holds this project ({holder_of(held) or 'holder unknown'}); wait for "
+        "it, pass --lock-timeout SECONDS, or, if that apply is gone, run "
+        f"`voxform unlock {lease_id}`"
     )
 
 
-def release(root: Path, lease_id: str) -> dict[str, object]:
-    """Remove the project's lease if its id is `lease_id` (as `voxform unlock` does); the
-    holder it named. VoxformError when there is no lease or the id is another one."""
-    path = _state_dir(root) / LEASE.name
-    if not path.exists():
+def holder_of(held: dict[str, object]) -> str:
+    """The holder, host, pid and start time a lease names, as a message shows them."""
+    return ", ".join(f"{k} {held[k]}" for k in ("holder", "host", "pid", "started") if k in held)
+
+
+@dataclass(frozen=True)
+class Released:
+    """What `release` removed: the holder the lease named ({} if none), and what it was."""
+
+    held: dict[str, object]
+    found: str  # "a lease file", "a symlink", ...
+
+
+def release(root: Path, lease_id: str) -> Released:
+    """Remove the project's lease if its id is `lease_id` (as `voxform unlock` does); a
+    symlink or special file there has the id `unreadable` and goes itself, never what it
+    names. VoxformError when there is no lease or the id is another one."""
+    check_directory(root, str(LEASE.parent))  # `.voxform` as a symlink: one clear error
+    path = root / LEASE
+    found = _found(path)
+    if found is None:
         raise VoxformError(f"no apply holds this project (no {LEASE})")
-    held = _read(path)
+    held = _read(path) if found == "a lease file" else {}
     current = str(held.get("id", UNREADABLE))
     if current != lease_id:
         raise VoxformError(
             f"the lease on this project has the id {current!r}, not {lease_id!r}; "
             "nothing was released (run `voxform unlock` with the id an apply's error names)"
         )
-    path.unlink(missing_ok=True)
-    return held
+    remove_entry(path, root=root)
+    return Released(held, found)
