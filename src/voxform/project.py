@@ -9,6 +9,7 @@ from pathlib import Path
 from voxform.errors import ManifestError, Problem, VoxformError, did_you_mean, one_per_cause
 from voxform.manifest.loader import load_manifests
 from voxform.manifest.model import Project
+from voxform.manifest.owners import output_owners
 from voxform.plan.plan import Plan, TargetFacts, make_plan, selected
 from voxform.plan.saved import SavedPlan, inputs_digest, lockfile_digest
 from voxform.providers.registry import provider_for
@@ -132,12 +133,23 @@ def load_project(directory: Path, lockfile: Path | None = None) -> LoadedProject
     items, expand_problems = expand(project, known)
     rendered, render_problems = render_items(project, items, known)
     problems = one_per_cause(
-        [*problems, *expand_problems, *render_problems, *_duplicate_ids(rendered)]
+        [
+            *problems,
+            *expand_problems,
+            *render_problems,
+            *_duplicate_ids(rendered),
+            *output_owners(project.root, project.targets, _subtitle_dirs(project), items),
+        ]
     )
     problems.sort(key=lambda p: (p.location.file, p.location.line, p.location.column))
     return LoadedProject(
         project, lock_path, lock, rendered, problems, journal, replayed.intent_times
     )
+
+
+def _subtitle_dirs(project: Project) -> dict[str, str]:
+    """Each target's folder for subtitles in the project (a local target's audio too)."""
+    return {n: provider_for(t).subtitle_dir(t) for n, t in project.targets.items()}
 
 
 def _duplicate_ids(rendered: list[RenderedItem]) -> list[Problem]:
