@@ -13,13 +13,13 @@ import re
 import zlib
 from collections.abc import Iterator
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 from sentencex import segment  # type: ignore[import-untyped]
 
-_SPACE = re.compile(r"\s+")
-_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
-_ENDS_SENTENCE = tuple(".!?…。！？")
+from voxform.render.markdown import markdown_blocks
+
+# A run of whitespace that is not already one space: re.sub makes a string per match, so a
+# pattern matching every single space costs a hundred bytes per word of a long table.
+_SPACE = re.compile(r"[^\S ]\s*| \s+")
 
 # sentencex is fast on text where a sentence ends in punctuation and a space, but its time
 # grows with the square of the sentence ends that have no space after them (Chinese, or
@@ -43,13 +43,11 @@ _OPENERS = "([{<（［｛〈《【〔"
 _CLOSING = ")]}>）］｝〉》】〕"
 _NO_BRACKETS = str.maketrans(dict.fromkeys(_OPENERS + _CLOSING, " "))
 
-_MARKDOWN = MarkdownIt("commonmark").enable(["table", "strikethrough"])
-
 
 def paragraphs(text: str, *, markdown: bool) -> list[str]:
     """Split text into paragraphs of plain, single-spaced text: at blank lines, or for
     Markdown at its blocks (a heading, a paragraph, each list entry, a table)."""
-    blocks = _markdown_blocks(_strip_front_matter(text)) if markdown else _plain_blocks(text)
+    blocks = markdown_blocks(_strip_front_matter(text)) if markdown else _plain_blocks(text)
     return [joined for block in blocks if (joined := _SPACE.sub(" ", block).strip())]
 
 
@@ -67,54 +65,9 @@ def _plain_blocks(text: str) -> Iterator[str]:
 def _strip_front_matter(text: str) -> str:
     if text.startswith("---\n"):
         end = text.find("\n---", 4)
-        if end != -1:
-            return text[end + 4 :]
+        if end != -1:  # its lines stay, blank, so a block's line number is the file's
+            return "\n" * text.count("\n", 0, end + 4) + text[end + 4 :]
     return text
-
-
-def _markdown_blocks(text: str) -> Iterator[str]:
-    """The spoken text of each block; a table is one block, one sentence per row."""
-    row: list[str] | None = None
-    rows: list[str] = []
-    for token in _MARKDOWN.parse(text):
-        if token.type == "tr_open":
-            row = []
-        elif token.type == "tr_close" and row is not None:
-            rows.append(_spoken_row(row))
-            row = None
-        elif token.type == "table_close":
-            yield "".join(r if r.endswith("。") else r + " " for r in rows)
-            rows = []
-        elif token.type == "inline":
-            words = _inline_text(token.children or [])
-            if row is not None:
-                row.append(words)
-            else:
-                yield words
-
-
-def _spoken_row(cells: list[str]) -> str:
-    """A table row as a sentence: cells joined by commas, closed by a full stop."""
-    cells = [c for cell in cells if (c := _SPACE.sub(" ", cell).strip())]
-    if not cells:
-        return ""
-    chinese = any(_CJK.search(cell) for cell in cells)
-    row = ("，" if chinese else ", ").join(cells)
-    return row if row.endswith(_ENDS_SENTENCE) else row + ("。" if chinese else ".")
-
-
-def _inline_text(tokens: list[Token]) -> str:
-    """What a reader sees of inline Markdown: text, code and image descriptions, with
-    breaks as spaces; markup, raw HTML and link targets are dropped."""
-    parts: list[str] = []
-    for token in tokens:
-        if token.type in ("text", "code_inline"):
-            parts.append(token.content)
-        elif token.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-        elif token.type == "image":
-            parts.append(_inline_text(token.children or []))
-    return "".join(parts)
 
 
 def sentences(text: str) -> list[str]:

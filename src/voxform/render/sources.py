@@ -15,6 +15,7 @@ from voxform.manifest.model import Project, SourceSpec
 from voxform.paths import ID_MAX, inside, relative_to_root, slug
 from voxform.render.chunking import paragraphs, sentences
 from voxform.render.ids import align
+from voxform.render.markdown import MarkdownLimit
 from voxform.render.model import Item
 
 MAX_TEXT_BYTES = 10_000_000  # a text source: a long book is about 1 MB
@@ -33,7 +34,10 @@ def expand(project: Project, known: Mapping[str, str]) -> tuple[list[Item], list
             raw = _read(path, spec.source, text_where, problems)
             if raw is None:
                 continue
-            text = "\n\n".join(paragraphs(raw, markdown=path.suffix.lower() == ".md"))
+            paras = _paragraphs(raw, path, spec.source, problems)
+            if paras is None:
+                continue
+            text = "\n\n".join(paras)
             source_file = spec.source
         else:
             text = (spec.text or "").strip()
@@ -107,8 +111,11 @@ def _expand_source(
         if not _own_prefix(prefix, rel, stems, where, problems):
             continue
         file_where = Location(rel, 1, 1)
+        paras = _paragraphs(raw, path, rel, problems)
+        if paras is None:
+            continue
         if source.split == "none":
-            text = "\n\n".join(paragraphs(raw, markdown=path.suffix.lower() == ".md"))
+            text = "\n\n".join(paras)
             if text:
                 items.append(
                     Item(
@@ -123,7 +130,7 @@ def _expand_source(
                     )
                 )
             continue
-        chunks = _chunks(raw, path.suffix.lower() == ".md", source.split)
+        chunks = [s for p in paras for s in sentences(p)] if source.split == "sentence" else paras
         keys = align(prefix, [digest(c) for c in chunks], known)
         for key, chunk in zip(keys, chunks, strict=True):
             items.append(
@@ -147,29 +154,36 @@ def _own_prefix(
     """Whether the file `rel` alone makes ids starting `prefix` (with room for chunk keys);
     a problem, naming both files or the length, when it does not."""
     if prefix in stems:
-        problems.append(Problem(
-            where,
-            f"{stems[prefix]} and {rel} both make the ids {prefix}/...; rename one of them",
-            "duplicate-id",
-        ))
+        problems.append(
+            Problem(
+                where,
+                f"{stems[prefix]} and {rel} both make the ids {prefix}/...; rename one of them",
+                "duplicate-id",
+            )
+        )
         return False
     stems[prefix] = rel
     if len(prefix) + len("/p123.45") > ID_MAX:
-        problems.append(Problem(
-            where,
-            f"the ids of {rel} ({prefix}/...) would pass the {ID_MAX}-character limit of an "
-            "id; shorten the source id",
-            "limit",
-        ))
+        problems.append(
+            Problem(
+                where,
+                f"the ids of {rel} ({prefix}/...) would pass the {ID_MAX}-character limit of an "
+                "id; shorten the source id",
+                "limit",
+            )
+        )
         return False
     return True
 
 
-def _chunks(raw: str, markdown: bool, split: str) -> list[str]:
-    paras = paragraphs(raw, markdown=markdown)
-    if split == "sentence":
-        return [s for p in paras for s in sentences(p)]
-    return paras
+def _paragraphs(raw: str, path: Path, name: str, problems: list[Problem]) -> list[str] | None:
+    """The file's paragraphs; None, with a problem at the line, when its Markdown is past
+    what a source may hold."""
+    try:
+        return paragraphs(raw, markdown=path.suffix.lower() == ".md")
+    except MarkdownLimit as exc:
+        problems.append(Problem(Location(name, exc.line, 1), str(exc), "limit"))
+        return None
 
 
 def _glob_base_dir(root: Path, pattern: str) -> Path:

@@ -258,7 +258,9 @@ def spoken_text(document: str) -> str:
 
 _TOKEN = re.compile(r"""(<(?:[^>"']|"[^"]*"|'[^']*')*>)""")
 _BLOCK = re.compile(r"</?(?:speak|s)(?:\s[^>]*)?>")
-_WHITESPACE = re.compile(r"[ \t\r\n]+")
+# Runs that are not already one space: re.sub makes a string per match, a hundred bytes per
+# word of a long text if every single space matched.
+_WHITESPACE = re.compile(r"[\t\r\n][ \t\r\n]*| [ \t\r\n]+")
 
 
 def canonical_ssml(document: str) -> str:
