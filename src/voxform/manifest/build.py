@@ -12,6 +12,7 @@ from voxform.ice.voices import ICE_VOICES
 from voxform.ice.wire import SUBMIT, AudioFormat
 from voxform.manifest.checks import (
     Findings,
+    check_endpoint,
     check_file,
     check_inside,
     check_metadata,
@@ -91,6 +92,14 @@ def _target(ctx: Findings, doc: Document, name: str, value: dict[str, object]) -
         check_inside(ctx, doc.where(("targets", name, "path")), path, "target path")
     prefix = str(value.get("prefix", ""))
     check_prefix(ctx, doc.where(("targets", name, "prefix")), prefix)
+    endpoint, insecure = opt_str(value.get("endpoint")), value.get("insecure") is True
+    check_endpoint(
+        ctx,
+        name,
+        endpoint,
+        doc.where(("targets", name, "endpoint")),
+        doc.where(("targets", name, "insecure")) if insecure else None,
+    )
     limit = value.get("max_input_chars", DEFAULT_MAX_INPUT_CHARS)
     rate_limits = {
         key: float(limit)
@@ -107,7 +116,8 @@ def _target(ctx: Findings, doc: Document, name: str, value: dict[str, object]) -
         region=opt_str(value.get("region")),
         bucket=opt_str(value.get("bucket")),
         prefix=prefix,
-        endpoint=opt_str(value.get("endpoint")),
+        endpoint=endpoint,
+        insecure=insecure,
         rate_limits=rate_limits,
         max_input_chars=int(limit) if isinstance(limit, int) else DEFAULT_MAX_INPUT_CHARS,
     )
@@ -298,5 +308,3 @@ def _reference(
             )
         return None
     return str(name)
-
-

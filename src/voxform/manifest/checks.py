@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from voxform.endpoints import cleartext_host
 from voxform.errors import Location, PathEscapeError, Problem
 from voxform.files import UnsafeFileError, check_directory
 from voxform.ice.limits import DESCRIPTION_BYTES, TITLE_BYTES, USER_DATA_BYTES
@@ -103,6 +104,40 @@ def check_prefix(ctx: Findings, where: Location, prefix: str) -> bool:
             f"prefix {prefix!r} is not a valid object key prefix: no empty, '.' or '..' "
             "segments, no leading '/', no control characters or backslashes",
             "path-escape",
+        )
+        return False
+    return True
+
+
+def check_endpoint(
+    ctx: Findings, name: str, endpoint: str | None, where: Location, insecure: Location | None
+) -> bool:
+    """An endpoint that would send the access key in clear (plain http to a host other than
+    this machine) is an error, unless the target says `insecure: true` (`insecure` is where
+    it says so): that is a warning, with or without such an endpoint, so plan always says
+    it (VOXFORM_ICE_ENDPOINT may be plain http too)."""
+    host = cleartext_host(endpoint) if endpoint is not None else None
+    if insecure is not None:
+        told = (
+            f"its access key id, STS token and signed requests go to {host} unencrypted"
+            if host
+            else "a plain-http endpoint (VOXFORM_ICE_ENDPOINT too) would get its access key "
+            "id, STS token and signed requests unencrypted"
+        )
+        ctx.add(
+            insecure,
+            f"target {name!r} has insecure: true: {told}",
+            "insecure-endpoint",
+            warning=True,
+        )
+        return True
+    if host is not None:
+        ctx.add(
+            where,
+            f"endpoint of target {name!r} is plain http to {host}, which is not this machine: "
+            "the access key id, STS token and signed requests would travel unencrypted; use "
+            "https, or set insecure: true on the target to accept that",
+            "insecure-endpoint",
         )
         return False
     return True

@@ -25,7 +25,7 @@ VOICE_SETTINGS = {
     "speech_rate": "speech rate",
     "pitch_rate": "pitch rate",
 }
-OUTPUT_SETTINGS = {"format": "format", "sample_rate": "sample rate"}
+OUTPUT_SETTINGS = {"format": "format", "sample_rate": "sample rate", "endpoint": "endpoint"}
 
 
 class TargetFacts(NamedTuple):

@@ -68,7 +68,7 @@ class IceProvider:
         credentials = resources.shared(
             "ice-credentials", lambda: load_credentials(resources.profile)
         )
-        return cls(IceClient(ice_endpoint(target), credentials))
+        return cls(IceClient(ice_endpoint(target), credentials, insecure=target.insecure))
 
     @classmethod
     def engine_version(cls) -> str | None:

@@ -10,6 +10,7 @@ from types import TracebackType
 import httpx
 
 from voxform import __version__
+from voxform.endpoints import cleartext_host
 from voxform.errors import FatalError, ItemError, ProviderError, RetryableError, UnknownOutcome
 from voxform.ice.signing import sign_request
 from voxform.ice.wire import API_VERSION, GET_JOB, JOB_TYPE, LIST_JOBS, SUBMIT
@@ -30,10 +31,11 @@ def redact(text: str) -> str:
     return _USERINFO.sub(r"\1***@", text)
 
 
-def endpoint_for(region_or_url: str) -> str:
+def endpoint_for(region_or_url: str, *, insecure: bool = False) -> str:
     """`https://ice.<region>.aliyuncs.com` for a region; an http(s) URL is used as given.
     A URL with a user name or password is refused: requests are signed with the access key,
-    and a password must not reach a message."""
+    and a password must not reach a message. So is plain http to a host other than this
+    machine, unless `insecure` (the target's `insecure: true`)."""
     text = region_or_url.strip()
     if _REGION.fullmatch(text):
         return f"https://ice.{text}.aliyuncs.com"
@@ -56,6 +58,13 @@ def endpoint_for(region_or_url: str) -> str:
             f"ICE endpoint {redact(text)!r} has a user name or password in it: ICE requests"
             " are signed with the access key, so give the endpoint without them"
         )
+    host = cleartext_host(text)
+    if host is not None and not insecure:
+        raise FatalError(
+            f"ICE endpoint {text!r} is plain http to {host}, which is not this machine: the"
+            " access key id, STS token and signed requests would travel unencrypted, so use"
+            " https, or set insecure: true on the target to accept that"
+        )
     return str(url.copy_with(path="/")).rstrip("/")
 
 
@@ -69,8 +78,9 @@ class IceClient:
         *,
         timeout: float = 30,
         transport: httpx.BaseTransport | None = None,
+        insecure: bool = False,
     ) -> None:
-        self.endpoint = endpoint_for(endpoint)
+        self.endpoint = endpoint_for(endpoint, insecure=insecure)
         self._credentials = credentials
         self._timeout = timeout
         url = httpx.URL(self.endpoint)

@@ -13,6 +13,7 @@ import json
 from dataclasses import replace
 
 from voxform.digest import digest
+from voxform.endpoints import endpoint_identity
 from voxform.ice.wire import AudioRequest, EditingConfig
 from voxform.manifest.model import Target
 
@@ -47,11 +48,24 @@ def output_digests(target: Target, request: AudioRequest, template: str) -> dict
         "region": target.region,
         "object": request.object_key,
     }
-    encoded = {**place, "format": request.editing.format, "sample_rate": request.sample_rate}
     shown = {"format": request.editing.format, "sample_rate": str(request.sample_rate)}
+    if target.endpoint is not None:
+        # Only when set, so that every digest made before endpoints counted stays the same.
+        # VOXFORM_ICE_ENDPOINT is left out: it points a test run at an emulator, and every
+        # run would otherwise differ from the lockfile.
+        endpoint = endpoint_identity(target.endpoint)
+        place["endpoint"] = endpoint
+        if len(endpoint) <= SHOWN and _plain(endpoint):
+            shown["endpoint"] = endpoint
+    encoded = {**place, "format": request.editing.format, "sample_rate": request.sample_rate}
     if len(template) <= SHOWN:
         shown["template"] = template
     return {"output": _digest(encoded), "location": _digest(place), **shown}
+
+
+def _plain(value: str) -> bool:
+    """Fit to be kept in the lockfile as it is: never a password, never a line break."""
+    return value.isascii() and value.isprintable() and "@" not in value
 
 
 def _digest(document: dict[str, object]) -> str:
