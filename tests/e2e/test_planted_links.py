@@ -237,3 +237,35 @@ def test_what_is_not_a_lease_file_is_named_by_apply_and_cleared_by_unlock(
         assert victim.read_bytes() == OUTSIDE  # the link went, not what it named
 
     assert voxform(quickstart, "apply", "--yes").exit_code == 0
+
+
+# -- init into a folder that carries links ------------------------------------------------------
+
+
+def test_init_refuses_a_dangling_link_where_it_would_write_a_file(
+    tmp_path: Path, voxform: Runner
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo/voxform.yaml").symlink_to(outside / "planted")
+
+    refused = no_traceback(voxform(tmp_path, "init", str(tmp_path / "demo"), "--ci", "none"))
+
+    assert refused.exit_code == 1 and "already has voxform.yaml" in refused.output
+    assert snapshot(outside) == {}
+
+
+def test_init_writes_nothing_when_a_folder_it_writes_in_is_a_link(
+    tmp_path: Path, voxform: Runner
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo/templates").symlink_to(outside, target_is_directory=True)
+
+    refused = no_traceback(voxform(tmp_path, "init", str(tmp_path / "demo"), "--ci", "none"))
+
+    assert refused.exit_code == 1 and "templates is a symlink" in refused.output
+    assert snapshot(outside) == {}
+    assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == ["templates"]

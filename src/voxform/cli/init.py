@@ -4,6 +4,7 @@ with a CI pipeline that plans pull requests and applies what was reviewed."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from importlib import metadata, resources
 from pathlib import Path
@@ -12,6 +13,7 @@ import click
 
 from voxform.cli.common import reporting
 from voxform.errors import VoxformError
+from voxform.files import check_writable, create_new
 from voxform.report import Reporter
 
 # Package file -> project file.
@@ -100,7 +102,8 @@ def init(ctx: click.Context, reporter: Reporter, directory: Path | None, ci: str
     root = directory if directory is not None else Path(ctx.obj["directory"])
     pipeline = PIPELINES.get(ci)
     names = [*SCAFFOLD.values(), *([pipeline[1]] if pipeline else [])]
-    existing = [name for name in names if (root / name).exists()]
+    # lexists: a dangling symlink is there too, and would be written through
+    existing = [name for name in names if os.path.lexists(root / name)]
     if existing:
         only_ci = pipeline is not None and existing == [pipeline[1]]
         hint = " (--ci none leaves the pipeline out)" if only_ci else ""
@@ -114,10 +117,14 @@ def init(ctx: click.Context, reporter: Reporter, directory: Path | None, ci: str
         text = pipeline_text(pipeline[0])
         requirement = own_install()
         files[pipeline[1]] = (with_install(text, requirement) if requirement else text).encode()
+    root.mkdir(parents=True, exist_ok=True)
+    for name in files:
+        check_writable(root / name, root=root)  # a symlinked folder: refused before any write
     for name, content in files.items():
-        target = root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
+        try:  # never through a symlink, as a folder on the way or in place of the file
+            create_new(root / name, content, root=root)
+        except FileExistsError:
+            raise VoxformError(f"{root / name} appeared while voxform init wrote") from None
     where = "" if root == Path(".") else f" -C {root}"
     ci_note = (
         f"\nCI: {pipeline[1]} validates and plans changes for review and applies them once"
