@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from voxform.errors import VoxformError
 from voxform.files import (
@@ -34,6 +35,8 @@ from voxform.state.jsonfile import JsonProblem, load_json
 LEASE = Path(".voxform") / "apply.lease"
 UNREADABLE = "unreadable"  # the id of a lease file that holds no JSON (a crash mid-write)
 ABANDONED_AFTER = 10.0  # seconds an unreadable lease file may be young and still be held
+# What is found at the lease's name, as messages name it: only the first is a lease.
+Found = Literal["a lease file", "a symlink", "a directory", "a special file"]
 
 
 class LeaseHeldError(VoxformError):
@@ -84,7 +87,7 @@ def lease(root: Path, *, timeout: float = 0.0) -> Iterator[None]:
         remove_entry(path, root=root)
 
 
-def _found(path: Path) -> str | None:
+def _found(path: Path) -> Found | None:
     """What is at `path`, as a message names it, without following a link; None: nothing."""
     try:
         mode = os.lstat(path).st_mode
@@ -97,7 +100,7 @@ def _found(path: Path) -> str | None:
     return "a directory" if stat.S_ISDIR(mode) else "a special file"
 
 
-def _not_a_lease(found: str) -> str:
+def _not_a_lease(found: Found) -> str:
     clear = (
         "remove that directory"
         if found == "a directory"
@@ -157,7 +160,7 @@ class Released:
     """What `release` removed: the holder the lease named ({} if none), and what it was."""
 
     held: dict[str, object]
-    found: str  # "a lease file", "a symlink", ...
+    found: Found
 
 
 def release(root: Path, lease_id: str) -> Released:
