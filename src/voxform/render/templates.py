@@ -62,32 +62,42 @@ def pause(ms: int) -> Markup:
     return Markup(f'<break time="{ms}ms"/>')
 
 
-def _text(helper: str, text: object) -> str:
+def _text(helper: str, text: object) -> Markup:
+    """`text` as element content, escaped once: autoescape hands `text` over as Markup,
+    already escaped (escaping its str again spoke "amp"), while vars and literals are str."""
     try:
         printable(text)
     except NotPrintable as exc:
         raise HelperError(f"{helper}(...): {exc}") from None
-    return str(text)
+    return escape(text)
+
+
+def _attribute(helper: str, value: object) -> Markup:
+    """`value` as an attribute, escaped once: Markup is read as the text it shows (a
+    lexicon's tags cannot go inside an attribute), a str as written."""
+    if isinstance(value, Markup):
+        value = value.striptags()
+    return _text(helper, value)
 
 
 def say_as(text: object, kind: str) -> Markup:
     """Text read as a number, date, telephone number, ... (<say-as>)."""
     if kind not in SAY_AS:
         raise HelperError(f"say_as(..., {kind!r}): interpret-as must be one of {sorted(SAY_AS)}")
-    return Markup(f'<say-as interpret-as="{kind}">{escape(_text("say_as", text))}</say-as>')
+    return Markup(f'<say-as interpret-as="{kind}">{_text("say_as", text)}</say-as>')
 
 
 def sub(text: object, alias: str) -> Markup:
     """Text shown as written but spoken as `alias` (<sub>)."""
-    spoken = escape(_text("sub", alias))
-    return Markup(f'<sub alias="{spoken}">{escape(_text("sub", text))}</sub>')
+    spoken = _attribute("sub", alias)
+    return Markup(f'<sub alias="{spoken}">{_text("sub", text)}</sub>')
 
 
 def phoneme(text: object, ph: str, alphabet: str = "py") -> Markup:
     """Text pronounced as `ph` in pinyin (py) or CMU phones (cmu)."""
     if alphabet not in ("py", "cmu"):
         raise HelperError(f"phoneme(..., alphabet={alphabet!r}): use 'py' or 'cmu'")
-    sounds, written = escape(_text("phoneme", ph)), escape(_text("phoneme", text))
+    sounds, written = _attribute("phoneme", ph), _text("phoneme", text)
     return Markup(f'<phoneme alphabet="{alphabet}" ph="{sounds}">{written}</phoneme>')
 
 
