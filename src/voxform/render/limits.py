@@ -43,6 +43,11 @@ class NotPrintable(TemplateRuntimeError):
     address, different on every run."""
 
 
+class Unencodable(TemplateRuntimeError):
+    """A template printed a lone surrogate (`'\\ud800'`): not text UTF-8 can carry, so no
+    request, digest or subtitle could be made of it."""
+
+
 class TemplateFailure(TemplateRuntimeError):
     """Python failed inside a template (a filter's own assertion, a missing key, ...)."""
 
@@ -86,6 +91,18 @@ def _describe(value: object) -> str:
     if hasattr(value, "__next__"):
         return "an iterator; add |list or |join"
     return f"a {type(value).__name__} object; print one of its values"
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encodable(text: str) -> None:
+    """Raise Unencodable when `text` holds a lone surrogate."""
+    if not text.isascii() and (found := _SURROGATE.search(text)) is not None:
+        raise Unencodable(
+            f"printed a lone surrogate (U+{ord(found.group()):04X}), which is not text and "
+            "cannot be encoded as UTF-8"
+        )
 
 
 def text_size(value: object, limit: int = MAX_CHARS) -> int:

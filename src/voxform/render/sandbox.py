@@ -138,6 +138,8 @@ class Sandbox(ImmutableSandboxedEnvironment):
     def printed(self, value: object) -> object:
         """What `{{ value }}` prints: data only, charged as output."""
         printable(value)
+        if isinstance(value, str):
+            limits.encodable(value)
         length = len(value) if isinstance(value, str) else limits.text_size(value)
         self.charge(1 + length // 64, length)
         return value
