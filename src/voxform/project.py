@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from voxform.deletions import with_deletions
 from voxform.errors import ManifestError, Problem, VoxformError, did_you_mean, one_per_cause
 from voxform.manifest.loader import load_manifests
 from voxform.manifest.model import Project
@@ -72,7 +73,7 @@ class LoadedProject:
                 raise VoxformError(
                     f"--replace {item_id!r}: no such item{hint or did_you_mean(item_id, ids)}"
                 )
-        return make_plan(
+        plan = make_plan(
             self.rendered,
             self.lock,
             self.targets(),
@@ -80,6 +81,9 @@ class LoadedProject:
             replace=replace,
             drift=self.drift(),
         )
+        cache = self.journal_path.parent / CACHE_NAME
+        targets = self.project.targets
+        return with_deletions(plan, self.rendered, self.lock, targets, self.project.root, cache)
 
     def saved(self, plan: Plan, select: Sequence[str], replace: Sequence[str]) -> SavedPlan:
         """What `plan --out` records of `plan` and what it was made against."""

@@ -35,6 +35,7 @@ def test_deleting_a_paragraph_plans_one_delete_and_prune_removes_its_files(
             "action": "delete",
             "reasons": ["no longer in the manifests"],
             "characters": 0,
+            "deletes": sorted(files),
         }
     ]
     assert plan["summary"]["delete"] == 1

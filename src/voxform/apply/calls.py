@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from voxform.apply.flight import Flight
-from voxform.apply.prune import remove_files, superseded
+from voxform.apply.prune import Superseded
 from voxform.apply.subtitles import write_subtitles
 from voxform.providers.protocol import JobResult, Operation, Provider
 
@@ -94,6 +94,7 @@ class Caller:
         self.workers = workers
         self.root = root
         self.subtitle_dirs = subtitle_dirs
+        self.superseded = Superseded(root)
         self.done: queue.SimpleQueue[Done | None] = queue.SimpleQueue()
         self.outstanding = 0  # calls started whose end the scheduler has not taken
 
@@ -153,5 +154,6 @@ class Caller:
             outputs = {**(result.outputs or {}), **digests}
             result = replace(result, subtitles=subtitles, outputs=outputs)
         # A format or path change leaves the old files behind: they are not this item's now.
-        remove_files(self.root, superseded(flight.previous, result.url, result.subtitles))
+        new = {result.url or "", *(result.subtitles or {}).values()}
+        self.superseded.remove(flight.change, flight.previous, new)
         return result

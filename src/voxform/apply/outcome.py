@@ -21,6 +21,9 @@ class Outcome:
     irreproducible: list[tuple[str, str]] = field(default_factory=list)  # id, file
     pruned: list[str] = field(default_factory=list)  # items deleted with --prune
     remote: list[str] = field(default_factory=list)  # their objects at the service, to remove
+    unpruned: list[str] = field(default_factory=list)  # removed items whose files stay named
+    deleted: list[str] = field(default_factory=list)  # files removed (pruned or superseded)
+    kept: list[tuple[str, str]] = field(default_factory=list)  # file, why: the lockfile named it
     characters: int = 0
     audio_seconds: float = 0.0
     interrupted: bool = False

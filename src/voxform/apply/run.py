@@ -11,7 +11,7 @@ from types import FrameType
 
 from voxform.apply.outcome import Outcome, Progress
 from voxform.apply.pipeline import Pipeline
-from voxform.apply.prune import local_paths, remote_url, remove_files
+from voxform.apply.prune import prune as prune_removed
 from voxform.errors import VoxformError
 from voxform.plan.plan import Plan
 from voxform.project import LoadedProject
@@ -64,27 +64,16 @@ def apply_plan(
             )
             with _stop_on_signals(pipeline):
                 outcome = pipeline.run(plan)
+            pipeline.calls.superseded.report(outcome)
         if prune and not (outcome.interrupted or outcome.fatal):
-            _prune(loaded, plan, journal, outcome)
+            root, lock = loaded.project.root, loaded.lock
+            prune_removed(root, plan, lock, journal.record, outcome)
         journal.close(loaded.lock)
         saved = True
     finally:
         if not saved:
             journal.close(None)  # keep the journal: the next command replays it
     return outcome
-
-
-def _prune(loaded: LoadedProject, plan: Plan, journal: Journal, outcome: Outcome) -> None:
-    """Remove the outputs of the plan's deletions and drop them from the lockfile."""
-    for change in plan.changes:
-        entry = loaded.lock.items.pop(change.id, None) if change.action == "delete" else None
-        if entry is None:
-            continue
-        remove_files(loaded.project.root, local_paths(entry))
-        if (url := remote_url(entry)) is not None:
-            outcome.remote.append(url)
-        journal.record(change.id, None)
-        outcome.pruned.append(change.id)
 
 
 @contextlib.contextmanager

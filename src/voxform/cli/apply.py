@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from voxform.apply.outcome import Outcome
-from voxform.apply.prune import DEFAULT_MAX_DELETE, check_prune, check_removable, local_paths
+from voxform.apply.prune import DEFAULT_MAX_DELETE, check_prune, parse_limit
 from voxform.apply.run import DEFAULT_PARALLELISM, apply_plan
 from voxform.cli.common import load, project_dir, reporting, run_options, selection_options
 from voxform.errors import VoxformError
@@ -41,6 +41,7 @@ from voxform.state.lease import lease
     default=DEFAULT_MAX_DELETE,
     show_default=True,
     metavar="N|P%",
+    callback=lambda ctx, param, value: _max_delete(value),
     help="With --prune: refuse to delete more items than this count or share.",
 )
 @click.pass_context
@@ -74,15 +75,7 @@ def apply(
         if planfile is not None:
             check_saved(saved, loaded.saved(plan, select, replace), str(planfile))
         if prune:
-            check_prune(
-                len(plan.orphans), len(loaded.lock.items), len(loaded.rendered), max_delete
-            )
-            # Every file a deletion removes must be removable, or nothing is pruned: an entry
-            # dropped while its file stays (behind a symlink, read-only) would be forgotten.
-            check_removable(
-                loaded.project.root,
-                (name for i in plan.orphans for name in local_paths(loaded.lock.items[i])),
-            )
+            check_prune(len(plan.orphans), len(loaded.lock.items), len(loaded.rendered), max_delete)
         reporter.apply_plan(plan)
         if not plan.synthesizing and not (prune and plan.orphans):
             reporter.outcome(Outcome())
@@ -96,7 +89,18 @@ def apply(
     reporter.outcome(outcome)
     if outcome.fatal is not None:
         raise outcome.fatal
-    sys.exit(1 if outcome.failed or outcome.interrupted or outcome.unresolved else 0)
+    # An item left in the lockfile because a file of it could not go is a prune not done.
+    unfinished = outcome.failed or outcome.interrupted or outcome.unresolved or outcome.unpruned
+    sys.exit(1 if unfinished else 0)
+
+
+def _max_delete(value: str) -> str:
+    """Checked as the options are read, so a bad value fails even when nothing would go."""
+    try:
+        parse_limit(value)
+    except VoxformError as exc:
+        raise click.BadParameter(str(exc).removeprefix(f"--max-delete {value!r}: ")) from None
+    return value
 
 
 def _confirmed() -> bool:

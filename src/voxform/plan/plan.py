@@ -12,6 +12,7 @@ from typing import Literal, NamedTuple
 from voxform.plan.fingerprint import engine_digest, fingerprint
 from voxform.render.model import RenderedItem
 from voxform.state.lockfile import LockEntry, LockState
+from voxform.state.outputs import Kept
 
 Action = Literal["create", "update", "retry", "resume", "delete", "unchanged"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "retry", "resume", "delete", "unchanged")
@@ -50,6 +51,8 @@ class Change:
     rendered: RenderedItem | None = None
     target: str | None = None
     billed: bool = True  # its synthesis is paid for
+    deletes: tuple[str, ...] = ()  # project files apply deletes (a `delete`: with --prune)
+    kept: tuple[Kept, ...] = ()  # files it leaves, though the lockfile names them
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,12 @@ class Plan:
         result["characters"] = self.characters()
         result["billed_characters"] = self.characters(billed=True)
         result["free_characters"] = self.characters(billed=False)
+        pruning = [c for c in self.changes if c.action == "delete"]
+        result["files_to_delete"] = sum(len(c.deletes) for c in self.changes) - sum(
+            len(c.deletes) for c in pruning
+        )
+        result["files_to_prune"] = sum(len(c.deletes) for c in pruning)
+        result["files_kept"] = sum(len(c.kept) for c in self.changes)
         return result
 
 

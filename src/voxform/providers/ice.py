@@ -85,6 +85,12 @@ class IceProvider:
         """Audio lives in OSS; its subtitles are kept in the project, per target."""
         return f"subtitles/{target.name}"
 
+    @classmethod
+    def output_files(cls, target: Target, request: AudioRequest) -> tuple[str, ...]:
+        """Only the subtitles: the audio is an object in the bucket."""
+        base = f"{cls.subtitle_dir(target)}/{request.object_key}"
+        return (f"{base}.vtt", f"{base}.srt")
+
     def submit(self, request: AudioRequest, token: str) -> str:
         answer = self._call(
             lambda: self.client.submit_audio_produce_job(

@@ -51,6 +51,12 @@ class LocalProvider:
         return target.path or DEFAULT_PATH
 
     @classmethod
+    def output_files(cls, target: Target, request: AudioRequest) -> tuple[str, ...]:
+        """The audio, and its subtitles beside it."""
+        base = f"{cls.subtitle_dir(target).rstrip('/')}/{request.object_key}"
+        return (audio_file(target.path or DEFAULT_PATH, request), f"{base}.vtt", f"{base}.srt")
+
+    @classmethod
     def describe(cls, target: Target, request: AudioRequest) -> dict[str, object]:
         """The local engine's input: SSML, voice settings and the file it writes."""
         return {

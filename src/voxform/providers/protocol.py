@@ -95,6 +95,12 @@ class Provider(Protocol):
         ...
 
     @classmethod
+    def output_files(cls, target: Target, request: AudioRequest) -> tuple[str, ...]:
+        """The project files a finished job of `request` writes (its audio when that lives
+        in the project, and its subtitles), as the lockfile names them."""
+        ...
+
+    @classmethod
     def describe(cls, target: Target, request: AudioRequest) -> dict[str, object]:
         """What `request` is for this backend, as `voxform render` shows it."""
         ...

@@ -22,6 +22,21 @@ from voxform.state.summary import Summary
 FORMAT_VERSION = 1
 
 
+def _change(change: Change) -> dict[str, object]:
+    """One change of `plan --json`: the files it deletes and keeps only when there are any."""
+    document: dict[str, object] = {
+        "id": change.id,
+        "action": change.action,
+        "reasons": list(change.reasons),
+        "characters": change.characters,
+    }
+    if change.deletes:
+        document["deletes"] = list(change.deletes)
+    if change.kept:
+        document["kept"] = [{"file": k.file, "reason": k.why} for k in change.kept]
+    return document
+
+
 class JsonReporter:
     """Progress stays quiet; each command prints one document at the end."""
 
@@ -49,14 +64,7 @@ class JsonReporter:
     def plan(self, plan: Plan, *, show_unchanged: bool) -> None:
         self.document = {
             "changes": [
-                {
-                    "id": c.id,
-                    "action": c.action,
-                    "reasons": list(c.reasons),
-                    "characters": c.characters,
-                }
-                for c in plan.changes
-                if show_unchanged or c.action != "unchanged"
+                _change(c) for c in plan.changes if show_unchanged or c.action != "unchanged"
             ],
             "orphans": list(plan.orphans),
             "summary": plan.summary(),
@@ -89,6 +97,9 @@ class JsonReporter:
             "irreproducible": [{"id": i, "file": f} for i, f in outcome.irreproducible],
             "pruned": outcome.pruned,
             "remote_objects": outcome.remote,
+            "deleted": outcome.deleted,
+            "kept": [{"file": f, "reason": why} for f, why in outcome.kept],
+            "unpruned": outcome.unpruned,
         }
 
     def status(self, summary: Summary, lockfile: str) -> None:

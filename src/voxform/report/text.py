@@ -36,6 +36,18 @@ METADATA = ("Title", "Description", "UserData")  # shown only when set
 ITEM_LINES = 100  # up to this many items, each finished one gets a line of its own
 
 
+def _file_counts(summary: dict[str, int]) -> str:
+    """The plan's files to delete and to keep, for its last line ("" when none)."""
+    parts = []
+    if summary.get("files_to_delete"):
+        parts.append(f"{summary['files_to_delete']} file(s) to delete")
+    if summary.get("files_to_prune"):
+        parts.append(f"{summary['files_to_prune']} file(s) to delete with --prune")
+    if summary.get("files_kept"):
+        parts.append(f"{summary['files_kept']} file(s) kept (named above)")
+    return "; " + ", ".join(parts) if parts else ""
+
+
 class TextReporter:
     """Plain lines; colour only on a terminal (click strips it elsewhere). While apply runs:
     a live bar on a terminal, a progress line every few seconds elsewhere; each failure is
@@ -49,6 +61,7 @@ class TextReporter:
         self.color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         self.display: Display | None = None
         self.throttled = 0
+        self.shown_kept: set[str] = set()  # kept files the plan named already
 
     def problems(self, problems: list[Problem]) -> None:
         for problem in problems:
@@ -77,6 +90,7 @@ class TextReporter:
             reasons = f" ({'; '.join(change.reasons)})" if change.reasons else ""
             line = printable(f"{change.id}: {change.action}{reasons}, {change.characters} chars")
             click.echo(f"  {symbol} {line}")
+            self._files(change)
         summary = plan.summary()
         if not plan.pending:
             click.echo("No changes. Audio is up to date with the manifests.")
@@ -86,7 +100,16 @@ class TextReporter:
         ]
         if summary["delete"]:
             parts.append(f"{summary['delete']} to delete (with apply --prune)")
-        click.echo(f"Plan: {', '.join(parts)}; {plan_cost(summary)}.")
+        click.echo(f"Plan: {', '.join(parts)}; {plan_cost(summary)}{_file_counts(summary)}.")
+
+    def _files(self, change: Change) -> None:
+        """The files a change deletes and those it keeps, each on a line under it."""
+        minus = click.style("-", fg="red")
+        for name in change.deletes:
+            click.echo(f"      {minus} {printable('deletes ' + name)}")
+        for kept in change.kept:
+            self.shown_kept.add(kept.file)
+            click.echo(f"      ! {printable(f'keeps {kept.file}: {kept.why}')}")
 
     def apply_plan(self, plan: Plan) -> None:
         self.plan(plan, show_unchanged=False)
@@ -132,6 +155,9 @@ class TextReporter:
             or outcome.unresolved
             or outcome.unsent
             or outcome.pruned
+            or outcome.deleted
+            or outcome.kept
+            or outcome.unpruned
         ):
             return  # nothing was applied; the plan already said why
         minutes = outcome.audio_seconds / 60
@@ -147,6 +173,15 @@ class TextReporter:
             line = "Interrupted: state saved. " + line
         if outcome.pruned:
             line += f" Pruned {len(outcome.pruned)} item(s) no longer in the manifests."
+        if outcome.deleted:
+            line += f" Deleted {len(outcome.deleted)} file(s) it no longer needs."
+        if outcome.kept:
+            line += f" Kept {len(outcome.kept)} file(s) the lockfile named (each said why)."
+        if outcome.unpruned:
+            line += (
+                f" {len(outcome.unpruned)} removed item(s) stay in the lockfile, naming only "
+                "the files kept that may yet go; apply --prune tries them again."
+            )
         if outcome.remote:
             shown = ", ".join(outcome.remote[:10]) + (" ..." if len(outcome.remote) > 10 else "")
             line += (
@@ -172,6 +207,9 @@ class TextReporter:
                 "stopped before sending them); apply sends them."
             )
         click.echo(printable(line))
+        for name, why in outcome.kept:
+            if name not in self.shown_kept:
+                click.echo("  " + printable(f"kept {name}: {why}"))
 
     def status(self, summary: Summary, lockfile: str) -> None:
         def counts(states: dict[str, int]) -> str:

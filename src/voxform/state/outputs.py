@@ -1,10 +1,11 @@
 """Output files as the lockfile records them (digest and size), and drift from that record.
 
 Plan checks each recorded file in the project: gone, or not the bytes recorded, means the
-item is rebuilt. A stat cache in `.voxform/` keeps this cheap: a file whose size, mtime and
-inode match the cache keeps its cached digest and is not read again. As in git's index, an
-entry whose mtime is close to when the cache was written is not trusted ("racily clean"): a
-write in the same clock tick would leave size and mtime as they were.
+item is rebuilt; and voxform deletes only a file that is still exactly what it recorded. A
+stat cache in `.voxform/` keeps this cheap: a file whose size, mtime and inode match the
+cache keeps its cached digest and is not read again. As in git's index, an entry whose mtime
+is close to when the cache was written is not trusted ("racily clean"): a write in the same
+clock tick would leave size and mtime as they were.
 """
 
 from __future__ import annotations
@@ -13,19 +14,24 @@ import contextlib
 import hashlib
 import json
 import os
+import posixpath
 import stat
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
-from voxform.files import read_regular, write_atomic
+from voxform.errors import PathEscapeError
+from voxform.files import UnsafeFileError, check_writable, read_regular, write_atomic
+from voxform.ice.wire import FORMATS
+from voxform.paths import below
 from voxform.state.jsonfile import JsonProblem, load_json
 
 CACHE_NAME = "stat-cache.json"
 RACY_NS = 2_000_000_000  # mtimes this close to the cache's writing are rehashed next time
 MAX_CACHE_BYTES = 1 << 26  # 64 MiB: a cache of about 500,000 files
 MAX_HASHED = 1 << 30  # a file bigger than this is no output of ours: it counts as changed
+OUTPUT_SUFFIXES = frozenset({*(f".{f}" for f in FORMATS), ".vtt", ".srt"})
 
 
 class FileDigest(NamedTuple):
@@ -136,3 +142,52 @@ def _plain(name: str) -> bool:
     if not name or name.startswith("/") or "\\" in name or "\x00" in name:
         return False
     return all(part not in ("", ".", "..") for part in name.split("/"))
+
+
+# -- the evidence a deletion needs ------------------------------------------------------------
+
+
+class Kept(NamedTuple):
+    """A file a deletion leaves where it is, and why. `lasting`: voxform would never delete
+    it (so the lockfile may forget it); otherwise it might later (a symlink removed, the
+    recorded bytes back), so the lockfile keeps naming it."""
+
+    file: str
+    why: str
+    lasting: bool
+
+
+def kept_by_rule(name: str, recorded: FileDigest | None, folders: Collection[str]) -> Kept | None:
+    """Why `name` may not be deleted whatever the disk holds, or None: it must be a plain
+    project path with an output suffix, inside one of `folders` (its target's own output and
+    subtitle folders), with a digest on record."""
+    if not _plain(name):
+        return Kept(name, "not a plain path inside the project", True)
+    if posixpath.splitext(name)[1].lower() not in OUTPUT_SUFFIXES:
+        return Kept(name, "not an audio or subtitle file, so voxform never deletes it", True)
+    if not any(f == "." or name.startswith(f + "/") for f in folders):
+        shown = ", ".join(sorted(folders)) or "none"
+        return Kept(name, f"outside its target's output folders ({shown})", True)
+    if recorded is None:
+        return Kept(name, "no digest of it is recorded, so nothing shows voxform wrote it", True)
+    return None
+
+
+def kept_on_disk(
+    root: Path, name: str, recorded: FileDigest, cache: StatCache
+) -> Kept | Literal["delete", "gone"]:
+    """What the disk says of deleting `name` (which passed `kept_by_rule`): "delete" when it
+    is a regular file reached through no symlink, removable, and still the recorded bytes;
+    "gone" when there is nothing; else why it stays."""
+    try:
+        check_writable(below(root, name), root=root, verb="remove")
+    except (UnsafeFileError, PathEscapeError) as exc:
+        return Kept(name, str(exc), False)
+    except OSError as exc:
+        return Kept(name, f"cannot be looked at: {exc.strerror or exc}", False)
+    found = cache.digest(root, name)
+    if found is None:
+        return "gone"
+    if found != recorded:
+        return Kept(name, "changed since voxform wrote it (not the bytes recorded)", False)
+    return "delete"
