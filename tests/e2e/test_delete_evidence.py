@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -269,3 +270,34 @@ def test_a_malformed_max_delete_is_an_error_even_when_nothing_is_deleted(
     assert "Invalid value for '--max-delete'" in result.output
     assert "give a count (20) or a share (25%)" in result.output
     assert "Traceback" not in result.output
+
+
+# -- an ICE target: its subtitles are its only files in the project -----------------------------
+
+
+def test_ice_prune_deletes_the_subtitles_it_wrote_and_keeps_one_changed_since(
+    emulator: Callable[..., tuple[str, Path]],
+    ice_project: Path,
+    voxform: Runner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url, _ = emulator("--latency", "0.05")
+    monkeypatch.setenv("VOXFORM_ICE_ENDPOINT", url)
+    assert voxform(ice_project, "apply", "--yes").exit_code == 0
+    tip = lock_of(ice_project)["tip"]
+    vtt, srt = tip["subtitles"]["vtt"], tip["subtitles"]["srt"]
+    assert vtt.startswith("subtitles/oss/")
+    (ice_project / srt).write_text("1\n00:00:00,000 --> 00:00:01,000\nedited by hand\n")
+    manifest = ice_project / "voxform.yaml"
+    text = manifest.read_text()
+    start = text.index("  - id: tip")
+    manifest.write_text(text[:start] + text[text.index("\nsources:", start) + 1 :])
+
+    result = voxform(ice_project, "apply", "--yes", "--prune")
+    assert result.exit_code == 1, result.output
+    assert f"keeps {srt}: changed since voxform wrote it" in result.output
+    assert "to remove by hand" in result.output  # the object at the service, named once
+    assert not (ice_project / vtt).exists()
+    assert "edited by hand" in (ice_project / srt).read_text()
+    left = lock_of(ice_project)["tip"]
+    assert left["subtitles"] == {"srt": srt} and "url" not in left
