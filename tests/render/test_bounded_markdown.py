@@ -7,10 +7,16 @@ memory (ru_maxrss of its children) is what the command itself took.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from voxform.render.chunking import paragraphs
 
@@ -120,3 +126,65 @@ def test_a_wide_table_is_spoken_as_every_row_in_order() -> None:
     table += "| x " * 3000 + "|\n"
     (spoken,) = paragraphs(table, markdown=True)
     assert spoken == ", ".join(columns) + ". " + ", ".join(["x"] * 3000) + "."
+
+
+# -- the same words as markdown-it's own table rule -----------------------------------------
+
+_GFM = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+
+
+def _words(tokens: list[Token]) -> str:
+    parts = []
+    for token in tokens:
+        if token.type in ("text", "code_inline"):
+            parts.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif token.type == "image":
+            parts.append(_words(token.children or []))
+    return "".join(parts)
+
+
+def _reference(text: str) -> list[str]:
+    """What voxform spoke with markdown-it's table rule (a token per cell)."""
+    blocks: list[str] = []
+    rows: list[str] = []
+    row: list[str] | None = None
+    for token in _GFM.parse(text):
+        if token.type == "tr_open":
+            row = []
+        elif token.type == "tr_close" and row is not None:
+            cells = [c for cell in row if (c := re.sub(r"\s+", " ", cell).strip())]
+            chinese = any(_CJK.search(c) for c in cells)
+            said = ("，" if chinese else ", ").join(cells)
+            if cells and not said.endswith(tuple(".!?…。！？")):
+                said += "。" if chinese else "."
+            rows.append(said)
+            row = None
+        elif token.type == "table_close":
+            blocks.append("".join(r if r.endswith("。") else r + " " for r in rows))
+            rows = []
+        elif token.type == "inline":
+            (row if row is not None else blocks).append(_words(token.children or []))
+    return [b for block in blocks if (b := re.sub(r"\s+", " ", block).strip())]
+
+
+_CELL = st.text(alphabet="ab 名|\\*_`~[]()!<>&;#x1.", max_size=12)
+
+
+@given(
+    header=st.lists(_CELL, min_size=1, max_size=4),
+    body=st.lists(st.lists(_CELL, max_size=5), max_size=4),
+    outer=st.booleans(),
+    after=st.sampled_from(["", "\n[a]: http://x\n", "\nafter *it*\n", "\n> q\n"]),
+)
+def test_tables_are_spoken_as_markdown_its_table_rule_spoke_them(
+    header: list[str], body: list[list[str]], outer: bool, after: str
+) -> None:
+    def line(cells: list[str]) -> str:
+        inner = "|".join(cells)
+        return f"|{inner}|" if outer else inner
+
+    text = "\n".join([line(header), line(["---"] * len(header)), *map(line, body)]) + after
+    assert paragraphs(text, markdown=True) == _reference(text)
