@@ -8,6 +8,7 @@ from pathlib import Path
 
 from voxform.deletions import with_deletions
 from voxform.errors import ManifestError, Problem, VoxformError, did_you_mean, one_per_cause
+from voxform.manifest.checks import check_output_folders
 from voxform.manifest.loader import load_manifests
 from voxform.manifest.model import Project
 from voxform.manifest.owners import output_owners
@@ -143,12 +144,27 @@ def load_project(directory: Path, lockfile: Path | None = None) -> LoadedProject
             *render_problems,
             *_duplicate_ids(rendered),
             *output_owners(project.root, project.targets, _subtitle_dirs(project), items),
+            *_output_folders(project, rendered),
         ]
     )
     problems.sort(key=lambda p: (p.location.file, p.location.line, p.location.column))
     return LoadedProject(
         project, lock_path, lock, rendered, problems, journal, replayed.intent_times
     )
+
+
+def _output_folders(project: Project, rendered: list[RenderedItem]) -> list[Problem]:
+    """Every folder an item's files go into (its subtitles, and beside them a local
+    target's audio) is a real folder or none yet: else nothing of it could be kept, and a
+    paid job would be lost to a write refused after it."""
+    bases = _subtitle_dirs(project)
+    places = (
+        (f"{base}/{item.request.object_key}".rpartition("/")[0], item.item.location, item.id)
+        for item in rendered
+        if (base := bases.get(item.item.settings.target)) is not None
+    )
+    paths = [t.path for t in project.targets.values() if t.path is not None]
+    return check_output_folders(project.root, places, reported=paths)
 
 
 def _subtitle_dirs(project: Project) -> dict[str, str]:

@@ -6,15 +6,16 @@ decision and every state change stays on the scheduler thread.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from voxform.apply.flight import Flight
 from voxform.apply.prune import Superseded
-from voxform.apply.subtitles import write_subtitles
+from voxform.apply.subtitles import check_subtitles, store_subtitles
 from voxform.providers.protocol import JobResult, Operation, Provider
 
 
@@ -130,6 +131,8 @@ class Caller:
         done = Done(flight, role, flight.target)
         try:
             if role == "submit":
+                if (place := self._subtitles(flight)) is not None:
+                    check_subtitles(*place)  # nothing is paid for a result it cannot keep
                 job_id = provider.submit(flight.request, flight.token)
                 if provider.durable_jobs:
                     done.value = job_id
@@ -145,15 +148,21 @@ class Caller:
         result = self.providers[flight.target].check(job_id, flight.request)
         if result is None or result.state != "finished" or self.root is None:
             return result
-        base = self.subtitle_dirs.get(flight.target)
-        if result.segments and base is not None:
-            key = flight.request.object_key
-            subtitles, digests = write_subtitles(
-                self.root, f"{base.rstrip('/')}/{key}", result.segments
-            )
-            outputs = {**(result.outputs or {}), **digests}
-            result = replace(result, subtitles=subtitles, outputs=outputs)
-        # A format or path change leaves the old files behind: they are not this item's now.
-        new = {result.url or "", *(result.subtitles or {}).values()}
-        self.superseded.remove(flight.change, flight.previous, new)
+        place = self._subtitles(flight)
+        if result.segments and place is not None:
+            result = store_subtitles(*place, result)
+            if result.state != "finished":
+                return result  # the job is kept, to be read again: old files stay till then
+        # A format or path change leaves the old files behind: they are not this item's now
+        # (one that cannot go stays; the result, paid for, must not be lost over it).
+        with contextlib.suppress(OSError):
+            new = {result.url or "", *(result.subtitles or {}).values()}
+            self.superseded.remove(flight.change, flight.previous, new)
         return result
+
+    def _subtitles(self, flight: Flight) -> tuple[Path, str] | None:
+        """The project and the flight's subtitle files there, without the extension."""
+        base = self.subtitle_dirs.get(flight.target)
+        if base is None or self.root is None:
+            return None
+        return self.root, f"{base.rstrip('/')}/{flight.request.object_key}"

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from voxform.errors import ItemError, PathEscapeError
-from voxform.files import UnsafeFileError, write_atomic
+from voxform.files import UnsafeFileError, check_writable, write_atomic
 from voxform.ice.wire import Segment
 from voxform.paths import below
+from voxform.plan.plan import UNSTORED
+from voxform.providers.protocol import JobResult
 from voxform.state.outputs import FileDigest, digest_of
+
+FORMATS = ("vtt", "srt")
 
 
 def _stamp(seconds: float, separator: str) -> str:
@@ -54,6 +60,16 @@ def to_srt(segments: Sequence[Segment]) -> str:
     )
 
 
+def check_subtitles(root: Path, base: str) -> None:
+    """What `write_subtitles(root, base, ...)` would refuse, raised (ItemError) before a job
+    is paid for: a place outside the project, a symlink or a file where a folder must be, a
+    symlink, read-only or special file in a subtitle file's place."""
+    directory, name = _place(root, base)
+    for ext in FORMATS:
+        with _failing_the_item(base, ext):
+            check_writable(directory / f"{name}.{ext}", root=root)
+
+
 def write_subtitles(
     root: Path, base: str, segments: Sequence[Segment]
 ) -> tuple[dict[str, str], dict[str, FileDigest]]:
@@ -61,21 +77,56 @@ def write_subtitles(
     by format, and their digests by path.
 
     A place outside the project, or a symlink on the way (as a folder or in place of a
-    file), fails the item (ItemError), never the run, and nothing is written through it."""
-    folder, _, name = base.rpartition("/")
-    try:
-        directory = below(root, folder) if folder else root
-    except PathEscapeError as exc:
-        raise ItemError(f"subtitles {exc}", code="InvalidOutput") from exc
+    file), fails the item (ItemError), never the run, and nothing is written through it; so
+    does a write the system refuses (a full disk: ItemError naming the file)."""
+    directory, name = _place(root, base)
     written, digests = {}, {}
-    for ext, render in (("vtt", to_vtt), ("srt", to_srt)):
+    for ext, render in zip(FORMATS, (to_vtt, to_srt), strict=True):
         data = render(segments).encode("utf-8")
-        try:
+        with _failing_the_item(base, ext):
             # Not fsync'd: derived from the job's timings, and at thousands of items the
             # syncs would cost more than the rest of apply's client work together.
             write_atomic(directory / f"{name}.{ext}", data, durable=False, root=root)
-        except UnsafeFileError as exc:
-            raise ItemError(f"subtitles: {exc}", code="InvalidOutput") from exc
         written[ext] = f"{base}.{ext}"
         digests[written[ext]] = digest_of(data)
     return written, digests
+
+
+def store_subtitles(root: Path, base: str, result: JobResult) -> JobResult:
+    """A finished `result` with its subtitle files written and recorded. When they cannot be
+    written, the result as failed with UNSTORED, keeping its job, media and URL: the audio
+    was made and paid for, so the next apply reads the job again rather than buying it
+    twice."""
+    try:
+        subtitles, digests = write_subtitles(root, base, result.segments)
+    except ItemError as exc:
+        return replace(
+            result,
+            state="failed",
+            error_code=UNSTORED,
+            error_message="the job finished, but its subtitles could not be written: "
+            + str(exc).removeprefix("subtitles: "),
+        )
+    return replace(result, subtitles=subtitles, outputs={**(result.outputs or {}), **digests})
+
+
+@contextlib.contextmanager
+def _failing_the_item(base: str, ext: str) -> Iterator[None]:
+    """A refusal (a symlink, a file where a folder must be) or an OS error (ENOSPC, EFBIG,
+    EIO) on one subtitle file, as the ItemError that fails its item."""
+    try:
+        yield
+    except UnsafeFileError as exc:
+        raise ItemError(f"subtitles: {exc}", code="InvalidOutput") from exc
+    except OSError as exc:
+        message = f"subtitles: {base}.{ext}: {exc.strerror or exc}"
+        raise ItemError(message, code="WriteFailed") from exc
+
+
+def _place(root: Path, base: str) -> tuple[Path, str]:
+    """The folder of `<base>.*` below `root` (not resolved), and the files' name stem."""
+    folder, _, name = base.rpartition("/")
+    try:
+        return (below(root, folder) if folder else root), name
+    except PathEscapeError as exc:
+        raise ItemError(f"subtitles {exc}", code="InvalidOutput") from exc

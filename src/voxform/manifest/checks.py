@@ -4,8 +4,11 @@ unique, and ICE's limits on metadata. Problems are collected, never raised."""
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import re
+import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -206,3 +209,50 @@ def check_ids(ctx: Findings, project: Project, docs: list[Document]) -> None:
     project.sources = [s for s in project.sources if s.locations.get("id") in firsts]
 
 
+def check_output_folders(
+    root: Path, places: Iterable[tuple[str, Location, str]], reported: Iterable[str] = ()
+) -> list[Problem]:
+    """The folders items write into (`places`: each a project-relative folder, with the
+    place and id of an item writing there) and every folder on their way: a symlink, or a
+    file, where a folder must be is one problem, at the first item below it. Each folder is
+    looked at once (one lstat, none below a missing one). `reported` are folders checked
+    elsewhere (a target's path): a fault in or above one of them is not told twice."""
+    told = {p for r in reported for p in _ancestry(posixpath.normpath(r))}
+    found: dict[str, bool | str] = {}  # a real folder (True), missing (False), or the fault
+    problems = []
+    for folder, where, item_id in places:
+        if folder in found:
+            continue  # a thousand items in one folder: looked at once
+        for path in _ancestry(posixpath.normpath(folder)):
+            if path not in found:
+                found[path] = _look(root / path)
+                fault = found[path]
+                if isinstance(fault, str) and path not in told:
+                    message = f"{path} is {fault} (item {item_id!r} writes below it)"
+                    problems.append(Problem(where, message, "path-escape"))
+            if found[path] is not True:
+                break
+    return problems
+
+
+def _ancestry(folder: str) -> list[str]:
+    """`a`, `a/b`, `a/b/c` for `a/b/c`; nothing for the project itself or a folder outside
+    it (which other checks report)."""
+    if folder in (".", "..") or folder.startswith(("/", "../")):
+        return []
+    parts = folder.split("/")
+    return ["/".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
+
+
+def _look(path: Path) -> bool | str:
+    """True for a real folder, False for nothing there (made when written) or what cannot be
+    looked at (the write says why, for its item), else what is wrong with it."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return False
+    if stat.S_ISDIR(mode):
+        return True
+    if stat.S_ISLNK(mode):
+        return "a symlink, and voxform never writes through one; make it a real folder"
+    return "a file, not a folder" if stat.S_ISREG(mode) else "not a folder"

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, TypeGuard
 
 from voxform.plan.fingerprint import engine_digest, fingerprint
 from voxform.render.model import RenderedItem
@@ -19,6 +19,9 @@ ACTIONS: tuple[Action, ...] = ("create", "update", "retry", "resume", "delete", 
 SYNTHESIZING: frozenset[Action] = frozenset({"create", "update", "retry"})
 
 REMOVED = "no longer in the manifests"
+# The error code of an item whose job finished but whose result could not be written here (a
+# subtitle folder that is a symlink, a full disk): the job is kept, to be read again for free.
+UNSTORED = "ResultNotStored"
 # Settings whose values the lockfile keeps (render/inputs.py), named as a reason shows them.
 VOICE_SETTINGS = {
     "voice_id": "voice",
@@ -138,6 +141,8 @@ def make_plan(
         action, reasons = _decide(entry, current, inputs, item.id in replace)
         if action == "unchanged" and item.id in drift and entry is not None:
             action, reasons = _rebuild(entry, drift[item.id], facts)
+        elif unstored(entry) and action == "retry" and item.id not in replace:
+            action, reasons = _rebuild(entry, reasons[0], facts, otherwise="retry")
         changes.append(
             Change(
                 item.id,
@@ -157,12 +162,20 @@ def make_plan(
     return Plan(tuple(changes))
 
 
-def _rebuild(entry: LockEntry, reason: str, facts: TargetFacts) -> tuple[Action, tuple[str, ...]]:
-    """An unchanged item whose files drifted: a job the service keeps is read again (its
-    subtitles rewritten, nothing paid); otherwise the audio is made again."""
+def unstored(entry: LockEntry | None) -> TypeGuard[LockEntry]:
+    """Whether `entry` is a job that finished but whose result could not be written here."""
+    return entry is not None and entry.state == "failed" and entry.error_code == UNSTORED
+
+
+def _rebuild(
+    entry: LockEntry, reason: str, facts: TargetFacts, otherwise: Action = "update"
+) -> tuple[Action, tuple[str, ...]]:
+    """An item whose files drifted, or were never written after its job finished: a job the
+    service keeps is read again (its subtitles rewritten, nothing paid); otherwise the audio
+    is made again."""
     if facts.durable and entry.job_id:
         return "resume", (f"{reason}; read again from job {entry.job_id}, nothing is synthesized",)
-    return "update", (reason,)
+    return otherwise, (reason,)
 
 
 def _decide(
