@@ -215,7 +215,8 @@ def test_refresh_leaves_an_intent_that_never_arrived_pending_for_apply(
     change = loaded.plan().changes[0]
     journal = Journal(loaded.lock_path, loaded.journal_path)
     journal.open()
-    journal.record(change.id, LockEntry("pending", change.fingerprint or "", 1, token="t-never"))
+    never = "0000000000abcdef0000"  # a token as apply makes them, that no job carries
+    journal.record(change.id, LockEntry("pending", change.fingerprint or "", 1, token=never))
     journal.flush()  # an apply died after its intent, before its request left
     result = voxform(project, "refresh")
     assert result.exit_code == 0, result.output

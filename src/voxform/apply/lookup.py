@@ -4,6 +4,12 @@ A submission that was sent and got no answer (or an intent left by a crash) may 
 have created a job. Before anything is sent again, a pass reads the service's job list, newest
 first, until every token sought is found or the list reaches back past the oldest intent.
 A token not found by then never arrived: that item is submitted again, once.
+
+A page that could not be read is read again by itself, from the same NextToken, after a
+backoff: the pages before it were read, and what they found is already on its way. Under a
+flaky service a pass of P pages then costs about P / (1 - failure share) calls, where
+starting over at the first page costs about (1 - share)^-P. A page the service refuses
+outright (not a transient error: a token it no longer takes) starts the pass over.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ class Pass:
     wanted: dict[str, Flight]
     oldest: float  # wall-clock time of the oldest intent sought
     pages: int = 0
+    next_page: str | None = None  # the page to read next (None: the first)
+    reading: bool = False  # a page of this pass is being read
 
 
 @dataclass
@@ -43,39 +51,56 @@ class Lookups:
     def __init__(self) -> None:
         self.sought: dict[str, Flight] = {}
         self.current: Pass | None = None
-        self.failures = 0  # passes that ended on an unreadable page, in a row
+        self.failures = 0  # pages that could not be read, in a row
         self.first_failure: float | None = None  # monotonic
-        self.not_before = 0.0  # monotonic: no pass starts earlier (backoff)
+        self.not_before = 0.0  # monotonic: no page is read earlier (backoff)
 
     def seek(self, flight: Flight) -> None:
         flight.stage = "lookup"
         self.sought[flight.token] = flight
 
     def ready(self, wall: float, now: float) -> tuple[dict[str, Flight], float]:
-        """The flights old enough to look for, and (when none) seconds until one will be."""
-        if not self.sought or self.current is not None:
+        """The flights to look for now (a new pass, or the pass whose page failed, once
+        its backoff is over), and (when none) seconds until there may be some."""
+        if not self.sought or (self.current is not None and self.current.reading):
             return {}, 0.5
         if now < self.not_before:
             return {}, self.not_before - now
+        if self.current is not None:
+            if self.current.wanted:
+                return self.current.wanted, 0.0
+            self.current = None
         ready = {t: f for t, f in self.sought.items() if wall - f.intent_at >= GRACE}
         if ready:
             return ready, 0.0
         soonest = min(f.intent_at for f in self.sought.values()) + GRACE
         return {}, max(0.05, soonest - wall)
 
-    def begin(self, ready: dict[str, Flight]) -> None:
-        self.current = Pass(ready, min(f.intent_at for f in ready.values()))
+    def begin(self, ready: dict[str, Flight]) -> str | None:
+        """Start reading: a new pass over `ready`, or the failed page again; the page to
+        read (None: the first)."""
+        if self.current is None:
+            self.current = Pass(ready, min(f.intent_at for f in ready.values()))
+        self.current.reading = True
+        return self.current.next_page
 
-    def failed(self, now: float, delay: float, deadline: float) -> list[Flight]:
-        """A page could not be read: start the pass over after `delay`; after `deadline`
-        seconds of failures give up, returning the flights whose fate stays unknown."""
-        self.current = None
+    def failed(
+        self, now: float, delay: float, deadline: float, *, restart: bool = False
+    ) -> list[Flight]:
+        """A page could not be read: read it again after `delay` (with `restart`, the pass
+        starts over instead); after `deadline` seconds of failures give up, returning the
+        flights whose fate stays unknown."""
+        if self.current is not None:
+            self.current.reading = False
+            if restart:
+                self.current = None
         self.failures += 1
         if self.first_failure is None:
             self.first_failure = now
         if now - self.first_failure <= deadline:
             self.not_before = now + delay
             return []
+        self.current = None
         given_up, self.sought = list(self.sought.values()), {}
         self.failures, self.first_failure = 0, None
         return given_up
@@ -97,11 +122,10 @@ class Lookups:
         created = [j.created for j in page.jobs if j.created is not None]
         older = bool(created) and min(created) < lookup.oldest - CLOCK_SLACK
         if lookup.wanted and page.next_page and not older and lookup.pages < MAX_PAGES:
-            result.next_page = page.next_page
+            result.next_page = lookup.next_page = page.next_page
             return result
         self.current = None
         for token, flight in lookup.wanted.items():
             self.sought.pop(token, None)
             result.missing.append(flight)
         return result
-

@@ -370,8 +370,7 @@ class Pipeline:
         wait = rate.take(now) if rate else 0.0
         if wait:
             return now + wait
-        lookups.begin(ready)
-        self.calls.list_jobs(target, None)
+        self.calls.list_jobs(target, lookups.begin(ready))
         return now + 0.5
 
     def _page(self, done: Done, now: float) -> None:
@@ -381,7 +380,8 @@ class Pipeline:
         if done.error is not None:
             hint = getattr(done.error, "retry_after", None)
             wait = self.retry.delay(lookups.failures, hint, self._rng)
-            for flight in lookups.failed(now, wait, self.retry_deadline):
+            restart = not isinstance(done.error, RetryableError)  # refused: not that page again
+            for flight in lookups.failed(now, wait, self.retry_deadline, restart=restart):
                 self._leave_pending(flight)
             return
         assert isinstance(done.value, JobPage)
