@@ -15,6 +15,7 @@ from voxform.cli.common import reporting
 from voxform.errors import VoxformError
 from voxform.files import check_writable, create_new
 from voxform.report import Reporter
+from voxform.report.base import printable
 
 # Package file -> project file.
 SCAFFOLD = {
@@ -125,7 +126,9 @@ def init(ctx: click.Context, reporter: Reporter, directory: Path | None, ci: str
             create_new(root / name, content, root=root)
         except FileExistsError:
             raise VoxformError(f"{root / name} appeared while voxform init wrote") from None
-    where = "" if root == Path(".") else f" -C {root}"
+    # info() keeps the message's own line breaks: the directory's name must not add any.
+    shown = printable(root)
+    where = "" if root == Path(".") else f" -C {shown}"
     ci_note = (
         f"\nCI: {pipeline[1]} validates and plans changes for review and applies them once"
         " merged; its header says which credentials to set."
@@ -133,7 +136,7 @@ def init(ctx: click.Context, reporter: Reporter, directory: Path | None, ci: str
         else ""
     )
     reporter.info(
-        f"Created a voxform project in {root}: {', '.join(files)}.\n"
+        f"Created a voxform project in {shown}: {', '.join(files)}.\n"
         f"Next: voxform{where} plan, then voxform{where} apply (offline, no account needed)."
         + ci_note
     )

@@ -6,6 +6,7 @@ import click
 
 from voxform.cli.common import project_dir, reporting
 from voxform.report import Reporter
+from voxform.report.base import printable
 from voxform.state.lease import LEASE, holder_of, release
 
 
@@ -20,8 +21,9 @@ def unlock(ctx: click.Context, reporter: Reporter, lease_id: str) -> None:
     submit the same items twice.
     """
     released = release(project_dir(ctx), lease_id)
+    # info() keeps a message's own line breaks: what the lease file says must not add any.
     if released.found != "a lease file":
-        reporter.info(f"Removed {released.found} at {LEASE} (lease {lease_id}).")
+        reporter.info(printable(f"Removed {released.found} at {LEASE} (lease {lease_id})."))
         return
     who = holder_of(released.held)
-    reporter.info(f"Released lease {lease_id}" + (f" ({who})." if who else "."))
+    reporter.info(printable(f"Released lease {lease_id}" + (f" ({who})." if who else ".")))

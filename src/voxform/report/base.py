@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
 
 from voxform.apply.outcome import Outcome, Progress
@@ -70,11 +71,33 @@ def plan_cost(summary: dict[str, int]) -> str:
 
 
 _ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if c != 0x09}
-_ESCAPES.update({0x0A: "\\n", 0x0D: "\\r", 0x2028: "\\u2028", 0x2029: "\\u2029"})
+_ESCAPES.update({0x0A: "\\n", 0x0D: "\\r"})
+# Line and paragraph separators, and the marks and overrides that reorder what a terminal
+# or a web page shows (a "Trojan Source" id reads as another).
+_ESCAPES.update(
+    {c: f"\\u{c:04x}" for c in (0x061C, 0x200E, 0x200F, *range(0x2028, 0x202F), 0x2066)}
+)
+_ESCAPES.update({c: f"\\u{c:04x}" for c in range(0x2067, 0x206A)})
+
+# What the GitHub Actions runner reads as a workflow command in a log line: `::name ...::`
+# at its start (after blanks, which the runner trims) and the older `##[name]` anywhere.
+_COMMAND = re.compile(r"^(\s*):(?=:)|##(?=\[)")
+
+
+def _defuse(match: re.Match[str]) -> str:
+    return f"{match[1]}\\x3a" if match[1] is not None else "#\\x23"
 
 
 def printable(text: object) -> str:
     """`text` on one line, with control characters spelt out: a name or message from a
-    manifest, a lockfile or the service can then neither start a line of its own (a forged
-    `::add-mask::` or `::error` command in a CI log) nor send escape codes to a terminal."""
-    return str(text).translate(_ESCAPES)
+    manifest, a lockfile or the service can then neither start a line of its own nor send
+    escape codes to a terminal; and a workflow command in it (`::add-mask::`, `##[error]`)
+    is spelt out too, so that not even the start of a line can forge one in a CI log."""
+    return _COMMAND.sub(_defuse, str(text).translate(_ESCAPES))
+
+
+def inert_json(document: str) -> str:
+    """A JSON text with `##[` written `##\\u005b`: the same value when read, and no old-style
+    workflow command in a CI log (in JSON it can only be inside a string; no line of an
+    indented document starts with `::`)."""
+    return document.replace("##[", "##\\u005b")

@@ -15,7 +15,7 @@ import click
 from voxform.apply.outcome import Outcome
 from voxform.errors import Problem, RetryableError
 from voxform.plan.plan import Change, Plan
-from voxform.report.base import printable
+from voxform.report.base import inert_json, printable
 from voxform.state.lockfile import LockEntry
 from voxform.state.summary import Summary
 
@@ -135,4 +135,4 @@ class JsonReporter:
             "errors": self.errors,
             "warnings": self.warnings,
         }
-        click.echo(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))
+        click.echo(inert_json(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)))

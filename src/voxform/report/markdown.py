@@ -2,10 +2,20 @@
 
 A summary table, then every change with its reasons inside a collapsed block, cut at
 CAP characters (GitHub refuses comments over 65,536) with a line saying how many more there
-are. Ids are shown as code and reasons escaped, so a manifest cannot inject markup.
+are.
+
+Nothing from a manifest, a lockfile or the service becomes markup in the comment: ids and
+places are code spans (inside which GitHub interprets nothing, and a fence longer than any
+run of backticks in them cannot be ended early), every other text goes through `cell`, which
+escapes what Markdown and GitHub read in running text: emphasis, code, links and images,
+HTML and entities, table pipes, math, and the mentions, issue references and bare URLs that
+GitHub links (and notifies) after rendering, broken by a zero-width space. No text can
+start a line of its own, so none can open a heading, a list, a quote or a code fence.
 """
 
 from __future__ import annotations
+
+import re
 
 import click
 
@@ -16,25 +26,51 @@ from voxform.report.text import SYMBOLS, TextReporter
 
 CAP = 60_000  # characters of one document, well under GitHub's 65,536
 
+_BACKTICKS = re.compile(r"`+")
 
-def code(text: str) -> str:
-    """`text` as inline code that a backtick in it cannot end early."""
+
+def code(text: str, *, in_table: bool = False) -> str:
+    """`text` as a code span that nothing in it can end early (in a table cell, pipes are
+    escaped too: GitHub splits cells at a pipe even inside code)."""
     text = printable(text)
-    fence = "``" if "`" in text else "`"
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    fence = "`" * (max(map(len, _BACKTICKS.findall(text)), default=0) + 1)
+    # A space on each side, which the span drops, keeps a backtick at an end apart from the
+    # fence, and spaces of the text's own at both ends from being dropped.
+    padded = text[:1] in ("`", " ") or text[-1:] in ("`", " ") or not text
+    pad = " " if padded else ""
+    if in_table:
+        text = text.replace("|", "\\|")
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-_CELL = str.maketrans({"\\": "\\\\", "|": "\\|", "<": "&lt;", ">": "&gt;", "\r": " ", "\n": " "})
+ZERO_WIDTH = "&#8203;"  # breaks a mention or a link GitHub would make, shows nothing
+_INLINE = str.maketrans(
+    {
+        **{c: "\\" + c for c in "\\`*_~[]|"},
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        "$": "&#36;",  # math: a backslash does not reliably keep GitHub from `$...$`
+        "@": "@" + ZERO_WIDTH,  # @user, @org/team, and e-mail addresses
+        "#": "#" + ZERO_WIDTH,  # #123 and owner/repo#123 issue references
+    }
+)
+# Bare URLs (http://, https://, ftp://, www.) and GH-123 references, linked by GitHub.
+_LINKED = re.compile(r"(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=\bgh)(?=-\d)", re.IGNORECASE)
+_BREAKS = str.maketrans({"\r": " ", "\n": " "})
 
 
 def cell(text: str) -> str:
-    """Text for a table cell: no pipes, tags or line breaks that would break the table."""
-    return printable(text.translate(_CELL))
+    """`text` as inert inline Markdown, for a table cell or a list item: one line, every
+    markup character escaped, nothing GitHub would link or notify."""
+    return _LINKED.sub(ZERO_WIDTH, printable(text.translate(_BREAKS)).translate(_INLINE))
 
 
 class MarkdownReporter(TextReporter):
     """`--format markdown`: plans and problems as Markdown; the rest as text."""
+
+    def info(self, message: str) -> None:
+        click.echo("\n\n".join(cell(line) for line in message.split("\n")))
 
     def plan(self, plan: Plan, *, show_unchanged: bool) -> None:
         click.echo(render_plan(plan, show_unchanged=show_unchanged), nl=False)
@@ -82,9 +118,15 @@ def render_plan(plan: Plan, *, show_unchanged: bool = False) -> str:
 
 
 def _row(change: Change) -> str:
-    reasons = cell("; ".join(change.reasons)) or " "
-    symbol = cell(SYMBOLS[change.action].strip()) or " "
-    return f"| {symbol} | {code(change.id)} | {change.action} | {reasons} | {change.characters:,} |"
+    said = [
+        *change.reasons,
+        *(f"deletes {name}" for name in change.deletes),
+        *(f"keeps {kept.file}: {kept.why}" for kept in change.kept),
+    ]
+    reasons = cell("; ".join(said)) or " "
+    symbol = SYMBOLS[change.action].strip() or " "  # ours: a lone ~ strikes nothing through
+    item = code(change.id, in_table=True)
+    return f"| {symbol} | {item} | {change.action} | {reasons} | {change.characters:,} |"
 
 
 def _capped(lines: list[str], rows: int, closing: list[str] | None = None) -> str:

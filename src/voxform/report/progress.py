@@ -55,9 +55,7 @@ class LiveBar:
             console=Console(stderr=False),
             transient=False,
         )
-        self._task = self._bar.add_task(
-            "apply", total=total, failed=0, flying=0, chars=0, rate=0.0
-        )
+        self._task = self._bar.add_task("apply", total=total, failed=0, flying=0, chars=0, rate=0.0)
         self._bar.start()
 
     def update(self, in_flight: int, outcome: Outcome) -> None:

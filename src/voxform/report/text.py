@@ -11,7 +11,7 @@ import click
 from voxform.apply.outcome import Outcome
 from voxform.errors import Problem, RetryableError
 from voxform.plan.plan import Change, Plan
-from voxform.report.base import plan_cost, printable
+from voxform.report.base import inert_json, plan_cost, printable
 from voxform.report.progress import Display, Lines, LiveBar
 from voxform.state.lockfile import LockEntry
 from voxform.state.summary import Summary
@@ -121,7 +121,7 @@ class TextReporter:
 
     def request(self, item_id: str, document: dict[str, object]) -> None:
         shown = {k: v for k, v in document.items() if v is not None or k not in METADATA}
-        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+        click.echo(inert_json(json.dumps(shown, indent=2, ensure_ascii=False)))
 
     def item_done(self, change: Change, entry: LockEntry) -> None:
         self.count += 1
