@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from itertools import accumulate
 from types import MappingProxyType, TracebackType
+from typing import Protocol
 
 import jinja2
 from jinja2.exceptions import SecurityError
@@ -35,28 +36,61 @@ class _TooLong:
     limit: int
 
 
+@dataclass(frozen=True)
+class ItemResult:
+    """One item rendered: its requests (several when it was cut into parts) and what the
+    checks found, warnings included, in the order they were found."""
+
+    rendered: tuple[RenderedItem, ...]
+    problems: tuple[Problem, ...]
+
+
+class RenderMemo(Protocol):
+    """Where earlier renders are kept (a cache in .voxform/): `get` answers an item's result
+    only when everything its render reads is what it was, else None."""
+
+    def get(self, item: Item) -> ItemResult | None: ...
+
+    def put(self, item: Item, result: ItemResult) -> None: ...
+
+
 def render_items(
-    project: Project, items: list[Item], known: Mapping[str, str] = MappingProxyType({})
+    project: Project,
+    items: list[Item],
+    known: Mapping[str, str] = MappingProxyType({}),
+    memo: RenderMemo | None = None,
 ) -> tuple[list[RenderedItem], list[Problem]]:
-    """Render every item; an over-long source chunk is split at sentence boundaries into
-    parts whose ids reuse those in `known` (the lockfile's ids and chunk digests)."""
+    """Render every item, in order; an over-long source chunk is split at sentence
+    boundaries into parts whose ids reuse those in `known` (the lockfile's ids and chunk
+    digests). With a memo, only the items it does not answer are rendered."""
     env = make_environment(project.root)
     rendered: list[RenderedItem] = []
     problems: list[Problem] = []
     for item in items:
-        result = _render(project, env, item)
-        if isinstance(result, _TooLong):
-            if item.splittable:
-                parts = _split(project, env, item, result, problems, known)
-                rendered.extend(parts)
-            else:
-                problems.append(_too_long(item, result, splittable=False))
-        elif isinstance(result, list):
-            problems.extend(result)
-        else:
-            rendered.append(result)
-            problems.extend(result.warnings)
+        result = memo.get(item) if memo is not None else None
+        if result is None:
+            result = render_item(project, env, item, known)
+            if memo is not None:
+                memo.put(item, result)
+        rendered.extend(result.rendered)
+        problems.extend(result.problems)
     return rendered, problems
+
+
+def render_item(
+    project: Project, env: SandboxedEnvironment, item: Item, known: Mapping[str, str]
+) -> ItemResult:
+    """One item's requests and problems; reads nothing but its arguments."""
+    problems: list[Problem] = []
+    result = _render(project, env, item)
+    if isinstance(result, _TooLong):
+        if item.splittable:
+            parts = _split(project, env, item, result, problems, known)
+            return ItemResult(tuple(parts), tuple(problems))
+        return ItemResult((), (_too_long(item, result, splittable=False),))
+    if isinstance(result, list):
+        return ItemResult((), tuple(result))
+    return ItemResult((result,), result.warnings)
 
 
 def _split(
