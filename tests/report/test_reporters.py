@@ -176,6 +176,9 @@ def test_plan_json_lists_changes_orphans_and_a_summary(tmp_path: Path, voxform: 
             "characters": 9,
             "billed_characters": 0,
             "free_characters": 9,
+            "files_to_delete": 0,
+            "files_to_prune": 0,
+            "files_kept": 0,
         },
     }
     everything = json.loads(voxform(root, "plan", "--json", "--show-unchanged").stdout)
