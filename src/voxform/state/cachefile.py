@@ -1,0 +1,180 @@
+"""The container of voxform's caches in `.voxform/`: a header, then records as numbers and
+strings, checked before anything in it is believed.
+
+A cache is derived state: when it is damaged (truncated, bytes edited), foreign (another
+project, another voxform or render version, another byte order) or unreadable, it is
+ignored, as if there were none, and written again at the end of the command. It is never
+unpickled or unmarshalled (a planted file must not run code): the body is a table of
+64-bit integers and a table of strings, and the header carries the body's sha256.
+
+Reading must be fast at 100,000 items, so nothing is parsed up front but the header: the
+string table is decoded one string at a time, when a record asks for it.
+
+    voxform-cache\\n
+    {"kind":..., "identity":..., "order":"little", "keys":K, "ints":I, "strings":S,
+     "text":T, "sha256":...}\\n
+    K bytes of keys (32 each) | I int64 | S int64 (string lengths in bytes) | T bytes UTF-8
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sys
+from array import array
+from collections.abc import Callable, Iterator
+from itertools import accumulate
+from pathlib import Path
+from typing import TypeVar, cast
+
+from voxform.files import FileTooLargeError, UnsafeFileError, read_regular, write_atomic
+
+T = TypeVar("T")
+
+MAGIC = b"voxform-cache\n"
+KEY_BYTES = 32
+MAX_CACHE_BYTES = 1 << 30  # a cache bigger than this is not ours: it is ignored
+
+
+class CacheTable:
+    """Records being written: keys, integers and strings (each string stored once)."""
+
+    def __init__(self) -> None:
+        self.keys: list[bytes] = []
+        self.starts: list[int] = []  # where each key's record begins in `ints`
+        self.ints = array("q")
+        self.strings: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def record(self, key: bytes) -> None:
+        """Begin the record of `key` (a 32-byte digest)."""
+        self.keys.append(key)
+        self.starts.append(len(self.ints))
+
+    def number(self, value: int) -> None:
+        self.ints.append(value)
+
+    def text(self, value: str | None) -> None:
+        """A string, or None (written as -1)."""
+        if value is None:
+            self.ints.append(-1)
+            return
+        index = self._index.get(value)
+        if index is None:
+            index = self._index[value] = len(self.strings)
+            self.strings.append(value)
+        self.ints.append(index)
+
+
+class CacheReader:
+    """A cache file read and checked: records by key, strings decoded as they are asked for."""
+
+    def __init__(self, keys: bytes, ints: array[int], lengths: array[int], text: bytes) -> None:
+        self.ints = ints
+        self._text = text
+        self._offsets = [0, *accumulate(lengths)]
+        self._shared: dict[int, object] = {}
+        count = len(keys) // KEY_BYTES
+        starts = ints[:count]  # the records' starts come first
+        self.records = {  # a record's numbers follow the starts
+            keys[i * KEY_BYTES : (i + 1) * KEY_BYTES]: count + starts[i] for i in range(count)
+        }
+
+    def text(self, index: int) -> str | None:
+        """String `index` (None for -1); IndexError or UnicodeDecodeError when it is not one."""
+        if index < 0:
+            if index == -1:
+                return None
+            raise IndexError(index)
+        offsets = self._offsets
+        data = self._text[offsets[index] : offsets[index + 1]]
+        try:
+            return data.decode()
+        except UnicodeDecodeError:  # a lone surrogate (a message quoting one), or damage
+            return data.decode("utf-8", "surrogatepass")
+
+    def shared(self, index: int, build: Callable[[str], T]) -> T:
+        """`build` of string `index`, made once for all the records that hold it (a voice's
+        settings, the names of the digests)."""
+        found = self._shared.get(index)
+        if found is None:
+            found = self._shared[index] = build(self._text_at(index))
+        return cast(T, found)
+
+    def _text_at(self, index: int) -> str:
+        found = self.text(index)
+        if found is None:
+            raise ValueError("no string")
+        return found
+
+
+def write_cache(path: Path, root: Path, kind: str, identity: str, table: CacheTable) -> None:
+    """Write `table` atomically at `path` (below `root`, through no symlink); a cache that
+    cannot be written is only a slower next command, so OSError is swallowed."""
+    encoded = [s.encode("utf-8", "surrogatepass") for s in table.strings]
+    lengths = array("q", map(len, encoded))
+    ints = array("q", table.starts)
+    ints.extend(table.ints)
+    parts = [b"".join(table.keys), ints.tobytes(), lengths.tobytes(), b"".join(encoded)]
+    body = b"".join(parts)
+    header = {
+        "kind": kind,
+        "identity": identity,
+        "order": sys.byteorder,
+        "keys": len(parts[0]),
+        "ints": len(ints),
+        "strings": len(lengths),
+        "text": len(parts[3]),
+        "sha256": hashlib.sha256(body).hexdigest(),
+    }
+    data = MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + body
+    with contextlib.suppress(OSError):  # UnsafeFileError (a planted link) is one too
+        write_atomic(path, data, durable=False, root=root)
+
+
+def read_cache(path: Path, kind: str, identity: str) -> CacheReader | None:
+    """The cache at `path` if it is whole, of `kind` and made for `identity`; else None.
+    A symlink is not followed."""
+    try:
+        data = read_regular(path, MAX_CACHE_BYTES, "cache", follow=False)
+    except (OSError, UnsafeFileError, FileTooLargeError):
+        return None
+    with contextlib.suppress(ValueError, TypeError, KeyError, IndexError, OverflowError):
+        return _checked(data, kind, identity)
+    return None
+
+
+def _checked(data: bytes, kind: str, identity: str) -> CacheReader | None:
+    if not data.startswith(MAGIC):
+        return None
+    end = data.index(b"\n", len(MAGIC))
+    header = json.loads(data[len(MAGIC) : end])
+    if not isinstance(header, dict):
+        return None
+    if (header.get("kind"), header.get("identity"), header.get("order")) != (
+        kind,
+        identity,
+        sys.byteorder,
+    ):
+        return None
+    sizes = [header["keys"], header["ints"] * 8, header["strings"] * 8, header["text"]]
+    if not all(type(n) is int and n >= 0 for n in sizes) or sizes[0] % KEY_BYTES:
+        return None
+    body = memoryview(data)[end + 1 :]
+    if len(body) != sum(sizes) or hashlib.sha256(body).hexdigest() != header["sha256"]:
+        return None
+    pieces = list(_split(body, sizes))
+    ints, lengths = array("q"), array("q")
+    ints.frombytes(pieces[1])
+    lengths.frombytes(pieces[2])
+    if len(ints) < sizes[0] // KEY_BYTES or sum(lengths) != sizes[3] or min(lengths, default=0) < 0:
+        return None
+    return CacheReader(bytes(pieces[0]), ints, lengths, bytes(pieces[3]))
+
+
+def _split(body: memoryview, sizes: list[int]) -> Iterator[memoryview]:
+    begin = 0
+    for size in sizes:
+        yield body[begin : begin + size]
+        begin += size
