@@ -7,13 +7,14 @@ ignored, as if there were none, and written again at the end of the command. It 
 unpickled or unmarshalled (a planted file must not run code): the body is a table of
 64-bit integers and a table of strings, and the header carries the body's sha256.
 
-Reading must be fast at 100,000 items, so nothing is parsed up front but the header: the
-string table is decoded one string at a time, when a record asks for it.
+Reading must be fast at 100,000 items: the numbers are one array read at once, the strings
+one decode and one split, and a record is read only when an item asks for it.
 
     voxform-cache\\n
     {"kind":..., "identity":..., "order":"little", "keys":K, "ints":I, "strings":S,
-     "text":T, "sha256":...}\\n
-    K bytes of keys (32 each) | I int64 | S int64 (string lengths in bytes) | T bytes UTF-8
+     "lengths":L, "text":T, "sha256":...}\\n
+    K bytes of keys (32 each) | I int64 | L int64 | T bytes: S strings in UTF-8, joined by
+    NUL (L = 0), or, when one holds a NUL, one after another, each of the length given
 """
 
 from __future__ import annotations
@@ -68,12 +69,11 @@ class CacheTable:
 
 
 class CacheReader:
-    """A cache file read and checked: records by key, strings decoded as they are asked for."""
+    """A cache file read and checked: records by key, and its strings, -1 being None."""
 
-    def __init__(self, keys: bytes, ints: array[int], lengths: array[int], text: bytes) -> None:
+    def __init__(self, keys: bytes, ints: array[int], strings: list[str | None]) -> None:
         self.ints = ints
-        self._text = text
-        self._offsets = [0, *accumulate(lengths)]
+        self.strings = strings  # the last is None, so that strings[-1] is None
         self._shared: dict[int, object] = {}
         count = len(keys) // KEY_BYTES
         starts = ints[:count]  # the records' starts come first
@@ -82,41 +82,36 @@ class CacheReader:
         }
 
     def text(self, index: int) -> str | None:
-        """String `index` (None for -1); IndexError or UnicodeDecodeError when it is not one."""
-        if index < 0:
-            if index == -1:
-                return None
+        """String `index` (None for -1); IndexError when there is none."""
+        if index < -1:
             raise IndexError(index)
-        offsets = self._offsets
-        data = self._text[offsets[index] : offsets[index + 1]]
-        try:
-            return data.decode()
-        except UnicodeDecodeError:  # a lone surrogate (a message quoting one), or damage
-            return data.decode("utf-8", "surrogatepass")
+        return self.strings[index]
 
     def shared(self, index: int, build: Callable[[str], T]) -> T:
         """`build` of string `index`, made once for all the records that hold it (a voice's
         settings, the names of the digests)."""
         found = self._shared.get(index)
         if found is None:
-            found = self._shared[index] = build(self._text_at(index))
+            text = self.text(index)
+            if text is None:
+                raise ValueError("no string")
+            found = self._shared[index] = build(text)
         return cast(T, found)
-
-    def _text_at(self, index: int) -> str:
-        found = self.text(index)
-        if found is None:
-            raise ValueError("no string")
-        return found
 
 
 def write_cache(path: Path, root: Path, kind: str, identity: str, table: CacheTable) -> None:
     """Write `table` atomically at `path` (below `root`, through no symlink); a cache that
     cannot be written is only a slower next command, so OSError is swallowed."""
-    encoded = [s.encode("utf-8", "surrogatepass") for s in table.strings]
-    lengths = array("q", map(len, encoded))
     ints = array("q", table.starts)
     ints.extend(table.ints)
-    parts = [b"".join(table.keys), ints.tobytes(), lengths.tobytes(), b"".join(encoded)]
+    lengths = array("q")
+    if any("\0" in s for s in table.strings):  # then each string's length is written
+        encoded = [s.encode("utf-8", "surrogatepass") for s in table.strings]
+        lengths.extend(map(len, encoded))
+        text = b"".join(encoded)
+    else:  # else they are split at NUL, at once (no string of a project holds one)
+        text = "\0".join(table.strings).encode("utf-8", "surrogatepass")
+    parts = [b"".join(table.keys), ints.tobytes(), lengths.tobytes(), text]
     body = b"".join(parts)
     header = {
         "kind": kind,
@@ -124,7 +119,8 @@ def write_cache(path: Path, root: Path, kind: str, identity: str, table: CacheTa
         "order": sys.byteorder,
         "keys": len(parts[0]),
         "ints": len(ints),
-        "strings": len(lengths),
+        "strings": len(table.strings),
+        "lengths": len(lengths),
         "text": len(parts[3]),
         "sha256": hashlib.sha256(body).hexdigest(),
     }
@@ -158,7 +154,7 @@ def _checked(data: bytes, kind: str, identity: str) -> CacheReader | None:
         sys.byteorder,
     ):
         return None
-    sizes = [header["keys"], header["ints"] * 8, header["strings"] * 8, header["text"]]
+    sizes = [header["keys"], header["ints"] * 8, header["lengths"] * 8, header["text"]]
     if not all(type(n) is int and n >= 0 for n in sizes) or sizes[0] % KEY_BYTES:
         return None
     body = memoryview(data)[end + 1 :]
@@ -168,9 +164,31 @@ def _checked(data: bytes, kind: str, identity: str) -> CacheReader | None:
     ints, lengths = array("q"), array("q")
     ints.frombytes(pieces[1])
     lengths.frombytes(pieces[2])
-    if len(ints) < sizes[0] // KEY_BYTES or sum(lengths) != sizes[3] or min(lengths, default=0) < 0:
+    if len(ints) < sizes[0] // KEY_BYTES or min(ints, default=0) < -1:
         return None
-    return CacheReader(bytes(pieces[0]), ints, lengths, bytes(pieces[3]))
+    strings = _strings(bytes(pieces[3]), lengths, header["strings"])
+    if strings is None:
+        return None
+    return CacheReader(bytes(pieces[0]), ints, [*strings, None])
+
+
+def _strings(text: bytes, lengths: array[int], count: object) -> list[str] | None:
+    """The string table: `text` split at NUL, or cut at `lengths` when there are some."""
+    if not lengths:
+        strings = _decode(text).split("\0") if count else []
+    elif sum(lengths) == len(text) and min(lengths) >= 0:
+        offsets = [0, *accumulate(lengths)]
+        strings = [_decode(text[offsets[n] : offsets[n + 1]]) for n in range(len(lengths))]
+    else:
+        return None
+    return strings if len(strings) == count else None
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode()
+    except UnicodeDecodeError:  # a lone surrogate (a message quoting one)
+        return data.decode("utf-8", "surrogatepass")
 
 
 def _split(body: memoryview, sizes: list[int]) -> Iterator[memoryview]:

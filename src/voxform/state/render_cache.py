@@ -72,6 +72,7 @@ class RenderCache:
         self.items: dict[bytes, Item] = {}
         self.learnt = False
         self._settings: dict[int, tuple[Settings, str | None]] = {}
+        self._places: dict[int, tuple[Location, str]] = {}
         self._world = _spell((render_identity(), *map(astuple, project.lexicon)))
         self._parts: dict[str, list[tuple[str, str]]] = {}  # item id -> its parts' lock entries
         for known_id, chunk in known.items():
@@ -88,8 +89,8 @@ class RenderCache:
         spelt = "\0".join(
             (
                 context,
-                _spell(item.location),
-                _spell(item.text_location),
+                self._place(item.location),
+                self._place(item.text_location),
                 _text(item.id),
                 _text(item.text),
                 _text(item.source_file),
@@ -132,6 +133,13 @@ class RenderCache:
             table.record(key)
             _encode(table, self.items[key], result)
         write_cache(self.path, self.project.root, KIND, self.identity, table)
+
+    def _place(self, location: Location) -> str:
+        """`location` spelt, once for the many items that share one (a source's file)."""
+        found = self._places.get(id(location))
+        if found is None or found[0] is not location:
+            found = self._places[id(location)] = (location, _spell(location))
+        return found[1]
 
     def _settings_key(self, settings: Settings) -> str | None:
         """The part of the key shared by the items of one settings object."""
@@ -214,35 +222,44 @@ def _encode(table: CacheTable, item: Item, result: ItemResult) -> None:
 
 
 def _decode(reader: CacheReader, at: int, item: Item) -> ItemResult:
-    ints, text = reader.ints, reader.text
+    ints, strings = reader.ints, reader.strings
     rendered = []
     for _ in range(ints[at]):
         at += 1
         this = item
-        part = text(ints[at])
+        part = strings[ints[at]]
         if part is not None:
             part_id, part_text, chunk = json.loads(part)
             this = replace(item, id=_str(part_id), text=_str(part_text), chunk=_opt(chunk))
+        item_id, ssml, object_key = (
+            strings[ints[at + 1]],
+            strings[ints[at + 2]],
+            strings[ints[at + 7]],
+        )
+        if item_id is None or ssml is None or object_key is None:
+            raise ValueError("a request without its id, input or object")
         request = _revive(
             AudioRequest,
-            _str(text(ints[at + 1])),
-            _str(text(ints[at + 2])),
+            item_id,
+            ssml,
             reader.shared(ints[at + 5], _editing),
             ints[at + 6],
-            _str(text(ints[at + 7])),
-            text(ints[at + 8]),
-            text(ints[at + 9]),
-            text(ints[at + 10]),
-            text(ints[at + 11]),
+            object_key,
+            strings[ints[at + 8]],
+            strings[ints[at + 9]],
+            strings[ints[at + 10]],
+            strings[ints[at + 11]],
         )
         names = reader.shared(ints[at + 12], _names)
         end = at + 13 + len(names)
-        digests = {name: _str(text(i)) for name, i in zip(names, ints[at + 13 : end], strict=True)}
-        warnings = _read_problems(text(ints[end]))
-        legacy, characters = text(ints[at + 3]), ints[at + 4]
+        digests = dict(zip(names, [strings[i] for i in ints[at + 13 : end]], strict=True))
+        if None in digests.values():
+            raise ValueError("a digest without its value")
+        warnings = _read_problems(strings[ints[end]])
+        legacy, characters = strings[ints[at + 3]], ints[at + 4]
         rendered.append(_revive(RenderedItem, this, request, characters, digests, warnings, legacy))
         at = end
-    return ItemResult(tuple(rendered), _read_problems(text(ints[at + 1])))
+    return ItemResult(tuple(rendered), _read_problems(strings[ints[at + 1]]))
 
 
 _FIELDS = {cls: tuple(f.name for f in fields(cls)) for cls in (AudioRequest, RenderedItem)}
