@@ -17,10 +17,12 @@ from voxform.plan.saved import SavedPlan, inputs_digest, lockfile_digest
 from voxform.providers.registry import provider_for
 from voxform.render.model import RenderedItem
 from voxform.render.render import render_items
-from voxform.render.sources import expand
+from voxform.render.sources import MAX_TEXT_BYTES, expand
 from voxform.state.journal import journal_path, read_state
 from voxform.state.lockfile import LOCKFILE, LockState
 from voxform.state.outputs import CACHE_NAME, FileDigest, StatCache, drift
+from voxform.state.render_cache import RENDER_CACHE, RenderCache, project_identity
+from voxform.state.source_cache import SOURCE_CACHE, SourceCache
 
 
 @dataclass
@@ -135,8 +137,16 @@ def load_project(directory: Path, lockfile: Path | None = None) -> LoadedProject
     replayed = read_state(lock_path, journal)
     lock = replayed.state
     known = lock.chunk_digests()
-    items, expand_problems = expand(project, known)
-    rendered, render_problems = render_items(project, items, known)
+    # The caches beside the journal: only what changed since the last command is read,
+    # parsed and rendered again (state/source_cache.py, state/render_cache.py).
+    state = journal.parent
+    identity = project_identity(project)
+    texts = SourceCache(state / SOURCE_CACHE, project.root, identity=identity, limit=MAX_TEXT_BYTES)
+    items, expand_problems = expand(project, known, texts)
+    texts.save()
+    memo = RenderCache(state / RENDER_CACHE, project, known, identity=identity)
+    rendered, render_problems = render_items(project, items, known, memo)
+    memo.save()
     problems = one_per_cause(
         [
             *problems,

@@ -64,6 +64,8 @@ FILES = [
     (".voxform.lock.probe-{pid}", OUTSIDE, None),  # the probe older versions wrote
     (str(LEASE), OUTSIDE, "apply.lease is a symlink"),
     (".voxform/stat-cache.json", OUTSIDE, None),
+    (".voxform/render-cache", OUTSIDE, None),
+    (".voxform/source-cache", OUTSIDE, None),
     ("voxform.lock", EMPTY_LOCKFILE, "voxform.lock is a symlink"),
     ("build/audio/welcome.vtt", OUTSIDE, None),
     ("build/audio/welcome.srt", OUTSIDE, None),
@@ -128,7 +130,8 @@ def test_a_planted_link_to_an_outside_folder_is_never_written_into(
 ) -> None:
     outside = tmp_path / "outside"
     (outside / "chapters").mkdir(parents=True)
-    for leaf in ("voxform.lock.journal", "apply.lease", "stat-cache.json", "welcome.mp3"):
+    leaves = ("voxform.lock.journal", "apply.lease", "stat-cache.json", "welcome.mp3")
+    for leaf in (*leaves, "render-cache", "source-cache"):
         (outside / leaf).write_bytes(b"")
     before = snapshot(outside)
     planted = quickstart / name

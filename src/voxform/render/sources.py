@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Protocol
 
 from voxform.digest import digest
 from voxform.errors import Location, PathEscapeError, Problem
@@ -22,8 +23,20 @@ MAX_TEXT_BYTES = 10_000_000  # a text source: a long book is about 1 MB
 MAX_FILES = 100_000  # files one source's glob may match
 
 
-def expand(project: Project, known: Mapping[str, str]) -> tuple[list[Item], list[Problem]]:
-    """Items of the project; `known` maps ids already in the lockfile to their chunk digests."""
+class SourceMemo(Protocol):
+    """Where earlier parses of source files are kept (a cache in .voxform/): `paragraphs`
+    answers a file only when its text is one parsed before, else None."""
+
+    def paragraphs(self, path: Path, markdown: bool) -> list[str] | None: ...
+
+    def learn(self, path: Path, text: str, markdown: bool, paragraphs: list[str]) -> None: ...
+
+
+def expand(
+    project: Project, known: Mapping[str, str], memo: SourceMemo | None = None
+) -> tuple[list[Item], list[Problem]]:
+    """Items of the project; `known` maps ids already in the lockfile to their chunk digests.
+    With a memo, a file whose text it knows is neither read nor parsed here."""
     items: list[Item] = []
     problems: list[Problem] = []
     for spec in project.items:
@@ -31,10 +44,10 @@ def expand(project: Project, known: Mapping[str, str]) -> tuple[list[Item], list
         source_file = None
         if spec.source is not None:
             path = inside(project.root, spec.source)
-            raw = _read(path, spec.source, text_where, problems)
+            raw = _load(path, spec.source, text_where, problems, memo)
             if raw is None:
                 continue
-            paras = _paragraphs(raw, path, spec.source, problems)
+            paras = _paragraphs(raw, path, spec.source, problems, memo)
             if paras is None:
                 continue
             text = "\n\n".join(paras)
@@ -46,7 +59,7 @@ def expand(project: Project, known: Mapping[str, str]) -> tuple[list[Item], list
             continue
         items.append(Item(spec.id, text, spec.settings, spec.location, text_where, source_file))
     for source in project.sources:
-        items.extend(_expand_source(project, source, known, problems))
+        items.extend(_expand_source(project, source, known, problems, memo))
     return items, problems
 
 
@@ -70,8 +83,23 @@ def _read(path: Path, name: str, where: Location, problems: list[Problem]) -> st
     return None
 
 
+def _load(
+    path: Path, name: str, where: Location, problems: list[Problem], memo: SourceMemo | None
+) -> str | list[str] | None:
+    """The file's paragraphs when the memo knows its text, else its text (see `_read`)."""
+    if memo is not None:
+        known = memo.paragraphs(path, _markdown(path))
+        if known is not None:
+            return known
+    return _read(path, name, where, problems)
+
+
 def _expand_source(
-    project: Project, source: SourceSpec, known: Mapping[str, str], problems: list[Problem]
+    project: Project,
+    source: SourceSpec,
+    known: Mapping[str, str],
+    problems: list[Problem],
+    memo: SourceMemo | None,
 ) -> list[Item]:
     where = source.locations.get("glob", source.location)
     try:
@@ -103,7 +131,7 @@ def _expand_source(
         except PathEscapeError as exc:
             problems.append(Problem(where, f"{rel}: {exc}", "path-escape"))
             continue
-        raw = _read(path, rel, where, problems)
+        raw = _load(path, rel, where, problems, memo)
         if raw is None:
             continue
         stem = slug(path.relative_to(base).with_suffix("").as_posix())
@@ -111,7 +139,7 @@ def _expand_source(
         if not _own_prefix(prefix, rel, stems, where, problems):
             continue
         file_where = Location(rel, 1, 1)
-        paras = _paragraphs(raw, path, rel, problems)
+        paras = _paragraphs(raw, path, rel, problems, memo)
         if paras is None:
             continue
         if source.split == "none":
@@ -176,14 +204,26 @@ def _own_prefix(
     return True
 
 
-def _paragraphs(raw: str, path: Path, name: str, problems: list[Problem]) -> list[str] | None:
-    """The file's paragraphs; None, with a problem at the line, when its Markdown is past
-    what a source may hold."""
+def _paragraphs(
+    raw: str | list[str], path: Path, name: str, problems: list[Problem], memo: SourceMemo | None
+) -> list[str] | None:
+    """The file's paragraphs (`raw` when the memo had them); None, with a problem at the
+    line, when its Markdown is past what a source may hold."""
+    if isinstance(raw, list):
+        return raw
+    markdown = _markdown(path)
     try:
-        return paragraphs(raw, markdown=path.suffix.lower() == ".md")
+        found = paragraphs(raw, markdown=markdown)
     except MarkdownLimit as exc:
         problems.append(Problem(Location(name, exc.line, 1), str(exc), "limit"))
         return None
+    if memo is not None:
+        memo.learn(path, raw, markdown, found)
+    return found
+
+
+def _markdown(path: Path) -> bool:
+    return path.suffix.lower() == ".md"
 
 
 def _glob_base_dir(root: Path, pattern: str) -> Path:

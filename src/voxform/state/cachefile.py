@@ -1,0 +1,198 @@
+"""The container of voxform's caches in `.voxform/`: a header, then records as numbers and
+strings, checked before anything in it is believed.
+
+A cache is derived state: when it is damaged (truncated, bytes edited), foreign (another
+project, another voxform or render version, another byte order) or unreadable, it is
+ignored, as if there were none, and written again at the end of the command. It is never
+unpickled or unmarshalled (a planted file must not run code): the body is a table of
+64-bit integers and a table of strings, and the header carries the body's sha256.
+
+Reading must be fast at 100,000 items: the numbers are one array read at once, the strings
+one decode and one split, and a record is read only when an item asks for it.
+
+    voxform-cache\\n
+    {"kind":..., "identity":..., "order":"little", "keys":K, "ints":I, "strings":S,
+     "lengths":L, "text":T, "sha256":...}\\n
+    K bytes of keys (32 each) | I int64 | L int64 | T bytes: S strings in UTF-8, joined by
+    NUL (L = 0), or, when one holds a NUL, one after another, each of the length given
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sys
+from array import array
+from collections.abc import Callable, Iterator
+from itertools import accumulate
+from pathlib import Path
+from typing import TypeVar, cast
+
+from voxform.files import FileTooLargeError, UnsafeFileError, read_regular, write_atomic
+
+T = TypeVar("T")
+
+MAGIC = b"voxform-cache\n"
+KEY_BYTES = 32
+MAX_CACHE_BYTES = 1 << 30  # a cache bigger than this is not ours: it is ignored
+
+
+class CacheTable:
+    """Records being written: keys, integers and strings (each string stored once)."""
+
+    def __init__(self) -> None:
+        self.keys: list[bytes] = []
+        self.starts: list[int] = []  # where each key's record begins in `ints`
+        self.ints = array("q")
+        self.strings: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def record(self, key: bytes) -> None:
+        """Begin the record of `key` (a 32-byte digest)."""
+        self.keys.append(key)
+        self.starts.append(len(self.ints))
+
+    def number(self, value: int) -> None:
+        self.ints.append(value)
+
+    def text(self, value: str | None) -> None:
+        """A string, or None (written as -1)."""
+        if value is None:
+            self.ints.append(-1)
+            return
+        index = self._index.get(value)
+        if index is None:
+            index = self._index[value] = len(self.strings)
+            self.strings.append(value)
+        self.ints.append(index)
+
+
+class CacheReader:
+    """A cache file read and checked: records by key, and its strings, -1 being None."""
+
+    def __init__(self, keys: bytes, ints: array[int], strings: list[str | None]) -> None:
+        self.ints = ints
+        self.strings = strings  # the last is None, so that strings[-1] is None
+        self._shared: dict[int, object] = {}
+        count = len(keys) // KEY_BYTES
+        starts = ints[:count]  # the records' starts come first
+        self.records = {  # a record's numbers follow the starts
+            keys[i * KEY_BYTES : (i + 1) * KEY_BYTES]: count + starts[i] for i in range(count)
+        }
+
+    def text(self, index: int) -> str | None:
+        """String `index` (None for -1); IndexError when there is none."""
+        if index < -1:
+            raise IndexError(index)
+        return self.strings[index]
+
+    def shared(self, index: int, build: Callable[[str], T]) -> T:
+        """`build` of string `index`, made once for all the records that hold it (a voice's
+        settings, the names of the digests)."""
+        found = self._shared.get(index)
+        if found is None:
+            text = self.text(index)
+            if text is None:
+                raise ValueError("no string")
+            found = self._shared[index] = build(text)
+        return cast(T, found)
+
+
+def write_cache(path: Path, root: Path, kind: str, identity: str, table: CacheTable) -> None:
+    """Write `table` atomically at `path` (below `root`, through no symlink); a cache that
+    cannot be written is only a slower next command, so OSError is swallowed."""
+    ints = array("q", table.starts)
+    ints.extend(table.ints)
+    lengths = array("q")
+    if any("\0" in s for s in table.strings):  # then each string's length is written
+        encoded = [s.encode("utf-8", "surrogatepass") for s in table.strings]
+        lengths.extend(map(len, encoded))
+        text = b"".join(encoded)
+    else:  # else they are split at NUL, at once (no string of a project holds one)
+        text = "\0".join(table.strings).encode("utf-8", "surrogatepass")
+    parts = [b"".join(table.keys), ints.tobytes(), lengths.tobytes(), text]
+    body = b"".join(parts)
+    header = {
+        "kind": kind,
+        "identity": identity,
+        "order": sys.byteorder,
+        "keys": len(parts[0]),
+        "ints": len(ints),
+        "strings": len(table.strings),
+        "lengths": len(lengths),
+        "text": len(parts[3]),
+        "sha256": hashlib.sha256(body).hexdigest(),
+    }
+    data = MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + body
+    with contextlib.suppress(OSError):  # UnsafeFileError (a planted link) is one too
+        write_atomic(path, data, durable=False, root=root)
+
+
+def read_cache(path: Path, kind: str, identity: str) -> CacheReader | None:
+    """The cache at `path` if it is whole, of `kind` and made for `identity`; else None.
+    A symlink is not followed."""
+    try:
+        data = read_regular(path, MAX_CACHE_BYTES, "cache", follow=False)
+    except (OSError, UnsafeFileError, FileTooLargeError):
+        return None
+    with contextlib.suppress(ValueError, TypeError, KeyError, IndexError, OverflowError):
+        return _checked(data, kind, identity)
+    return None
+
+
+def _checked(data: bytes, kind: str, identity: str) -> CacheReader | None:
+    if not data.startswith(MAGIC):
+        return None
+    end = data.index(b"\n", len(MAGIC))
+    header = json.loads(data[len(MAGIC) : end])
+    if not isinstance(header, dict):
+        return None
+    if (header.get("kind"), header.get("identity"), header.get("order")) != (
+        kind,
+        identity,
+        sys.byteorder,
+    ):
+        return None
+    sizes = [header["keys"], header["ints"] * 8, header["lengths"] * 8, header["text"]]
+    if not all(type(n) is int and n >= 0 for n in sizes) or sizes[0] % KEY_BYTES:
+        return None
+    body = memoryview(data)[end + 1 :]
+    if len(body) != sum(sizes) or hashlib.sha256(body).hexdigest() != header["sha256"]:
+        return None
+    pieces = list(_split(body, sizes))
+    ints, lengths = array("q"), array("q")
+    ints.frombytes(pieces[1])
+    lengths.frombytes(pieces[2])
+    if len(ints) < sizes[0] // KEY_BYTES or min(ints, default=0) < -1:
+        return None
+    strings = _strings(bytes(pieces[3]), lengths, header["strings"])
+    if strings is None:
+        return None
+    return CacheReader(bytes(pieces[0]), ints, [*strings, None])
+
+
+def _strings(text: bytes, lengths: array[int], count: object) -> list[str] | None:
+    """The string table: `text` split at NUL, or cut at `lengths` when there are some."""
+    if not lengths:
+        strings = _decode(text).split("\0") if count else []
+    elif sum(lengths) == len(text) and min(lengths) >= 0:
+        offsets = [0, *accumulate(lengths)]
+        strings = [_decode(text[offsets[n] : offsets[n + 1]]) for n in range(len(lengths))]
+    else:
+        return None
+    return strings if len(strings) == count else None
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode()
+    except UnicodeDecodeError:  # a lone surrogate (a message quoting one)
+        return data.decode("utf-8", "surrogatepass")
+
+
+def _split(body: memoryview, sizes: list[int]) -> Iterator[memoryview]:
+    begin = 0
+    for size in sizes:
+        yield body[begin : begin + size]
+        begin += size

@@ -1,0 +1,323 @@
+"""Rendered items kept in `.voxform/render-cache`, so that a plan renders only what changed.
+
+An item's result is found by a key: the sha256 of everything its render reads. That is the
+item itself (id, text, chunk, file, locations, settings with vars), the voice and target its
+settings name, its template's name, path and place in the manifest, the bytes of the
+template and of every file it includes, imports or extends (render/dependencies.py), the
+lexicon, RENDER_VERSION with the code of the libraries rendering runs (render/version.py),
+and for a source chunk, which may be cut into parts, the lockfile's ids and chunks of parts
+of it (the part ids are aligned with them, render/ids.py). The engine's version is not in
+it: rendering does not read it (the plan's fingerprint does, afresh each time).
+
+A template that includes a name computed as it renders is not cached. The file holds the
+results of the last command's items and no others, so it stays the size of the project.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import astuple, fields, replace
+from pathlib import Path
+from typing import TypeVar
+
+from voxform.errors import Location, Problem
+from voxform.ice.wire import FORMATS, AudioRequest, EditingConfig
+from voxform.manifest.model import BUILTIN_TEMPLATE, Project, Settings
+from voxform.render.dependencies import TemplateFiles
+from voxform.render.model import Item, RenderedItem
+from voxform.render.render import ItemResult
+from voxform.render.templates import make_environment
+from voxform.render.version import render_identity
+from voxform.state.cachefile import CacheReader, CacheTable, read_cache, write_cache
+
+_Value = TypeVar("_Value", AudioRequest, RenderedItem)
+
+RENDER_CACHE = "render-cache"
+KIND = "render 1"  # the layout of a record below; a change of it is a new kind
+_RUN_WIDE = "steps over all items"  # sandbox.py's budget of a whole run, spent in order
+# The fields of an Item that key() reads: a test checks that Item has no others.
+ITEM_FIELDS = (
+    "id",
+    "text",
+    "settings",
+    "location",
+    "text_location",
+    "source_file",
+    "chunk",
+    "splittable",
+)
+
+
+def project_identity(project: Project) -> str:
+    """Which project and which voxform rendering a cache was made for."""
+    spelt = f"{len(project.name)}:{project.name}\0{project.root.resolve()}\0{render_identity()}"
+    return hashlib.sha256(spelt.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class RenderCache:
+    """A RenderMemo over `.voxform/render-cache`: `get` answers an item whose key is found,
+    `put` learns one, `save` writes what this command's items rendered to."""
+
+    def __init__(
+        self, path: Path, project: Project, known: Mapping[str, str], *, identity: str
+    ) -> None:
+        self.path = path
+        self.project = project
+        self.identity = identity
+        self.files = TemplateFiles(project.root, make_environment(project.root))
+        self.reader = read_cache(path, KIND, identity)
+        self.results: dict[bytes, ItemResult] = {}
+        self.items: dict[bytes, Item] = {}
+        self.learnt = False
+        self._settings: dict[int, tuple[Settings, str | None]] = {}
+        self._places: dict[int, tuple[Location, str]] = {}
+        self._world = _spell((render_identity(), *map(astuple, project.lexicon)))
+        self._parts: dict[str, list[tuple[str, str]]] = {}  # item id -> its parts' lock entries
+        for known_id, chunk in known.items():
+            parent, dash, key = known_id.rpartition("-")
+            if dash and key.replace(".", "", 1).isdigit():
+                self._parts.setdefault(parent, []).append((known_id, chunk))
+
+    def key(self, item: Item) -> bytes | None:
+        """The digest of everything `item`'s render reads; None when that cannot be known."""
+        context = self._settings_key(item.settings)
+        if context is None:
+            return None
+        parts = sorted(self._parts.get(item.id, ())) if item.splittable else ()
+        spelt = "\0".join(
+            (
+                context,
+                self._place(item.location),
+                self._place(item.text_location),
+                _text(item.id),
+                _text(item.text),
+                _text(item.source_file),
+                _text(item.chunk),
+                "s" if item.splittable else "-",
+                _spell(parts),
+            )
+        )
+        return hashlib.sha256(spelt.encode("utf-8", "surrogatepass")).digest()
+
+    def get(self, item: Item) -> ItemResult | None:
+        key = self.key(item)
+        if key is None or self.reader is None:
+            return None
+        start = self.reader.records.get(key)
+        if start is None:
+            return None
+        try:
+            result = _decode(self.reader, start, item)
+        except (IndexError, ValueError, TypeError, KeyError):  # a record that is not one
+            return None
+        self.results[key] = result
+        self.items[key] = item
+        return result
+
+    def put(self, item: Item, result: ItemResult) -> None:
+        key = self.key(item)
+        if key is not None and _keepable(item, result):
+            self.results[key] = result
+            self.items[key] = item
+            self.learnt = True
+
+    def save(self) -> None:
+        """Write the results of this command's items, when they are not what the file has."""
+        stale = self.reader is None or len(self.reader.records) != len(self.results)
+        if not (self.learnt or stale):
+            return
+        table = CacheTable()
+        for key, result in self.results.items():
+            table.record(key)
+            _encode(table, self.items[key], result)
+        write_cache(self.path, self.project.root, KIND, self.identity, table)
+
+    def _place(self, location: Location) -> str:
+        """`location` spelt, once for the many items that share one (a source's file)."""
+        found = self._places.get(id(location))
+        if found is None or found[0] is not location:
+            found = self._places[id(location)] = (location, _spell(location))
+        return found[1]
+
+    def _settings_key(self, settings: Settings) -> str | None:
+        """The part of the key shared by the items of one settings object."""
+        found = self._settings.get(id(settings))
+        if found is None or found[0] is not settings:
+            found = (settings, self._spell_settings(settings))
+            self._settings[id(settings)] = found
+        return found[1]
+
+    def _spell_settings(self, settings: Settings) -> str | None:
+        project = self.project
+        name = settings.template
+        path = project.templates.get(name, "<plain>" if name == BUILTIN_TEMPLATE else "")
+        files = self.files.digest(path) if path else "none"
+        if files is None:
+            return None
+        voice = project.voices.get(settings.voice)
+        target = project.targets.get(settings.target)
+        return _spell(
+            (
+                self._world,
+                astuple(settings),
+                name,
+                path,
+                files,
+                project.template_locations.get(name),
+                astuple(voice) if voice is not None else None,
+                astuple(target) if target is not None else None,
+            )
+        )
+
+
+def _keepable(item: Item, result: ItemResult) -> bool:
+    """Whether `result` is a function of its key alone: each request is of the item or of a
+    part made from it by id, text and chunk (render/render.py), and no problem is the
+    sandbox's budget over all items (which depends on the items rendered before it)."""
+    for rendered in result.rendered:
+        this = rendered.item
+        if this != replace(item, id=this.id, text=this.text, chunk=this.chunk):
+            return False
+        if rendered.request.item_id != this.id:
+            return False
+    problems = [*result.problems, *(w for r in result.rendered for w in r.warnings)]
+    return not any(_RUN_WIDE in p.message for p in problems)
+
+
+def _spell(value: object) -> str:
+    """`value` spelt so that two different values of the kinds in a project (str, int,
+    float, bool, None, dates, lists and dicts of them, dataclasses) are spelt differently."""
+    return repr(value)
+
+
+def _text(value: str | None) -> str:
+    return "-" if value is None else f"{len(value)}:{value}"
+
+
+# -- records: an ItemResult as numbers and strings ------------------------------------------
+
+
+def _encode(table: CacheTable, item: Item, result: ItemResult) -> None:
+    table.number(len(result.rendered))
+    for rendered in result.rendered:
+        this, request = rendered.item, rendered.request
+        own = (this.id, this.text, this.chunk) == (item.id, item.text, item.chunk)
+        table.text(None if own else json.dumps([this.id, this.text, this.chunk]))
+        table.text(request.item_id)
+        table.text(request.input)
+        table.text(rendered.legacy_input)
+        table.number(rendered.characters)
+        table.text(json.dumps(astuple(request.editing)))
+        table.number(request.sample_rate)
+        table.text(request.object_key)
+        for value in (request.bucket, request.title, request.description, request.user_data):
+            table.text(value)
+        table.text(json.dumps(list(rendered.digests)))
+        for value in rendered.digests.values():
+            table.text(value)
+        table.text(_problems(rendered.warnings))
+    table.text(_problems(result.problems))
+
+
+def _decode(reader: CacheReader, at: int, item: Item) -> ItemResult:
+    ints, strings = reader.ints, reader.strings
+    rendered = []
+    for _ in range(ints[at]):
+        at += 1
+        this = item
+        part = strings[ints[at]]
+        if part is not None:
+            part_id, part_text, chunk = json.loads(part)
+            this = replace(item, id=_str(part_id), text=_str(part_text), chunk=_opt(chunk))
+        item_id, ssml, object_key = (
+            strings[ints[at + 1]],
+            strings[ints[at + 2]],
+            strings[ints[at + 7]],
+        )
+        if item_id is None or ssml is None or object_key is None:
+            raise ValueError("a request without its id, input or object")
+        request = _revive(
+            AudioRequest,
+            item_id,
+            ssml,
+            reader.shared(ints[at + 5], _editing),
+            ints[at + 6],
+            object_key,
+            strings[ints[at + 8]],
+            strings[ints[at + 9]],
+            strings[ints[at + 10]],
+            strings[ints[at + 11]],
+        )
+        names = reader.shared(ints[at + 12], _names)
+        end = at + 13 + len(names)
+        digests = dict(zip(names, [strings[i] for i in ints[at + 13 : end]], strict=True))
+        if None in digests.values():
+            raise ValueError("a digest without its value")
+        warnings = _read_problems(strings[ints[end]])
+        legacy, characters = strings[ints[at + 3]], ints[at + 4]
+        rendered.append(_revive(RenderedItem, this, request, characters, digests, warnings, legacy))
+        at = end
+    return ItemResult(tuple(rendered), _read_problems(strings[ints[at + 1]]))
+
+
+_FIELDS = {cls: tuple(f.name for f in fields(cls)) for cls in (AudioRequest, RenderedItem)}
+
+
+def _revive(cls: type[_Value], *values: object) -> _Value:
+    """A frozen dataclass of `values` (every field, in order), made without its __init__:
+    that sets each field through object.__setattr__, which costs more than all the rest of
+    reading a record, 100,000 times over. Neither class has a __post_init__ to skip."""
+    value = cls.__new__(cls)
+    value.__dict__.update(zip(_FIELDS[cls], values, strict=True))
+    return value
+
+
+def _editing(spelt: str) -> EditingConfig:
+    voice, customized, audio_format, volume, speech, pitch = json.loads(spelt)
+    if audio_format not in FORMATS:
+        raise ValueError(audio_format)
+    return EditingConfig(
+        _opt(voice), _opt(customized), audio_format, _int(volume), _int(speech), _int(pitch)
+    )
+
+
+def _names(spelt: str) -> tuple[str, ...]:
+    return tuple(map(_str, json.loads(spelt)))
+
+
+def _problems(problems: tuple[Problem, ...]) -> str | None:
+    if not problems:
+        return None
+    return json.dumps(
+        [(*astuple(p.location), p.message, p.rule, p.item, p.severity) for p in problems]
+    )
+
+
+def _read_problems(spelt: str | None) -> tuple[Problem, ...]:
+    if spelt is None:
+        return ()
+    problems = []
+    for file, line, column, message, rule, item, severity in json.loads(spelt):
+        if severity not in ("error", "warning"):
+            raise ValueError(severity)
+        location = Location(_str(file), _int(line), _int(column))
+        problems.append(Problem(location, _str(message), _str(rule), _opt(item), severity))
+    return tuple(problems)
+
+
+def _str(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return value
+
+
+def _opt(value: object) -> str | None:
+    return None if value is None else _str(value)
+
+
+def _int(value: object) -> int:
+    if type(value) is not int:
+        raise TypeError(value)
+    return value

@@ -1,0 +1,193 @@
+"""The caches in `.voxform/` change no plan: after every kind of edit, `plan --json` prints
+the same bytes with the caches of the previous command as with none, and everything
+rendered is equal. A cache that is damaged or another project's is ignored and rebuilt."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import Runner, copy_example
+from voxform.project import LoadedProject, load_project
+from voxform.state.render_cache import RENDER_CACHE
+from voxform.state.source_cache import SOURCE_CACHE
+
+CACHES = (RENDER_CACHE, SOURCE_CACHE)
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def chapter(root: Path, name: str) -> Path:
+    return root / "texts/chapters" / name
+
+
+def insert_paragraph(root: Path) -> None:
+    path = chapter(root, "02-joins.md")
+    blocks = path.read_text("utf-8").split("\n\n")
+    blocks.insert(1, "A paragraph written in between, about keys.")
+    path.write_text("\n\n".join(blocks), "utf-8")
+
+
+def delete_paragraph(root: Path) -> None:
+    path = chapter(root, "01-basics.md")
+    blocks = path.read_text("utf-8").split("\n\n")
+    del blocks[1]
+    path.write_text("\n\n".join(blocks), "utf-8")
+
+
+EDITS: dict[str, Callable[[Path], None]] = {
+    "text": lambda r: replace_in(chapter(r, "01-basics.md"), "SELECT", "SELECT DISTINCT"),
+    "insert": insert_paragraph,
+    "delete": delete_paragraph,
+    "template": lambda r: replace_in(r / "templates/plain.ssml.j2", "{{ text }}", "{{ text }}."),
+    "include": lambda r: replace_in(r / "templates/intro.j2", "Welcome", "Hello"),
+    "lexicon": lambda r: replace_in(r / "voxform.yaml", "alias: sequel", "alias: S Q L"),
+    "voice": lambda r: replace_in(r / "voxform.yaml", "speech_rate: 0,", "speech_rate: 20,"),
+    "vars": lambda r: replace_in(r / "voxform.yaml", "Getting started", "Starting out"),
+    "format": lambda r: replace_in(r / "voxform.yaml", "format: mp3", "format: wav"),
+    "target": lambda r: replace_in(r / "voxform.yaml", "path: build/audio", "path: build/sound"),
+}
+
+
+@pytest.fixture(scope="module")
+def applied(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The quickstart with its lesson template including another file, applied once."""
+    root = copy_example("quickstart", tmp_path_factory.mktemp("applied") / "quickstart")
+    (root / "templates/intro.j2").write_text("<s>Welcome to lesson {{ vars.number }}.</s>\n")
+    replace_in(
+        root / "templates/lesson.ssml.j2", "<speak>", '<speak>{% include "templates/intro.j2" %}'
+    )
+    from click.testing import CliRunner
+
+    from voxform.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["-C", str(root), "apply", "--yes"])
+    assert result.exit_code == 0, result.output
+    return root
+
+
+@pytest.fixture
+def copy(applied: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "quickstart"
+    shutil.copytree(applied, root, symlinks=True)
+    return root
+
+
+def plan_without_caches(voxform: Runner, root: Path) -> str:
+    shutil.rmtree(root / ".voxform")
+    return voxform(root, "plan", "--json").output
+
+
+def rendered(root: Path) -> tuple[object, ...]:
+    loaded: LoadedProject = load_project(root)
+    return tuple(loaded.rendered), tuple(loaded.problems)
+
+
+@pytest.mark.parametrize("kind", list(EDITS))
+def test_a_plan_with_the_caches_is_the_plan_without_them_after_each_kind_of_edit(
+    copy: Path, voxform: Runner, kind: str
+) -> None:
+    before = voxform(copy, "plan", "--json").output  # leaves the caches warm
+    assert all((copy / ".voxform" / name).is_file() for name in CACHES)
+    EDITS[kind](copy)
+
+    cached = voxform(copy, "plan", "--json")
+    with_caches = rendered(copy)
+    without = plan_without_caches(voxform, copy)
+    shutil.rmtree(copy / ".voxform")
+
+    assert cached.exit_code in (0, 1), cached.output
+    assert cached.output == without
+    assert cached.output != before  # the edit shows: this test could fail
+    assert with_caches == rendered(copy)
+
+
+def test_a_second_plan_renders_nothing_and_reads_no_unchanged_source(
+    copy: Path, voxform: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    long_ago = 1_000_000_000
+    for path in (copy / "texts").rglob("*.md"):
+        os.utime(path, ns=(long_ago, long_ago))  # not racily clean
+    first = voxform(copy, "plan", "--json").output
+    import voxform.render.render as render
+    import voxform.render.sources as sources
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise AssertionError("read or rendered again")
+
+    monkeypatch.setattr(sources, "read_text", refuse)
+    monkeypatch.setattr(render, "render_item", refuse)
+    monkeypatch.setattr(sources, "paragraphs", refuse)
+
+    assert voxform(copy, "plan", "--json").output == first
+
+
+def test_a_source_whose_stat_changed_but_not_its_text_is_read_but_not_parsed(
+    copy: Path, voxform: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = voxform(copy, "plan", "--json").output
+    for path in (copy / "texts").rglob("*.md"):
+        path.write_bytes(path.read_bytes())  # a fresh checkout: new stat, same bytes
+    import voxform.render.sources as sources
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(sources, "paragraphs", refuse)
+
+    assert voxform(copy, "plan", "--json").output == first
+
+
+def damage_truncated(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])
+
+
+def damage_edited(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    at = data.index(b"<speak") if b"<speak" in data else len(data) - 5
+    data[at + 1 : at + 2] = b"S"
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", [damage_truncated, damage_edited], ids=["truncated", "edited"])
+@pytest.mark.parametrize("name", CACHES)
+def test_a_damaged_cache_is_ignored_and_rebuilt(
+    copy: Path, voxform: Runner, name: str, damage: Callable[[Path], None]
+) -> None:
+    voxform(copy, "plan", "--json")
+    good = (copy / ".voxform" / name).read_bytes()
+    replace_in(copy / "voxform.yaml", "Getting started", "Starting out")
+    voxform(copy, "plan", "--json")
+    edited = (copy / ".voxform" / name).read_bytes()
+    damage(copy / ".voxform" / name)
+
+    cached = voxform(copy, "plan", "--json").output
+
+    assert (copy / ".voxform" / name).read_bytes() in (edited, good)  # rebuilt, whole
+    assert cached == plan_without_caches(voxform, copy)
+
+
+def test_a_cache_copied_from_another_project_is_ignored_and_rebuilt(
+    copy: Path, voxform: Runner, tmp_path: Path
+) -> None:
+    other = copy_example("quickstart", tmp_path / "other")
+    replace_in(other / "voxform.yaml", "Getting started", "Starting out")
+    voxform(other, "plan", "--json")
+    voxform(copy, "plan", "--json")
+    mine = {name: (copy / ".voxform" / name).read_bytes() for name in CACHES}
+    for name in CACHES:
+        shutil.copyfile(other / ".voxform" / name, copy / ".voxform" / name)
+
+    cached = voxform(copy, "plan", "--json").output
+
+    assert {name: (copy / ".voxform" / name).read_bytes() for name in CACHES} == mine
+    assert cached == plan_without_caches(voxform, copy)

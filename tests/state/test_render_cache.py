@@ -1,0 +1,122 @@
+"""The render cache's key and file: what it must read, and what it refuses to believe."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from conftest import Runner
+from voxform.project import load_project
+from voxform.render.model import Item
+from voxform.state.cachefile import CacheTable, read_cache, write_cache
+from voxform.state.render_cache import ITEM_FIELDS
+
+SENTENCES = [f"Sentence number {n} walks along the quiet river bank at dawn." for n in range(40)]
+SPLIT = """
+    version: 1
+    targets: {local: {provider: local, path: out, max_input_chars: 400}}
+    voices: {n: {voice: siqi}}
+    defaults: {voice: n, format: wav, target: local}
+    sources: [{id: book, glob: "texts/*.md", split: paragraph}]
+"""
+DYNAMIC = """
+    version: 1
+    targets: {local: {provider: local, path: out}}
+    voices: {n: {voice: siqi}}
+    templates: {pick: templates/pick.j2}
+    defaults: {voice: n, format: wav, target: local, template: pick}
+    items: [{id: one, text: Hello there., vars: {part: templates/a.j2}}]
+"""
+
+
+def everything(root: Path, *, cached: bool) -> tuple[object, ...]:
+    if not cached:
+        shutil.rmtree(root / ".voxform", ignore_errors=True)
+    loaded = load_project(root)
+    return tuple(loaded.rendered), tuple(loaded.problems)
+
+
+def test_the_key_reads_every_field_of_an_item() -> None:
+    """A field added to Item must be added to RenderCache.key (and then here)."""
+    assert tuple(f.name for f in fields(Item)) == ITEM_FIELDS
+
+
+def test_parts_of_a_long_chunk_are_cached_with_the_ids_the_lockfile_gives_them(
+    project: Callable[[dict[str, str]], Path], voxform: Runner
+) -> None:
+    root = project({"voxform.yaml": SPLIT, "texts/story.md": " ".join(SENTENCES) + "\n"})
+    assert voxform(root, "apply", "--yes").exit_code == 0
+    text = root / "texts/story.md"
+    text.write_text(" ".join(["An opening sentence, new here.", *SENTENCES]) + "\n")
+    warm = everything(root, cached=True)
+    assert len(warm[0]) > 3  # type: ignore[arg-type]
+    assert warm == everything(root, cached=False)
+    assert everything(root, cached=True) == warm
+
+
+def test_a_template_including_a_computed_name_is_rendered_afresh_each_time(
+    project: Callable[[dict[str, str]], Path],
+) -> None:
+    root = project(
+        {
+            "voxform.yaml": DYNAMIC,
+            "templates/pick.j2": "<speak>{% include vars.part %}{{ text }}</speak>\n",
+            "templates/a.j2": "First. ",
+        }
+    )
+    before = everything(root, cached=True)
+    (root / "templates/a.j2").write_text("Second. ")
+    after = everything(root, cached=True)
+    assert after != before
+    assert after == everything(root, cached=False)
+
+
+def table_of(strings: list[str | None]) -> CacheTable:
+    table = CacheTable()
+    table.record(b"k" * 32)
+    table.number(len(strings))
+    for value in strings:
+        table.text(value)
+    return table
+
+
+def test_a_cache_file_gives_back_its_strings_and_numbers(tmp_path: Path) -> None:
+    strings = ["plain", "ünïcödé 中文", "", None, "lone \ud800 surrogate", "plain"]
+    write_cache(tmp_path / "c", tmp_path, "kind", "me", table_of(strings))
+    reader = read_cache(tmp_path / "c", "kind", "me")
+    assert reader is not None
+    at = reader.records[b"k" * 32]
+    count = reader.ints[at]
+    assert [reader.text(i) for i in reader.ints[at + 1 : at + 1 + count]] == strings
+
+
+@pytest.mark.parametrize(
+    ("kind", "identity", "change"),
+    [
+        ("other", "me", None),
+        ("kind", "another project", None),
+        ("kind", "me", lambda data: data[:-1]),
+        ("kind", "me", lambda data: data[:-1] + bytes([data[-1] ^ 1])),
+        ("kind", "me", lambda data: data.replace(b'"order": "little"', b'"order": "big"   ')),
+        ("kind", "me", lambda data: b"garbage" + data),
+    ],
+)
+def test_a_cache_of_another_kind_or_project_or_damaged_is_not_read(
+    tmp_path: Path, kind: str, identity: str, change: Callable[[bytes], bytes] | None
+) -> None:
+    path = tmp_path / "c"
+    write_cache(path, tmp_path, "kind", "me", table_of(["a", "b"]))
+    if change is not None:
+        path.write_bytes(change(path.read_bytes()))
+    assert read_cache(path, kind, identity) is None
+
+
+def test_a_cache_behind_a_symlink_is_not_read(tmp_path: Path) -> None:
+    write_cache(tmp_path / "real", tmp_path, "kind", "me", table_of(["a"]))
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    assert read_cache(tmp_path / "real", "kind", "me") is not None
+    assert read_cache(tmp_path / "link", "kind", "me") is None
