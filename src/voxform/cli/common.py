@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,18 +10,12 @@ from typing import Any
 
 import click
 
+from voxform.cli.main import quiet_stdout
 from voxform.errors import ManifestError, VoxformError
 from voxform.project import LoadedProject, load_project
 from voxform.report import FORMATS, Reporter, make_reporter
 
 Command = Callable[..., None]
-
-
-def quiet_stdout() -> None:
-    """Point stdout at /dev/null once its reader has gone, so that nothing more (nor the
-    interpreter's final flush) fails on the broken pipe."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
 
 
 def reporting(func: Command) -> Command:
