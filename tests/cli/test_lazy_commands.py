@@ -108,6 +108,16 @@ def test_running_a_command_imports_that_command_and_no_other(quickstart: Path) -
     assert [name for name in modules if name.startswith(unused)] == []
 
 
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_a_commands_help_imports_that_command_alone(name: str) -> None:
+    modules, out = modules_imported(name, "--help")
+    assert f"voxform {name} [OPTIONS]" in out
+    commands = {f"voxform.cli.{other}" for other in COMMANDS}
+    assert sorted(commands & modules) == [f"voxform.cli.{name}"]
+    if name in ("init", "unlock"):  # they load no project: no loader, no renderer
+        assert [m for m in modules if m.split(".")[0] in HEAVY] == []
+
+
 def test_completing_a_command_name_imports_no_command() -> None:
     env = {**os.environ, "_VOXFORM_COMPLETE": "bash_complete", "COMP_WORDS": "voxform p"}
     modules, out = modules_imported(env={**env, "COMP_CWORD": "1"})
