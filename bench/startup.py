@@ -6,10 +6,10 @@ Each command runs REPEAT times as a subprocess, the way a user or a pre-commit h
 (the `voxform` console script next to this Python, else `python -m voxform`); the table gives
 the median, the fastest and the CPU of the median run, against issue 14's goals, and the
 interpreter's own start (`python -c pass`) as the floor. `validate` runs in a temporary copy
-of the git-tracked files of examples/quickstart. With --imports, one `voxform --version` runs
-under `python -X importtime`: how many modules it imports (voxform's own by name) and the 15
-that cost the most, their imports included. With --src the commands run another checkout's
-code (its `src/` first on PYTHONPATH).
+of the git-tracked files of examples/quickstart. With --imports, one `voxform --version` and
+one `validate` run under `python -X importtime`: how many modules each imports (voxform's own
+by name) and the 15 that cost the most, their imports included. With --src the commands run
+another checkout's code (its `src/` first on PYTHONPATH).
 """
 
 from __future__ import annotations
@@ -56,13 +56,13 @@ def runs(command: list[str], args: list[str], repeat: int, src: Path | None) -> 
     return done
 
 
-def imports(command: list[str], src: Path | None) -> str:
-    """What `voxform --version` imports, from `python -X importtime`."""
+def imports(command: list[str], args: list[str], src: Path | None) -> str:
+    """What `voxform ARGS` imports, from `python -X importtime`."""
     if command[0] != sys.executable:
         command = [sys.executable, "-X", "importtime", command[0]]
     else:
         command = [sys.executable, "-X", "importtime", *command[1:]]
-    run = finish(start(["--version"], src=src, command=command, errors_apart=True), timeout=60)
+    run = finish(start(args, src=src, command=command, errors_apart=True), timeout=60)
     entries = []  # (cumulative microseconds, depth, module)
     for line in run.errors.splitlines():
         if not line.startswith("import time:") or "|" not in line or "self [us]" in line:
@@ -75,8 +75,9 @@ def imports(command: list[str], src: Path | None) -> str:
     rows: list[list[object]] = [["cumulative", "depth", "module"]]
     rows += [[f"{us / 1000:.1f} ms", depth, f"`{name}`"] for us, depth, name in top]
     emulator = "yes" if any(".emulator" in name for name in own) else "no"
+    name = "validate" if "validate" in args else " ".join(args)
     return (
-        f"`voxform --version` imports {len(entries)} modules, {len(own)} of voxform's"
+        f"`voxform {name}` imports {len(entries)} modules, {len(own)} of voxform's"
         f" (the emulator's among them: {emulator}):\n{', '.join(own)}\n\n" + table(rows)
     )
 
@@ -100,6 +101,8 @@ def main() -> None:
             "--help": runs(command, ["--help"], args.repeat, args.src),
             "validate": runs(command, ["-C", str(project), "validate"], args.repeat, args.src),
         }
+        measured_args = (["--version"], ["-C", str(project), "validate"])
+        imported = [imports(command, a, args.src) for a in measured_args] if args.imports else []
     rows: list[list[object]] = [["command", "median", "fastest", "CPU", "goal", "verdict"]]
     for name, done in measured.items():
         run = median_run(done)
@@ -118,9 +121,9 @@ def main() -> None:
         )
     print(f"{' '.join(command)}, median of {args.repeat} runs each")
     print(table(rows))
-    if args.imports:
+    for text in imported:
         print()
-        print(imports(command, args.src))
+        print(text)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,6 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-import httpx
-
 LOCALHOST = "localhost"
 
 
@@ -36,6 +34,8 @@ def cleartext_host(endpoint: str) -> str | None:
     """The host an endpoint would reach over plain http when it is not this machine; None
     for https, a loopback host, a region name or something that is not a URL at all (which
     the client refuses with its own message)."""
+    import httpx  # here: `validate` of a project without a plain-http endpoint needs none
+
     try:
         url = httpx.URL(endpoint.strip())
     except (httpx.InvalidURL, UnicodeError):

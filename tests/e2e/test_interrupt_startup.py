@@ -30,6 +30,9 @@ def _interrupted_run(project: Path, delay: float) -> tuple[int, list[str], str] 
         [sys.executable, "-X", "importtime", "-c", ENTRY, "-C", str(project), "validate"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # Unbuffered: the lines read here must not read ahead, since communicate() reads on
+        # from the pipe itself and would lose (or cut in half) what a buffer had taken.
+        bufsize=0,
     )
     assert child.stderr is not None
     early: list[bytes] = []

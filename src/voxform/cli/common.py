@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from voxform.cli.main import quiet_stdout
 from voxform.errors import ManifestError, VoxformError
-from voxform.project import LoadedProject, load_project
 from voxform.report import FORMATS, Reporter, make_reporter
 
+if TYPE_CHECKING:
+    from voxform.project import LoadedProject
+
 Command = Callable[..., None]
-
-
-def quiet_stdout() -> None:
-    """Point stdout at /dev/null once its reader has gone, so that nothing more (nor the
-    interpreter's final flush) fails on the broken pipe."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
 
 
 def reporting(func: Command) -> Command:
@@ -105,6 +100,9 @@ def project_dir(ctx: click.Context) -> Path:
 def load(ctx: click.Context, reporter: Reporter | None = None) -> LoadedProject:
     """The project named by -C and --lockfile, loaded and rendered; its warnings go to
     `reporter` when it is valid (`validate` shows them with the errors itself)."""
+    # Here: the loader, the renderer and what they import are for the commands that load.
+    from voxform.project import load_project
+
     loaded = load_project(project_dir(ctx), ctx.obj["lockfile"])
     if reporter is not None and not loaded.errors:
         for problem in loaded.warnings:

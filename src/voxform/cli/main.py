@@ -74,6 +74,13 @@ def _unraisable(unraisable: sys.UnraisableHookArgs) -> None:
         signal.signal(signal.SIGINT, _interrupt)
 
 
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null once its reader has gone, so that nothing more (nor the
+    interpreter's final flush) fails on the broken pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def _ignore_late_interrupts() -> None:
     """The last exit handler: Python resets a handler it ran to the default as it shuts down,
     and a Ctrl-C then would end the process silently; ignored instead, the command's own
@@ -123,7 +130,6 @@ def _run() -> int | str | None:
 def _run_group() -> int | str | None:
     import click
 
-    from voxform.cli.common import quiet_stdout
     from voxform.cli.group import cli
 
     try:

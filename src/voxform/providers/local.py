@@ -6,9 +6,8 @@ import posixpath
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from voxform.engine.client import EspeakEngine
-from voxform.engine.libespeak import engine_version
 from voxform.errors import ItemError, PathEscapeError
 from voxform.files import UnsafeFileError, check_writable, write_atomic
 from voxform.ice.wire import AudioRequest
@@ -16,6 +15,9 @@ from voxform.manifest.model import Target
 from voxform.paths import below, relative_to_root
 from voxform.providers.protocol import JobPage, JobResult, Operation, Resources
 from voxform.state.outputs import digest_of
+
+if TYPE_CHECKING:
+    from voxform.engine.client import EspeakEngine
 
 DEFAULT_PATH = "build/audio"
 
@@ -38,11 +40,15 @@ class LocalProvider:
 
     @classmethod
     def for_target(cls, target: Target, resources: Resources) -> LocalProvider:
+        from voxform.engine.client import EspeakEngine  # here: validate needs no engine
+
         engine = resources.shared("espeak-engine", EspeakEngine)
         return cls(resources.root, target.path or DEFAULT_PATH, engine)
 
     @classmethod
     def engine_version(cls) -> str | None:
+        from voxform.engine.libespeak import engine_version  # here: validate needs no engine
+
         return engine_version()
 
     @classmethod
