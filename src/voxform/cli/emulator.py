@@ -14,8 +14,8 @@ import click
 
 from voxform.emulator.faults import FaultRates
 from voxform.emulator.service import (
-    ACTIONS,
     DEFAULT_KEYS,
+    OPERATIONS,
     Emulator,
     EmulatorConfig,
     log_to_stderr,
@@ -106,9 +106,9 @@ def _rate_limits(
             if default is not None:
                 raise click.BadParameter("a plain PER_SECOND is given twice", ctx=ctx, param=param)
             default = rate
-        elif action not in ACTIONS:
+        elif action not in OPERATIONS:
             raise click.BadParameter(
-                f"{action!r} is not an operation; expected one of {', '.join(ACTIONS)}",
+                f"{action!r} is not an operation; expected one of {', '.join(OPERATIONS)}",
                 ctx=ctx,
                 param=param,
             )
@@ -168,7 +168,8 @@ def _rate_limits(
     metavar="PER_SECOND|ACTION=PER_SECOND",
     help="Calls per second before Throttling.User, each operation in its own bucket: N for"
     " every operation, ACTION=N for one (e.g. SubmitAudioProduceJob=30); repeatable, and an"
-    " operation named wins over N. Default: no limit.",
+    " operation named wins over N; OSS operations are named as OSS names them"
+    " (HeadObject=100). Default: no limit.",
 )
 @click.option(
     "--synthesis",
@@ -228,6 +229,14 @@ def _rate_limits(
     show_default=True,
     help="How long a slow call is held.",
 )
+@click.option(
+    "--corrupt-reads",
+    type=SHARE,
+    default=0.0,
+    metavar="SHARE",
+    help="Share of OSS GetObject answers served with one byte of the body changed (headers"
+    " unchanged), so that clients prove they verify what they download.",
+)
 @click.option("--seed", type=int, default=None, help="Seed of the fault generator.")
 @click.option(
     "--clock-offset",
@@ -253,11 +262,13 @@ def emulator(
     drop_responses: float,
     slow_requests: float,
     slow_seconds: float,
+    corrupt_reads: float,
     seed: int | None,
     clock_offset: float,
     verbose: bool,
 ) -> None:
-    """Serve SubmitAudioProduceJob, GetSmartHandleJob and ListSmartJobs locally.
+    """Serve SubmitAudioProduceJob, GetSmartHandleJob and ListSmartJobs locally, and OSS
+    (path-style /BUCKET/KEY, V4-signed) over the objects the jobs write into --storage.
 
     Injected request faults happen before a call is handled, so a dropped or failed
     submission (or a slow one whose client hung up) creates no job; --drop-responses is
@@ -284,6 +295,7 @@ def emulator(
                 slow_requests=slow_requests,
                 slow_seconds=slow_seconds,
                 fail_jobs=fail_jobs,
+                corrupt_reads=corrupt_reads,
             ),
             seed=seed,
             clock_offset=clock_offset,

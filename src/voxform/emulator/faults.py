@@ -44,6 +44,7 @@ class FaultRates:
     slow_seconds: float = 2.0
     fail_jobs: float = 0.0
     drop_responses: float = 0.0
+    corrupt_reads: float = 0.0  # OSS GetObject bodies served with one byte changed
 
     def __post_init__(self) -> None:
         for name in (
@@ -52,6 +53,7 @@ class FaultRates:
             "slow_requests",
             "fail_jobs",
             "drop_responses",
+            "corrupt_reads",
         ):
             share = getattr(self, name)
             if not 0.0 <= share <= 1.0:
@@ -87,6 +89,14 @@ class Faults:
         """Status, code, message and retry hint (ms, or None) of one injected failure."""
         with self._lock:
             return self._random.choice(FAILURES)
+
+    def corrupted(self, data: bytes) -> bytes:
+        """`data`, or (at the configured share) `data` with one byte changed."""
+        with self._lock:
+            if not data or not self._draw(self.rates.corrupt_reads):
+                return data
+            at = self._random.randrange(len(data))
+        return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
 
     def job_fails(self) -> bool:
         """Whether a job submitted now is to end Failed."""

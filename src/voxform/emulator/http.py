@@ -25,6 +25,7 @@ from urllib.parse import unquote
 
 from voxform.emulator.body import BodyError, read_body
 from voxform.emulator.log import stderr_line
+from voxform.emulator.oss.http import is_oss_path, serve_oss
 from voxform.emulator.submission import ApiError
 from voxform.emulator.throttle import Throttled
 from voxform.errors import PathEscapeError
@@ -114,6 +115,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.partition("?")[0]
+        if is_oss_path(path):
+            return self._oss()
         if path != "/":  # a body nobody reads would be taken for the next request
             try:
                 self._read_body()
@@ -130,12 +133,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {"Code": "NotFound", "Message": f"nothing at {path}"})
 
     def do_POST(self) -> None:
+        if is_oss_path(self.path.partition("?")[0]):
+            return self._oss()
         if self.path.partition("?")[0] == "/":
             self._rpc()
         else:
             with contextlib.suppress(ApiError):  # the answer is 404 whatever the body
                 self._read_body()
             self._send(404, {"Code": "NotFound", "Message": "RPC calls go to /"})
+
+    def _oss(self) -> None:
+        serve_oss(self, self.server.emulator, self.server.emulator.config.log)
+
+    do_HEAD = do_PUT = do_DELETE = _oss
 
     def _rpc(self) -> None:
         emulator = self.server.emulator

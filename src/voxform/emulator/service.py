@@ -22,6 +22,9 @@ from voxform.emulator.faults import FaultRates, Faults
 from voxform.emulator.http import MEDIA_PATH, bind
 from voxform.emulator.jobs import JobStore
 from voxform.emulator.log import stderr_line
+from voxform.emulator.oss.service import OPERATIONS as OSS_OPERATIONS
+from voxform.emulator.oss.service import OssService
+from voxform.emulator.oss.store import ObjectStore
 from voxform.emulator.submission import ApiError, parse_submission, required
 from voxform.emulator.synthesis import (
     EspeakSynthesizer,
@@ -36,6 +39,7 @@ from voxform.ice.signing import NonceCache, SignatureError, VerifiedRequest, ver
 from voxform.ice.wire import API_VERSION, GET_JOB, LIST_JOBS, SUBMIT
 
 ACTIONS: tuple[str, ...] = (SUBMIT, GET_JOB, LIST_JOBS)
+OPERATIONS: tuple[str, ...] = ACTIONS + OSS_OPERATIONS  # what --rate-limit can name
 DEFAULT_KEYS = {"testid": "testsecret"}
 # Signature errors that ICE answers with 404 rather than 400.
 _NOT_FOUND_CODES = ("InvalidAccessKeyId.NotFound",)
@@ -62,7 +66,7 @@ class EmulatorConfig:
 
     def operation_limits(self) -> dict[str, float]:
         """Calls per second per operation; an operation not named is not limited."""
-        return operation_limits(ACTIONS, self.rate_limit, self.rate_limits)
+        return operation_limits(OPERATIONS, self.rate_limit, self.rate_limits)
 
 
 class Emulator:
@@ -84,6 +88,9 @@ class Emulator:
         self.throttled: Counter[str] = Counter()
         self._counter_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self.oss = OssService(
+            ObjectStore(self.storage), config.keys, clock=self.now, rate_limits=self.rate_limits
+        )
         # Bind first: a port in use must leave no threads or processes behind; and what
         # fails after binding must not leave the socket behind.
         self._server = bind(config.host, config.port, self)
@@ -153,7 +160,13 @@ class Emulator:
             requests = dict(sorted(self.requests.items()))
             calls = {action: self.calls[action] for action in ACTIONS}
             throttled = {action: self.throttled[action] for action in ACTIONS}
-        return {**self.jobs.stats(), "requests": requests, "calls": calls, "throttled": throttled}
+        return {
+            **self.jobs.stats(),
+            "requests": requests,
+            "calls": calls,
+            "throttled": throttled,
+            **self.oss.stats(),
+        }
 
     def count(self, outcome: str) -> None:
         """Count one request outcome (`ok`, `dropped`, `error:<Code>`, ...) for stats()."""

@@ -27,10 +27,8 @@ from voxform.ice.limits import (
     within,
 )
 from voxform.ice.wire import FORMATS, AudioFormat, EditingConfig
+from voxform.oss.names import BUCKET, MAX_KEY_BYTES
 
-_OBJECT_KEY_BYTES = 1000  # OSS's limit on an object key
-
-_BUCKET = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
 _SAMPLE_RATE = re.compile(
     r"""^\s*(?:<\?xml[^>]*>\s*)?<speak\b[^>]*?\ssampleRate\s*=\s*["']([^"']*)["']"""
 )
@@ -100,7 +98,7 @@ def parse_submission(params: Mapping[str, str], max_input_chars: int) -> Submiss
     if params.get("Overwrite", "true").lower() not in ("true", "false"):
         raise invalid(f"Overwrite must be true or false, not {params['Overwrite']!r}.")
     bucket, key = output.get("bucket"), output.get("object")
-    if not isinstance(bucket, str) or not _BUCKET.fullmatch(bucket):
+    if not isinstance(bucket, str) or not BUCKET.fullmatch(bucket):
         raise invalid(
             f"OutputConfig.bucket {bucket!r} is not a valid OSS bucket name "
             "(3-63 lower-case letters, digits and hyphens, not starting or ending with a hyphen)."
@@ -177,13 +175,13 @@ def _object_key(key: object) -> str:
         raise invalid("OutputConfig.object must be a non-empty string.")
     parts = key.split("/")
     if (
-        len(key.encode("utf-8")) > _OBJECT_KEY_BYTES
+        len(key.encode("utf-8")) > MAX_KEY_BYTES
         or _CONTROL.search(key)
         or "\\" in key
         or any(part in ("", ".", "..") for part in parts)
     ):
         raise invalid(
-            f"OutputConfig.object {key!r} is not a valid object key (at most {_OBJECT_KEY_BYTES} "
+            f"OutputConfig.object {key!r} is not a valid object key (at most {MAX_KEY_BYTES} "
             "bytes, no control characters or backslashes, no empty, '.' or '..' path segments)."
         )
     return key

@@ -1,0 +1,170 @@
+"""The emulated buckets: `<storage>/<bucket>/<key>`, the folder ICE jobs write into.
+
+A key is a path below its bucket's folder, so a key the folder cannot hold faithfully is
+refused (InvalidObjectName): an empty, `.` or `..` segment, a trailing `/`, a NUL, and
+anything that resolves outside the storage folder through a symlink. ETag (the MD5 of the
+bytes, quoted, as OSS gives a simple upload) and CRC-64 are computed when first asked and
+kept while the file's size, time and inode stay the same. Writes go to a temporary file
+beside the object and are renamed (or, when overwriting is forbidden, linked) into place,
+so a reader never sees part of an object.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from voxform.errors import PathEscapeError
+from voxform.files import temporary_name
+from voxform.oss.crc64 import crc64
+from voxform.oss.documents import ObjectInfo
+from voxform.oss.names import bucket_problem, key_problem
+from voxform.paths import inside
+
+_TEMPORARY_SUFFIX = ".voxform-tmp"  # what voxform.files.temporary_name ends with
+
+
+class StoreError(Exception):
+    """An OSS error answer from the store: status, code, message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def no_such_key() -> StoreError:
+    return StoreError(404, "NoSuchKey", "The specified key does not exist.")
+
+
+@dataclass(frozen=True)
+class _Seen:
+    signature: tuple[int, int, int]
+    etag: str
+    crc64: int
+
+
+class ObjectStore:
+    """Objects as files below `storage`; every method is safe to call from many threads."""
+
+    def __init__(self, storage: Path) -> None:
+        self.storage = storage
+        self._seen: dict[str, _Seen] = {}
+        self._lock = threading.Lock()
+
+    def path(self, bucket: str, key: str) -> Path:
+        """The file of an object; StoreError for a name the folder cannot hold."""
+        if bucket_problem(bucket) is not None:
+            raise StoreError(400, "InvalidBucketName", f"The bucket name {bucket!r} is invalid.")
+        parts = key.split("/")
+        if (
+            key_problem(key) is not None
+            or "\x00" in key
+            or any(part in ("", ".", "..") or part.endswith(_TEMPORARY_SUFFIX) for part in parts)
+        ):
+            raise StoreError(400, "InvalidObjectName", f"The object name {key!r} is invalid.")
+        try:
+            return inside(self.storage, f"{bucket}/{key}")
+        except PathEscapeError:
+            raise StoreError(
+                400, "InvalidObjectName", f"The object {key!r} escapes its bucket."
+            ) from None
+
+    def head(self, bucket: str, key: str) -> ObjectInfo:
+        """ETag, size, CRC-64 and time of an object; NoSuchKey when there is none."""
+        path = self.path(bucket, key)
+        try:
+            status = path.stat()
+            if not path.is_file():
+                raise no_such_key()
+            signature = (status.st_size, status.st_mtime_ns, status.st_ino)
+            with self._lock:
+                seen = self._seen.get(str(path))
+            if seen is None or seen.signature != signature:
+                data = path.read_bytes()
+                seen = _Seen(signature, _etag(data), crc64(data))
+                with self._lock:
+                    self._seen[str(path)] = seen
+        except OSError:
+            raise no_such_key() from None
+        modified = datetime.fromtimestamp(status.st_mtime, UTC)
+        return ObjectInfo(key, seen.etag, status.st_size, seen.crc64, modified)
+
+    def read(self, bucket: str, key: str) -> tuple[ObjectInfo, bytes]:
+        """An object's facts and bytes (read once: the facts are those of these bytes)."""
+        path = self.path(bucket, key)
+        try:
+            data = path.read_bytes()
+            status = path.stat()
+        except OSError:
+            raise no_such_key() from None
+        modified = datetime.fromtimestamp(status.st_mtime, UTC)
+        return ObjectInfo(key, _etag(data), len(data), crc64(data), modified), data
+
+    def write(self, bucket: str, key: str, data: bytes, *, forbid_overwrite: bool) -> ObjectInfo:
+        """Store an object; FileAlreadyExists (409) for an existing key when forbidden."""
+        path = self.path(bucket, key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            raise StoreError(409, "InvalidObjectName", f"A part of {key!r} is an object.") from None
+        self.path(bucket, key)  # a symlink made meanwhile must not lead out
+        temporary = path.parent / temporary_name(path.name)
+        temporary.write_bytes(data)
+        try:
+            if forbid_overwrite:
+                try:
+                    os.link(temporary, path)
+                except FileExistsError:
+                    raise StoreError(
+                        409, "FileAlreadyExists", "The object you specified already exists."
+                    ) from None
+            else:
+                if path.is_dir():
+                    raise StoreError(409, "InvalidObjectName", f"{key!r} is a prefix of objects.")
+                os.replace(temporary, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                temporary.unlink()
+        modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        return ObjectInfo(key, _etag(data), len(data), crc64(data), modified)
+
+    def delete(self, bucket: str, key: str) -> None:
+        """Remove an object; one that is not there is no error (as OSS answers 204)."""
+        try:
+            path = self.path(bucket, key)
+        except StoreError:
+            return
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            if path.is_file():
+                path.unlink()
+
+    def keys(self, bucket: str, prefix: str) -> list[str]:
+        """Every key of the bucket starting with `prefix`, in OSS's order (UTF-8 bytes)."""
+        if bucket_problem(bucket) is not None:
+            raise StoreError(400, "InvalidBucketName", f"The bucket name {bucket!r} is invalid.")
+        root = self.storage / bucket
+        found = []
+        for folder, dirs, files in os.walk(root, followlinks=False):
+            relative = Path(folder).relative_to(root).as_posix()
+            base = "" if relative == "." else relative + "/"
+            dirs[:] = [d for d in dirs if (base + d + "/").startswith(prefix[: len(base + d) + 1])]
+            for name in files:
+                key = base + name
+                if not key.startswith(prefix) or name.endswith(_TEMPORARY_SUFFIX):
+                    continue
+                if os.path.isfile(os.path.join(folder, name)) and not os.path.islink(
+                    os.path.join(folder, name)
+                ):
+                    found.append(key)
+        return sorted(found, key=lambda k: k.encode("utf-8"))
+
+
+def _etag(data: bytes) -> str:
+    return f'"{hashlib.md5(data).hexdigest().upper()}"'

@@ -1,0 +1,290 @@
+"""OSS's XML documents: the error, ListObjectsV2's page, DeleteMultipleObjects' request and
+result, and CopyObject's result; read and written.
+
+Answers come from the network, so they are read with expat directly and any document type
+declaration is refused: no entity is ever declared, so none can expand (no billion laughs,
+no external entities), whatever the expat version. Keys in a listing or a delete result are
+URL-decoded when the document says `EncodingType` url (voxform always asks for it, because
+XML 1.0 cannot carry every character a key may hold).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import quote, unquote
+from xml.parsers import expat
+from xml.sax.saxutils import escape
+
+from voxform.errors import VoxformError
+
+MAX_DELETE_KEYS = 1000
+_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
+_ISO = "%Y-%m-%dT%H:%M:%S.000Z"
+
+
+class XmlError(VoxformError):
+    """A document that is not well-formed XML of the expected shape (or declares a DTD)."""
+
+
+@dataclass
+class Element:
+    """One element: its tag, its text (joined), its child elements in order."""
+
+    tag: str
+    text: str = ""
+    children: list[Element] = field(default_factory=list)
+
+    def find(self, tag: str) -> Element | None:
+        """The first child named `tag`."""
+        return next((child for child in self.children if child.tag == tag), None)
+
+    def text_of(self, tag: str, default: str = "") -> str:
+        """The text of the first child named `tag`, or `default`."""
+        child = self.find(tag)
+        return default if child is None else child.text
+
+    def all(self, tag: str) -> list[Element]:
+        """Every child named `tag`."""
+        return [child for child in self.children if child.tag == tag]
+
+
+def parse(data: bytes) -> Element:
+    """The root element of `data`; XmlError when it is not plain well-formed XML."""
+    parser = expat.ParserCreate()
+    stack: list[Element] = []
+    roots: list[Element] = []
+
+    def start(tag: str, attributes: dict[str, str]) -> None:
+        element = Element(tag)
+        (stack[-1].children if stack else roots).append(element)
+        stack.append(element)
+
+    def end(tag: str) -> None:
+        stack.pop()
+
+    def text(data: str) -> None:
+        if stack:
+            stack[-1].text += data
+
+    def refuse(*args: object) -> None:
+        raise XmlError("the document declares a document type, which is refused")
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as error:
+        raise XmlError(f"not well-formed XML: {error}") from None
+    if len(roots) != 1:
+        raise XmlError("the document has no root element")
+    return roots[0]
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What OSS says of one object. ETag is kept as OSS writes it (quoted, opaque); the CRC
+    is None where OSS does not give it (a listing)."""
+
+    key: str
+    etag: str
+    size: int
+    crc64: int | None = None
+    last_modified: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ErrorDocument:
+    """An OSS error answer's fields (empty when absent)."""
+
+    code: str
+    message: str
+    request_id: str
+    host_id: str = ""
+    ec: str = ""
+
+
+def parse_error(data: bytes) -> ErrorDocument | None:
+    """The fields of `<Error>`, or None when the body is not one."""
+    try:
+        root = parse(data)
+    except XmlError:
+        return None
+    if root.tag != "Error":
+        return None
+    fields = ("Code", "Message", "RequestId", "HostId", "EC")
+    return ErrorDocument(*(root.text_of(name).strip() for name in fields))
+
+
+def error_document(error: ErrorDocument) -> bytes:
+    """`<Error>` as OSS writes it."""
+    return _document(
+        "Error",
+        [
+            ("Code", error.code),
+            ("Message", error.message),
+            ("RequestId", error.request_id),
+            ("HostId", error.host_id),
+            ("EC", error.ec),
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One ListObjectsV2 page: its objects and the token of the next page (None: last)."""
+
+    objects: tuple[ObjectInfo, ...]
+    next_token: str | None
+
+
+def parse_list(data: bytes) -> ListPage:
+    """A ListBucketResult; keys and the token decoded when it says EncodingType url."""
+    root = _root(data, "ListBucketResult")
+    decode = unquote if root.text_of("EncodingType") == "url" else _same
+    objects = []
+    for entry in root.all("Contents"):
+        size = entry.text_of("Size")
+        if not size.isdigit():
+            raise XmlError(f"an object's Size is {size!r}, not a number")
+        objects.append(
+            ObjectInfo(
+                key=decode(entry.text_of("Key")),
+                etag=entry.text_of("ETag"),
+                size=int(size),
+                last_modified=parse_time(entry.text_of("LastModified")),
+            )
+        )
+    truncated = root.text_of("IsTruncated").strip().lower() == "true"
+    token = decode(root.text_of("NextContinuationToken")) if truncated else ""
+    if truncated and not token:
+        raise XmlError("a truncated listing has no NextContinuationToken")
+    return ListPage(tuple(objects), token or None)
+
+
+def list_document(
+    *,
+    bucket: str,
+    prefix: str,
+    max_keys: int,
+    objects: Sequence[ObjectInfo],
+    continuation_token: str,
+    next_token: str | None,
+    url_encoded: bool,
+) -> bytes:
+    """A ListBucketResult page (keys URL-encoded when asked)."""
+    code = _url if url_encoded else _same
+    rows: list[tuple[str, str | list[tuple[str, str]]]] = [
+        ("Name", bucket),
+        ("Prefix", code(prefix)),
+        ("MaxKeys", str(max_keys)),
+        ("KeyCount", str(len(objects))),
+        ("IsTruncated", "true" if next_token else "false"),
+    ]
+    if continuation_token:
+        rows.append(("ContinuationToken", code(continuation_token)))
+    if next_token:
+        rows.append(("NextContinuationToken", code(next_token)))
+    if url_encoded:
+        rows.append(("EncodingType", "url"))
+    for info in objects:
+        modified = info.last_modified or datetime.now(UTC)
+        entry = [
+            ("Key", code(info.key)),
+            ("LastModified", modified.strftime(_ISO)),
+            ("ETag", info.etag),
+            ("Type", "Normal"),
+            ("Size", str(info.size)),
+            ("StorageClass", "Standard"),
+        ]
+        rows.append(("Contents", entry))
+    return _document("ListBucketResult", rows)
+
+
+def delete_request(keys: Sequence[str], *, quiet: bool = True) -> bytes:
+    """The body of DeleteMultipleObjects (keys URL-encoded: send `encoding-type=url`)."""
+    if not 0 < len(keys) <= MAX_DELETE_KEYS:
+        raise ValueError(f"one call deletes 1 to {MAX_DELETE_KEYS} keys, not {len(keys)}")
+    rows: list[tuple[str, str | list[tuple[str, str]]]] = [("Quiet", str(quiet).lower())]
+    rows += [("Object", [("Key", _url(key))]) for key in keys]
+    return _document("Delete", rows)
+
+
+def parse_delete_request(data: bytes, *, url_encoded: bool) -> tuple[list[str], bool]:
+    """(keys, quiet) of a DeleteMultipleObjects body."""
+    root = _root(data, "Delete")
+    decode = unquote if url_encoded else _same
+    keys = [decode(entry.text_of("Key")) for entry in root.all("Object")]
+    return keys, root.text_of("Quiet").strip().lower() == "true"
+
+
+def delete_result(keys: Iterable[str], *, url_encoded: bool) -> bytes:
+    """A DeleteResult naming the deleted keys (none in quiet mode)."""
+    code = _url if url_encoded else _same
+    rows: list[tuple[str, str | list[tuple[str, str]]]] = [
+        ("Deleted", [("Key", code(key))]) for key in keys
+    ]
+    if url_encoded:
+        rows.append(("EncodingType", "url"))
+    return _document("DeleteResult", rows)
+
+
+def parse_delete_result(data: bytes) -> list[str]:
+    """The keys a DeleteResult names as deleted."""
+    root = _root(data, "DeleteResult")
+    decode = unquote if root.text_of("EncodingType") == "url" else _same
+    return [decode(entry.text_of("Key")) for entry in root.all("Deleted")]
+
+
+def copy_result(etag: str, modified: datetime) -> bytes:
+    """A CopyObjectResult."""
+    return _document(
+        "CopyObjectResult", [("ETag", etag), ("LastModified", modified.strftime(_ISO))]
+    )
+
+
+def parse_copy_result(data: bytes) -> str:
+    """The new object's ETag from a CopyObjectResult."""
+    etag = _root(data, "CopyObjectResult").text_of("ETag")
+    if not etag:
+        raise XmlError("a CopyObjectResult has no ETag")
+    return etag
+
+
+def parse_time(text: str) -> datetime | None:
+    """An ISO 8601 time as OSS writes it in XML, or None when it is not one."""
+    try:
+        return datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _root(data: bytes, tag: str) -> Element:
+    root = parse(data)
+    if root.tag != tag:
+        raise XmlError(f"expected <{tag}>, found <{root.tag}>")
+    return root
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _url(text: str) -> str:
+    return quote(text, safe="/")
+
+
+def _document(tag: str, rows: Sequence[tuple[str, str | list[tuple[str, str]]]]) -> bytes:
+    parts = [_DECLARATION, f"<{tag}>"]
+    for name, value in rows:
+        if isinstance(value, str):
+            parts.append(f"<{name}>{escape(value)}</{name}>")
+        else:
+            inner = "".join(f"<{n}>{escape(v)}</{n}>" for n, v in value)
+            parts.append(f"<{name}>{inner}</{name}>")
+    parts.append(f"</{tag}>")
+    return "".join(parts).encode("utf-8")
