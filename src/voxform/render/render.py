@@ -18,13 +18,15 @@ from voxform.errors import Location, Problem
 from voxform.ice.wire import AudioRequest, EditingConfig
 from voxform.manifest.model import BUILTIN_TEMPLATE, Project
 from voxform.render.chunking import sentence_spans
+from voxform.render.document import check_document
 from voxform.render.ids import align_parts, part_chunk
 from voxform.render.inputs import input_digests, output_digests
 from voxform.render.lexicon import apply_lexicon
 from voxform.render.model import Item, RenderedItem
+from voxform.render.parallel import render_forked, workers_for
 from voxform.render.parts import partition
-from voxform.render.sandbox import render_template
-from voxform.render.ssml import canonical_ssml, check_ssml, speak_attributes, spoken_text
+from voxform.render.sandbox import Sandbox, render_template
+from voxform.render.ssml import canonical_ssml, spoken_text
 from voxform.render.templates import HelperError, make_environment, template_source
 
 _SPEAK_OPEN = re.compile(r"^<speak\b")
@@ -62,19 +64,36 @@ def render_items(
 ) -> tuple[list[RenderedItem], list[Problem]]:
     """Render every item, in order; an over-long source chunk is split at sentence
     boundaries into parts whose ids reuse those in `known` (the lockfile's ids and chunk
-    digests). With a memo, only the items it does not answer are rendered."""
+    digests). With a memo, only the items it does not answer are rendered (in worker
+    processes when they are many: the results are the same)."""
     env = make_environment(project.root)
+    results = [memo.get(item) if memo is not None else None for item in items]
+    misses = [i for i, result in enumerate(results) if result is None]
+    fresh = _render_all(project, env, [items[i] for i in misses], known)
+    for index, result in zip(misses, fresh, strict=True):
+        results[index] = result
+        if memo is not None:
+            memo.put(items[index], result)
     rendered: list[RenderedItem] = []
     problems: list[Problem] = []
-    for item in items:
-        result = memo.get(item) if memo is not None else None
-        if result is None:
-            result = render_item(project, env, item, known)
-            if memo is not None:
-                memo.put(item, result)
-        rendered.extend(result.rendered)
-        problems.extend(result.problems)
+    for done in results:
+        assert done is not None
+        rendered.extend(done.rendered)
+        problems.extend(done.problems)
     return rendered, problems
+
+
+def _render_all(
+    project: Project, env: Sandbox, items: list[Item], known: Mapping[str, str]
+) -> list[ItemResult]:
+    workers = workers_for(len(items))
+    if workers > 1:
+        forked = render_forked(
+            project, items, known, render_item, lambda: make_environment(project.root), workers
+        )
+        if forked is not None:
+            return forked
+    return [render_item(project, env, item, known) for item in items]
 
 
 def render_item(
@@ -220,6 +239,7 @@ def _render(
         return [_template_problem(env, exc, path, where, item, "template error: ", "template")]
     if not _SPEAK_OPEN.match(output):
         output = f"<speak>{output}</speak>"
+    document = check_document(output, str(text), emotions=voice.has_emotions)
     problems = [
         Problem(
             _locate(env, path, issue.snippet, item, where),
@@ -228,12 +248,11 @@ def _render(
             item.id,
             "warning" if issue.warning else "error",
         )
-        for issue in check_ssml(output, emotions=voice.has_emotions)
+        for issue in document.issues
     ]
     warnings = tuple(p for p in problems if p.severity == "warning")
     problems = [p for p in problems if p.severity == "error"]
-    attributes = speak_attributes(output)
-    declared = attributes.get("sampleRate")
+    declared = document.declared
     if declared is not None and declared != str(settings.sample_rate):
         problems.append(
             Problem(
@@ -245,7 +264,8 @@ def _render(
         )
     if problems:
         return problems
-    spelt, output = output, canonical_ssml(output)
+    spelt = output
+    output = canonical_ssml(output) if document.canonical is None else document.canonical
     final = (
         output
         if declared
@@ -285,7 +305,7 @@ def _render(
     return RenderedItem(
         item,
         request,
-        len(spoken_text(final)),
+        len(spoken_text(final)) if document.spoken is None else document.spoken,
         digests,
         warnings,
         legacy_input=legacy if legacy != final else None,
