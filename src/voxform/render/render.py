@@ -26,6 +26,7 @@ from voxform.render.model import Item, RenderedItem
 from voxform.render.parallel import render_forked, workers_for
 from voxform.render.parts import partition
 from voxform.render.sandbox import Sandbox, render_template
+from voxform.render.shortcut import render_simple
 from voxform.render.ssml import canonical_ssml, spoken_text
 from voxform.render.templates import HelperError, make_environment, template_source
 
@@ -218,7 +219,8 @@ def _render(
     }
     where = project.template_locations.get(template_name, item.location)
     try:
-        output = render_template(env, path, context).strip()
+        simple = render_simple(env, path, text, context) if isinstance(env, Sandbox) else None
+        output = (render_template(env, path, context) if simple is None else simple).strip()
     except jinja2.TemplateSyntaxError as exc:
         return [
             Problem(
