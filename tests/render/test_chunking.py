@@ -179,3 +179,17 @@ def test_a_book_of_plain_paragraphs_reads_as_markdown_it_reads_it() -> None:
     assert [" ".join(b.split()) for b in markdown_blocks(book)] == [
         " ".join(b.split()) for b in parsed_blocks(book)
     ]
+
+
+@given(
+    st.lists(
+        st.sampled_from(["a", "b c", " ", "  ", "\n", "\t", "\x1c", "\xa0", "\u2028", "\x85"]),
+        max_size=40,
+    ).map("".join)
+)
+def test_short_and_long_blocks_are_single_spaced_alike(text: str) -> None:
+    from voxform.render import chunking
+
+    long = text + " " * chunking._SHORT  # spaces at the end are dropped either way
+    assert chunking._single_spaced(text) == chunking._single_spaced(long)
+    assert chunking._single_spaced(text) == chunking._SPACE.sub(" ", text).strip()
