@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from itertools import accumulate
 from types import MappingProxyType, TracebackType
 from typing import Protocol
@@ -15,8 +16,8 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from voxform.digest import digest
 from voxform.errors import Location, Problem
-from voxform.ice.wire import AudioRequest, EditingConfig
-from voxform.manifest.model import BUILTIN_TEMPLATE, Project
+from voxform.ice.wire import AudioFormat, AudioRequest, EditingConfig
+from voxform.manifest.model import BUILTIN_TEMPLATE, Project, Voice
 from voxform.render.chunking import sentence_spans
 from voxform.render.document import check_document
 from voxform.render.ids import align_parts, part_chunk
@@ -39,7 +40,7 @@ class _TooLong:
     limit: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ItemResult:
     """One item rendered: its requests (several when it was cut into parts) and what the
     checks found, warnings included, in the order they were found."""
@@ -281,14 +282,7 @@ def _render(
     )
     if len(final) > target.max_input_chars:
         return _TooLong(len(final), target.max_input_chars)
-    editing = EditingConfig(
-        voice=voice.voice,
-        customized_voice=voice.customized_voice,
-        format=settings.format,
-        volume=voice.volume,
-        speech_rate=voice.speech_rate,
-        pitch_rate=voice.pitch_rate,
-    )
+    editing = _editing(voice, settings.format)
     request = AudioRequest(
         item_id=item.id,
         input=final,
@@ -311,6 +305,19 @@ def _render(
         digests,
         warnings,
         legacy_input=legacy if legacy != final else None,
+    )
+
+
+@lru_cache(maxsize=256)
+def _editing(voice: Voice, audio_format: AudioFormat) -> EditingConfig:
+    """One EditingConfig for every item a voice speaks in a format."""
+    return EditingConfig(
+        voice=voice.voice,
+        customized_voice=voice.customized_voice,
+        format=audio_format,
+        volume=voice.volume,
+        speech_rate=voice.speech_rate,
+        pitch_rate=voice.pitch_rate,
     )
 
 
