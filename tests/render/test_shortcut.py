@@ -3,6 +3,7 @@ stand-in; each item's output, and what the sandbox's meter spends, is what Jinja
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,7 @@ def test_a_simple_template_renders_what_jinja_renders(tmp_path: Path, name: str)
     took = 0
     for text in TEXTS * 2:
         expected = _render(jinja, name, text)
-        simple = render_simple(shortcut, name, Markup(escape(text)), _context(text))
+        simple = render_simple(shortcut, name, Markup(escape(text)), partial(_context, text))
         took += simple is not None
         assert (_render(shortcut, name, text) if simple is None else simple) == expected
         assert (shortcut.steps_left, shortcut.excess_steps) == (

@@ -200,28 +200,31 @@ def _render(
         template_name, "<plain>" if template_name == BUILTIN_TEMPLATE else ""
     )
     text = apply_lexicon(item.text, project.lexicon)
-    context = {
-        "text": text,
-        "item": {
-            "id": item.id,
-            "title": settings.title,
-            "description": settings.description,
-            "source": item.source_file,
-        },
-        "vars": dict(settings.vars),
-        "voice": {
-            "name": voice.name,
-            "voice": voice.voice,
-            "customized_voice": voice.customized_voice,
-            "volume": voice.volume,
-            "speech_rate": voice.speech_rate,
-            "pitch_rate": voice.pitch_rate,
-        },
-    }
+
+    def context() -> dict[str, object]:
+        return {
+            "text": text,
+            "item": {
+                "id": item.id,
+                "title": settings.title,
+                "description": settings.description,
+                "source": item.source_file,
+            },
+            "vars": dict(settings.vars),
+            "voice": {
+                "name": voice.name,
+                "voice": voice.voice,
+                "customized_voice": voice.customized_voice,
+                "volume": voice.volume,
+                "speech_rate": voice.speech_rate,
+                "pitch_rate": voice.pitch_rate,
+            },
+        }
+
     where = project.template_locations.get(template_name, item.location)
     try:
         simple = render_simple(env, path, text, context) if isinstance(env, Sandbox) else None
-        output = (render_template(env, path, context) if simple is None else simple).strip()
+        output = (render_template(env, path, context()) if simple is None else simple).strip()
     except jinja2.TemplateSyntaxError as exc:
         return [
             Problem(

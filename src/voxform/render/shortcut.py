@@ -12,7 +12,7 @@ make the render fail (a limit, a lone surrogate), the item is rendered by Jinja 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 from weakref import WeakKeyDictionary
@@ -39,10 +39,11 @@ _learnt: WeakKeyDictionary[Sandbox, dict[str, _Simple | None]] = WeakKeyDictiona
 
 
 def render_simple(
-    env: Sandbox, name: str, text: Markup, context: Mapping[str, object]
+    env: Sandbox, name: str, text: Markup, context: Callable[[], Mapping[str, object]]
 ) -> str | None:
     """The output of template `name` for `text`, as render_template would make it, or None
-    when the template is not one of these or this text must go through Jinja."""
+    when the template is not one of these or this text must go through Jinja; `context`
+    makes the render's variables, for the stand-in's render."""
     learnt = _learnt.setdefault(env, {})
     if name not in learnt:
         learnt[name] = _learn(env, name, context)
@@ -65,7 +66,7 @@ def render_simple(
     return str(text).join(simple.parts)
 
 
-def _learn(env: Sandbox, name: str, context: Mapping[str, object]) -> _Simple | None:
+def _learn(env: Sandbox, name: str, context: Callable[[], Mapping[str, object]]) -> _Simple | None:
     """Whether `name` is such a template, and what its render costs besides the text."""
     try:
         source = env.loader.get_source(env, name)[0] if env.loader else None
@@ -74,7 +75,7 @@ def _learn(env: Sandbox, name: str, context: Mapping[str, object]) -> _Simple | 
             return None
         saved = env.steps_left, env.excess_steps
         try:
-            output = render_template(env, name, {**context, "text": Markup(_STAND_IN)})
+            output = render_template(env, name, {**context(), "text": Markup(_STAND_IN)})
             steps, chars = env.last_spent
         finally:
             env.steps_left, env.excess_steps = saved
