@@ -19,7 +19,7 @@ from voxform.ice.wire import AudioRequest, EditingConfig
 from voxform.manifest.model import Target
 from voxform.plan.fingerprint import fingerprint
 from voxform.project import load_project
-from voxform.render.inputs import output_digests
+from voxform.render.inputs import core_digests, item_digests
 
 RECORDED = Path(__file__).parent / "fixtures" / "recorded"
 
@@ -122,6 +122,7 @@ def test_output_digests_are_json_dumps_of_the_place(
 ) -> None:
     target = Target("t", "ice", path=path, region=region, bucket=bucket, endpoint=endpoint)
     request = AudioRequest("i", "<speak/>", EditingConfig("siqi", None, "wav"), sample_rate, key)
-    digests = output_digests(target, request, template)
+    core = core_digests("a", "b", "c", target, request, template)
+    digests = item_digests(core, target, request, template)
     assert (digests["output"], digests["location"]) == _spec_output_digests(target, request)
     assert (digests["format"], digests["sample_rate"]) == ("wav", str(sample_rate))

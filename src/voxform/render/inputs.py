@@ -23,15 +23,39 @@ from voxform.manifest.model import Target
 SHOWN = 40  # values longer than this are only digested
 
 
-def input_digests(source: str, text: str, ssml: str, editing: EditingConfig) -> dict[str, str]:
-    """`source`: the item's text as written; `text`: after the lexicon; `ssml`: the
-    canonical template output."""
+Core = tuple[str, str, str, str, str]  # the digests of source, text, ssml, output, location
+
+
+def core_digests(
+    source: str, text: str, ssml: str, target: Target, request: AudioRequest, template: str
+) -> Core:
+    """The digests that differ from item to item. `source`: the item's text as written;
+    `text`: after the lexicon; `ssml`: the canonical template output."""
     source_digest = digest(source)
+    place = _place(target, request.editing.format, request.sample_rate, template)
+    key = encode_basestring_ascii(request.object_key)  # as json.dumps writes a string
+    return (
+        source_digest,
+        source_digest if text == source else digest(text),
+        digest(ssml),
+        digest(key.join(place.output)),
+        digest(key.join(place.location)),
+    )
+
+
+def item_digests(
+    core: Core, target: Target, request: AudioRequest, template: str
+) -> dict[str, str]:
+    """All of an item's digests and shown values, in the lockfile's order."""
+    place = _place(target, request.editing.format, request.sample_rate, template)
     return {
-        "source": source_digest,
-        "text": source_digest if text == source else digest(text),
-        "ssml": digest(ssml),
-        **_voice_digests(editing),
+        "source": core[0],
+        "text": core[1],
+        "ssml": core[2],
+        **_voice_digests(request.editing),
+        "output": core[3],
+        "location": core[4],
+        **place.shown,
     }
 
 
@@ -47,18 +71,6 @@ def _voice_digests(editing: EditingConfig) -> dict[str, str]:
     return {
         "voice": digest(replace(editing, format="mp3").to_json()),  # format counts as output
         **{k: v for k, v in values.items() if len(v) <= SHOWN},
-    }
-
-
-def output_digests(target: Target, request: AudioRequest, template: str) -> dict[str, str]:
-    """Where the audio lands (`location`), and with its encoding (`output`), as digests;
-    format, sample rate and the template's name as values."""
-    place = _place(target, request.editing.format, request.sample_rate, template)
-    key = encode_basestring_ascii(request.object_key)  # as json.dumps writes a string
-    return {
-        "output": digest(key.join(place.output)),
-        "location": digest(key.join(place.location)),
-        **place.shown,
     }
 
 

@@ -48,8 +48,9 @@ class _Job:
     project: Project
     items: Sequence[Item]
     known: Mapping[str, str]
-    render: Callable[[Project, Sandbox, Item, Mapping[str, str]], object]
+    render: Callable[[Project, Sandbox, Item, Mapping[str, str]], Any]
     make_env: Callable[[], Sandbox]
+    pack: Callable[[Any], object]
 
 
 _job: _Job | None = None
@@ -76,16 +77,19 @@ def render_forked(
     render: Callable[[Project, Sandbox, Item, Mapping[str, str]], T],
     make_env: Callable[[], Sandbox],
     workers: int,
+    pack: Callable[[T], object] = lambda result: result,
+    unpack: Callable[[object], T] = lambda packed: packed,  # type: ignore[assignment,return-value]
 ) -> list[T] | None:
     """`render(project, env, item, known)` of every item, in order, by this process and
     `workers - 1` forked ones, each taking the next run of items while there is one; None
-    when the run-wide step budget could have told otherwise (render them serially then)."""
+    when the run-wide step budget could have told otherwise (render them serially then).
+    A worker sends `pack(result)`, which `unpack` makes the result again."""
     global _job
     runs = _runs(len(items), workers * _RUNS_PER_WORKER)
     context = multiprocessing.get_context("fork")
     claimed = context.Value("i", 0)
     answers: multiprocessing.queues.Queue[tuple[int, bytes, int]] = context.Queue()
-    _job = _Job(project, items, known, render, make_env)
+    _job = _Job(project, items, known, render, make_env, pack)
     children = [
         context.Process(target=_work, args=(runs, claimed, answers), daemon=True)
         for _ in range(workers - 1)
@@ -113,7 +117,8 @@ def render_forked(
             if index == _FINISHED:
                 finished += 1
             else:
-                done[index] = _Unpickler(blob, items, runs[index][0]).load()
+                loaded = _Unpickler(blob, items, runs[index][0]).load()
+                done[index] = [unpack(packed) for packed in loaded]
     finally:
         _job = None
         for child in children:
@@ -151,7 +156,8 @@ def _work(runs: list[tuple[int, int]], claimed: Any, answers: Any) -> None:
         while (index := _claim(claimed, len(runs))) is not None:
             start, end = runs[index]
             results = [
-                job.render(job.project, env, job.items[i], job.known) for i in range(start, end)
+                job.pack(job.render(job.project, env, job.items[i], job.known))
+                for i in range(start, end)
             ]
             buffer = io.BytesIO()
             _Pickler(buffer, job.items, start, end).dump(results)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from itertools import accumulate
 from types import MappingProxyType, TracebackType
 from typing import Protocol
@@ -16,12 +15,12 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from voxform.digest import digest
 from voxform.errors import Location, Problem
-from voxform.ice.wire import AudioFormat, AudioRequest, EditingConfig
-from voxform.manifest.model import BUILTIN_TEMPLATE, Project, Voice
+from voxform.manifest.model import BUILTIN_TEMPLATE, Project
+from voxform.render.assemble import Made, made_of, remade, rendered_item, request_for
 from voxform.render.chunking import sentence_spans
 from voxform.render.document import check_document
 from voxform.render.ids import align_parts, part_chunk
-from voxform.render.inputs import input_digests, output_digests
+from voxform.render.inputs import core_digests
 from voxform.render.lexicon import apply_lexicon
 from voxform.render.model import Item, RenderedItem
 from voxform.render.parallel import render_forked, workers_for
@@ -91,7 +90,14 @@ def _render_all(
     workers = workers_for(len(items))
     if workers > 1:
         forked = render_forked(
-            project, items, known, render_item, lambda: make_environment(project.root), workers
+            project,
+            items,
+            known,
+            render_item,
+            lambda: make_environment(project.root),
+            workers,
+            _packed,
+            lambda packed: _unpacked(project, packed),
         )
         if forked is not None:
             return forked
@@ -285,43 +291,25 @@ def _render(
     )
     if len(final) > target.max_input_chars:
         return _TooLong(len(final), target.max_input_chars)
-    editing = _editing(voice, settings.format)
-    request = AudioRequest(
-        item_id=item.id,
-        input=final,
-        editing=editing,
-        sample_rate=settings.sample_rate,
-        object_key=target.prefix + item.id,
-        bucket=target.bucket,
-        title=settings.title,
-        description=settings.description,
-        user_data=settings.user_data,
-    )
-    digests = {
-        **input_digests(item.text, str(text), output, editing),
-        **output_digests(target, request, settings.template),
-    }
-    return RenderedItem(
-        item,
-        request,
-        len(spoken_text(final)) if document.spoken is None else document.spoken,
-        digests,
-        warnings,
-        legacy_input=legacy if legacy != final else None,
-    )
+    request = request_for(project, item, final)
+    core = core_digests(item.text, str(text), output, target, request, settings.template)
+    characters = len(spoken_text(final)) if document.spoken is None else document.spoken
+    return rendered_item(project, request, Made(final, characters, core, legacy, item), warnings)
 
 
-@lru_cache(maxsize=256)
-def _editing(voice: Voice, audio_format: AudioFormat) -> EditingConfig:
-    """One EditingConfig for every item a voice speaks in a format."""
-    return EditingConfig(
-        voice=voice.voice,
-        customized_voice=voice.customized_voice,
-        format=audio_format,
-        volume=voice.volume,
-        speech_rate=voice.speech_rate,
-        pitch_rate=voice.pitch_rate,
-    )
+def _packed(result: ItemResult) -> ItemResult | Made:
+    """What a worker sends of an item's result: for one request without problems, only
+    what its render made (assemble.py puts the rest together again)."""
+    if result.problems or len(result.rendered) != 1 or result.rendered[0].warnings:
+        return result
+    return made_of(result.rendered[0])
+
+
+def _unpacked(project: Project, packed: object) -> ItemResult:
+    if isinstance(packed, Made):
+        return ItemResult((remade(project, packed),), ())
+    assert isinstance(packed, ItemResult)
+    return packed
 
 
 def _template_problem(
