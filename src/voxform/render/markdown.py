@@ -185,7 +185,7 @@ def markdown_blocks(text: str) -> Iterator[str]:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\0", "\ufffd")
     if _UNPLAIN_LINE.search(text) is None and text.count("\n\n") < _PLAIN_BLOCKS:
-        return _plain_paragraphs(text)
+        return _plain_paragraphs(text, markup=_INLINE_MARKUP.search(text) is not None)
     return parsed_blocks(text)
 
 
@@ -208,11 +208,11 @@ def parsed_blocks(text: str) -> Iterator[str]:
             yield _spoken_table(_MARKDOWN, token.content, env)
 
 
-def _plain_paragraphs(text: str) -> Iterator[str]:
+def _plain_paragraphs(text: str, *, markup: bool) -> Iterator[str]:
     """The paragraphs of a file whose every line starts with a letter (or is blank): no
     block construct can start there, so its blocks are its runs of lines, what markdown-it's
     paragraph rule makes of them, without its per-line rules; a paragraph is inline-parsed
-    only when it holds markup."""
+    only when it holds markup (never when the file holds none)."""
     line = 0
     for block in text.split("\n\n"):
         start = line + len(block) - len(block.lstrip("\n"))
@@ -220,7 +220,7 @@ def _plain_paragraphs(text: str) -> Iterator[str]:
         content = block.strip()
         if not content:
             continue
-        if _INLINE_MARKUP.search(content) is None:
+        if not markup or _INLINE_MARKUP.search(content) is None:
             yield content
             continue
         children = _Tokens(MAX_INLINE_TOKENS, _MUCH_MARKUP, start)
