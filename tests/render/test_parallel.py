@@ -3,7 +3,13 @@ in order, the run-wide step budget of the sandbox included."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -121,3 +127,30 @@ def test_a_memo_answers_some_items_and_the_rest_are_rendered_in_order(project) -
     assert len(memo.kept) == len(items[::2])
     assert render_items(loaded, items, memo=memo) == render_items(loaded, items)
     assert len(memo.kept) == len(items) and first[0]
+
+
+def test_ctrl_c_while_workers_render_is_one_line_and_exit_130(project) -> None:
+    root = _project(project, paragraphs=4 * parallel.MIN_ITEMS)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "voxform", "-C", str(root), "plan"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # a terminal's Ctrl-C reaches the whole process group
+    )
+    deadline = time.monotonic() + 120
+    while not _children(child.pid) and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert _children(child.pid), "the plan forked no worker to interrupt"
+    os.killpg(child.pid, signal.SIGINT)
+    out, err = child.communicate(timeout=120)
+    assert (child.returncode, err.decode().splitlines()) == (130, ["Interrupted."])
+    assert b"Traceback" not in out + err
+
+
+def _children(pid: int) -> list[str]:
+    tasks = Path(f"/proc/{pid}/task")
+    found: list[str] = []
+    for task in tasks.iterdir() if tasks.exists() else []:
+        with contextlib.suppress(OSError):
+            found += (task / "children").read_text().split()
+    return found

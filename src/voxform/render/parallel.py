@@ -23,6 +23,8 @@ import multiprocessing.queues
 import os
 import pickle
 import queue
+import signal
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -94,9 +96,15 @@ def render_forked(
         context.Process(target=_work, args=(runs, claimed, answers), daemon=True)
         for _ in range(workers - 1)
     ]
+    for stream in (sys.stdout, sys.stderr):  # a child must not write out a copy of them
+        stream.flush()
     try:
-        for child in children:
-            child.start()
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:  # a child ignores Ctrl-C before it can take it (the parent tells it)
+            for child in children:
+                child.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         env = make_env()
         done: dict[int, list[T]] = {}
         while (index := _claim(claimed, len(runs))) is not None:
@@ -148,6 +156,8 @@ def _runs(count: int, parts: int) -> list[tuple[int, int]]:
 def _work(runs: list[tuple[int, int]], claimed: Any, answers: Any) -> None:
     """In a worker: render runs while there are any, each answered pickled with its items
     by reference and the steps its renders took beyond the per-item allowance."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to tell
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     job = _job
     assert job is not None, "a worker is forked with its job"
     try:
