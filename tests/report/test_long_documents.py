@@ -1,4 +1,5 @@
-"""A long plan's JSON is encoded a change at a time, into the bytes json.dumps writes."""
+"""A long plan's JSON is encoded a change at a time (the usual shape of a change spelt out),
+into the bytes json.dumps writes."""
 
 from __future__ import annotations
 
@@ -16,9 +17,19 @@ values = st.recursive(
 )
 
 
+changes = st.fixed_dictionaries(
+    {
+        "id": st.text(),
+        "action": st.sampled_from(["create", "update"]),
+        "reasons": st.lists(st.text(), max_size=3),
+        "characters": st.one_of(st.integers(), st.booleans(), st.text()),
+    }
+)
+
+
 @settings(max_examples=500)
 @given(
-    st.lists(st.one_of(values, st.dictionaries(st.text(max_size=5), values)), max_size=5),
+    st.lists(st.one_of(values, changes, st.dictionaries(st.text(max_size=5), values)), max_size=5),
     st.dictionaries(st.sampled_from(["summary", "errors", "orphans", "\0changes\0"]), values),
 )
 def test_a_document_of_many_changes_is_what_json_dumps_writes(
