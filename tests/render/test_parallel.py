@@ -101,6 +101,7 @@ def test_a_plan_of_many_items_is_the_same_in_workers_and_serially(
         return original(*args, **kwargs)
 
     monkeypatch.setattr("voxform.render.render.render_forked", counted)
+    monkeypatch.setattr("os.getloadavg", lambda: (0.0, 0.0, 0.0))  # other tests run now
     forked = voxform(root, "plan", "--json")
     monkeypatch.setattr("voxform.render.render.workers_for", lambda count: 1)
     serial = voxform(root, "plan", "--json")
@@ -132,7 +133,7 @@ def test_a_memo_answers_some_items_and_the_rest_are_rendered_in_order(project) -
 def test_ctrl_c_while_workers_render_is_one_line_and_exit_130(project) -> None:
     root = _project(project, paragraphs=4 * parallel.MIN_ITEMS)
     child = subprocess.Popen(
-        [sys.executable, "-m", "voxform", "-C", str(root), "plan"],
+        [sys.executable, "-c", _IDLE_MACHINE, "-C", str(root), "plan"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,  # a terminal's Ctrl-C reaches the whole process group
@@ -145,6 +146,12 @@ def test_ctrl_c_while_workers_render_is_one_line_and_exit_130(project) -> None:
     out, err = child.communicate(timeout=120)
     assert (child.returncode, err.decode().splitlines()) == (130, ["Interrupted."])
     assert b"Traceback" not in out + err
+
+
+# voxform's entry point on a machine that looks idle, so that it forks workers.
+_IDLE_MACHINE = (
+    "import os; os.getloadavg = lambda: (0.0, 0.0, 0.0)\nfrom voxform.cli.main import main; main()"
+)
 
 
 def _children(pid: int) -> list[str]:

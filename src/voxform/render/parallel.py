@@ -60,7 +60,8 @@ _job: _Job | None = None
 
 def workers_for(count: int) -> int:
     """How many processes to render `count` items in: 1 (in this one) when forking does not
-    pay, is not available, or is not safe (another thread could hold a lock at the fork)."""
+    pay (few items, or no core free: a worker then only adds the cost of sending results),
+    is not available, or is not safe (another thread could hold a lock at the fork)."""
     if count < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
         return 1
     if threading.active_count() > 1:
@@ -69,7 +70,11 @@ def workers_for(count: int) -> int:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return max(1, min(cores, count // (MIN_ITEMS // 2)))
+    try:
+        free = cores - os.getloadavg()[0] + 1  # this process counts in the load
+    except OSError:
+        free = cores
+    return max(1, min(cores, round(free), count // (MIN_ITEMS // 2)))
 
 
 def render_forked(
