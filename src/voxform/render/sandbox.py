@@ -76,6 +76,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
         self.steps_left = limits.RUN_STEPS
         self.excess_steps = 0  # steps renders took beyond ITEM_STEPS each (parallel.py)
         self.last_spent = (0, 0)  # the last render's steps and characters (shortcut.py)
+        self.learnt: dict[str, object] = {}  # what shortcut.py learnt of each template
         self._meter: _Meter | None = None
         self._calls = 0  # macros and recursive loops running now
         self.globals.pop("lipsum", None)  # random words

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
-from weakref import WeakKeyDictionary
 
 from jinja2 import nodes
 from markupsafe import Markup
@@ -34,21 +33,17 @@ class _Simple:
     chars: int
 
 
-# What each environment learnt of each template (None: not one of these).
-_learnt: WeakKeyDictionary[Sandbox, dict[str, _Simple | None]] = WeakKeyDictionary()
-
-
 def render_simple(
     env: Sandbox, name: str, text: Markup, context: Callable[[], Mapping[str, object]]
 ) -> str | None:
     """The output of template `name` for `text`, as render_template would make it, or None
     when the template is not one of these or this text must go through Jinja; `context`
     makes the render's variables, for the stand-in's render."""
-    learnt = _learnt.setdefault(env, {})
+    learnt = env.learnt
     if name not in learnt:
         learnt[name] = _learn(env, name, context)
     simple = learnt[name]
-    if simple is None:
+    if not isinstance(simple, _Simple):
         return None
     count = len(simple.parts) - 1
     length = len(text)
