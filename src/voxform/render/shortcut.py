@@ -34,11 +34,13 @@ class _Simple:
 
 
 def render_simple(
-    env: Sandbox, name: str, text: Markup, context: Callable[[], Mapping[str, object]]
+    env: Sandbox, name: str, text: str, context: Callable[[], Mapping[str, object]]
 ) -> str | None:
     """The output of template `name` for `text`, as render_template would make it, or None
     when the template is not one of these or this text must go through Jinja; `context`
     makes the render's variables, for the stand-in's render."""
+    if not isinstance(text, Markup):  # a str would be escaped as it is printed
+        return None
     learnt = env.learnt
     if name not in learnt:
         learnt[name] = _learn(env, name, context)
