@@ -140,8 +140,10 @@ def test_a_selection_that_names_nothing_is_an_error_not_no_changes(
     quickstart: Path, voxform: Runner, options: list[str], message: str
 ) -> None:
     for command in ("plan", "apply"):
-        result = voxform(quickstart, command, "--yes", *options) if command == "apply" else (
-            voxform(quickstart, command, *options)
+        result = (
+            voxform(quickstart, command, "--yes", *options)
+            if command == "apply"
+            else (voxform(quickstart, command, *options))
         )
         assert result.exit_code == 1, result.output
         assert message in result.output

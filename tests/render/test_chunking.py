@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -140,3 +142,54 @@ def test_sentences_lose_nothing_but_whitespace(parts: list[tuple[str, str]]) -> 
 def test_paragraphs_never_contain_blank_lines(blocks: list[str]) -> None:
     for paragraph in paragraphs("\n\n".join(blocks), markdown=False):
         assert paragraph and "\n" not in paragraph and paragraph == paragraph.strip()
+
+
+# Prose as people write it, and every character that starts or ends Markdown's constructs,
+# at line starts and inside lines, so the shortcut for files of plain paragraphs is checked
+# against markdown-it's block rules on texts that take it and texts that must not.
+_PROSE = st.lists(
+    st.one_of(
+        st.sampled_from(["Word ", "more words", " é", "中文", "\n", "\n\n", "\nNext "]),
+        st.sampled_from([*"\\*_~`[]()!<>&#-=+|:1.\t\u00a0\x0c\0", "\r\n", "  \n", "&amp;"]),
+        st.sampled_from(["[x]: /u\n", "# h\n", "- l\n", "1. n\n", "\n    code", "[x]"]),
+    ),
+    max_size=40,
+).map("".join)
+
+
+@given(_PROSE)
+def test_plain_paragraphs_read_as_markdown_it_reads_them(text: str) -> None:
+    from voxform.render.markdown import markdown_blocks, parsed_blocks
+
+    def spoken(blocks: Iterator[str]) -> list[str]:
+        return [b for b in (" ".join(x.split()) for x in blocks) if b]
+
+    normalised = text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd")
+    assert spoken(markdown_blocks(text)) == spoken(parsed_blocks(normalised))
+
+
+def test_a_book_of_plain_paragraphs_reads_as_markdown_it_reads_it() -> None:
+    from voxform.render.markdown import markdown_blocks, parsed_blocks
+
+    book = "\n\n".join(
+        f"Paragraph {n} has *some* words,\nand a line break{'  ' * (n % 2)}\nhere & there."
+        for n in range(300)
+    )
+    assert list(markdown_blocks(book)) != []
+    assert [" ".join(b.split()) for b in markdown_blocks(book)] == [
+        " ".join(b.split()) for b in parsed_blocks(book)
+    ]
+
+
+@given(
+    st.lists(
+        st.sampled_from(["a", "b c", " ", "  ", "\n", "\t", "\x1c", "\xa0", "\u2028", "\x85"]),
+        max_size=40,
+    ).map("".join)
+)
+def test_short_and_long_blocks_are_single_spaced_alike(text: str) -> None:
+    from voxform.render import chunking
+
+    long = text + " " * chunking._SHORT  # spaces at the end are dropped either way
+    assert chunking._single_spaced(text) == chunking._single_spaced(long)
+    assert chunking._single_spaced(text) == chunking._SPACE.sub(" ", text).strip()

@@ -64,8 +64,21 @@ def test_the_schema_states_the_id_rule_voxform_checks(schema_file: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["x/../../../escape", "a/..", "a/./b", "a//b", "a/", "/a", ".a", "a/.hidden", "A", "a b",
-     "é", "a" * (ID_MAX + 1), "welcome\n"],
+    [
+        "x/../../../escape",
+        "a/..",
+        "a/./b",
+        "a//b",
+        "a/",
+        "/a",
+        ".a",
+        "a/.hidden",
+        "A",
+        "a b",
+        "é",
+        "a" * (ID_MAX + 1),
+        "welcome\n",
+    ],
 )
 def test_ids_that_are_not_path_safe_are_refused(value: str) -> None:
     assert id_problem(value) is not None

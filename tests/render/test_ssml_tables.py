@@ -32,17 +32,16 @@ def test_a_say_as_value_from_alibabas_own_example_is_a_warning(
     assert code == 0 and document["valid"] is True and document["errors"] == []
     [warning] = document["warnings"]
     assert (warning["file"], warning["line"]) == ("t.j2", 1)
-    assert "interpret-as='nick'> is not in ICE's say-as table (address, cardinal" in (
-        warning["message"]
+    assert (
+        "interpret-as='nick'> is not in ICE's say-as table (address, cardinal"
+        in (warning["message"])
     )
     planned = voxform(tmp_path, "plan")
     assert planned.exit_code == 0
     assert "warning: t.j2:1:" in planned.output  # plan tells it too, and goes on
 
 
-def test_what_ice_documents_as_unsupported_stays_an_error(
-    tmp_path: Path, voxform: Runner
-) -> None:
+def test_what_ice_documents_as_unsupported_stays_an_error(tmp_path: Path, voxform: Runner) -> None:
     code, document = validate(tmp_path, voxform, "<speak><p>{{ text }}</p></speak>")
     assert code == 1 and document["valid"] is False
     [error] = document["errors"]

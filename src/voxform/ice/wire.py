@@ -31,7 +31,7 @@ def compact_json(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EditingConfig:
     """A voice profile as ICE's EditingConfig, in canonical form."""
 
@@ -61,7 +61,7 @@ class EditingConfig:
         return compact_json(self.to_wire())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AudioRequest:
     """Everything one SubmitAudioProduceJob call carries, provider-neutral."""
 

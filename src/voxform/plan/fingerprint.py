@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
+from json.encoder import encode_basestring
 
 from voxform.digest import digest
+from voxform.ice.wire import EditingConfig
 from voxform.render.model import RenderedItem
 
 FINGERPRINT_VERSION = 1
 
 
+@lru_cache(maxsize=64)
 def engine_digest(provider: str, engine_version: str | None) -> str:
     """Digest of the backend that turns a request into audio."""
     return digest(json.dumps({"engine": engine_version, "provider": provider}, sort_keys=True))
@@ -21,16 +25,33 @@ def fingerprint(
 ) -> str:
     """The item's fingerprint; Title, Description and UserData are deliberately left out.
     With `legacy`, over the input as spelt before SSML was made canonical (what older
-    lockfiles recorded), so that upgrading voxform pays for nothing."""
+    lockfiles recorded), so that upgrading voxform pays for nothing.
+
+    The canonical JSON of {editing, engine, input, output, provider, version} with sorted
+    keys, no spaces, UTF-8: what stays the same for a voice and a backend is encoded once,
+    and each value by itself, as json.dumps would."""
     request = rendered.request
     spelt = rendered.legacy_input if legacy and rendered.legacy_input else request.input
-    canonical = {
-        "editing": request.editing.to_wire(),
-        "engine": engine_version,
-        "input": spelt,
-        "output": rendered.digests["output"],
-        "provider": provider,
-        "version": FINGERPRINT_VERSION,
-    }
-    encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    head, tail = _fixed(request.editing, engine_version, provider)
+    encoded = "".join(
+        (
+            head,
+            encode_basestring(spelt),
+            ',"output":',
+            encode_basestring(rendered.digests["output"]),
+            tail,
+        )
+    )
     return "sha256:" + hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=256)
+def _fixed(editing: EditingConfig, engine_version: str | None, provider: str) -> tuple[str, str]:
+    """The encoding before the input and after the output."""
+    head = f'{{"editing":{_json(editing.to_wire())},"engine":{_json(engine_version)},"input":'
+    tail = f',"provider":{_json(provider)},"version":{_json(FINGERPRINT_VERSION)}}}'
+    return head, tail
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

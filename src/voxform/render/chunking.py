@@ -20,6 +20,7 @@ from voxform.render.markdown import markdown_blocks
 # A run of whitespace that is not already one space: re.sub makes a string per match, so a
 # pattern matching every single space costs a hundred bytes per word of a long table.
 _SPACE = re.compile(r"[^\S ]\s*| \s+")
+_SHORT = 4_096  # characters: a paragraph, not a table of a megabyte
 
 # sentencex is fast on text where a sentence ends in punctuation and a space, but its time
 # grows with the square of the sentence ends that have no space after them (Chinese, or
@@ -48,7 +49,15 @@ def paragraphs(text: str, *, markdown: bool) -> list[str]:
     """Split text into paragraphs of plain, single-spaced text: at blank lines, or for
     Markdown at its blocks (a heading, a paragraph, each list entry, a table)."""
     blocks = markdown_blocks(_strip_front_matter(text)) if markdown else _plain_blocks(text)
-    return [joined for block in blocks if (joined := _SPACE.sub(" ", block).strip())]
+    return [joined for block in blocks if (joined := _single_spaced(block))]
+
+
+def _single_spaced(block: str) -> str:
+    """`block` with each run of whitespace one space, none at the ends: split and joined
+    (a string per word) when short, else by pattern (a string per run that is not one space)."""
+    if len(block) < _SHORT:
+        return " ".join(block.split())
+    return _SPACE.sub(" ", block).strip()
 
 
 def _plain_blocks(text: str) -> Iterator[str]:

@@ -30,11 +30,21 @@ _ENDS_SENTENCE = tuple(".!?…。！？")
 _INLINE_MARKUP = re.compile(r"[\\`*_~\[<&]")
 _CELL_PIPE = re.compile(r"(?<!\\)\|")  # markdown-it's escapedSplit: `\|` is a pipe in a cell
 _ROW = re.compile(r"[^\n]+")
+# A line that could start a block construct other than a paragraph (heading, list, quote,
+# code, fence, rule, HTML, table, reference, setext underline) or be a blank one with
+# spaces: starting with anything but a letter (or ending the text). A file without one is
+# read without markdown-it's block rules.
+_UNPLAIN_LINE = re.compile(r"^(?:[^\w\n]|[\d_])", re.MULTILINE)
+_MUCH_MARKUP = (
+    "a paragraph with more than {limit:,} pieces of Markdown (text, emphasis, links, code); "
+    "split it"
+)
 # About 50 MB of block tokens, and 40 MB of one block's inline tokens: a 10 MB book of
 # prose makes some 60,000 block tokens and at most a few thousand inline ones per block.
 MAX_BLOCK_TOKENS: Final = 150_000
 MAX_INLINE_TOKENS: Final = 50_000
 _SEEN_CELLS: Final = 10_000
+_PLAIN_BLOCKS: Final = MAX_BLOCK_TOKENS // 3 - 1  # 3 tokens a paragraph: the limit tells
 TABLE: Final = "voxform_table"  # the one token a table leaves, its spoken text as content
 
 
@@ -169,29 +179,53 @@ class _Tokens(list[Token]):
 def markdown_blocks(text: str) -> Iterator[str]:
     """The spoken text of each block; a table is one block, one sentence per row. Blocks
     are parsed first (so every reference definition is known), then each block's inline
-    Markdown on its own, its tokens dropped once read."""
+    Markdown on its own, its tokens dropped once read. A block's line breaks and runs of
+    spaces may differ from what a reader sees (one space): callers collapse them."""
     if "\r" in text:  # markdown-it's own normalising makes a string per line
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\0", "\ufffd")
+    if _UNPLAIN_LINE.search(text) is None and text.count("\n\n") < _PLAIN_BLOCKS:
+        return _plain_paragraphs(text, markup=_INLINE_MARKUP.search(text) is not None)
+    return parsed_blocks(text)
+
+
+def parsed_blocks(text: str) -> Iterator[str]:
+    """markdown_blocks by markdown-it's block rules, whatever the text holds."""
     env: EnvType = {}
     blocks = _Tokens(
         MAX_BLOCK_TOKENS,
         "too many Markdown blocks for one file (a paragraph, heading, list entry or quote "
         "counts 3 to 6 of at most {limit:,}); split it into several files",
     )
-    _MARKDOWN.block.parse(text.replace("\0", "\ufffd"), _MARKDOWN, env, blocks)
+    _MARKDOWN.block.parse(text, _MARKDOWN, env, blocks)
     for token in blocks:
         if token.type == "inline":
             line = token.map[0] if token.map else 0
-            children = _Tokens(
-                MAX_INLINE_TOKENS,
-                "a paragraph with more than {limit:,} pieces of Markdown (text, emphasis, links, "
-                "code); split it",
-                line,
-            )
+            children = _Tokens(MAX_INLINE_TOKENS, _MUCH_MARKUP, line)
             _MARKDOWN.inline.parse(token.content, _MARKDOWN, env, children)
             yield inline_text(children)
         elif token.type == TABLE:
             yield _spoken_table(_MARKDOWN, token.content, env)
+
+
+def _plain_paragraphs(text: str, *, markup: bool) -> Iterator[str]:
+    """The paragraphs of a file whose every line starts with a letter (or is blank): no
+    block construct can start there, so its blocks are its runs of lines, what markdown-it's
+    paragraph rule makes of them, without its per-line rules; a paragraph is inline-parsed
+    only when it holds markup (never when the file holds none)."""
+    line = 0
+    for block in text.split("\n\n"):
+        start = line + len(block) - len(block.lstrip("\n"))
+        line += block.count("\n") + 2
+        content = block.strip()
+        if not content:
+            continue
+        if not markup or _INLINE_MARKUP.search(content) is None:
+            yield content
+            continue
+        children = _Tokens(MAX_INLINE_TOKENS, _MUCH_MARKUP, start)
+        _MARKDOWN.inline.parse(content, _MARKDOWN, {}, children)
+        yield inline_text(children)
 
 
 def inline_text(tokens: list[Token]) -> str:

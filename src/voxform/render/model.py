@@ -9,7 +9,7 @@ from voxform.ice.wire import AudioRequest
 from voxform.manifest.model import Settings
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """One audio object to produce, after sources are expanded into chunks."""
 
@@ -23,7 +23,7 @@ class Item:
     splittable: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RenderedItem:
     """An item rendered into the exact request a provider would get."""
 

@@ -15,16 +15,19 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from voxform.digest import digest
 from voxform.errors import Location, Problem
-from voxform.ice.wire import AudioRequest, EditingConfig
 from voxform.manifest.model import BUILTIN_TEMPLATE, Project
+from voxform.render.assemble import Made, made_of, remade, rendered_item, request_for
 from voxform.render.chunking import sentence_spans
+from voxform.render.document import check_document
 from voxform.render.ids import align_parts, part_chunk
-from voxform.render.inputs import input_digests, output_digests
+from voxform.render.inputs import core_digests
 from voxform.render.lexicon import apply_lexicon
 from voxform.render.model import Item, RenderedItem
+from voxform.render.parallel import render_forked, workers_for
 from voxform.render.parts import partition
-from voxform.render.sandbox import render_template
-from voxform.render.ssml import canonical_ssml, check_ssml, speak_attributes, spoken_text
+from voxform.render.sandbox import Sandbox, render_template
+from voxform.render.shortcut import render_simple
+from voxform.render.ssml import canonical_ssml, spoken_text
 from voxform.render.templates import HelperError, make_environment, template_source
 
 _SPEAK_OPEN = re.compile(r"^<speak\b")
@@ -36,7 +39,7 @@ class _TooLong:
     limit: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ItemResult:
     """One item rendered: its requests (several when it was cut into parts) and what the
     checks found, warnings included, in the order they were found."""
@@ -62,19 +65,43 @@ def render_items(
 ) -> tuple[list[RenderedItem], list[Problem]]:
     """Render every item, in order; an over-long source chunk is split at sentence
     boundaries into parts whose ids reuse those in `known` (the lockfile's ids and chunk
-    digests). With a memo, only the items it does not answer are rendered."""
+    digests). With a memo, only the items it does not answer are rendered (in worker
+    processes when they are many: the results are the same)."""
     env = make_environment(project.root)
+    results = [memo.get(item) if memo is not None else None for item in items]
+    misses = [i for i, result in enumerate(results) if result is None]
+    fresh = _render_all(project, env, [items[i] for i in misses], known)
+    for index, result in zip(misses, fresh, strict=True):
+        results[index] = result
+        if memo is not None:
+            memo.put(items[index], result)
     rendered: list[RenderedItem] = []
     problems: list[Problem] = []
-    for item in items:
-        result = memo.get(item) if memo is not None else None
-        if result is None:
-            result = render_item(project, env, item, known)
-            if memo is not None:
-                memo.put(item, result)
-        rendered.extend(result.rendered)
-        problems.extend(result.problems)
+    for done in results:
+        assert done is not None
+        rendered.extend(done.rendered)
+        problems.extend(done.problems)
     return rendered, problems
+
+
+def _render_all(
+    project: Project, env: Sandbox, items: list[Item], known: Mapping[str, str]
+) -> list[ItemResult]:
+    workers = workers_for(len(items))
+    if workers > 1:
+        forked = render_forked(
+            project,
+            items,
+            known,
+            render_item,
+            lambda: make_environment(project.root),
+            workers,
+            _packed,
+            lambda packed: _unpacked(project, packed),
+        )
+        if forked is not None:
+            return forked
+    return [render_item(project, env, item, known) for item in items]
 
 
 def render_item(
@@ -179,27 +206,31 @@ def _render(
         template_name, "<plain>" if template_name == BUILTIN_TEMPLATE else ""
     )
     text = apply_lexicon(item.text, project.lexicon)
-    context = {
-        "text": text,
-        "item": {
-            "id": item.id,
-            "title": settings.title,
-            "description": settings.description,
-            "source": item.source_file,
-        },
-        "vars": dict(settings.vars),
-        "voice": {
-            "name": voice.name,
-            "voice": voice.voice,
-            "customized_voice": voice.customized_voice,
-            "volume": voice.volume,
-            "speech_rate": voice.speech_rate,
-            "pitch_rate": voice.pitch_rate,
-        },
-    }
+
+    def context() -> dict[str, object]:
+        return {
+            "text": text,
+            "item": {
+                "id": item.id,
+                "title": settings.title,
+                "description": settings.description,
+                "source": item.source_file,
+            },
+            "vars": dict(settings.vars),
+            "voice": {
+                "name": voice.name,
+                "voice": voice.voice,
+                "customized_voice": voice.customized_voice,
+                "volume": voice.volume,
+                "speech_rate": voice.speech_rate,
+                "pitch_rate": voice.pitch_rate,
+            },
+        }
+
     where = project.template_locations.get(template_name, item.location)
     try:
-        output = render_template(env, path, context).strip()
+        simple = render_simple(env, path, text, context) if isinstance(env, Sandbox) else None
+        output = (render_template(env, path, context()) if simple is None else simple).strip()
     except jinja2.TemplateSyntaxError as exc:
         return [
             Problem(
@@ -220,6 +251,7 @@ def _render(
         return [_template_problem(env, exc, path, where, item, "template error: ", "template")]
     if not _SPEAK_OPEN.match(output):
         output = f"<speak>{output}</speak>"
+    document = check_document(output, str(text), emotions=voice.has_emotions)
     problems = [
         Problem(
             _locate(env, path, issue.snippet, item, where),
@@ -228,12 +260,11 @@ def _render(
             item.id,
             "warning" if issue.warning else "error",
         )
-        for issue in check_ssml(output, emotions=voice.has_emotions)
+        for issue in document.issues
     ]
     warnings = tuple(p for p in problems if p.severity == "warning")
     problems = [p for p in problems if p.severity == "error"]
-    attributes = speak_attributes(output)
-    declared = attributes.get("sampleRate")
+    declared = document.declared
     if declared is not None and declared != str(settings.sample_rate):
         problems.append(
             Problem(
@@ -245,7 +276,8 @@ def _render(
         )
     if problems:
         return problems
-    spelt, output = output, canonical_ssml(output)
+    spelt = output
+    output = canonical_ssml(output) if document.canonical is None else document.canonical
     final = (
         output
         if declared
@@ -259,37 +291,25 @@ def _render(
     )
     if len(final) > target.max_input_chars:
         return _TooLong(len(final), target.max_input_chars)
-    editing = EditingConfig(
-        voice=voice.voice,
-        customized_voice=voice.customized_voice,
-        format=settings.format,
-        volume=voice.volume,
-        speech_rate=voice.speech_rate,
-        pitch_rate=voice.pitch_rate,
-    )
-    request = AudioRequest(
-        item_id=item.id,
-        input=final,
-        editing=editing,
-        sample_rate=settings.sample_rate,
-        object_key=target.prefix + item.id,
-        bucket=target.bucket,
-        title=settings.title,
-        description=settings.description,
-        user_data=settings.user_data,
-    )
-    digests = {
-        **input_digests(item.text, str(text), output, editing),
-        **output_digests(target, request, settings.template),
-    }
-    return RenderedItem(
-        item,
-        request,
-        len(spoken_text(final)),
-        digests,
-        warnings,
-        legacy_input=legacy if legacy != final else None,
-    )
+    request = request_for(project, item, final)
+    core = core_digests(item.text, str(text), output, target, request, settings.template)
+    characters = len(spoken_text(final)) if document.spoken is None else document.spoken
+    return rendered_item(project, request, Made(final, characters, core, legacy, item), warnings)
+
+
+def _packed(result: ItemResult) -> ItemResult | Made:
+    """What a worker sends of an item's result: for one request without problems, only
+    what its render made (assemble.py puts the rest together again)."""
+    if result.problems or len(result.rendered) != 1 or result.rendered[0].warnings:
+        return result
+    return made_of(result.rendered[0])
+
+
+def _unpacked(project: Project, packed: object) -> ItemResult:
+    if isinstance(packed, Made):
+        return ItemResult((remade(project, packed),), ())
+    assert isinstance(packed, ItemResult)
+    return packed
 
 
 def _template_problem(

@@ -74,6 +74,9 @@ class Sandbox(ImmutableSandboxedEnvironment):
         self.code_generator_class = SandboxCodegen
         self.template_sizes: dict[str, int] = {}  # loaded templates' names and lengths
         self.steps_left = limits.RUN_STEPS
+        self.excess_steps = 0  # steps renders took beyond ITEM_STEPS each (parallel.py)
+        self.last_spent = (0, 0)  # the last render's steps and characters (shortcut.py)
+        self.learnt: dict[str, object] = {}  # what shortcut.py learnt of each template
         self._meter: _Meter | None = None
         self._calls = 0  # macros and recursive loops running now
         self.globals.pop("lipsum", None)  # random words
@@ -97,6 +100,8 @@ class Sandbox(ImmutableSandboxedEnvironment):
             yield
         finally:
             self.steps_left -= meter.steps
+            self.excess_steps += max(meter.steps - limits.ITEM_STEPS, 0)
+            self.last_spent = (meter.steps, meter.chars)
             self._meter = None
 
     def charge(self, steps: int, chars: int = 0) -> None:

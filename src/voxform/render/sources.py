@@ -159,8 +159,9 @@ def _expand_source(
                 )
             continue
         chunks = [s for p in paras for s in sentences(p)] if source.split == "sentence" else paras
-        keys = align(prefix, [digest(c) for c in chunks], known)
-        for key, chunk in zip(keys, chunks, strict=True):
+        digests = [digest(c) for c in chunks]
+        keys = align(prefix, digests, known)
+        for key, chunk, chunk_digest in zip(keys, chunks, digests, strict=True):
             items.append(
                 Item(
                     f"{prefix}/{key}",
@@ -169,7 +170,7 @@ def _expand_source(
                     source.location,
                     file_where,
                     rel,
-                    digest(chunk),
+                    chunk_digest,
                     True,
                 )
             )

@@ -1,0 +1,89 @@
+"""An item's request and digests put together from what only its render makes.
+
+The SSML, the characters it speaks and five digests differ from item to item; the rest of
+a request and of its digests comes from the item's settings, voice and target. A worker
+process (parallel.py) sends only the former, and the parent puts the item together with
+the same functions the render uses, so both are the same values.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple
+
+from voxform.errors import Problem
+from voxform.ice.wire import AudioFormat, AudioRequest, EditingConfig
+from voxform.manifest.model import Project, Voice
+from voxform.render.inputs import Core, item_digests
+from voxform.render.model import Item, RenderedItem
+
+
+class Made(NamedTuple):
+    """What only an item's render makes: the request's input, the characters it speaks,
+    its core digests, and the input as spelt before canonical SSML."""
+
+    final: str
+    characters: int
+    core: Core
+    legacy: str
+    item: Item
+
+
+def request_for(project: Project, item: Item, final: str) -> AudioRequest:
+    """The request that sends `final` for `item`."""
+    settings = item.settings
+    target = project.targets[settings.target]
+    return AudioRequest(
+        item_id=item.id,
+        input=final,
+        editing=_editing(project.voices[settings.voice], settings.format),
+        sample_rate=settings.sample_rate,
+        object_key=target.prefix + item.id,
+        bucket=target.bucket,
+        title=settings.title,
+        description=settings.description,
+        user_data=settings.user_data,
+    )
+
+
+def rendered_item(
+    project: Project,
+    request: AudioRequest,
+    made: Made,
+    warnings: tuple[Problem, ...] = (),
+) -> RenderedItem:
+    """The rendered item of `made`, with every digest and shown value."""
+    item = made.item
+    target = project.targets[item.settings.target]
+    digests = item_digests(made.core, target, request, item.settings.template)
+    legacy = made.legacy if made.legacy != request.input else None
+    return RenderedItem(item, request, made.characters, digests, warnings, legacy)
+
+
+def made_of(rendered: RenderedItem) -> Made:
+    """What only the render of `rendered` made (rendered_item makes it again)."""
+    digests = rendered.digests
+    core: Core = (
+        *(digests["source"], digests["text"], digests["ssml"]),
+        *(digests["output"], digests["location"]),
+    )
+    legacy = rendered.legacy_input or rendered.request.input
+    return Made(rendered.request.input, rendered.characters, core, legacy, rendered.item)
+
+
+def remade(project: Project, made: Made) -> RenderedItem:
+    """The rendered item a worker's `made` stands for."""
+    return rendered_item(project, request_for(project, made.item, made.final), made)
+
+
+@lru_cache(maxsize=256)
+def _editing(voice: Voice, audio_format: AudioFormat) -> EditingConfig:
+    """One EditingConfig for every item a voice speaks in a format."""
+    return EditingConfig(
+        voice=voice.voice,
+        customized_voice=voice.customized_voice,
+        format=audio_format,
+        volume=voice.volume,
+        speech_rate=voice.speech_rate,
+        pitch_rate=voice.pitch_rate,
+    )

@@ -1,0 +1,212 @@
+"""Rendering many items in forked worker processes, with the results of a serial render.
+
+A render reads nothing but its item, the project and the templates, so items can be
+rendered anywhere; two things make a worker's answer differ from the serial one unless
+handled here:
+
+- The sandbox's run-wide budget of steps (sandbox.py) depends on every render before an
+  item. Each worker reports its renders' steps beyond the per-item allowance; when all of
+  them together leave the budget above one render's own limit, no render anywhere could
+  have met the run-wide limit (serially or in a worker), so the answers are the serial
+  ones. Otherwise the items are rendered again, serially.
+- Order: each worker renders a contiguous run of items and the runs are joined in order.
+
+Items travel back by reference (a pickle persistent id): a worker's answer names the
+parent's own Item objects instead of copying their text.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import multiprocessing.queues
+import os
+import pickle
+import queue
+import signal
+import sys
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, TypeVar
+
+from voxform.manifest.model import Project
+from voxform.render import limits
+from voxform.render.model import Item
+from voxform.render.sandbox import Sandbox
+
+MIN_ITEMS: Final = 2_000  # below this, forking costs more than it saves
+_RUNS_PER_WORKER: Final = 16  # small runs even out workers slowed by other processes
+_PATIENCE: Final = 1.0  # seconds between checks that the workers still live
+_FINISHED: Final = -1  # a worker's last answer
+_FAILED: Final = -2  # a worker's answer when a render raised
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every worker inherits at the fork: nothing is sent to it but a range."""
+
+    project: Project
+    items: Sequence[Item]
+    known: Mapping[str, str]
+    render: Callable[[Project, Sandbox, Item, Mapping[str, str]], Any]
+    make_env: Callable[[], Sandbox]
+    pack: Callable[[Any], object]
+
+
+_job: _Job | None = None
+
+
+def workers_for(count: int) -> int:
+    """How many processes to render `count` items in: 1 (in this one) when forking does not
+    pay (few items, or no core free: a worker then only adds the cost of sending results),
+    is not available, or is not safe (another thread could hold a lock at the fork)."""
+    if count < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if threading.active_count() > 1:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    try:
+        free = cores - os.getloadavg()[0] + 1  # this process counts in the load
+    except OSError:
+        free = cores
+    return max(1, min(cores, round(free), count // (MIN_ITEMS // 2)))
+
+
+def render_forked(
+    project: Project,
+    items: Sequence[Item],
+    known: Mapping[str, str],
+    render: Callable[[Project, Sandbox, Item, Mapping[str, str]], T],
+    make_env: Callable[[], Sandbox],
+    workers: int,
+    pack: Callable[[T], object] = lambda result: result,
+    unpack: Callable[[object], T] = lambda packed: packed,  # type: ignore[assignment,return-value]
+) -> list[T] | None:
+    """`render(project, env, item, known)` of every item, in order, by this process and
+    `workers - 1` forked ones, each taking the next run of items while there is one; None
+    when the run-wide step budget could have told otherwise (render them serially then).
+    A worker sends `pack(result)`, which `unpack` makes the result again."""
+    global _job
+    runs = _runs(len(items), workers * _RUNS_PER_WORKER)
+    context = multiprocessing.get_context("fork")
+    claimed = context.Value("i", 0)
+    answers: multiprocessing.queues.Queue[tuple[int, bytes, int]] = context.Queue()
+    _job = _Job(project, items, known, render, make_env, pack)
+    children = [
+        context.Process(target=_work, args=(runs, claimed, answers), daemon=True)
+        for _ in range(workers - 1)
+    ]
+    for stream in (sys.stdout, sys.stderr):  # a child must not write out a copy of them
+        stream.flush()
+    try:
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:  # a child ignores Ctrl-C before it can take it (the parent tells it)
+            for child in children:
+                child.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        env = make_env()
+        done: dict[int, list[T]] = {}
+        while (index := _claim(claimed, len(runs))) is not None:
+            start, end = runs[index]
+            done[index] = [render(project, env, items[i], known) for i in range(start, end)]
+        excess = env.excess_steps
+        finished = 0
+        while finished < len(children):
+            try:
+                index, blob, steps = answers.get(timeout=_PATIENCE)
+            except queue.Empty:
+                if any(child.is_alive() for child in children):
+                    continue
+                return None  # a worker was killed (out of memory?): render serially
+            excess += steps
+            if index == _FAILED:
+                return None  # it raised: serially, the same error tells itself
+            if index == _FINISHED:
+                finished += 1
+            else:
+                loaded = _Unpickler(blob, items, runs[index][0]).load()
+                done[index] = [unpack(packed) for packed in loaded]
+    finally:
+        _job = None
+        for child in children:
+            if child.is_alive():
+                child.kill()
+            child.join()
+    if excess > limits.RUN_STEPS - limits.STEPS_PER_RENDER:
+        return None
+    return [result for index in range(len(runs)) for result in done[index]]
+
+
+def _claim(claimed: Any, count: int) -> int | None:
+    """The next run nobody has taken, or None."""
+    with claimed.get_lock():
+        index = int(claimed.value)
+        if index >= count:
+            return None
+        claimed.value = index + 1
+    return index
+
+
+def _runs(count: int, parts: int) -> list[tuple[int, int]]:
+    size = -(-count // max(parts, 1))
+    return [(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+def _work(runs: list[tuple[int, int]], claimed: Any, answers: Any) -> None:
+    """In a worker: render runs while there are any, each answered pickled with its items
+    by reference and the steps its renders took beyond the per-item allowance."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to tell
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    job = _job
+    assert job is not None, "a worker is forked with its job"
+    try:
+        env = job.make_env()
+        excess = 0
+        while (index := _claim(claimed, len(runs))) is not None:
+            start, end = runs[index]
+            results = [
+                job.pack(job.render(job.project, env, job.items[i], job.known))
+                for i in range(start, end)
+            ]
+            buffer = io.BytesIO()
+            _Pickler(buffer, job.items, start, end).dump(results)
+            answers.put((index, buffer.getvalue(), env.excess_steps - excess))
+            excess = env.excess_steps
+        answers.put((_FINISHED, b"", env.excess_steps - excess))
+    except Exception:  # the parent renders serially, where the error tells itself
+        answers.put((_FAILED, b"", 0))
+    answers.close()
+    answers.join_thread()
+
+
+class _Pickler(pickle.Pickler):
+    def __init__(self, file: io.BytesIO, items: Sequence[Item], start: int, end: int) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._index = {id(items[i]): i - start for i in range(start, end)}
+        self._items = items
+        self._start = start
+
+    def persistent_id(self, obj: object) -> int | None:
+        if type(obj) is Item:
+            index = self._index.get(id(obj))
+            if index is not None and self._items[self._start + index] is obj:
+                return index
+        return None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, blob: bytes, items: Sequence[Item], start: int) -> None:
+        super().__init__(io.BytesIO(blob))
+        self._items = items
+        self._start = start
+
+    def persistent_load(self, pid: object) -> Item:
+        if not isinstance(pid, int):
+            raise pickle.UnpicklingError(f"unknown reference {pid!r}")
+        return self._items[self._start + pid]
