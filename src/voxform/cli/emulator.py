@@ -267,8 +267,10 @@ def emulator(
     clock_offset: float,
     verbose: bool,
 ) -> None:
-    """Serve SubmitAudioProduceJob, GetSmartHandleJob and ListSmartJobs locally, and OSS
-    (path-style /BUCKET/KEY, V4-signed) over the objects the jobs write into --storage.
+    """Serve ICE's audio jobs and OSS's objects locally, as the real services do.
+
+    ICE: SubmitAudioProduceJob, GetSmartHandleJob and ListSmartJobs; OSS: path-style
+    /BUCKET/KEY, V4-signed, over the objects the jobs write into --storage.
 
     Injected request faults happen before a call is handled, so a dropped or failed
     submission (or a slow one whose client hung up) creates no job; --drop-responses is

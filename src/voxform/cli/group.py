@@ -36,7 +36,7 @@ COMMANDS: dict[str, str] = {
     ),
     "unlock": "Release the apply lease ID (named by the error of an apply that found it held).",
     "schema": "Print the manifest JSON Schema (draft 2020-12).",
-    "emulator": "Serve SubmitAudioProduceJob, GetSmartHandleJob and ListSmartJobs locally.",
+    "emulator": "Serve ICE's audio jobs and OSS's objects locally, as the real services do.",
 }
 
 COMPLETION_HELP_LIMIT = 45  # what click's own completion passes to get_short_help_str

@@ -129,9 +129,9 @@ class RenderCache:
         if not (self.learnt or stale):
             return
         table = CacheTable()
-        for key, result in self.results.items():
+        for key in sorted(self.results):  # the same bytes whatever order items were asked in
             table.record(key)
-            _encode(table, self.items[key], result)
+            _encode(table, self.items[key], self.results[key])
         write_cache(self.path, self.project.root, KIND, self.identity, table)
 
     def _place(self, location: Location) -> str:
@@ -263,6 +263,10 @@ def _decode(reader: CacheReader, at: int, item: Item) -> ItemResult:
 
 
 _FIELDS = {cls: tuple(f.name for f in fields(cls)) for cls in (AudioRequest, RenderedItem)}
+# Both classes have slots: each field's slot descriptor sets it on a new instance.
+_SETTERS = {
+    cls: tuple(getattr(cls, name).__set__ for name in names) for cls, names in _FIELDS.items()
+}
 
 
 def _revive(cls: type[_Value], *values: object) -> _Value:
@@ -270,7 +274,8 @@ def _revive(cls: type[_Value], *values: object) -> _Value:
     that sets each field through object.__setattr__, which costs more than all the rest of
     reading a record, 100,000 times over. Neither class has a __post_init__ to skip."""
     value = cls.__new__(cls)
-    value.__dict__.update(zip(_FIELDS[cls], values, strict=True))
+    for set_field, field_value in zip(_SETTERS[cls], values, strict=True):
+        set_field(value, field_value)
     return value
 
 
