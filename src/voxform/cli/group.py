@@ -36,7 +36,10 @@ COMMANDS: dict[str, str] = {
     ),
     "unlock": "Release the apply lease ID (named by the error of an apply that found it held).",
     "schema": "Print the manifest JSON Schema (draft 2020-12).",
-    "emulator": "Serve SubmitAudioProduceJob, GetSmartHandleJob and ListSmartJobs locally.",
+    "emulator": (
+        "Serve SubmitAudioProduceJob, GetSmartHandleJob and ListSmartJobs locally, and OSS"
+        " (path-style /BUCKET/KEY, V4-signed) over the objects the jobs write into --storage."
+    ),
 }
 
 COMPLETION_HELP_LIMIT = 45  # what click's own completion passes to get_short_help_str
