@@ -19,7 +19,7 @@ import re
 import secrets
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Literal
 
@@ -114,9 +114,15 @@ def temporary_name(name: str) -> str:
 
 
 def write_atomic(
-    path: Path, data: bytes, *, durable: bool = True, root: Path | None = None
+    path: Path,
+    data: bytes | Callable[[BinaryIO], object],
+    *,
+    durable: bool = True,
+    root: Path | None = None,
 ) -> None:
     """Write to a temporary file beside `path`, fsync it, rename it over `path`, fsync the dir.
+    `data` is the bytes, or a function that writes them to the file it is given (a
+    download): when it raises, nothing is renamed and the temporary file goes.
 
     A reader sees the old bytes or the new, never a part. With `durable=False` the fsyncs are
     left out: the file survives a crash of this process but not necessarily of the machine
@@ -133,7 +139,10 @@ def write_atomic(
         fd = os.open(tmp, _NEW, 0o666, dir_fd=folder)  # the user's umask decides
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                if isinstance(data, bytes):
+                    handle.write(data)
+                else:
+                    data(handle)
                 if durable:
                     handle.flush()
                     os.fsync(handle.fileno())

@@ -121,7 +121,7 @@ def test_a_commands_help_imports_that_command_alone(name: str) -> None:
 def test_completing_a_command_name_imports_no_command() -> None:
     env = {**os.environ, "_VOXFORM_COMPLETE": "bash_complete", "COMP_WORDS": "voxform p"}
     modules, out = modules_imported(env={**env, "COMP_CWORD": "1"})
-    assert out.split() == ["plain,plan"]
+    assert out.split() == ["plain,plan", "plain,pull"]
     assert heavy_or_commands(modules) == []
 
 

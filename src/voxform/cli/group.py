@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "status": (
         "Summarize voxform.lock: items per state and target, characters, pending and failed."
     ),
+    "pull": "Download ICE items' audio from OSS into the project, CRC-64 verified.",
+    "url": "Print a presigned GET URL of ID's audio object in OSS (default: valid 1 hour).",
     "unlock": "Release the apply lease ID (named by the error of an apply that found it held).",
     "schema": "Print the manifest JSON Schema (draft 2020-12).",
     "emulator": "Serve ICE's audio jobs and OSS's objects locally, as the real services do.",

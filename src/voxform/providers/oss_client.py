@@ -13,20 +13,20 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
-import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 from urllib.parse import quote
 
 import httpx
 
 from voxform import __version__
 from voxform.errors import ItemError, ProviderError, RetryableError
-from voxform.files import temporary_name
+from voxform.files import write_atomic
 from voxform.oss import documents
 from voxform.oss.crc64 import Crc64
 from voxform.oss.documents import ListPage, ObjectInfo, XmlError
@@ -100,41 +100,43 @@ class OssClient:
         with self._send("HeadObject", "HEAD", key) as response:
             return _info(key, response.headers)
 
-    def get_object(self, key: str, destination: Path) -> ObjectInfo:
+    def get_object(self, key: str, destination: Path, *, root: Path | None = None) -> ObjectInfo:
         """GetObject into `destination`, checked against the object's CRC-64 and size before
-        it replaces what was there; DownloadCorrupted (and no file) when they differ."""
-        folder = destination.parent
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = folder / temporary_name(destination.name)
+        it replaces what was there; DownloadCorrupted (and no file) when they differ. With
+        `root`, written as every project file is: through no symlink below it."""
+        found: list[ObjectInfo] = []
+        write_atomic(
+            destination,
+            lambda handle: found.append(self.read_object(key, handle)),
+            durable=False,
+            root=root,
+        )
+        return found[0]
+
+    def read_object(self, key: str, sink: BinaryIO) -> ObjectInfo:
+        """GetObject streamed into `sink`; DownloadCorrupted, once every byte is written,
+        when they are not the object's CRC-64 and size (the caller drops what it wrote)."""
         with self._send("GetObject", "GET", key, stream=True) as response:
             info = _info(key, response.headers)
+            request_id = response.headers.get("x-oss-request-id", "")
             running = Crc64()
             try:
-                fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
-                with os.fdopen(fd, "wb") as handle:
-                    for chunk in response.iter_raw(CHUNK):
-                        running.update(chunk)
-                        handle.write(chunk)
-                if running.size != info.size or (
-                    info.crc64 is not None and running.value != info.crc64
-                ):
-                    raise DownloadCorrupted(
-                        f"GetObject {self._url_of(key)}: the {running.size} bytes received have"
-                        f" CRC-64 {running.value}, but OSS says {info.size} bytes with CRC-64"
-                        f" {info.crc64}; the download was not kept"
-                        f" (request {response.headers.get('x-oss-request-id', '')})",
-                        code="CrcMismatch",
-                        request_id=response.headers.get("x-oss-request-id", ""),
-                    )
-                os.replace(partial, destination)
+                for chunk in response.iter_raw(CHUNK):
+                    running.update(chunk)
+                    sink.write(chunk)
             except httpx.HTTPError as error:
                 raise transport_error(
                     "GetObject", self.endpoint.shown, error, self._scrub
                 ) from error
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    partial.unlink()
-        return info
+        if running.size != info.size or (info.crc64 is not None and running.value != info.crc64):
+            raise DownloadCorrupted(
+                f"GetObject {self._url_of(key)}: the {running.size} bytes received have"
+                f" CRC-64 {running.value}, but OSS says {info.size} bytes with CRC-64"
+                f" {info.crc64}; the download was not kept (request {request_id})",
+                code="CrcMismatch",
+                request_id=request_id,
+            )
+        return info if info.crc64 is not None else replace(info, crc64=running.value)
 
     def put_object(
         self,

@@ -8,10 +8,11 @@ from typing import Protocol
 from voxform.apply.outcome import Outcome, Progress
 from voxform.errors import Problem
 from voxform.plan.plan import Plan
+from voxform.pull.outcome import PullOutcome, PullProgress
 from voxform.state.summary import Summary
 
 
-class Reporter(Progress, Protocol):
+class Reporter(Progress, PullProgress, Protocol):
     """Everything a command shows, in one of the output formats."""
 
     def problems(self, problems: list[Problem]) -> None:
@@ -40,6 +41,14 @@ class Reporter(Progress, Protocol):
 
     def status(self, summary: Summary, lockfile: str) -> None:
         """What the lockfile at `lockfile` records (`status`)."""
+        ...
+
+    def pulled(self, outcome: PullOutcome, folders: list[str]) -> None:
+        """What `pull` did, into `folders` (project-relative)."""
+        ...
+
+    def link(self, item_id: str, url: str, expires: int) -> None:
+        """A presigned URL of an item's object, valid for `expires` seconds (`url`)."""
         ...
 
     def info(self, message: str) -> None:

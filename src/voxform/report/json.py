@@ -16,6 +16,7 @@ import click
 from voxform.apply.outcome import Outcome
 from voxform.errors import Problem, RetryableError
 from voxform.plan.plan import Change, Plan
+from voxform.pull.outcome import PullOutcome
 from voxform.report.base import inert_json, printable
 from voxform.state.lockfile import LockEntry
 from voxform.state.summary import Summary
@@ -102,6 +103,27 @@ class JsonReporter:
             "kept": [{"file": f, "reason": why} for f, why in outcome.kept],
             "unpruned": outcome.unpruned,
         }
+
+    def pull_failed(self, item_id: str, code: str, message: str) -> None:
+        pass
+
+    def pull_running(self, outcome: PullOutcome) -> None:
+        pass
+
+    def pulled(self, outcome: PullOutcome, folders: list[str]) -> None:
+        self.document = {
+            "folders": folders,
+            "downloaded": [{"id": i, "file": f, "bytes": n} for i, f, n in outcome.downloaded],
+            "unchanged": outcome.unchanged,
+            "failed": [{"id": i, "code": c, "message": m} for i, c, m in outcome.failed],
+            "refused": outcome.refused,
+            "retried": outcome.retried,
+            "calls": dict(sorted(outcome.calls.items())),
+            "seconds": round(outcome.seconds, 3),
+        }
+
+    def link(self, item_id: str, url: str, expires: int) -> None:
+        self.document = {"id": item_id, "url": url, "expires": expires}
 
     def status(self, summary: Summary, lockfile: str) -> None:
         self.document = {

@@ -11,8 +11,10 @@ import click
 from voxform.apply.outcome import Outcome
 from voxform.errors import Problem, RetryableError
 from voxform.plan.plan import Change, Plan
+from voxform.pull.outcome import PullOutcome
 from voxform.report.base import inert_json, plan_cost, printable
 from voxform.report.progress import Display, Lines, LiveBar
+from voxform.report.pulling import PullBar, PullLines, pull_summary
 from voxform.state.lockfile import LockEntry
 from voxform.state.summary import Summary
 
@@ -62,6 +64,7 @@ class TextReporter:
         self.display: Display | None = None
         self.throttled = 0
         self.shown_kept: set[str] = set()  # kept files the plan named already
+        self.pulling: PullBar | PullLines | None = None
 
     def problems(self, problems: list[Problem]) -> None:
         for problem in problems:
@@ -233,6 +236,26 @@ class TextReporter:
             click.echo("failed (the next apply tries them again):")
             for item_id, code, message in summary.failed:
                 click.echo("  " + printable(f"{item_id}: {code}: {message}"))
+
+    def pull_failed(self, item_id: str, code: str, message: str) -> None:
+        failed = click.style("failed", fg="red")
+        click.echo(f"{printable(item_id)}: {failed}: {printable(f'{code}: {message}')}")
+
+    def pull_running(self, outcome: PullOutcome) -> None:
+        if self.pulling is None:
+            self.pulling = PullBar(outcome.total) if self.live else PullLines()
+        self.pulling.update(outcome)
+
+    def pulled(self, outcome: PullOutcome, folders: list[str]) -> None:
+        if self.pulling is not None:
+            self.pulling.update(outcome)
+            self.pulling.close()
+            self.pulling = None
+        click.echo(printable(pull_summary(outcome, folders)))
+
+    def link(self, item_id: str, url: str, expires: int) -> None:
+        click.echo(printable(url))  # alone on standard output: `voxform url ID | pbcopy`
+        click.echo(f"(valid for {expires} s)", err=True)
 
     def info(self, message: str) -> None:
         click.echo("\n".join(printable(line) for line in message.split("\n")))

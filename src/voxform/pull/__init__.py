@@ -1,0 +1,1 @@
+"""Audio from the bucket into the project: which objects, and fetching them."""
