@@ -98,7 +98,10 @@ def test_a_target_directory_symlinked_into_the_project_is_refused(
     assert result.exit_code == 1
     assert "build/audio is a symlink" in result.output
     assert " ".join(result.output.split()).count(".") <= 3  # one sentence (and file names)
-    assert snapshot(quickstart) == before  # the run stopped before anything was written
+    after = snapshot(quickstart)
+    for cache in (".voxform/render-cache", ".voxform/source-cache"):
+        after.pop(cache, None)  # what validating it learnt, for the next command
+    assert after == before  # the run stopped before any output or state was written
 
 
 def test_a_target_directory_symlinked_out_of_the_project_is_refused(

@@ -16,7 +16,7 @@ import os
 import time
 from pathlib import Path
 
-from voxform.files import read_text
+from voxform.files import FileTooLargeError, read_text
 from voxform.state.cachefile import CacheReader, CacheTable, read_cache, write_cache
 from voxform.state.outputs import RACY_NS
 
@@ -58,7 +58,7 @@ class SourceCache:
                     return found
         try:
             text = read_text(path, self.limit)
-        except (OSError, ValueError):  # UnicodeDecodeError too: sources.py will tell it
+        except (OSError, ValueError, FileTooLargeError):  # sources.py reads it again, and tells
             return None
         key = _text_key(text, markdown)
         found = self._paragraphs(key)
