@@ -34,3 +34,20 @@ def fingerprint(
     }
     encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def audio_digest(rendered: RenderedItem, provider: str, engine_version: str | None) -> str:
+    """What the audio is, wherever it is written: the fingerprint's parts without the
+    output location (its encoding, format and sample rate, stays). Two items with the same
+    audio digest sound the same, so one can be made from the other by a copy."""
+    request = rendered.request
+    canonical = {
+        "audio": FINGERPRINT_VERSION,
+        "editing": request.editing.to_wire(),
+        "engine": engine_version,
+        "input": request.input,
+        "provider": provider,
+        "sample_rate": request.sample_rate,
+    }
+    encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(encoded.encode("utf-8")).hexdigest()
