@@ -33,9 +33,7 @@ def refresh(
         plan = Plan(tuple(c for c in full.changes if c.action == "resume"))
         if not plan.changes:
             journal = Journal(loaded.lock_path, loaded.journal_path)
-            found = refresh_objects(
-                loaded.project, loaded.rendered, journal, loaded.lock, profile
-            )
+            found = refresh_objects(loaded.project, loaded.rendered, journal, loaded.lock, profile)
             reporter.info("Nothing pending: every recorded job has its result.")
             if found.recorded:
                 reporter.info(f"Recorded the objects of {len(found.recorded)} finished items.")
