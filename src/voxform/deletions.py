@@ -21,21 +21,36 @@ from voxform.plan.plan import SYNTHESIZING, Plan
 from voxform.providers.registry import provider_for
 from voxform.render.model import RenderedItem
 from voxform.state.lockfile import LockEntry, LockState
-from voxform.state.outputs import Kept, StatCache, kept_by_rule, kept_on_disk
+from voxform.state.outputs import (
+    Kept,
+    StatCache,
+    files_of,
+    kept_by_rule,
+    kept_on_disk,
+    objects_of,
+)
 
 ANOTHER_ITEMS = "another item records or writes it"
 
 
 def remote_url(entry: LockEntry) -> str | None:
-    """The entry's audio when it lives at the service (a URL), not in the project."""
-    return entry.url if entry.url and "://" in entry.url else None
+    """The entry's audio when it lives at the service, not in the project: the object its
+    `outputs` record (`oss://BUCKET/KEY`), else the service's URL of it. An entry's url is
+    a project file when its `outputs` record it as one; only an entry from before outputs
+    were recorded is told by the url's form."""
+    objects = objects_of(entry.outputs)
+    if objects:
+        return next(iter(objects))
+    if not entry.url or entry.url in files_of(entry.outputs):
+        return None
+    return entry.url if "://" in entry.url else None
 
 
 def recorded_files(entry: LockEntry) -> list[str]:
     """The project files an entry names: its audio (for a local target), its subtitles and
-    what its `outputs` record, each once, in that order."""
+    the files its `outputs` record, each once, in that order."""
     names = [entry.url] if entry.url and remote_url(entry) is None else []
-    names += [*(entry.subtitles or {}).values(), *(entry.outputs or {})]
+    names += [*(entry.subtitles or {}).values(), *files_of(entry.outputs)]
     return list(dict.fromkeys(names))
 
 
@@ -91,7 +106,7 @@ def with_deletions(
         deletes: list[str] = []
         kept: list[Kept] = []
         for name in names:
-            recorded = (entry.outputs or {}).get(name)
+            recorded = files_of(entry.outputs).get(name)
             why = kept_by_rule(name, recorded, allowed)
             if why is None and owners.get(name, set()) - {change.id}:
                 why = Kept(name, ANOTHER_ITEMS, True)

@@ -20,7 +20,7 @@ from voxform.render.render import render_items
 from voxform.render.sources import MAX_TEXT_BYTES, expand
 from voxform.state.journal import journal_path, read_state
 from voxform.state.lockfile import LOCKFILE, LockState
-from voxform.state.outputs import CACHE_NAME, FileDigest, StatCache, drift
+from voxform.state.outputs import CACHE_NAME, FileDigest, StatCache, drift, files_of
 from voxform.state.render_cache import RENDER_CACHE, RenderCache, project_identity
 from voxform.state.source_cache import SOURCE_CACHE, SourceCache
 
@@ -117,7 +117,7 @@ class LoadedProject:
             if entry is None or entry.state != "finished":
                 continue
             if entry.outputs is not None:
-                recorded.append((item.id, entry.outputs))
+                recorded.append((item.id, files_of(entry.outputs)))
             elif (
                 entry.url
                 and item.item.settings.target in in_project

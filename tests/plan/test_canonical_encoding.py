@@ -17,7 +17,7 @@ from voxform.digest import digest
 from voxform.endpoints import endpoint_identity
 from voxform.ice.wire import AudioRequest, EditingConfig
 from voxform.manifest.model import Target
-from voxform.plan.fingerprint import fingerprint
+from voxform.plan.fingerprint import audio_digest, fingerprint
 from voxform.project import load_project
 from voxform.render.inputs import core_digests, item_digests
 
@@ -82,6 +82,34 @@ def test_a_fingerprint_is_json_dumps_of_its_inputs(
     assert fingerprint(item, provider, engine) == _spec_fingerprint(
         editing, spelt, output, provider, engine
     )
+
+
+@given(
+    spelt=text,
+    provider=text,
+    engine=st.one_of(st.none(), text),
+    voice=st.one_of(st.none(), text),
+    rate=st.sampled_from([8000, 16000, 24000, 48000]),
+)
+def test_an_audio_digest_is_json_dumps_of_its_inputs(
+    spelt: str, provider: str, engine: str | None, voice: str | None, rate: int
+) -> None:
+    rendered = load_project(RECORDED).rendered[0]
+    editing = EditingConfig(voice, None, "mp3", 50, 0, 0)
+    item = replace(
+        rendered, request=replace(rendered.request, input=spelt, editing=editing, sample_rate=rate)
+    )
+    canonical = {
+        "audio": 1,
+        "editing": editing.to_wire(),
+        "engine": engine,
+        "input": spelt,
+        "provider": provider,
+        "sample_rate": rate,
+    }
+    encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    expected = "sha256:" + hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    assert audio_digest(item, provider, engine) == expected
 
 
 def _spec_output_digests(target: Target, request: AudioRequest) -> tuple[str, str]:

@@ -75,6 +75,7 @@ class Flight:
             duration=result.duration,
             subtitles=result.subtitles,
             outputs=result.outputs,
+            audio_digest=change.audio_digest if result.state == "finished" else None,
             error_code=result.error_code,
             error_message=result.error_message,
             **base,  # type: ignore[arg-type]

@@ -27,7 +27,7 @@ from voxform.files import UnsafeFileError, remove_file
 from voxform.paths import below
 from voxform.plan.plan import Change, Plan
 from voxform.state.lockfile import LockEntry, LockState
-from voxform.state.outputs import FileDigest, Kept, StatCache, kept_on_disk
+from voxform.state.outputs import FileDigest, Kept, StatCache, files_of, kept_on_disk
 
 DEFAULT_MAX_DELETE = "50%"
 _LIMIT = re.compile(r"^(\d+)(%?)$")
@@ -100,7 +100,7 @@ class Superseded:
         names = [name for name in change.deletes if name not in new]
         if self.root is None or previous is None or not (names or change.kept):
             return
-        removed, kept = remove_checked(self.root, names, previous.outputs)
+        removed, kept = remove_checked(self.root, names, files_of(previous.outputs))
         with self._guard:
             self.removed += removed
             self.kept += [*change.kept, *kept]
@@ -124,7 +124,7 @@ def prune(
         entry = lock.items.get(change.id) if change.action == "delete" else None
         if entry is None:
             continue
-        removed, kept = remove_checked(root, change.deletes, entry.outputs)
+        removed, kept = remove_checked(root, change.deletes, files_of(entry.outputs))
         kept = [*change.kept, *kept]
         outcome.deleted += removed
         outcome.kept += [(k.file, k.why) for k in kept]

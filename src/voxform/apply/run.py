@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
+from voxform.apply.holdings import record_all
 from voxform.apply.outcome import Outcome, Progress
 from voxform.apply.pipeline import Pipeline
 from voxform.apply.prune import prune as prune_removed
@@ -65,6 +66,10 @@ def apply_plan(
             with _stop_on_signals(pipeline):
                 outcome = pipeline.run(plan)
             pipeline.calls.superseded.report(outcome)
+        found = record_all(
+            loaded.project, loaded.rendered, loaded.lock, journal.record, profile, names
+        )
+        outcome.objects_recorded, outcome.objects_error = len(found.recorded), found.error
         if prune and not (outcome.interrupted or outcome.fatal):
             root, lock = loaded.project.root, loaded.lock
             prune_removed(root, plan, lock, journal.record, outcome)

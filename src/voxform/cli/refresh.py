@@ -6,10 +6,12 @@ import sys
 
 import click
 
+from voxform.apply.holdings import refresh_objects
 from voxform.apply.run import apply_plan
 from voxform.cli.common import load, project_dir, reporting, run_options
 from voxform.plan.plan import Plan
 from voxform.report import Reporter
+from voxform.state.journal import Journal
 from voxform.state.lease import lease
 
 
@@ -30,7 +32,13 @@ def refresh(
         full = loaded.plan()
         plan = Plan(tuple(c for c in full.changes if c.action == "resume"))
         if not plan.changes:
+            journal = Journal(loaded.lock_path, loaded.journal_path)
+            found = refresh_objects(loaded.project, loaded.rendered, journal, loaded.lock, profile)
             reporter.info("Nothing pending: every recorded job has its result.")
+            if found.recorded:
+                reporter.info(f"Recorded the objects of {len(found.recorded)} finished items.")
+            if found.error:
+                reporter.warning(found.error)
             return
         reporter.apply_plan(plan)
         outcome = apply_plan(loaded, plan, reporter, profile=profile, submit=False)

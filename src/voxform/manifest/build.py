@@ -100,6 +100,10 @@ def _target(ctx: Findings, doc: Document, name: str, value: dict[str, object]) -
         doc.where(("targets", name, "endpoint")),
         doc.where(("targets", name, "insecure")) if insecure else None,
     )
+    oss_endpoint = opt_str(value.get("oss_endpoint"))
+    if oss_endpoint is not None and not insecure:  # insecure: warned of once, above
+        where = doc.where(("targets", name, "oss_endpoint"))
+        check_endpoint(ctx, name, oss_endpoint, where, None)
     limit = value.get("max_input_chars", DEFAULT_MAX_INPUT_CHARS)
     rate_limits = {
         key: float(limit)
@@ -117,6 +121,7 @@ def _target(ctx: Findings, doc: Document, name: str, value: dict[str, object]) -
         bucket=opt_str(value.get("bucket")),
         prefix=prefix,
         endpoint=endpoint,
+        oss_endpoint=oss_endpoint,
         insecure=insecure,
         rate_limits=rate_limits,
         max_input_chars=int(limit) if isinstance(limit, int) else DEFAULT_MAX_INPUT_CHARS,

@@ -27,6 +27,7 @@ class Target:
     bucket: str | None = None
     prefix: str = ""
     endpoint: str | None = None
+    oss_endpoint: str | None = None  # the bucket's OSS endpoint instead of the region's
     insecure: bool = False  # plain http to a host other than this machine is accepted
     rate_limits: dict[str, float] = field(default_factory=dict, hash=False)  # per operation
     max_input_chars: int = DEFAULT_MAX_INPUT_CHARS

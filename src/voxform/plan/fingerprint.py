@@ -55,3 +55,28 @@ def _fixed(editing: EditingConfig, engine_version: str | None, provider: str) ->
 
 def _json(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def audio_digest(rendered: RenderedItem, provider: str, engine_version: str | None) -> str:
+    """What the audio is, wherever it is written: the fingerprint's parts without the
+    output location (its encoding, format and sample rate, stays). Two items with the same
+    audio digest sound the same, so one can be made from the other by a copy.
+
+    The canonical JSON of {audio, editing, engine, input, provider, sample_rate}, encoded
+    as `fingerprint` is: the parts a voice and a backend share once, each value by itself."""
+    request = rendered.request
+    head, tail = _audio_fixed(request.editing, engine_version, provider)
+    encoded = f"{head}{encode_basestring(request.input)}{tail}{request.sample_rate:d}}}"
+    return "sha256:" + hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=256)
+def _audio_fixed(
+    editing: EditingConfig, engine_version: str | None, provider: str
+) -> tuple[str, str]:
+    """The audio digest's encoding before the input, and after it up to the sample rate."""
+    head = (
+        f'{{"audio":{_json(FINGERPRINT_VERSION)},"editing":{_json(editing.to_wire())},'
+        f'"engine":{_json(engine_version)},"input":'
+    )
+    return head, f',"provider":{_json(provider)},"sample_rate":'

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal, NamedTuple, TypeGuard
 
-from voxform.plan.fingerprint import engine_digest, fingerprint
+from voxform.plan.fingerprint import audio_digest, engine_digest, fingerprint
 from voxform.render.model import RenderedItem
 from voxform.state.lockfile import LockEntry, LockState
 from voxform.state.outputs import Kept
@@ -56,6 +56,7 @@ class Change:
     billed: bool = True  # its synthesis is paid for
     deletes: tuple[str, ...] = ()  # project files apply deletes (a `delete`: with --prune)
     kept: tuple[Kept, ...] = ()  # files it leaves, though the lockfile names them
+    audio_digest: str | None = None  # of the audio it makes (set when it makes any)
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,8 @@ def make_plan(
             action, reasons = _rebuild(entry, drift[item.id], facts)
         elif unstored(entry) and action == "retry" and item.id not in replace:
             action, reasons = _rebuild(entry, reasons[0], facts, otherwise="retry")
+        # Digested only for what apply makes: an unchanged item's costs nothing to plan.
+        audio = None if action == "unchanged" else audio_digest(item, facts.kind, facts.engine)
         changes.append(
             Change(
                 item.id,
@@ -154,6 +157,7 @@ def make_plan(
                 item,
                 item.item.settings.target,
                 facts.billed,
+                audio_digest=audio,
             )
         )
     for key in sorted(lock.items):

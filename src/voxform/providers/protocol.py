@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, TypeVar
 
 from voxform.ice.wire import AudioRequest, Segment
-from voxform.state.outputs import FileDigest
+from voxform.state.outputs import Output
 
 if TYPE_CHECKING:
     from voxform.manifest.model import Target
@@ -34,7 +34,7 @@ class JobResult:
     error_code: str | None = None
     error_message: str | None = None
     subtitles: dict[str, str] | None = None
-    outputs: dict[str, FileDigest] | None = None  # files written into the project
+    outputs: dict[str, Output] | None = None  # files written into the project
 
 
 @dataclass(frozen=True)
@@ -120,4 +120,66 @@ class Provider(Protocol):
 
     def close(self) -> None:
         """Release processes, connections and files."""
+        ...
+
+
+# The calls a storage makes, by role; the values are what rate limits are keyed by.
+StorageOperation = Literal["head", "list", "copy", "delete", "get"]
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """One page of what a storage holds under a prefix, by the lockfile's names;
+    `next_page` None on the last."""
+
+    outputs: tuple[tuple[str, Output], ...]
+    next_page: str | None
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """What a conditional deletion did: the names deleted, and those left with why."""
+
+    deleted: tuple[str, ...] = ()
+    kept: tuple[tuple[str, str], ...] = ()
+
+
+class Storage(Protocol):
+    """Where a target's audio is kept: project files (local) or a bucket's objects (ICE).
+    Names are the lockfile's: a project path, or `oss://BUCKET/KEY`. Nothing is changed
+    that is not still what was recorded. Errors are voxform.errors.ProviderError
+    subclasses, as a Provider's are."""
+
+    operations: Mapping[StorageOperation, str]  # rate-limited calls by role
+
+    def audio_name(self, request: AudioRequest) -> str:
+        """The name of the audio a finished job of `request` leaves in this storage."""
+        ...
+
+    def head(self, name: str) -> Output | None:
+        """What is at `name` now (None when nothing is), with its CRC-64 for an object."""
+        ...
+
+    def list(self, prefix: str, page: str | None = None) -> StoredPage:
+        """One page of the names that start with `prefix`, and what each holds (a
+        listing carries no CRC-64)."""
+        ...
+
+    def copy_if_match(self, source: str, expected: Output, destination: str) -> Output:
+        """Copy `source` to `destination` while `source` is still `expected`; what was
+        written. ItemError subclasses when it is gone (ObjectMissing) or changed
+        (ObjectConflict)."""
+        ...
+
+    def delete_many_if_match(self, recorded: Mapping[str, Output]) -> Deleted:
+        """Delete each name of `recorded` that still holds what is recorded for it."""
+        ...
+
+    def get(self, name: str, expected: Output | None, destination: Path) -> Output:
+        """Download `name` into the project file `destination`, verified (a CRC-64 and
+        size, or a sha256) before it replaces anything; what was read."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
         ...

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TypeVar, cast
 
 from voxform.manifest.model import Project, Target
-from voxform.providers.protocol import Provider
+from voxform.providers.protocol import Provider, Resources, Storage
 
 T = TypeVar("T")
 
@@ -19,6 +19,19 @@ _CLASSES = {
     "local": ("voxform.providers.local", "LocalProvider"),
     "ice": ("voxform.providers.ice", "IceProvider"),
 }
+
+
+_STORAGES = {
+    "local": ("voxform.providers.local_storage", "LocalStorage"),
+    "ice": ("voxform.providers.oss_storage", "OssStorage"),
+}
+
+
+def storage_for(target: Target, resources: Resources) -> Storage:
+    """Where `target`'s audio is kept (its folder, or its bucket), opened."""
+    module, name = _STORAGES[target.provider]
+    cls = getattr(importlib.import_module(module), name)
+    return cast(Storage, cls.for_target(target, resources))
 
 
 def provider_class(kind: str) -> type[Provider]:
@@ -48,6 +61,21 @@ class _Resources:
                 self._stack.enter_context(value)
             self._made[key] = value
         return cast(T, self._made[key])
+
+
+@contextlib.contextmanager
+def open_storages(
+    project: Project, targets: Collection[str], *, profile: str | None = None
+) -> Iterator[dict[str, Storage]]:
+    """The storages of `targets`, closed on exit."""
+    storages: dict[str, Storage] = {}
+    with contextlib.ExitStack() as stack:
+        resources = _Resources(project.root, profile, stack)
+        for name in sorted(targets):
+            storage = storage_for(project.targets[name], resources)
+            storages[name] = storage
+            stack.callback(storage.close)
+        yield storages
 
 
 @contextlib.contextmanager

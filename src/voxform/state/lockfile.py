@@ -21,7 +21,7 @@ from voxform.state.jsonfile import (
     is_text,
     load_json,
 )
-from voxform.state.outputs import FileDigest
+from voxform.state.outputs import ETAG, FileDigest, ObjectDigest, Output, split_object_url
 
 LOCKFILE = "voxform.lock"
 LOCKFILE_VERSION = 1
@@ -46,7 +46,9 @@ class LockEntry:
     error_code: str | None = None
     error_message: str | None = None
     token: str | None = None  # a submission's idempotency token, until its job id is known
-    outputs: dict[str, FileDigest] | None = None  # files in the project, by relative path
+    # What was written: project files by relative path, objects by oss://BUCKET/KEY.
+    outputs: dict[str, Output] | None = None
+    audio_digest: str | None = None  # the fingerprint without the output location
 
     def to_json(self) -> dict[str, object]:
         """The lockfile block: every field that is set (dataclasses.asdict is 10x slower)."""
@@ -135,6 +137,8 @@ ITEM_ID = re.compile(
 TOKEN = re.compile(r"[0-9a-f]{20}")
 _FINGERPRINT = re.compile(r"sha256:[0-9a-f]{64}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_ETAG = ETAG  # an object's ETag; a CRC-64 is a decimal string below 2^64:
+_CRC64 = re.compile(r"[0-9]{1,20}")
 
 
 def _strings(value: object) -> str | None:
@@ -180,6 +184,7 @@ _CHECKS: dict[str, tuple[Callable[[object], str | None], str]] = {
     "error_code": _TEXT,
     "error_message": _TEXT,
     "token": (_check(_token), "20 hex digits (a token voxform made)"),
+    "audio_digest": (_check(_fingerprint), "'sha256:' and 64 hex digits"),
 }
 _REQUIRED = ("state", "fingerprint", "characters")
 _FIELD_NAMES = tuple(f.name for f in fields(LockEntry))
@@ -215,26 +220,55 @@ def parse_entry(where: str, key: str, raw: object, advice: str) -> LockEntry:
     return LockEntry(**values)
 
 
-def _outputs(where: str, key: str, raw: object, advice: str) -> dict[str, FileDigest]:
-    """An item's recorded output files: {path: {"sha256": hex, "size": bytes}}."""
+def _outputs(where: str, key: str, raw: object, advice: str) -> dict[str, Output]:
+    """An item's recorded outputs: {path: {"sha256": hex, "size": bytes}} for a project
+    file, {"oss://BUCKET/KEY": {"etag": text, "size": bytes[, "crc64": decimal]}} for an
+    object."""
     if not isinstance(raw, dict):
         raise LockfileError(f"{where}: item {key!r}: 'outputs' must be an object; {advice}")
-    files = {}
+    recorded: dict[str, Output] = {}
     for name, value in raw.items():
-        sha = value.get("sha256") if isinstance(value, dict) else None
-        size = value.get("size") if isinstance(value, dict) else None
-        if (
-            not is_text(name)
-            or not isinstance(sha, str)
-            or not _HEX64.fullmatch(sha)
-            or not is_count(size)
-        ):
-            raise LockfileError(
-                f"{where}: item {key!r}: output {describe(name)} needs a sha256 (64 hex digits)"
-                f" and a size (bytes); {advice}"
+        found: Output | None = None
+        if is_text(name) and name.startswith("oss://"):
+            found = _object(name, value)
+        if found is None and is_text(name) and not name.startswith("oss://"):
+            found = _file(value)
+        if found is None:
+            wanted = (
+                "a bucket and key OSS takes, an etag (1-128 printable characters), a size"
+                " (bytes) and at most a crc64 (a decimal string below 2^64)"
+                if isinstance(name, str) and name.startswith("oss://")
+                else "a sha256 (64 hex digits) and a size (bytes)"
             )
-        files[name] = FileDigest(sha, size)
-    return files
+            raise LockfileError(
+                f"{where}: item {key!r}: output {describe(name)} needs {wanted}; {advice}"
+            )
+        recorded[name] = found
+    return recorded
+
+
+def _file(value: object) -> FileDigest | None:
+    if not isinstance(value, dict):
+        return None
+    sha, size = value.get("sha256"), value.get("size")
+    if not isinstance(sha, str) or not _HEX64.fullmatch(sha) or not is_count(size):
+        return None
+    return FileDigest(sha, size)
+
+
+def _object(name: str, value: object) -> ObjectDigest | None:
+    if split_object_url(name) is None or not isinstance(value, dict):
+        return None
+    if not {"etag", "size"} <= set(value) <= {"etag", "size", "crc64"}:
+        return None
+    etag, size, crc = value["etag"], value["size"], value.get("crc64")
+    if not isinstance(etag, str) or not _ETAG.fullmatch(etag) or not is_count(size):
+        return None
+    if crc is not None and (not isinstance(crc, str) or not _CRC64.fullmatch(crc)):
+        return None
+    if crc is not None and int(crc) >= 1 << 64:
+        return None
+    return ObjectDigest(etag, size, None if crc is None else int(crc))
 
 
 _ADVICE = "fix it or restore it from git"

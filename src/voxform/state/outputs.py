@@ -15,15 +15,18 @@ import hashlib
 import json
 import os
 import posixpath
+import re
 import stat
 import time
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NamedTuple
 
 from voxform.errors import PathEscapeError
 from voxform.files import UnsafeFileError, check_writable, read_regular, write_atomic
 from voxform.ice.wire import FORMATS
+from voxform.oss.names import bucket_problem, key_problem
 from voxform.paths import below
 from voxform.state.jsonfile import JsonProblem, load_json
 
@@ -35,13 +38,89 @@ OUTPUT_SUFFIXES = frozenset({*(f".{f}" for f in FORMATS), ".vtt", ".srt"})
 
 
 class FileDigest(NamedTuple):
-    """One output file: its sha256 (hex) and size in bytes."""
+    """One output file in the project: its sha256 (hex) and size in bytes. The lockfile
+    keys it by its project-relative path."""
 
     sha256: str
     size: int
 
     def to_json(self) -> dict[str, object]:
         return {"sha256": self.sha256, "size": self.size}
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectDigest:
+    """One object in a bucket, as OSS told it: its ETag (an opaque value, quotes and all),
+    size in bytes and CRC-64/ECMA-182 once a HeadObject or a download read it (a listing
+    does not). The lockfile keys it by `oss://BUCKET/KEY`; the CRC-64 is written as a
+    decimal string, since a JSON number loses precision past 2^53."""
+
+    etag: str
+    size: int
+    crc64: int | None = None
+
+    def to_json(self) -> dict[str, object]:
+        block: dict[str, object] = {"etag": self.etag, "size": self.size}
+        if self.crc64 is not None:
+            block["crc64"] = str(self.crc64)
+        return block
+
+    def same_object(self, other: ObjectDigest) -> bool:
+        """Whether `other` describes the same object: ETag and size equal, and the CRC-64
+        too when both know it."""
+        return (
+            self.etag == other.etag
+            and self.size == other.size
+            and (self.crc64 is None or other.crc64 is None or self.crc64 == other.crc64)
+        )
+
+
+# An ETag is opaque (ICE's writes may be plain MD5 or multipart): printable ASCII without
+# spaces, quotes included, bounded; what else a server sends is never recorded.
+ETAG = re.compile(r"[\x21-\x7e]{1,128}")
+SAFE_SIZE = 1 << 53
+
+
+def recordable(found: ObjectDigest) -> bool:
+    """Whether the lockfile can hold `found` as a server told it (a hostile or broken
+    answer is not written into a file that would then refuse to load)."""
+    return (
+        ETAG.fullmatch(found.etag) is not None
+        and 0 <= found.size < SAFE_SIZE
+        and (found.crc64 is None or 0 <= found.crc64 < 1 << 64)
+    )
+
+
+# What the lockfile records of one output, tagged by its type (and by its name: a project
+# path, or `oss://BUCKET/KEY`, which no project path can be).
+Output = FileDigest | ObjectDigest
+OSS_SCHEME = "oss://"
+
+
+def object_url(bucket: str, key: str) -> str:
+    """The lockfile's name of an object: `oss://BUCKET/KEY`."""
+    return f"{OSS_SCHEME}{bucket}/{key}"
+
+
+def split_object_url(name: str) -> tuple[str, str] | None:
+    """(bucket, key) of an `oss://BUCKET/KEY` name, or None for anything else (a project
+    path, or a bucket or key OSS would not take)."""
+    if not name.startswith(OSS_SCHEME):
+        return None
+    bucket, slash, key = name[len(OSS_SCHEME) :].partition("/")
+    if not slash or bucket_problem(bucket) is not None or key_problem(key) is not None:
+        return None
+    return bucket, key
+
+
+def files_of(outputs: Mapping[str, Output] | None) -> dict[str, FileDigest]:
+    """The project files among `outputs`."""
+    return {n: d for n, d in (outputs or {}).items() if isinstance(d, FileDigest)}
+
+
+def objects_of(outputs: Mapping[str, Output] | None) -> dict[str, ObjectDigest]:
+    """The bucket objects among `outputs`, by `oss://BUCKET/KEY`."""
+    return {n: d for n, d in (outputs or {}).items() if isinstance(d, ObjectDigest)}
 
 
 def digest_of(data: bytes) -> FileDigest:

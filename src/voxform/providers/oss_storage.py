@@ -1,0 +1,216 @@
+"""An ICE target's bucket as a `Storage`: its objects by `oss://BUCKET/KEY`, over OssClient.
+
+The client signs and maps errors; this module speaks the lockfile's names and values
+(`ObjectDigest`) and decides how to read many objects with few calls (`survey`): a
+HeadObject each when there are only a few, else ListObjectsV2 pages (1,000 objects a page)
+over their common prefix, stopping once all are seen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Collection, Mapping
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+
+from voxform.endpoints import is_loopback
+from voxform.errors import FatalError, ItemError, RetryableError
+from voxform.ice.wire import AudioRequest
+from voxform.manifest.model import Target
+from voxform.oss.documents import MAX_DELETE_KEYS, ObjectInfo
+from voxform.providers.credentials import load_credentials
+from voxform.providers.ice import ice_endpoint
+from voxform.providers.oss_client import OssClient
+from voxform.providers.oss_endpoint import ENV_ENDPOINT, oss_endpoint_for
+from voxform.providers.oss_errors import ObjectConflict, ObjectMissing
+from voxform.providers.protocol import (
+    Deleted,
+    Resources,
+    Storage,
+    StorageOperation,
+    StoredPage,
+)
+from voxform.state.outputs import OSS_SCHEME, ObjectDigest, Output, object_url
+
+DEFAULT_REGION = "cn-shanghai"  # ICE's, when a target names none
+T = TypeVar("T")
+HEADS_AT_MOST = 3  # more objects than this are read by listing their common prefix
+
+
+def audio_key(request: AudioRequest) -> str:
+    """The key ICE writes a job's audio to: its OutputConfig object and the format's
+    extension, which the service appends."""
+    return f"{request.object_key}.{request.editing.format}"
+
+
+class OssStorage:
+    """One bucket: what the lockfile names `oss://BUCKET/KEY`."""
+
+    operations: Mapping[StorageOperation, str] = {
+        "head": "HeadObject",
+        "list": "ListObjectsV2",
+        "copy": "CopyObject",
+        "delete": "DeleteMultipleObjects",
+        "get": "GetObject",
+    }
+
+    def __init__(self, client: OssClient) -> None:
+        self.client = client
+        self.bucket = client.bucket
+        self._reached = False
+
+    def __enter__(self) -> OssStorage:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @classmethod
+    def for_target(cls, target: Target, resources: Resources) -> OssStorage:
+        """The bucket of an ICE target, on the run's ICE credentials: its `oss_endpoint:`,
+        else VOXFORM_OSS_ENDPOINT, else its region's."""
+        credentials = resources.shared(
+            "ice-credentials", lambda: load_credentials(resources.profile)
+        )
+        endpoint = oss_endpoint_for(
+            target.bucket or "",
+            target.region or DEFAULT_REGION,
+            target.oss_endpoint or os.environ.get(ENV_ENDPOINT) or _emulator(target),
+            insecure=target.insecure,
+        )
+        return cls(OssClient(endpoint, credentials))
+
+    def audio_name(self, request: AudioRequest) -> str:
+        return object_url(request.bucket or self.bucket, audio_key(request))
+
+    def head(self, name: str) -> ObjectDigest | None:
+        try:
+            return _digest(self._reach(lambda: self.client.head_object(self._key(name))))
+        except ObjectMissing:
+            return None
+
+    def list(self, prefix: str, page: str | None = None) -> StoredPage:
+        own = f"{OSS_SCHEME}{self.bucket}/"
+        if not prefix.startswith(own):
+            return StoredPage((), None)  # another bucket's names: none of them are here
+        listed = self._reach(lambda: self.client.list_page(prefix[len(own) :], page))
+        outputs = tuple((own + o.key, _digest(o)) for o in listed.objects)
+        return StoredPage(outputs, listed.next_token)
+
+    def copy_if_match(self, source: str, expected: Output, destination: str) -> ObjectDigest:
+        if not isinstance(expected, ObjectDigest):
+            raise ItemError(f"{source} is recorded as a project file, not an object")
+        written = self.client.copy_object(
+            self._key(source), self._key(destination), if_match=expected.etag
+        )
+        return ObjectDigest(written.etag, expected.size, written.crc64)
+
+    def delete_many_if_match(self, recorded: Mapping[str, Output]) -> Deleted:
+        """The objects still as recorded (ETag and size, and CRC-64 when both know it) are
+        deleted, up to 1,000 a call. OSS has no conditional delete: an object replaced
+        between the look and the delete (one call apart) is deleted too."""
+        now = survey(self, list(recorded))
+        doomed: list[str] = []
+        kept: list[tuple[str, str]] = []
+        for name, expected in recorded.items():
+            found = now.get(name)
+            if found is None:
+                continue  # already gone: nothing to do, nothing to keep
+            if not isinstance(expected, ObjectDigest) or not isinstance(found, ObjectDigest):
+                kept.append((name, "not an object voxform recorded"))
+            elif not expected.same_object(found):
+                kept.append((name, "changed since voxform wrote it (not the ETag recorded)"))
+            else:
+                doomed.append(name)
+        for start in range(0, len(doomed), MAX_DELETE_KEYS):
+            batch = doomed[start : start + MAX_DELETE_KEYS]
+            self.client.delete_objects([self._key(n) for n in batch])
+        return Deleted(tuple(doomed), tuple(kept))
+
+    def get(self, name: str, expected: Output | None, destination: Path) -> ObjectDigest:
+        info = self.client.get_object(self._key(name), destination)
+        found = _digest(info)
+        if isinstance(expected, ObjectDigest) and not expected.same_object(found):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(destination)
+            raise ObjectConflict(
+                f"{name} is no longer the object recorded (ETag {found.etag}, not"
+                f" {expected.etag}); the download was not kept",
+                code="PreconditionFailed",
+            )
+        return found
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _reach(self, call: Callable[[], T]) -> T:
+        """`call`; an endpoint never reached stops the run at once (no backoff for
+        minutes against an address that is wrong)."""
+        try:
+            value = call()
+        except RetryableError as error:
+            unreachable = isinstance(error.__cause__, httpx.ConnectError)
+            if not self._reached and (unreachable or error.code.startswith("HTTP")):
+                what = "cannot reach" if unreachable else "something that is not OSS answers at"
+                raise FatalError(
+                    f"{what} the OSS endpoint {self.client.endpoint.shown}: check the target's"
+                    " region or oss_endpoint (or VOXFORM_OSS_ENDPOINT) and the network",
+                    code="EndpointUnreachable",
+                ) from None
+            raise
+        self._reached = True
+        return value
+
+    def _key(self, name: str) -> str:
+        own = f"{OSS_SCHEME}{self.bucket}/"
+        if not name.startswith(own) or len(name) == len(own):
+            raise ItemError(f"{name!r} is not an object of bucket {self.bucket}")
+        return name[len(own) :]
+
+
+def survey(storage: Storage, names: Collection[str]) -> dict[str, Output | None]:
+    """What each of `names` holds now (None: nothing), with few calls: a head each for up
+    to HEADS_AT_MOST names, else pages of their common prefix until every name is seen."""
+    if len(names) <= HEADS_AT_MOST:
+        return {name: storage.head(name) for name in names}
+    prefix = _common_prefix(min(names), max(names))
+    wanted = set(names)
+    found: dict[str, Output | None] = {}
+    page: str | None = None
+    while True:
+        listed = storage.list(prefix, page)
+        found.update((n, o) for n, o in listed.outputs if n in wanted)
+        if len(found) == len(wanted) or listed.next_page is None:
+            break
+        page = listed.next_page
+    return {name: found.get(name) for name in names}
+
+
+def _emulator(target: Target) -> str | None:
+    """The ICE endpoint when it is on this machine: an emulator, which serves the bucket on
+    the same address (a real ICE endpoint never is)."""
+    endpoint = ice_endpoint(target)
+    if "://" not in endpoint:
+        return None
+    try:
+        host = httpx.URL(endpoint).host
+    except (httpx.InvalidURL, UnicodeError):
+        return None
+    return endpoint if is_loopback(host) else None
+
+
+def _common_prefix(first: str, last: str) -> str:
+    """The longest prefix of two strings (of the least and greatest name: of them all)."""
+    size = 0
+    for a, b in zip(first, last, strict=False):
+        if a != b:
+            break
+        size += 1
+    return first[:size]
+
+
+def _digest(info: ObjectInfo) -> ObjectDigest:
+    return ObjectDigest(info.etag, info.size, info.crc64)  # size -1: not told
