@@ -8,13 +8,13 @@ unpickled or unmarshalled (a planted file must not run code): the body is a tabl
 64-bit integers and a table of strings, and the header carries the body's sha256.
 
 Reading must be fast at 100,000 items: the numbers are one array read at once, the strings
-one decode and one split, and a record is read only when an item asks for it.
+one decode, and a string is cut out of that text only when a record that holds it is read.
 
     voxform-cache\\n
     {"kind":..., "identity":..., "order":"little", "keys":K, "ints":I, "strings":S,
-     "lengths":L, "text":T, "sha256":...}\\n
-    K bytes of keys (32 each) | I int64 | L int64 | T bytes: S strings in UTF-8, joined by
-    NUL (L = 0), or, when one holds a NUL, one after another, each of the length given
+     "text":T, "sha256":...}\\n
+    K bytes of keys (32 each) | I int64 | S + 1 int64: where each string begins in the text,
+    in code points, and where the last ends | T bytes: the strings one after another, UTF-8
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import json
 import sys
 from array import array
 from collections.abc import Callable, Iterator
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from pathlib import Path
 from typing import TypeVar, cast
 
@@ -71,9 +71,10 @@ class CacheTable:
 class CacheReader:
     """A cache file read and checked: records by key, and its strings, -1 being None."""
 
-    def __init__(self, keys: bytes, ints: array[int], strings: list[str | None]) -> None:
+    def __init__(self, keys: bytes, ints: array[int], text: str, offsets: array[int]) -> None:
         self.ints = ints
-        self.strings = strings  # the last is None, so that strings[-1] is None
+        self._text = text
+        self._offsets = offsets  # string n is text[offsets[n]:offsets[n + 1]]
         self._shared: dict[int, object] = {}
         count = len(keys) // KEY_BYTES
         starts = ints[:count]  # the records' starts come first
@@ -83,9 +84,12 @@ class CacheReader:
 
     def text(self, index: int) -> str | None:
         """String `index` (None for -1); IndexError when there is none."""
-        if index < -1:
+        if index < 0:
+            if index == -1:
+                return None
             raise IndexError(index)
-        return self.strings[index]
+        offsets = self._offsets
+        return self._text[offsets[index] : offsets[index + 1]]
 
     def shared(self, index: int, build: Callable[[str], T]) -> T:
         """`build` of string `index`, made once for all the records that hold it (a voice's
@@ -104,14 +108,10 @@ def write_cache(path: Path, root: Path, kind: str, identity: str, table: CacheTa
     cannot be written is only a slower next command, so OSError is swallowed."""
     ints = array("q", table.starts)
     ints.extend(table.ints)
-    lengths = array("q")
-    if any("\0" in s for s in table.strings):  # then each string's length is written
-        encoded = [s.encode("utf-8", "surrogatepass") for s in table.strings]
-        lengths.extend(map(len, encoded))
-        text = b"".join(encoded)
-    else:  # else they are split at NUL, at once (no string of a project holds one)
-        text = "\0".join(table.strings).encode("utf-8", "surrogatepass")
-    parts = [b"".join(table.keys), ints.tobytes(), lengths.tobytes(), text]
+    offsets = array("q", [0])
+    offsets.extend(accumulate(map(len, table.strings)))
+    text = "".join(table.strings).encode("utf-8", "surrogatepass")
+    parts = [b"".join(table.keys), ints.tobytes(), offsets.tobytes(), text]
     body = b"".join(parts)
     header = {
         "kind": kind,
@@ -120,8 +120,7 @@ def write_cache(path: Path, root: Path, kind: str, identity: str, table: CacheTa
         "keys": len(parts[0]),
         "ints": len(ints),
         "strings": len(table.strings),
-        "lengths": len(lengths),
-        "text": len(parts[3]),
+        "text": len(text),
         "sha256": hashlib.sha256(body).hexdigest(),
     }
     data = MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + body
@@ -154,34 +153,27 @@ def _checked(data: bytes, kind: str, identity: str) -> CacheReader | None:
         sys.byteorder,
     ):
         return None
-    sizes = [header["keys"], header["ints"] * 8, header["lengths"] * 8, header["text"]]
+    strings = header["strings"]
+    if type(strings) is not int or strings < 0:
+        return None
+    sizes = [header["keys"], header["ints"] * 8, (strings + 1) * 8, header["text"]]
     if not all(type(n) is int and n >= 0 for n in sizes) or sizes[0] % KEY_BYTES:
         return None
     body = memoryview(data)[end + 1 :]
     if len(body) != sum(sizes) or hashlib.sha256(body).hexdigest() != header["sha256"]:
         return None
     pieces = list(_split(body, sizes))
-    ints, lengths = array("q"), array("q")
+    ints, offsets = array("q"), array("q")
     ints.frombytes(pieces[1])
-    lengths.frombytes(pieces[2])
+    offsets.frombytes(pieces[2])
     if len(ints) < sizes[0] // KEY_BYTES or min(ints, default=0) < -1:
         return None
-    strings = _strings(bytes(pieces[3]), lengths, header["strings"])
-    if strings is None:
+    text = _decode(bytes(pieces[3]))
+    if offsets[0] != 0 or offsets[-1] != len(text):
         return None
-    return CacheReader(bytes(pieces[0]), ints, [*strings, None])
-
-
-def _strings(text: bytes, lengths: array[int], count: object) -> list[str] | None:
-    """The string table: `text` split at NUL, or cut at `lengths` when there are some."""
-    if not lengths:
-        strings = _decode(text).split("\0") if count else []
-    elif sum(lengths) == len(text) and min(lengths) >= 0:
-        offsets = [0, *accumulate(lengths)]
-        strings = [_decode(text[offsets[n] : offsets[n + 1]]) for n in range(len(lengths))]
-    else:
+    if any(a > b for a, b in pairwise(offsets)):
         return None
-    return strings if len(strings) == count else None
+    return CacheReader(bytes(pieces[0]), ints, text, offsets)
 
 
 def _decode(data: bytes) -> str:
