@@ -114,9 +114,10 @@ def temporary_name(name: str) -> str:
 
 
 def write_atomic(
-    path: Path, data: bytes, *, durable: bool = True, root: Path | None = None
+    path: Path, data: bytes | list[bytes], *, durable: bool = True, root: Path | None = None
 ) -> None:
     """Write to a temporary file beside `path`, fsync it, rename it over `path`, fsync the dir.
+    `data`: the bytes, or a list of pieces written one after another (never joined).
 
     A reader sees the old bytes or the new, never a part. With `durable=False` the fsyncs are
     left out: the file survives a crash of this process but not necessarily of the machine
@@ -133,7 +134,10 @@ def write_atomic(
         fd = os.open(tmp, _NEW, 0o666, dir_fd=folder)  # the user's umask decides
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                if isinstance(data, bytes):
+                    handle.write(data)
+                else:
+                    handle.writelines(data)
                 if durable:
                     handle.flush()
                     os.fsync(handle.fileno())

@@ -25,7 +25,7 @@ import json
 import sys
 from array import array
 from collections.abc import Callable, Iterator
-from itertools import accumulate, pairwise
+from itertools import pairwise
 from pathlib import Path
 from typing import TypeVar, cast
 
@@ -36,17 +36,27 @@ T = TypeVar("T")
 MAGIC = b"voxform-cache\n"
 KEY_BYTES = 32
 MAX_CACHE_BYTES = 1 << 30  # a cache bigger than this is not ours: it is ignored
+_BATCH = 4096  # strings encoded at once
 
 
 class CacheTable:
-    """Records being written: keys, integers and strings (each string stored once)."""
+    """Records being written: keys, integers and strings (each string stored once, unless
+    it is said to be unique). Strings are encoded as they come, a batch at a time, so that
+    a table of 100,000 records holds their bytes once and not their strings too."""
 
     def __init__(self) -> None:
         self.keys: list[bytes] = []
         self.starts: list[int] = []  # where each key's record begins in `ints`
         self.ints = array("q")
-        self.strings: list[str] = []
+        self.offsets = array("q", [0])  # where each string begins in the text, in code points
+        self.chunks: list[bytes] = []  # the text, encoded
+        self._pending: list[str] = []  # strings not encoded yet
         self._index: dict[str, int] = {}
+
+    @property
+    def count(self) -> int:
+        """How many strings the table holds."""
+        return len(self.offsets) - 1
 
     def record(self, key: bytes) -> None:
         """Begin the record of `key` (a 32-byte digest)."""
@@ -56,16 +66,28 @@ class CacheTable:
     def number(self, value: int) -> None:
         self.ints.append(value)
 
-    def text(self, value: str | None) -> None:
-        """A string, or None (written as -1)."""
+    def text(self, value: str | None, *, unique: bool = False) -> None:
+        """A string, or None (written as -1); `unique`: one no other record holds, so it
+        is not looked for among those already stored."""
         if value is None:
             self.ints.append(-1)
             return
-        index = self._index.get(value)
+        index = None if unique else self._index.get(value)
         if index is None:
-            index = self._index[value] = len(self.strings)
-            self.strings.append(value)
+            index = self.count
+            if not unique:
+                self._index[value] = index
+            self.offsets.append(self.offsets[-1] + len(value))
+            self._pending.append(value)
+            if len(self._pending) >= _BATCH:
+                self.flush()
         self.ints.append(index)
+
+    def flush(self) -> None:
+        """Encode the strings not encoded yet."""
+        if self._pending:
+            self.chunks.append("".join(self._pending).encode("utf-8", "surrogatepass"))
+            self._pending.clear()
 
 
 class CacheReader:
@@ -106,26 +128,26 @@ class CacheReader:
 def write_cache(path: Path, root: Path, kind: str, identity: str, table: CacheTable) -> None:
     """Write `table` atomically at `path` (below `root`, through no symlink); a cache that
     cannot be written is only a slower next command, so OSError is swallowed."""
+    table.flush()
     ints = array("q", table.starts)
     ints.extend(table.ints)
-    offsets = array("q", [0])
-    offsets.extend(accumulate(map(len, table.strings)))
-    text = "".join(table.strings).encode("utf-8", "surrogatepass")
-    parts = [b"".join(table.keys), ints.tobytes(), offsets.tobytes(), text]
-    body = b"".join(parts)
+    parts = [b"".join(table.keys), ints.tobytes(), table.offsets.tobytes(), *table.chunks]
+    body = hashlib.sha256()
+    for part in parts:
+        body.update(part)
     header = {
         "kind": kind,
         "identity": identity,
         "order": sys.byteorder,
         "keys": len(parts[0]),
         "ints": len(ints),
-        "strings": len(table.strings),
-        "text": len(text),
-        "sha256": hashlib.sha256(body).hexdigest(),
+        "strings": table.count,
+        "text": sum(map(len, table.chunks)),
+        "sha256": body.hexdigest(),
     }
-    data = MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + body
+    head = MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n"
     with contextlib.suppress(OSError):  # UnsafeFileError (a planted link) is one too
-        write_atomic(path, data, durable=False, root=root)
+        write_atomic(path, [head, *parts], durable=False, root=root)
 
 
 def read_cache(path: Path, kind: str, identity: str) -> CacheReader | None:
@@ -168,7 +190,7 @@ def _checked(data: bytes, kind: str, identity: str) -> CacheReader | None:
     offsets.frombytes(pieces[2])
     if len(ints) < sizes[0] // KEY_BYTES or min(ints, default=0) < -1:
         return None
-    text = _decode(bytes(pieces[3]))
+    text = _decode(pieces[3])
     if offsets[0] != 0 or offsets[-1] != len(text):
         return None
     if any(a > b for a, b in pairwise(offsets)):
@@ -176,11 +198,11 @@ def _checked(data: bytes, kind: str, identity: str) -> CacheReader | None:
     return CacheReader(bytes(pieces[0]), ints, text, offsets)
 
 
-def _decode(data: bytes) -> str:
+def _decode(data: memoryview) -> str:
     try:
-        return data.decode()
+        return str(data, "utf-8")
     except UnicodeDecodeError:  # a lone surrogate (a message quoting one)
-        return data.decode("utf-8", "surrogatepass")
+        return str(data, "utf-8", "surrogatepass")
 
 
 def _split(body: memoryview, sizes: list[int]) -> Iterator[memoryview]:

@@ -48,7 +48,7 @@ def encode(table: CacheTable, item: Item, result: ItemResult) -> None:
         ):
             table.number(PLAIN)
             hexes = "".join(d[len(_PREFIX) :] for d in core)
-            table.text(hexes + rendered.request.input)
+            table.text(hexes + rendered.request.input, unique=True)
             table.number(rendered.characters)
             table.text(rendered.legacy_input)
             return
