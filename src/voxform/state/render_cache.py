@@ -81,19 +81,14 @@ class RenderCache:
         context = self._settings_key(item.settings)
         if context is None:
             return None
-        parts = sorted(self._parts.get(item.id, ())) if item.splittable else ()
-        spelt = "\0".join(
-            (
-                context,
-                self._place(item.location),
-                self._place(item.text_location),
-                _text(item.id),
-                _text(item.text),
-                _text(item.source_file),
-                _text(item.chunk),
-                "s" if item.splittable else "-",
-                _spell(parts),
-            )
+        parts = self._parts.get(item.id) if item.splittable else None
+        item_id, text, source, chunk = item.id, item.text, item.source_file, item.chunk
+        spelt = (  # one f-string, not a join of what helpers spell: 100,000 keys a second
+            f"{context}\0{self._place(item.location)}\0{self._place(item.text_location)}"
+            f"\0{len(item_id)}:{item_id}\0{len(text)}:{text}"
+            f"\0{'-' if source is None else f'{len(source)}:{source}'}"
+            f"\0{'-' if chunk is None else f'{len(chunk)}:{chunk}'}"
+            f"\0{'s' if item.splittable else '-'}\0{_spell(sorted(parts)) if parts else '-'}"
         )
         return hashlib.sha256(spelt.encode("utf-8", "surrogatepass")).digest()
 
@@ -186,7 +181,3 @@ def _spell(value: object) -> str:
     """`value` spelt so that two different values of the kinds in a project (str, int,
     float, bool, None, dates, lists and dicts of them, dataclasses) are spelt differently."""
     return repr(value)
-
-
-def _text(value: str | None) -> str:
-    return "-" if value is None else f"{len(value)}:{value}"
