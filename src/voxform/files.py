@@ -115,14 +115,15 @@ def temporary_name(name: str) -> str:
 
 def write_atomic(
     path: Path,
-    data: bytes | Callable[[BinaryIO], object],
+    data: bytes | list[bytes] | Callable[[BinaryIO], object],
     *,
     durable: bool = True,
     root: Path | None = None,
 ) -> None:
     """Write to a temporary file beside `path`, fsync it, rename it over `path`, fsync the dir.
-    `data` is the bytes, or a function that writes them to the file it is given (a
-    download): when it raises, nothing is renamed and the temporary file goes.
+    `data` is the bytes, a list of pieces written one after another (never joined), or a
+    function that writes them to the file it is given (a download): when it raises, nothing
+    is renamed and the temporary file goes.
 
     A reader sees the old bytes or the new, never a part. With `durable=False` the fsyncs are
     left out: the file survives a crash of this process but not necessarily of the machine
@@ -141,6 +142,8 @@ def write_atomic(
             with os.fdopen(fd, "wb") as handle:
                 if isinstance(data, bytes):
                     handle.write(data)
+                elif isinstance(data, list):
+                    handle.writelines(data)
                 else:
                     data(handle)
                 if durable:

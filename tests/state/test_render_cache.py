@@ -120,3 +120,37 @@ def test_a_cache_behind_a_symlink_is_not_read(tmp_path: Path) -> None:
     (tmp_path / "link").symlink_to(tmp_path / "real")
     assert read_cache(tmp_path / "real", "kind", "me") is not None
     assert read_cache(tmp_path / "link", "kind", "me") is None
+
+
+MIXED = """
+    version: 1
+    targets: {local: {provider: local, path: out}}
+    voices: {n: {voice: siqi}}
+    templates: {odd: templates/odd.j2}
+    defaults: {voice: n, format: wav, target: local}
+    items:
+      - {id: plain, text: Hello there.}
+      - {id: doubted, text: A doubtful tag., template: odd}
+      - {id: wrong, text: "Broken <b>markup", template: odd}
+    sources: [{id: book, glob: "texts/*.md"}]
+"""
+
+
+def test_each_kind_of_result_comes_back_from_the_cache_as_it_was_rendered(
+    project: Callable[[dict[str, str]], Path],
+) -> None:
+    """Plain results (kept as what their render made), results with warnings or problems
+    (kept whole), a lexicon-free source paragraph with a non-ASCII and a NUL-free text."""
+    root = project(
+        {
+            "voxform.yaml": MIXED,
+            "templates/odd.j2": "<speak><blink>{{ text }}</blink></speak>",
+            "texts/a.md": "Ünïcödé paragraph, 中文.\n\nA second one.\n",
+        }
+    )
+    cold = everything(root, cached=False)
+    rendered, problems = cold
+    assert any(p.severity == "warning" for p in problems)  # type: ignore[attr-defined]
+    assert len(rendered) >= 3  # type: ignore[arg-type]
+    assert everything(root, cached=True) == cold
+    assert everything(root, cached=True) == cold

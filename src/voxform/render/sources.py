@@ -58,8 +58,11 @@ def expand(
             problems.append(Problem(text_where, f"item {spec.id!r} has no text to speak", "empty"))
             continue
         items.append(Item(spec.id, text, spec.settings, spec.location, text_where, source_file))
+    by_file: dict[str, dict[str, str]] = {}  # the known ids of each file's prefix
+    for item_id, chunk in known.items():
+        by_file.setdefault(item_id.rpartition("/")[0], {})[item_id] = chunk
     for source in project.sources:
-        items.extend(_expand_source(project, source, known, problems, memo))
+        items.extend(_expand_source(project, source, by_file, problems, memo))
     return items, problems
 
 
@@ -97,7 +100,7 @@ def _load(
 def _expand_source(
     project: Project,
     source: SourceSpec,
-    known: Mapping[str, str],
+    by_file: Mapping[str, Mapping[str, str]],
     problems: list[Problem],
     memo: SourceMemo | None,
 ) -> list[Item]:
@@ -160,7 +163,9 @@ def _expand_source(
             continue
         chunks = [s for p in paras for s in sentences(p)] if source.split == "sentence" else paras
         digests = [digest(c) for c in chunks]
-        keys = align(prefix, digests, known)
+        # A chunk's id is its file's prefix, a slash and a key without one (ids.py): the
+        # ids known under that prefix are all align reads, not the whole lockfile per file.
+        keys = align(prefix, digests, by_file.get(prefix, {}))
         for key, chunk, chunk_digest in zip(keys, chunks, digests, strict=True):
             items.append(
                 Item(

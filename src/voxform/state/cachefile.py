@@ -8,13 +8,13 @@ unpickled or unmarshalled (a planted file must not run code): the body is a tabl
 64-bit integers and a table of strings, and the header carries the body's sha256.
 
 Reading must be fast at 100,000 items: the numbers are one array read at once, the strings
-one decode and one split, and a record is read only when an item asks for it.
+one decode, and a string is cut out of that text only when a record that holds it is read.
 
     voxform-cache\\n
     {"kind":..., "identity":..., "order":"little", "keys":K, "ints":I, "strings":S,
-     "lengths":L, "text":T, "sha256":...}\\n
-    K bytes of keys (32 each) | I int64 | L int64 | T bytes: S strings in UTF-8, joined by
-    NUL (L = 0), or, when one holds a NUL, one after another, each of the length given
+     "text":T, "sha256":...}\\n
+    K bytes of keys (32 each) | I int64 | S + 1 int64: where each string begins in the text,
+    in code points, and where the last ends | T bytes: the strings one after another, UTF-8
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import json
 import sys
 from array import array
 from collections.abc import Callable, Iterator
-from itertools import accumulate
+from itertools import pairwise
 from pathlib import Path
 from typing import TypeVar, cast
 
@@ -36,17 +36,27 @@ T = TypeVar("T")
 MAGIC = b"voxform-cache\n"
 KEY_BYTES = 32
 MAX_CACHE_BYTES = 1 << 30  # a cache bigger than this is not ours: it is ignored
+_BATCH = 4096  # strings encoded at once
 
 
 class CacheTable:
-    """Records being written: keys, integers and strings (each string stored once)."""
+    """Records being written: keys, integers and strings (each string stored once, unless
+    it is said to be unique). Strings are encoded as they come, a batch at a time, so that
+    a table of 100,000 records holds their bytes once and not their strings too."""
 
     def __init__(self) -> None:
         self.keys: list[bytes] = []
         self.starts: list[int] = []  # where each key's record begins in `ints`
         self.ints = array("q")
-        self.strings: list[str] = []
+        self.offsets = array("q", [0])  # where each string begins in the text, in code points
+        self.chunks: list[bytes] = []  # the text, encoded
+        self._pending: list[str] = []  # strings not encoded yet
         self._index: dict[str, int] = {}
+
+    @property
+    def count(self) -> int:
+        """How many strings the table holds."""
+        return len(self.offsets) - 1
 
     def record(self, key: bytes) -> None:
         """Begin the record of `key` (a 32-byte digest)."""
@@ -56,24 +66,37 @@ class CacheTable:
     def number(self, value: int) -> None:
         self.ints.append(value)
 
-    def text(self, value: str | None) -> None:
-        """A string, or None (written as -1)."""
+    def text(self, value: str | None, *, unique: bool = False) -> None:
+        """A string, or None (written as -1); `unique`: one no other record holds, so it
+        is not looked for among those already stored."""
         if value is None:
             self.ints.append(-1)
             return
-        index = self._index.get(value)
+        index = None if unique else self._index.get(value)
         if index is None:
-            index = self._index[value] = len(self.strings)
-            self.strings.append(value)
+            index = self.count
+            if not unique:
+                self._index[value] = index
+            self.offsets.append(self.offsets[-1] + len(value))
+            self._pending.append(value)
+            if len(self._pending) >= _BATCH:
+                self.flush()
         self.ints.append(index)
+
+    def flush(self) -> None:
+        """Encode the strings not encoded yet."""
+        if self._pending:
+            self.chunks.append("".join(self._pending).encode("utf-8", "surrogatepass"))
+            self._pending.clear()
 
 
 class CacheReader:
     """A cache file read and checked: records by key, and its strings, -1 being None."""
 
-    def __init__(self, keys: bytes, ints: array[int], strings: list[str | None]) -> None:
+    def __init__(self, keys: bytes, ints: array[int], text: str, offsets: array[int]) -> None:
         self.ints = ints
-        self.strings = strings  # the last is None, so that strings[-1] is None
+        self._text = text
+        self._offsets = offsets  # string n is text[offsets[n]:offsets[n + 1]]
         self._shared: dict[int, object] = {}
         count = len(keys) // KEY_BYTES
         starts = ints[:count]  # the records' starts come first
@@ -83,9 +106,12 @@ class CacheReader:
 
     def text(self, index: int) -> str | None:
         """String `index` (None for -1); IndexError when there is none."""
-        if index < -1:
+        if index < 0:
+            if index == -1:
+                return None
             raise IndexError(index)
-        return self.strings[index]
+        offsets = self._offsets
+        return self._text[offsets[index] : offsets[index + 1]]
 
     def shared(self, index: int, build: Callable[[str], T]) -> T:
         """`build` of string `index`, made once for all the records that hold it (a voice's
@@ -102,31 +128,26 @@ class CacheReader:
 def write_cache(path: Path, root: Path, kind: str, identity: str, table: CacheTable) -> None:
     """Write `table` atomically at `path` (below `root`, through no symlink); a cache that
     cannot be written is only a slower next command, so OSError is swallowed."""
+    table.flush()
     ints = array("q", table.starts)
     ints.extend(table.ints)
-    lengths = array("q")
-    if any("\0" in s for s in table.strings):  # then each string's length is written
-        encoded = [s.encode("utf-8", "surrogatepass") for s in table.strings]
-        lengths.extend(map(len, encoded))
-        text = b"".join(encoded)
-    else:  # else they are split at NUL, at once (no string of a project holds one)
-        text = "\0".join(table.strings).encode("utf-8", "surrogatepass")
-    parts = [b"".join(table.keys), ints.tobytes(), lengths.tobytes(), text]
-    body = b"".join(parts)
+    parts = [b"".join(table.keys), ints.tobytes(), table.offsets.tobytes(), *table.chunks]
+    body = hashlib.sha256()
+    for part in parts:
+        body.update(part)
     header = {
         "kind": kind,
         "identity": identity,
         "order": sys.byteorder,
         "keys": len(parts[0]),
         "ints": len(ints),
-        "strings": len(table.strings),
-        "lengths": len(lengths),
-        "text": len(parts[3]),
-        "sha256": hashlib.sha256(body).hexdigest(),
+        "strings": table.count,
+        "text": sum(map(len, table.chunks)),
+        "sha256": body.hexdigest(),
     }
-    data = MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + body
+    head = MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n"
     with contextlib.suppress(OSError):  # UnsafeFileError (a planted link) is one too
-        write_atomic(path, data, durable=False, root=root)
+        write_atomic(path, [head, *parts], durable=False, root=root)
 
 
 def read_cache(path: Path, kind: str, identity: str) -> CacheReader | None:
@@ -154,41 +175,34 @@ def _checked(data: bytes, kind: str, identity: str) -> CacheReader | None:
         sys.byteorder,
     ):
         return None
-    sizes = [header["keys"], header["ints"] * 8, header["lengths"] * 8, header["text"]]
+    strings = header["strings"]
+    if type(strings) is not int or strings < 0:
+        return None
+    sizes = [header["keys"], header["ints"] * 8, (strings + 1) * 8, header["text"]]
     if not all(type(n) is int and n >= 0 for n in sizes) or sizes[0] % KEY_BYTES:
         return None
     body = memoryview(data)[end + 1 :]
     if len(body) != sum(sizes) or hashlib.sha256(body).hexdigest() != header["sha256"]:
         return None
     pieces = list(_split(body, sizes))
-    ints, lengths = array("q"), array("q")
+    ints, offsets = array("q"), array("q")
     ints.frombytes(pieces[1])
-    lengths.frombytes(pieces[2])
+    offsets.frombytes(pieces[2])
     if len(ints) < sizes[0] // KEY_BYTES or min(ints, default=0) < -1:
         return None
-    strings = _strings(bytes(pieces[3]), lengths, header["strings"])
-    if strings is None:
+    text = _decode(pieces[3])
+    if offsets[0] != 0 or offsets[-1] != len(text):
         return None
-    return CacheReader(bytes(pieces[0]), ints, [*strings, None])
-
-
-def _strings(text: bytes, lengths: array[int], count: object) -> list[str] | None:
-    """The string table: `text` split at NUL, or cut at `lengths` when there are some."""
-    if not lengths:
-        strings = _decode(text).split("\0") if count else []
-    elif sum(lengths) == len(text) and min(lengths) >= 0:
-        offsets = [0, *accumulate(lengths)]
-        strings = [_decode(text[offsets[n] : offsets[n + 1]]) for n in range(len(lengths))]
-    else:
+    if any(a > b for a, b in pairwise(offsets)):
         return None
-    return strings if len(strings) == count else None
+    return CacheReader(bytes(pieces[0]), ints, text, offsets)
 
 
-def _decode(data: bytes) -> str:
+def _decode(data: memoryview) -> str:
     try:
-        return data.decode()
+        return str(data, "utf-8")
     except UnicodeDecodeError:  # a lone surrogate (a message quoting one)
-        return data.decode("utf-8", "surrogatepass")
+        return str(data, "utf-8", "surrogatepass")
 
 
 def _split(body: memoryview, sizes: list[int]) -> Iterator[memoryview]:

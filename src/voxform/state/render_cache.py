@@ -16,26 +16,22 @@ results of the last command's items and no others, so it stays the size of the p
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
-from dataclasses import astuple, fields, replace
+from dataclasses import astuple, replace
 from pathlib import Path
-from typing import TypeVar
 
-from voxform.errors import Location, Problem
-from voxform.ice.wire import FORMATS, AudioRequest, EditingConfig
+from voxform.errors import Location
 from voxform.manifest.model import BUILTIN_TEMPLATE, Project, Settings
 from voxform.render.dependencies import TemplateFiles
-from voxform.render.model import Item, RenderedItem
+from voxform.render.model import Item
 from voxform.render.render import ItemResult
 from voxform.render.templates import make_environment
 from voxform.render.version import render_identity
-from voxform.state.cachefile import CacheReader, CacheTable, read_cache, write_cache
-
-_Value = TypeVar("_Value", AudioRequest, RenderedItem)
+from voxform.state.cachefile import CacheTable, read_cache, write_cache
+from voxform.state.render_records import decode, encode
 
 RENDER_CACHE = "render-cache"
-KIND = "render 1"  # the layout of a record below; a change of it is a new kind
+KIND = "render 2"  # the layout of a record (render_records.py); a change of it is a new kind
 _RUN_WIDE = "steps over all items"  # sandbox.py's budget of a whole run, spent in order
 # The fields of an Item that key() reads: a test checks that Item has no others.
 ITEM_FIELDS = (
@@ -85,19 +81,14 @@ class RenderCache:
         context = self._settings_key(item.settings)
         if context is None:
             return None
-        parts = sorted(self._parts.get(item.id, ())) if item.splittable else ()
-        spelt = "\0".join(
-            (
-                context,
-                self._place(item.location),
-                self._place(item.text_location),
-                _text(item.id),
-                _text(item.text),
-                _text(item.source_file),
-                _text(item.chunk),
-                "s" if item.splittable else "-",
-                _spell(parts),
-            )
+        parts = self._parts.get(item.id) if item.splittable else None
+        item_id, text, source, chunk = item.id, item.text, item.source_file, item.chunk
+        spelt = (  # one f-string, not a join of what helpers spell: 100,000 keys a second
+            f"{context}\0{self._place(item.location)}\0{self._place(item.text_location)}"
+            f"\0{len(item_id)}:{item_id}\0{len(text)}:{text}"
+            f"\0{'-' if source is None else f'{len(source)}:{source}'}"
+            f"\0{'-' if chunk is None else f'{len(chunk)}:{chunk}'}"
+            f"\0{'s' if item.splittable else '-'}\0{_spell(sorted(parts)) if parts else '-'}"
         )
         return hashlib.sha256(spelt.encode("utf-8", "surrogatepass")).digest()
 
@@ -109,7 +100,7 @@ class RenderCache:
         if start is None:
             return None
         try:
-            result = _decode(self.reader, start, item)
+            result = decode(self.project, self.reader, start, item)
         except (IndexError, ValueError, TypeError, KeyError):  # a record that is not one
             return None
         self.results[key] = result
@@ -131,7 +122,7 @@ class RenderCache:
         table = CacheTable()
         for key in sorted(self.results):  # the same bytes whatever order items were asked in
             table.record(key)
-            _encode(table, self.items[key], self.results[key])
+            encode(table, self.items[key], self.results[key])
         write_cache(self.path, self.project.root, KIND, self.identity, table)
 
     def _place(self, location: Location) -> str:
@@ -190,139 +181,3 @@ def _spell(value: object) -> str:
     """`value` spelt so that two different values of the kinds in a project (str, int,
     float, bool, None, dates, lists and dicts of them, dataclasses) are spelt differently."""
     return repr(value)
-
-
-def _text(value: str | None) -> str:
-    return "-" if value is None else f"{len(value)}:{value}"
-
-
-# -- records: an ItemResult as numbers and strings ------------------------------------------
-
-
-def _encode(table: CacheTable, item: Item, result: ItemResult) -> None:
-    table.number(len(result.rendered))
-    for rendered in result.rendered:
-        this, request = rendered.item, rendered.request
-        own = (this.id, this.text, this.chunk) == (item.id, item.text, item.chunk)
-        table.text(None if own else json.dumps([this.id, this.text, this.chunk]))
-        table.text(request.item_id)
-        table.text(request.input)
-        table.text(rendered.legacy_input)
-        table.number(rendered.characters)
-        table.text(json.dumps(astuple(request.editing)))
-        table.number(request.sample_rate)
-        table.text(request.object_key)
-        for value in (request.bucket, request.title, request.description, request.user_data):
-            table.text(value)
-        table.text(json.dumps(list(rendered.digests)))
-        for value in rendered.digests.values():
-            table.text(value)
-        table.text(_problems(rendered.warnings))
-    table.text(_problems(result.problems))
-
-
-def _decode(reader: CacheReader, at: int, item: Item) -> ItemResult:
-    ints, strings = reader.ints, reader.strings
-    rendered = []
-    for _ in range(ints[at]):
-        at += 1
-        this = item
-        part = strings[ints[at]]
-        if part is not None:
-            part_id, part_text, chunk = json.loads(part)
-            this = replace(item, id=_str(part_id), text=_str(part_text), chunk=_opt(chunk))
-        item_id, ssml, object_key = (
-            strings[ints[at + 1]],
-            strings[ints[at + 2]],
-            strings[ints[at + 7]],
-        )
-        if item_id is None or ssml is None or object_key is None:
-            raise ValueError("a request without its id, input or object")
-        request = _revive(
-            AudioRequest,
-            item_id,
-            ssml,
-            reader.shared(ints[at + 5], _editing),
-            ints[at + 6],
-            object_key,
-            strings[ints[at + 8]],
-            strings[ints[at + 9]],
-            strings[ints[at + 10]],
-            strings[ints[at + 11]],
-        )
-        names = reader.shared(ints[at + 12], _names)
-        end = at + 13 + len(names)
-        digests = dict(zip(names, [strings[i] for i in ints[at + 13 : end]], strict=True))
-        if None in digests.values():
-            raise ValueError("a digest without its value")
-        warnings = _read_problems(strings[ints[end]])
-        legacy, characters = strings[ints[at + 3]], ints[at + 4]
-        rendered.append(_revive(RenderedItem, this, request, characters, digests, warnings, legacy))
-        at = end
-    return ItemResult(tuple(rendered), _read_problems(strings[ints[at + 1]]))
-
-
-_FIELDS = {cls: tuple(f.name for f in fields(cls)) for cls in (AudioRequest, RenderedItem)}
-# Both classes have slots: each field's slot descriptor sets it on a new instance.
-_SETTERS = {
-    cls: tuple(getattr(cls, name).__set__ for name in names) for cls, names in _FIELDS.items()
-}
-
-
-def _revive(cls: type[_Value], *values: object) -> _Value:
-    """A frozen dataclass of `values` (every field, in order), made without its __init__:
-    that sets each field through object.__setattr__, which costs more than all the rest of
-    reading a record, 100,000 times over. Neither class has a __post_init__ to skip."""
-    value = cls.__new__(cls)
-    for set_field, field_value in zip(_SETTERS[cls], values, strict=True):
-        set_field(value, field_value)
-    return value
-
-
-def _editing(spelt: str) -> EditingConfig:
-    voice, customized, audio_format, volume, speech, pitch = json.loads(spelt)
-    if audio_format not in FORMATS:
-        raise ValueError(audio_format)
-    return EditingConfig(
-        _opt(voice), _opt(customized), audio_format, _int(volume), _int(speech), _int(pitch)
-    )
-
-
-def _names(spelt: str) -> tuple[str, ...]:
-    return tuple(map(_str, json.loads(spelt)))
-
-
-def _problems(problems: tuple[Problem, ...]) -> str | None:
-    if not problems:
-        return None
-    return json.dumps(
-        [(*astuple(p.location), p.message, p.rule, p.item, p.severity) for p in problems]
-    )
-
-
-def _read_problems(spelt: str | None) -> tuple[Problem, ...]:
-    if spelt is None:
-        return ()
-    problems = []
-    for file, line, column, message, rule, item, severity in json.loads(spelt):
-        if severity not in ("error", "warning"):
-            raise ValueError(severity)
-        location = Location(_str(file), _int(line), _int(column))
-        problems.append(Problem(location, _str(message), _str(rule), _opt(item), severity))
-    return tuple(problems)
-
-
-def _str(value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError(value)
-    return value
-
-
-def _opt(value: object) -> str | None:
-    return None if value is None else _str(value)
-
-
-def _int(value: object) -> int:
-    if type(value) is not int:
-        raise TypeError(value)
-    return value

@@ -21,7 +21,7 @@ from voxform.state.cachefile import CacheReader, CacheTable, read_cache, write_c
 from voxform.state.outputs import RACY_NS
 
 SOURCE_CACHE = "source-cache"
-KIND = "sources 1"
+KIND = "sources 2"
 _Stat = tuple[int, int, int, int, int]
 
 

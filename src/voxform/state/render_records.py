@@ -1,0 +1,210 @@
+"""The records of the render cache (state/render_cache.py): an item's result as numbers
+and strings in a cache file (state/cachefile.py), and back.
+
+Nearly every result is plain: one request for the item itself, no warning, no problem. Of
+it only what its render made is kept (the request's input, the characters it speaks, five
+digests, the input as spelt before canonical SSML, as a worker sends it: render/assemble.py)
+and the rest is put together again from the item and its settings by the functions the
+render uses, so both are the same values. Any other result is kept whole.
+
+    plain:   PLAIN, the five digests' hex and the input (one string), characters, legacy
+    general: GENERAL, the number of requests, then each request's fields and its warnings,
+             then the problems
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import astuple, fields, replace
+from typing import TypeVar
+
+from voxform.errors import Location, Problem
+from voxform.ice.wire import FORMATS, AudioRequest, EditingConfig
+from voxform.manifest.model import Project
+from voxform.render.assemble import Made, remade
+from voxform.render.model import Item, RenderedItem
+from voxform.render.render import ItemResult
+from voxform.state.cachefile import CacheReader, CacheTable
+
+_Value = TypeVar("_Value", AudioRequest, RenderedItem)
+
+PLAIN, GENERAL = 0, 1
+_CORE = ("source", "text", "ssml", "output", "location")  # assemble.py's Core, in order
+_PREFIX = "sha256:"
+_HEX = 64  # a digest's hex digits
+_DIGESTS = _HEX * len(_CORE)
+
+
+def encode(table: CacheTable, item: Item, result: ItemResult) -> None:
+    """The record of `item`'s `result`, after the table's `record(key)`."""
+    if not result.problems and len(result.rendered) == 1:
+        rendered = result.rendered[0]
+        digests = rendered.digests
+        core = [digests.get(name, "") for name in _CORE]
+        if (
+            not rendered.warnings
+            and (rendered.item is item or rendered.item == item)
+            and all(len(d) == len(_PREFIX) + _HEX and d.startswith(_PREFIX) for d in core)
+        ):
+            table.number(PLAIN)
+            hexes = "".join(d[len(_PREFIX) :] for d in core)
+            table.text(hexes + rendered.request.input, unique=True)
+            table.number(rendered.characters)
+            table.text(rendered.legacy_input)
+            return
+    _encode_general(table, item, result)
+
+
+def decode(project: Project, reader: CacheReader, at: int, item: Item) -> ItemResult:
+    """The result the record at `at` keeps for `item`; IndexError, ValueError, TypeError or
+    KeyError when it is not a record."""
+    ints = reader.ints
+    form = ints[at]
+    if form == GENERAL:
+        return _decode_general(reader, at, item)
+    if form != PLAIN:
+        raise ValueError(form)
+    kept, characters, legacy = reader.text(ints[at + 1]), ints[at + 2], reader.text(ints[at + 3])
+    if kept is None or len(kept) < _DIGESTS or characters < 0:
+        raise ValueError("not a plain record")
+    final = kept[_DIGESTS:]
+    core = (
+        _PREFIX + kept[:_HEX],
+        _PREFIX + kept[_HEX : 2 * _HEX],
+        _PREFIX + kept[2 * _HEX : 3 * _HEX],
+        _PREFIX + kept[3 * _HEX : 4 * _HEX],
+        _PREFIX + kept[4 * _HEX : _DIGESTS],
+    )
+    made = Made(final, characters, core, final if legacy is None else legacy, item)
+    return ItemResult((remade(project, made),), ())
+
+
+def _encode_general(table: CacheTable, item: Item, result: ItemResult) -> None:
+    table.number(GENERAL)
+    table.number(len(result.rendered))
+    for rendered in result.rendered:
+        this, request = rendered.item, rendered.request
+        own = (this.id, this.text, this.chunk) == (item.id, item.text, item.chunk)
+        table.text(None if own else json.dumps([this.id, this.text, this.chunk]))
+        table.text(request.item_id)
+        table.text(request.input)
+        table.text(rendered.legacy_input)
+        table.number(rendered.characters)
+        table.text(json.dumps(astuple(request.editing)))
+        table.number(request.sample_rate)
+        table.text(request.object_key)
+        for value in (request.bucket, request.title, request.description, request.user_data):
+            table.text(value)
+        table.text(json.dumps(list(rendered.digests)))
+        for value in rendered.digests.values():
+            table.text(value)
+        table.text(_problems(rendered.warnings))
+    table.text(_problems(result.problems))
+
+
+def _decode_general(reader: CacheReader, at: int, item: Item) -> ItemResult:
+    ints, text = reader.ints, reader.text
+    rendered = []
+    at += 1  # past the form
+    for _ in range(ints[at]):
+        at += 1
+        this = item
+        part = text(ints[at])
+        if part is not None:
+            part_id, part_text, chunk = json.loads(part)
+            this = replace(item, id=_str(part_id), text=_str(part_text), chunk=_opt(chunk))
+        item_id, ssml, object_key = (
+            text(ints[at + 1]),
+            text(ints[at + 2]),
+            text(ints[at + 7]),
+        )
+        if item_id is None or ssml is None or object_key is None:
+            raise ValueError("a request without its id, input or object")
+        request = _revive(
+            AudioRequest,
+            item_id,
+            ssml,
+            reader.shared(ints[at + 5], _editing),
+            ints[at + 6],
+            object_key,
+            text(ints[at + 8]),
+            text(ints[at + 9]),
+            text(ints[at + 10]),
+            text(ints[at + 11]),
+        )
+        names = reader.shared(ints[at + 12], _names)
+        end = at + 13 + len(names)
+        digests = dict(zip(names, [text(i) for i in ints[at + 13 : end]], strict=True))
+        if None in digests.values():
+            raise ValueError("a digest without its value")
+        warnings = _read_problems(text(ints[end]))
+        legacy, characters = text(ints[at + 3]), ints[at + 4]
+        rendered.append(_revive(RenderedItem, this, request, characters, digests, warnings, legacy))
+        at = end
+    return ItemResult(tuple(rendered), _read_problems(text(ints[at + 1])))
+
+
+_FIELDS = {cls: tuple(f.name for f in fields(cls)) for cls in (AudioRequest, RenderedItem)}
+# Both classes have slots: each field's slot descriptor sets it on a new instance.
+_SETTERS = {
+    cls: tuple(getattr(cls, name).__set__ for name in names) for cls, names in _FIELDS.items()
+}
+
+
+def _revive(cls: type[_Value], *values: object) -> _Value:
+    """A frozen dataclass of `values` (every field, in order), made without its __init__:
+    that sets each field through object.__setattr__, which costs more than all the rest of
+    reading a record, 100,000 times over. Neither class has a __post_init__ to skip."""
+    value = cls.__new__(cls)
+    for set_field, field_value in zip(_SETTERS[cls], values, strict=True):
+        set_field(value, field_value)
+    return value
+
+
+def _editing(spelt: str) -> EditingConfig:
+    voice, customized, audio_format, volume, speech, pitch = json.loads(spelt)
+    if audio_format not in FORMATS:
+        raise ValueError(audio_format)
+    return EditingConfig(
+        _opt(voice), _opt(customized), audio_format, _int(volume), _int(speech), _int(pitch)
+    )
+
+
+def _names(spelt: str) -> tuple[str, ...]:
+    return tuple(map(_str, json.loads(spelt)))
+
+
+def _problems(problems: tuple[Problem, ...]) -> str | None:
+    if not problems:
+        return None
+    return json.dumps(
+        [(*astuple(p.location), p.message, p.rule, p.item, p.severity) for p in problems]
+    )
+
+
+def _read_problems(spelt: str | None) -> tuple[Problem, ...]:
+    if spelt is None:
+        return ()
+    problems = []
+    for file, line, column, message, rule, item, severity in json.loads(spelt):
+        if severity not in ("error", "warning"):
+            raise ValueError(severity)
+        location = Location(_str(file), _int(line), _int(column))
+        problems.append(Problem(location, _str(message), _str(rule), _opt(item), severity))
+    return tuple(problems)
+
+
+def _str(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return value
+
+
+def _opt(value: object) -> str | None:
+    return None if value is None else _str(value)
+
+
+def _int(value: object) -> int:
+    if type(value) is not int:
+        raise TypeError(value)
+    return value
