@@ -19,7 +19,7 @@ import re
 import secrets
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Literal
 
@@ -125,23 +125,37 @@ def write_atomic(
     UnsafeFileError, writing nothing, when `path` is a symlink, read-only or not a file.
     Temporary files that a killed writer left in the folder go at its first write here.
     """
-    with _folder(path.parent, root, create=True) as folder:
+    write_atomic_files(path.parent, {path.name: data}, durable=durable, root=root)
+
+
+def write_atomic_files(
+    folder_path: Path, files: Mapping[str, bytes], *, durable: bool = True, root: Path | None = None
+) -> None:
+    """`write_atomic` of several files (name -> bytes) in one folder, reached once: each
+    file is whole or as it was, one by one, in the order given."""
+    with _folder(folder_path, root, create=True) as folder:
         assert folder is not None
-        _sweep(folder, path.parent)
-        _check_replaceable(folder, path.name, _shown(path, root), "write")
-        tmp = temporary_name(path.name)
-        fd = os.open(tmp, _NEW, 0o666, dir_fd=folder)  # the user's umask decides
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                if durable:
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            os.replace(tmp, path.name, src_dir_fd=folder, dst_dir_fd=folder)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp, dir_fd=folder)
-            raise
+        _sweep(folder, folder_path)
+        for name, data in files.items():
+            _check_replaceable(folder, name, _shown(folder_path / name, root), "write")
+            tmp = temporary_name(name)
+            fd = os.open(tmp, _NEW, 0o666, dir_fd=folder)  # the user's umask decides
+            try:
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                    if durable:
+                        os.fsync(fd)
+                finally:
+                    os.close(fd)
+                os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
+            except BaseException as exc:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp, dir_fd=folder)
+                if isinstance(exc, OSError):
+                    exc.filename = str(folder_path / name)  # the file, not its temporary
+                raise
         if durable:
             with contextlib.suppress(OSError):
                 os.fsync(folder)
