@@ -170,3 +170,31 @@ def test_an_unlimited_operation_is_never_held_back() -> None:
     assert all(rate.take(0.0) == 0.0 for _ in range(10_000))
     window(rate, 0.0, answers=10, throttled=10)
     assert all(rate.take(0.0) == 0.0 for _ in range(100))
+
+
+def test_a_refused_call_gives_its_token_back_up_to_half_a_windows_calls() -> None:
+    rate = AdaptiveRate(10.0)
+    starve(rate, 0.0)
+
+    for n in range(4):
+        rate.answered(0.1 * n, throttled=n % 2 == 0, refused=True)
+
+    assert tokens_at(rate, 0.4) == 2  # two of the four refused calls refunded
+
+
+def test_a_storm_of_failed_calls_leaves_the_answered_calls_at_the_full_rate() -> None:
+    """A caller whose every third call is refused still gets the limit's worth of answered
+    calls per second, and never more than half again as many calls in all."""
+    rate = AdaptiveRate(10.0)
+    now, calls, answered = 0.0, 0, 0
+    while now < 10.0:
+        wait = rate.take(now)
+        if wait:
+            now += max(wait, 1e-9)  # a wait below the float's step would not move `now`
+            continue
+        calls += 1
+        refused = calls % 3 == 0
+        answered += not refused
+        rate.answered(now, throttled=False, refused=refused)
+    assert 95 <= answered <= 102
+    assert calls <= answered * 1.5 + 2

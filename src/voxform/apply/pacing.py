@@ -6,6 +6,11 @@ and is adjusted once per window of calls: down (x0.8) when a large share of the 
 throttled, up (+10%, never above a configured limit) when little was and the bucket was the
 bottleneck. Judging whole windows, not single answers, keeps a sprinkle of throttling (a
 neighbour's burst, a flaky gateway) from collapsing the rate.
+
+A call the service refused (a throttling or 5xx answer) did not use the service's quota, so
+its token comes back: under a storm of failed calls the answered calls still go out at the
+full rate, instead of the failures eating into it. At most half of a window's calls get
+their token back, so a service that refuses everything sees at most twice the rate.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ FLOOR = 0.5
 WINDOW = 1.0  # seconds per adjustment
 THROTTLED_SHARE = 0.25  # above this share of a window's calls throttled: slow down
 DECREASE, INCREASE = 0.8, 0.1
+REFUND_SHARE = 0.5  # of a window's calls, at most this share get their token back
 
 
 @dataclass
@@ -35,12 +41,14 @@ class AdaptiveRate:
         self._window_start: float | None = None
         self._calls = 0
         self._throttled = 0
+        self._refunds = 0
         self._starved = False  # the bucket, not the demand, held calls back this window
 
     def _refill(self, now: float) -> None:
         if self._updated is not None:
             burst = max(1.0, self.rate * 0.1)
-            self._tokens = min(burst, self._tokens + (now - self._updated) * self.rate)
+            refilled = min(burst, self._tokens + (now - self._updated) * self.rate)
+            self._tokens = max(self._tokens, refilled)  # a refund above the burst stays
         self._updated = now
 
     def take(self, now: float) -> float:
@@ -54,14 +62,18 @@ class AdaptiveRate:
         self._starved = True
         return (1.0 - self._tokens) / self.rate
 
-    def answered(self, now: float, *, throttled: bool) -> None:
-        """Count one answer of this operation; adjust the rate at the end of each window."""
+    def answered(self, now: float, *, throttled: bool, refused: bool = False) -> None:
+        """Count one answer of this operation (`refused`: the service did not carry the call
+        out); adjust the rate at the end of each window."""
         if self.unlimited:
             return
         if self._window_start is None:
             self._window_start = now
         self._calls += 1
         self._throttled += throttled
+        if refused and self._refunds < self._calls * REFUND_SHARE:
+            self._refunds += 1
+            self._tokens += 1.0
         if now - self._window_start < WINDOW:
             return
         share = self._throttled / self._calls
@@ -70,3 +82,4 @@ class AdaptiveRate:
         elif self._starved and self.rate < self.ceiling:
             self.rate = min(self.ceiling, self.rate * (1 + INCREASE))
         self._window_start, self._calls, self._throttled, self._starved = now, 0, 0, False
+        self._refunds = 0

@@ -265,8 +265,10 @@ class Pipeline:
         rate = self.rates[done.target].get(done.operation)
         error = done.error
         if rate is not None:
-            throttled = isinstance(error, RetryableError) and error.code.startswith("Throttling")
-            rate.answered(now, throttled=throttled)
+            # An answer that refuses the call (throttled, 5xx) means it was not carried out.
+            refused = isinstance(error, RetryableError) and not isinstance(error, UnknownOutcome)
+            throttled = refused and error.code.startswith("Throttling")  # type: ignore[union-attr]
+            rate.answered(now, throttled=throttled, refused=refused)
         if flight is None:
             self._page(done, now)
             return
@@ -278,9 +280,12 @@ class Pipeline:
             flight.stage = "queued" if done.operation == "submit" else "running"
             return
         if isinstance(error, ItemError):
-            self._finish(flight, JobResult(
-                state="failed", error_code=error.code or "ItemError", error_message=str(error)
-            ))
+            self._finish(
+                flight,
+                JobResult(
+                    state="failed", error_code=error.code or "ItemError", error_message=str(error)
+                ),
+            )
             return
         if isinstance(error, UnknownOutcome) and done.operation == "submit":
             self.progress.retrying(flight.change, error, 0.0)
@@ -290,11 +295,14 @@ class Pipeline:
             self._retry(flight, done.operation, error, now)
             return
         if error is not None:  # a bug or an OS error: this item fails, the run goes on
-            self._finish(flight, JobResult(
-                state="failed",
-                error_code=type(error).__name__,
-                error_message=f"{done.operation} failed: {error}",
-            ))
+            self._finish(
+                flight,
+                JobResult(
+                    state="failed",
+                    error_code=type(error).__name__,
+                    error_message=f"{done.operation} failed: {error}",
+                ),
+            )
             return
         flight.succeeded()
         if done.operation == "submit":
@@ -316,12 +324,15 @@ class Pipeline:
         if flight.first_failure is None:
             flight.first_failure = now
         if now - flight.first_failure > self.retry_deadline:
-            self._finish(flight, JobResult(
-                state="failed",
-                error_code=error.code or "Unavailable",
-                error_message=f"gave up after {self.retry_deadline:g} s of transient errors "
-                f"({flight.attempt + 1} attempts): {error}",
-            ))
+            self._finish(
+                flight,
+                JobResult(
+                    state="failed",
+                    error_code=error.code or "Unavailable",
+                    error_message=f"gave up after {self.retry_deadline:g} s of transient errors "
+                    f"({flight.attempt + 1} attempts): {error}",
+                ),
+            )
             return
         delay = self.retry.delay(flight.attempt, error.retry_after, self._rng)
         flight.attempt += 1
