@@ -19,7 +19,7 @@ import re
 import secrets
 import stat
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Literal
 
@@ -166,16 +166,29 @@ def check_writable(
 ) -> None:
     """What `write_atomic` (or `remove_file`) would refuse, raised now, doing nothing: a
     folder it cannot write in included."""
-    with _folder(path.parent, root, create=False) as folder:
-        if folder is not None:
-            _check_replaceable(folder, path.name, _shown(path, root), verb)
-            # access() and not the mode bits: root may write in a folder of mode 0555, and no
-            # one on a read-only file system
-            if not os.access(".", os.W_OK, dir_fd=folder):
-                raise UnsafeFileError(
-                    f"the folder of {_shown(path, root)} is not writable, so voxform cannot"
-                    f" {verb} it"
-                )
+    check_writable_files(path.parent, (path.name,), root=root, verb=verb)
+
+
+def check_writable_files(
+    folder_path: Path,
+    names: Sequence[str],
+    *,
+    root: Path | None = None,
+    verb: Literal["write", "remove"] = "write",
+) -> None:
+    """`check_writable` of several files in one folder, reached once, in the order given."""
+    with _folder(folder_path, root, create=False) as folder:
+        if folder is None:
+            return
+        for name in names:
+            _check_replaceable(folder, name, _shown(folder_path / name, root), verb)
+        # access() and not the mode bits: root may write in a folder of mode 0555, and no
+        # one on a read-only file system
+        if names and not os.access(".", os.W_OK, dir_fd=folder):
+            raise UnsafeFileError(
+                f"the folder of {_shown(folder_path / names[0], root)} is not writable, so"
+                f" voxform cannot {verb} it"
+            )
 
 
 def check_creatable(path: Path) -> None:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from voxform.errors import ItemError, PathEscapeError
-from voxform.files import UnsafeFileError, check_writable, write_atomic_files
+from voxform.files import UnsafeFileError, check_writable_files, write_atomic_files
 from voxform.ice.wire import Segment
 from voxform.paths import below
 from voxform.plan.plan import UNSTORED
@@ -65,9 +65,8 @@ def check_subtitles(root: Path, base: str) -> None:
     is paid for: a place outside the project, a symlink or a file where a folder must be, a
     symlink, read-only or special file in a subtitle file's place."""
     directory, name = _place(root, base)
-    for ext in FORMATS:
-        with _failing_the_item(base, (ext,)):
-            check_writable(directory / f"{name}.{ext}", root=root)
+    with _failing_the_item(base, FORMATS):
+        check_writable_files(directory, [f"{name}.{ext}" for ext in FORMATS], root=root)
 
 
 def write_subtitles(
