@@ -2,9 +2,9 @@
 
 Submissions go out at each target's submit rate while fewer than `parallelism` jobs are in
 flight; each job is looked at first when it is likely done (the latency is learnt as the run
-goes), then with growing pauses. Each operation has its own adaptive rate (pacing.py).
-Transient errors are retried with backoff and fail an item only after a long deadline; a
-submission whose answer was lost is found by its token (lookup.py) before it is resent.
+goes), then with growing pauses. Each operation has its own adaptive rate (pacing.py); a
+refused call gives its token back. Only a failed call is retried (backoff with jitter); an
+item fails only after a long deadline; a lost submission is found by its token (lookup.py).
 Every change is journaled by this thread alone, intents durable before their requests leave
 (commit.py), so changes that land together share one fsync.
 """
@@ -265,27 +265,22 @@ class Pipeline:
         rate = self.rates[done.target].get(done.operation)
         error = done.error
         if rate is not None:
-            # An answer that refuses the call (throttled, 5xx) means it was not carried out.
             refused = isinstance(error, RetryableError) and not isinstance(error, UnknownOutcome)
-            throttled = refused and error.code.startswith("Throttling")  # type: ignore[union-attr]
-            rate.answered(now, throttled=throttled, refused=refused)
+            code: str = getattr(error, "code", "") if refused else ""  # refused: not carried out
+            rate.answered(now, throttled=code.startswith("Throttling"), refused=refused)
         if flight is None:
             self._page(done, now)
             return
         if done.operation == "submit" and error is not None:
-            # An answer that refuses the call means nothing was created.
-            flight.maybe_sent = isinstance(error, UnknownOutcome)
+            flight.maybe_sent = isinstance(error, UnknownOutcome)  # a refusal created nothing
         if isinstance(error, FatalError):
             self._fatal(error)
             flight.stage = "queued" if done.operation == "submit" else "running"
             return
         if isinstance(error, ItemError):
-            self._finish(
-                flight,
-                JobResult(
-                    state="failed", error_code=error.code or "ItemError", error_message=str(error)
-                ),
-            )
+            self._finish(flight, JobResult(
+                state="failed", error_code=error.code or "ItemError", error_message=str(error)
+            ))
             return
         if isinstance(error, UnknownOutcome) and done.operation == "submit":
             self.progress.retrying(flight.change, error, 0.0)
@@ -295,14 +290,11 @@ class Pipeline:
             self._retry(flight, done.operation, error, now)
             return
         if error is not None:  # a bug or an OS error: this item fails, the run goes on
-            self._finish(
-                flight,
-                JobResult(
-                    state="failed",
-                    error_code=type(error).__name__,
-                    error_message=f"{done.operation} failed: {error}",
-                ),
-            )
+            self._finish(flight, JobResult(
+                state="failed",
+                error_code=type(error).__name__,
+                error_message=f"{done.operation} failed: {error}",
+            ))
             return
         flight.succeeded()
         if done.operation == "submit":
@@ -324,15 +316,12 @@ class Pipeline:
         if flight.first_failure is None:
             flight.first_failure = now
         if now - flight.first_failure > self.retry_deadline:
-            self._finish(
-                flight,
-                JobResult(
-                    state="failed",
-                    error_code=error.code or "Unavailable",
-                    error_message=f"gave up after {self.retry_deadline:g} s of transient errors "
-                    f"({flight.attempt + 1} attempts): {error}",
-                ),
-            )
+            self._finish(flight, JobResult(
+                state="failed",
+                error_code=error.code or "Unavailable",
+                error_message=f"gave up after {self.retry_deadline:g} s of transient errors "
+                f"({flight.attempt + 1} attempts): {error}",
+            ))
             return
         delay = self.retry.delay(flight.attempt, error.retry_after, self._rng)
         flight.attempt += 1
