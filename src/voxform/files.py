@@ -1,4 +1,4 @@
-"""Reading text and writing files so that a crash leaves either the old bytes or the new.
+"""Writing files so that a crash leaves either the old bytes or the new.
 
 Writes and removals never go through a symlink: below a trusted directory (the project root,
 or the file's own folder when no root is given) each directory is opened with O_NOFOLLOW and
@@ -19,7 +19,7 @@ import re
 import secrets
 import stat
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Literal
 
@@ -29,53 +29,6 @@ from voxform.errors import VoxformError
 class UnsafeFileError(VoxformError, PermissionError):
     """A write or removal refused: a symlink on the way, a read-only or special file. Also
     a PermissionError, so that a writer that may fail quietly (a cache) also may here."""
-
-
-class FileTooLargeError(VoxformError):
-    """A file is bigger than voxform reads of its kind."""
-
-
-@contextlib.contextmanager
-def open_regular(path: Path, *, follow: bool = True) -> Iterator[BinaryIO]:
-    """`path` open for reading, if it is a regular file (symlinks followed unless `follow` is
-    False: then a symlink is refused). A FIFO, device or directory planted where voxform reads
-    (a FIFO at voxform.lock would block the read for ever, /dev/zero would fill memory) is
-    UnsafeFileError, without waiting on it. FileNotFoundError when there is nothing."""
-    flags = os.O_RDONLY | _QUICK | (0 if follow else os.O_NOFOLLOW)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        if exc.errno not in _LINK_ERRNOS or follow:
-            raise
-        raise UnsafeFileError(f"{path} is a symlink; voxform does not follow one here") from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise UnsafeFileError(f"{path} is not a regular file; voxform reads only files here")
-        os.set_blocking(fd, True)
-        handle = os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-    with handle:
-        yield handle
-
-
-def read_regular(path: Path, limit: int, what: str = "file", *, follow: bool = True) -> bytes:
-    """The bytes of the regular file at `path`, refusing (FileTooLargeError) one of more than
-    `limit` bytes before reading it all; see `open_regular` for what else is refused."""
-    with open_regular(path, follow=follow) as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise FileTooLargeError(
-            f"{path} is more than {limit:,} bytes, more than voxform reads in a {what}"
-        )
-    return data
-
-
-def read_text(path: Path, limit: int) -> str:
-    """A UTF-8 text file of at most `limit` bytes, normalized to `\\n` line ends."""
-    text = read_regular(path, limit, "text file").decode("utf-8")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def pid_alive(pid: int) -> bool:
@@ -113,9 +66,12 @@ def temporary_name(name: str) -> str:
     return f".{short}.{os.getpid()}-{_RUN}-{next(_serial)}{_MARKER}"
 
 
+WriteData = bytes | list[bytes] | Callable[[BinaryIO], object]
+
+
 def write_atomic(
     path: Path,
-    data: bytes | list[bytes] | Callable[[BinaryIO], object],
+    data: WriteData,
     *,
     durable: bool = True,
     root: Path | None = None,
@@ -132,31 +88,54 @@ def write_atomic(
     UnsafeFileError, writing nothing, when `path` is a symlink, read-only or not a file.
     Temporary files that a killed writer left in the folder go at its first write here.
     """
-    with _folder(path.parent, root, create=True) as folder:
+    write_atomic_files(path.parent, {path.name: data}, durable=durable, root=root)
+
+
+def write_atomic_files(
+    folder_path: Path,
+    files: Mapping[str, WriteData],
+    *,
+    durable: bool = True,
+    root: Path | None = None,
+) -> None:
+    """`write_atomic` of several files (name -> bytes) in one folder, reached once: each
+    file is whole or as it was, one by one, in the order given."""
+    with _folder(folder_path, root, create=True) as folder:
         assert folder is not None
-        _sweep(folder, path.parent)
-        _check_replaceable(folder, path.name, _shown(path, root), "write")
-        tmp = temporary_name(path.name)
-        fd = os.open(tmp, _NEW, 0o666, dir_fd=folder)  # the user's umask decides
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                if isinstance(data, bytes):
-                    handle.write(data)
-                elif isinstance(data, list):
-                    handle.writelines(data)
-                else:
-                    data(handle)
-                if durable:
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            os.replace(tmp, path.name, src_dir_fd=folder, dst_dir_fd=folder)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp, dir_fd=folder)
-            raise
+        _sweep(folder, folder_path)
+        for name, data in files.items():
+            _check_replaceable(folder, name, _shown(folder_path / name, root), "write")
+            tmp = temporary_name(name)
+            fd = os.open(tmp, _NEW, 0o666, dir_fd=folder)  # the user's umask decides
+            try:
+                try:
+                    _write_data(fd, data)
+                    if durable:
+                        os.fsync(fd)
+                finally:
+                    os.close(fd)
+                os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
+            except BaseException as exc:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp, dir_fd=folder)
+                if isinstance(exc, OSError):
+                    exc.filename = str(folder_path / name)  # the file, not its temporary
+                raise
         if durable:
             with contextlib.suppress(OSError):
                 os.fsync(folder)
+
+
+def _write_data(fd: int, data: WriteData) -> None:
+    """Write `data` (bytes, pieces of bytes, or a function that writes to a file) to `fd`."""
+    if callable(data):
+        with os.fdopen(fd, "wb", closefd=False) as handle:
+            data(handle)
+        return
+    for piece in [data] if isinstance(data, bytes) else data:
+        view = memoryview(piece)
+        while view:
+            view = view[os.write(fd, view) :]
 
 
 def check_writable(
@@ -164,16 +143,29 @@ def check_writable(
 ) -> None:
     """What `write_atomic` (or `remove_file`) would refuse, raised now, doing nothing: a
     folder it cannot write in included."""
-    with _folder(path.parent, root, create=False) as folder:
-        if folder is not None:
-            _check_replaceable(folder, path.name, _shown(path, root), verb)
-            # access() and not the mode bits: root may write in a folder of mode 0555, and no
-            # one on a read-only file system
-            if not os.access(".", os.W_OK, dir_fd=folder):
-                raise UnsafeFileError(
-                    f"the folder of {_shown(path, root)} is not writable, so voxform cannot"
-                    f" {verb} it"
-                )
+    check_writable_files(path.parent, (path.name,), root=root, verb=verb)
+
+
+def check_writable_files(
+    folder_path: Path,
+    names: Sequence[str],
+    *,
+    root: Path | None = None,
+    verb: Literal["write", "remove"] = "write",
+) -> None:
+    """`check_writable` of several files in one folder, reached once, in the order given."""
+    with _folder(folder_path, root, create=False) as folder:
+        if folder is None:
+            return
+        for name in names:
+            _check_replaceable(folder, name, _shown(folder_path / name, root), verb)
+        # access() and not the mode bits: root may write in a folder of mode 0555, and no
+        # one on a read-only file system
+        if names and not os.access(".", os.W_OK, dir_fd=folder):
+            raise UnsafeFileError(
+                f"the folder of {_shown(folder_path / names[0], root)} is not writable, so"
+                f" voxform cannot {verb} it"
+            )
 
 
 def check_creatable(path: Path) -> None:

@@ -4,6 +4,7 @@ and, when the limit is unknown, found by whole windows of answers, not single on
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 
@@ -84,14 +85,22 @@ def test_an_unknown_limit_starts_at_ten_per_second() -> None:
     assert 29 <= len(times) <= 31
 
 
-def test_a_window_mostly_throttled_lowers_the_rate_by_a_fifth() -> None:
+def test_a_window_mostly_throttled_lowers_the_rate_to_what_passed() -> None:
     rate = AdaptiveRate(None)
     starve(rate, 0.0)
 
-    window(rate, 0.0, answers=10, throttled=3)
+    window(rate, 0.0, answers=20, throttled=8)  # 40%: x 0.6 / 0.75
 
     assert rate.rate == pytest.approx(8.0)
     assert 15 <= len(granted(rate, 2.0, start=10.0)) <= 17  # the bucket follows
+
+
+def test_a_window_just_over_a_quarter_throttled_takes_a_small_step() -> None:
+    rate = AdaptiveRate(None)
+    window(rate, 0.0, answers=20, throttled=6)  # 30%: x 0.93, but at most x 0.95
+    assert rate.rate == pytest.approx(9.333, abs=1e-3)
+    window(rate, 1.0, answers=20, throttled=20)  # all: at most halved
+    assert rate.rate == pytest.approx(4.667, abs=1e-3)
 
 
 def test_the_rate_changes_once_per_window_not_once_per_answer() -> None:
@@ -99,14 +108,14 @@ def test_the_rate_changes_once_per_window_not_once_per_answer() -> None:
 
     window(rate, 0.0, answers=100, throttled=100)
 
-    assert rate.rate == pytest.approx(8.0)  # not 10 x 0.8**100
+    assert rate.rate == pytest.approx(5.0)  # halved once, not 100 times
 
 
 def test_a_sprinkle_of_throttling_does_not_lower_the_rate() -> None:
     rate = AdaptiveRate(None)
     window(rate, 0.0, answers=20, throttled=2)  # 10%
     assert rate.rate == pytest.approx(10.0)
-    window(rate, 1.0, answers=4, throttled=1)  # 25% exactly: still not "more than a quarter"
+    window(rate, 1.0, answers=20, throttled=5)  # 25% exactly: still not "more than a quarter"
     assert rate.rate == pytest.approx(10.0)
 
 
@@ -114,7 +123,7 @@ def test_a_clean_window_raises_a_starved_rate_by_a_tenth() -> None:
     rate = AdaptiveRate(None)
     starve(rate, 0.0)
 
-    window(rate, 0.0, answers=10, throttled=0)
+    window(rate, 0.0, answers=20, throttled=0)
 
     assert rate.rate == pytest.approx(11.0)
 
@@ -123,7 +132,7 @@ def test_a_rate_that_was_not_holding_calls_back_is_not_raised() -> None:
     rate = AdaptiveRate(None)
     rate.take(0.0)  # one call: the bucket never refused
 
-    window(rate, 0.0, answers=10, throttled=0)
+    window(rate, 0.0, answers=20, throttled=0)
 
     assert rate.rate == pytest.approx(10.0)
 
@@ -131,17 +140,17 @@ def test_a_rate_that_was_not_holding_calls_back_is_not_raised() -> None:
 def test_a_configured_limit_is_never_exceeded_when_raising_the_rate() -> None:
     rate = AdaptiveRate(20.0)
     starve(rate, 0.0)
-    window(rate, 0.0, answers=10, throttled=0)
+    window(rate, 0.0, answers=20, throttled=0)
     assert rate.rate == pytest.approx(20.0)  # starved and clean, but already at the limit
 
     starve(rate, 1.0)
-    window(rate, 1.0, answers=10, throttled=5)
+    window(rate, 1.0, answers=20, throttled=8)
     assert rate.rate == pytest.approx(16.0)  # throttled anyway: a neighbour shares the limit
 
     seen = []
     for second in range(2, 8):
         starve(rate, float(second))
-        window(rate, float(second), answers=10, throttled=0)
+        window(rate, float(second), answers=20, throttled=0)
         seen.append(rate.rate)
     assert seen[:2] == pytest.approx([17.6, 19.36])
     assert seen[2:] == pytest.approx([20.0] * 4)  # capped, not 21.3
@@ -170,3 +179,56 @@ def test_an_unlimited_operation_is_never_held_back() -> None:
     assert all(rate.take(0.0) == 0.0 for _ in range(10_000))
     window(rate, 0.0, answers=10, throttled=10)
     assert all(rate.take(0.0) == 0.0 for _ in range(100))
+
+
+def test_a_refused_call_gives_its_token_back_up_to_half_a_windows_calls() -> None:
+    rate = AdaptiveRate(10.0)
+    starve(rate, 0.0)
+
+    for n in range(4):
+        rate.answered(0.1 * n, throttled=n % 2 == 0, refused=True)
+
+    assert tokens_at(rate, 0.4) == 2  # two of the four refused calls refunded
+
+
+def test_a_storm_of_failed_calls_leaves_the_answered_calls_at_the_full_rate() -> None:
+    """A caller whose every third call is refused still gets the limit's worth of answered
+    calls per second, and never more than half again as many calls in all."""
+    rate = AdaptiveRate(10.0)
+    now, calls, answered = 0.0, 0, 0
+    while now < 10.0:
+        wait = rate.take(now)
+        if wait:
+            now += max(wait, 1e-9)  # a wait below the float's step would not move `now`
+            continue
+        calls += 1
+        refused = calls % 3 == 0
+        answered += not refused
+        rate.answered(now, throttled=False, refused=refused)
+    assert 95 <= answered <= 102
+    assert calls <= answered * 1.5 + 2
+
+
+def test_a_window_of_few_answers_is_judged_only_when_it_has_enough_or_is_long() -> None:
+    rate = AdaptiveRate(10.0)
+    window(rate, 0.0, answers=10, throttled=5)  # half throttled, but only ten answers
+    assert rate.rate == pytest.approx(10.0)
+    rate.answered(11.0, throttled=True)  # ten seconds on: judged whatever its size
+    assert rate.rate == pytest.approx(10.0 * 5 / 11 / 0.75)
+
+
+def test_a_fifth_of_calls_failing_at_random_does_not_walk_the_rate_down() -> None:
+    """A storm of random throttling answers (a fifth of all calls, the limit not reached)
+    leaves a starved rate at its limit most of the time."""
+    rng = random.Random(4)
+    rate = AdaptiveRate(10.0)
+    now, rates = 0.0, []
+    while now < 120.0:
+        wait = rate.take(now)
+        if wait:
+            now += max(wait, 1e-9)
+            continue
+        rate.answered(now, throttled=rng.random() < 0.2)
+        rates.append(rate.rate)
+        now += 1e-4
+    assert sum(rates) / len(rates) >= 8.5  # the mean rate (it was 6.6)

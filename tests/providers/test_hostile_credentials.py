@@ -4,10 +4,11 @@ with one sentence, no request made, no secret shown, the lockfile as it was."""
 
 from __future__ import annotations
 
+import http.client
 import json
+import socket
 from pathlib import Path
 
-import httpx
 import pytest
 from click.testing import Result
 
@@ -171,20 +172,28 @@ def test_credentials_made_in_code_are_checked_too() -> None:
 
 
 def test_an_error_from_the_http_library_never_carries_a_secret() -> None:
-    """Whatever the transport says (h11 quotes a header it refuses), the secret and token are
-    blanked out before the message can reach output or the lockfile."""
+    """Whatever the HTTP library says (http.client quotes a header value it refuses), the
+    secret and token are blanked out before the message can reach output or the lockfile."""
     credentials = Credentials("testid", "SECRETVALUE", "TOKENVALUE", source="tests")
+    ends: list[socket.socket] = []
 
-    def refuse(request: httpx.Request) -> httpx.Response:
-        token = request.headers["x-acs-security-token"]
-        raise httpx.LocalProtocolError(f"Illegal header value {token!r} near SECRETVALUE")
+    class Refusing(http.client.HTTPConnection):
+        def connect(self) -> None:
+            self.sock, other = socket.socketpair()
+            ends.append(other)
 
-    transport = httpx.MockTransport(refuse)
+        def putheader(self, header: str | bytes, *values: object) -> None:
+            if header == "x-acs-security-token":
+                raise ValueError(f"Invalid header value {values[0]!r} near SECRETVALUE")
+            super().putheader(header, *values)  # type: ignore[arg-type]
+
     with (
-        IceClient("http://127.0.0.1:9", credentials, transport=transport) as ice,
+        IceClient("http://127.0.0.1:9", credentials, connect=lambda: Refusing("127.0.0.1")) as ice,
         pytest.raises(UnknownOutcome) as caught,
     ):
         ice.get_smart_handle_job("job-1")
+    for end in ends:
+        end.close()
     assert "TOKENVALUE" not in str(caught.value) and "SECRETVALUE" not in str(caught.value)
     assert "***" in str(caught.value)
 

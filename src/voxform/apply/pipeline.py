@@ -2,9 +2,9 @@
 
 Submissions go out at each target's submit rate while fewer than `parallelism` jobs are in
 flight; each job is looked at first when it is likely done (the latency is learnt as the run
-goes), then with growing pauses. Each operation has its own adaptive rate (pacing.py).
-Transient errors are retried with backoff and fail an item only after a long deadline; a
-submission whose answer was lost is found by its token (lookup.py) before it is resent.
+goes), then with growing pauses. Each operation has its own adaptive rate (pacing.py); a
+refused call gives its token back. Only a failed call is retried (backoff with jitter); an
+item fails only after a long deadline; a lost submission is found by its token (lookup.py).
 Every change is journaled by this thread alone, intents durable before their requests leave
 (commit.py), so changes that land together share one fsync.
 """
@@ -265,14 +265,14 @@ class Pipeline:
         rate = self.rates[done.target].get(done.operation)
         error = done.error
         if rate is not None:
-            throttled = isinstance(error, RetryableError) and error.code.startswith("Throttling")
-            rate.answered(now, throttled=throttled)
+            refused = isinstance(error, RetryableError) and not isinstance(error, UnknownOutcome)
+            code: str = getattr(error, "code", "") if refused else ""  # refused: not carried out
+            rate.answered(now, throttled=code.startswith("Throttling"), refused=refused)
         if flight is None:
             self._page(done, now)
             return
         if done.operation == "submit" and error is not None:
-            # An answer that refuses the call means nothing was created.
-            flight.maybe_sent = isinstance(error, UnknownOutcome)
+            flight.maybe_sent = isinstance(error, UnknownOutcome)  # a refusal created nothing
         if isinstance(error, FatalError):
             self._fatal(error)
             flight.stage = "queued" if done.operation == "submit" else "running"

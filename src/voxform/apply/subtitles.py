@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from voxform.errors import ItemError, PathEscapeError
-from voxform.files import UnsafeFileError, check_writable, write_atomic
+from voxform.files import UnsafeFileError, check_writable_files, write_atomic_files
 from voxform.ice.wire import Segment
 from voxform.paths import below
 from voxform.plan.plan import UNSTORED
@@ -65,9 +65,8 @@ def check_subtitles(root: Path, base: str) -> None:
     is paid for: a place outside the project, a symlink or a file where a folder must be, a
     symlink, read-only or special file in a subtitle file's place."""
     directory, name = _place(root, base)
-    for ext in FORMATS:
-        with _failing_the_item(base, ext):
-            check_writable(directory / f"{name}.{ext}", root=root)
+    with _failing_the_item(base, FORMATS):
+        check_writable_files(directory, [f"{name}.{ext}" for ext in FORMATS], root=root)
 
 
 def write_subtitles(
@@ -80,15 +79,17 @@ def write_subtitles(
     file), fails the item (ItemError), never the run, and nothing is written through it; so
     does a write the system refuses (a full disk: ItemError naming the file)."""
     directory, name = _place(root, base)
-    written, digests = {}, {}
-    for ext, render in zip(FORMATS, (to_vtt, to_srt), strict=True):
-        data = render(segments).encode("utf-8")
-        with _failing_the_item(base, ext):
-            # Not fsync'd: derived from the job's timings, and at thousands of items the
-            # syncs would cost more than the rest of apply's client work together.
-            write_atomic(directory / f"{name}.{ext}", data, durable=False, root=root)
-        written[ext] = f"{base}.{ext}"
-        digests[written[ext]] = digest_of(data)
+    files = {
+        f"{name}.{ext}": render(segments).encode("utf-8")
+        for ext, render in zip(FORMATS, (to_vtt, to_srt), strict=True)
+    }
+    with _failing_the_item(base, FORMATS):
+        # Not fsync'd: derived from the job's timings, and at thousands of items the
+        # syncs would cost more than the rest of apply's client work together. Both files
+        # in one pass over the folders (each is reached without following a link).
+        write_atomic_files(directory, files, durable=False, root=root)
+    written = {ext: f"{base}.{ext}" for ext in FORMATS}
+    digests = {written[ext]: digest_of(files[f"{name}.{ext}"]) for ext in FORMATS}
     return written, digests
 
 
@@ -111,14 +112,16 @@ def store_subtitles(root: Path, base: str, result: JobResult) -> JobResult:
 
 
 @contextlib.contextmanager
-def _failing_the_item(base: str, ext: str) -> Iterator[None]:
+def _failing_the_item(base: str, formats: Sequence[str]) -> Iterator[None]:
     """A refusal (a symlink, a file where a folder must be) or an OS error (ENOSPC, EFBIG,
-    EIO) on one subtitle file, as the ItemError that fails its item."""
+    EIO) on a subtitle file (of `formats`), as the ItemError that fails its item."""
     try:
         yield
     except UnsafeFileError as exc:
         raise ItemError(f"subtitles: {exc}", code="InvalidOutput") from exc
     except OSError as exc:
+        failed = str(exc.filename or "")
+        ext = next((e for e in formats if failed.endswith(f".{e}")), formats[0])
         message = f"subtitles: {base}.{ext}: {exc.strerror or exc}"
         raise ItemError(message, code="WriteFailed") from exc
 

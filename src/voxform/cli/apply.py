@@ -12,9 +12,9 @@ from voxform.apply.prune import DEFAULT_MAX_DELETE, check_prune, parse_limit
 from voxform.apply.run import DEFAULT_PARALLELISM, apply_plan
 from voxform.cli.common import load, project_dir, reporting, run_options, selection_options
 from voxform.errors import VoxformError
-from voxform.files import read_regular
 from voxform.plan.saved import check as check_saved
 from voxform.plan.saved import load as load_saved
+from voxform.reading import read_regular
 from voxform.report import Reporter
 from voxform.state.lease import lease
 

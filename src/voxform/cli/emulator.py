@@ -22,7 +22,7 @@ from voxform.emulator.service import (
 )
 from voxform.emulator.synthesis import SYNTHESIS_MODES, SynthesisMode
 from voxform.errors import VoxformError
-from voxform.files import read_regular
+from voxform.reading import read_regular
 
 SHARE = click.FloatRange(0.0, 1.0)
 SECONDS = click.FloatRange(0.0)

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote, unquote_to_bytes
+from urllib.parse import unquote_to_bytes
 
 from voxform.errors import VoxformError
 
@@ -67,10 +67,16 @@ class VerifiedRequest:
     security_token: str | None = field(default=None, repr=False)
 
 
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
+# Each byte (as the code point of the same number) to what it becomes: str.translate does the
+# whole string in C, where quote() looks every byte up in Python (the most of a signature's
+# cost for a submission's SSML).
+_PERCENT = {b: chr(b) if b in _UNRESERVED else f"%{b:02X}" for b in range(256)}
+
+
 def percent_encode(s: str) -> str:
     """RFC 3986 encoding of UTF-8: only A-Z a-z 0-9 - _ . ~ stay, hex in upper case."""
-    # quote()'s always-safe set is exactly the RFC 3986 unreserved set.
-    return quote(s, safe="", encoding="utf-8", errors="strict")
+    return s.encode("utf-8", "strict").decode("latin-1").translate(_PERCENT)
 
 
 def canonical_query(params: Mapping[str, str]) -> str:
@@ -145,8 +151,8 @@ def _signature(
     signed = ";".join(names)
     canonical = f"{method}\n{path}\n{query}\n{block}\n{signed}\n{body_sha256_hex}"
     to_sign = f"{ALGORITHM}\n{sha256_hex(canonical.encode('utf-8'))}"
-    digest = hmac.new(secret.encode("utf-8"), to_sign.encode("utf-8"), hashlib.sha256)
-    return signed, digest.hexdigest()
+    digest = hmac.digest(secret.encode("utf-8"), to_sign.encode("utf-8"), "sha256")
+    return signed, digest.hex()
 
 
 def sign_request(

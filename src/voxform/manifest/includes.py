@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Final
 
 from voxform.errors import Location, ManifestError, PathEscapeError, Problem
-from voxform.files import open_regular
 from voxform.manifest.checks import Findings, glob_base
 from voxform.manifest.yamlpos import Document, ValueBudget, load_yaml_text
 from voxform.paths import inside, relative_to_root
+from voxform.reading import open_regular
 
 MANIFEST = "voxform.yaml"
 ROOT_ONLY = ("version", "name", "defaults", "include")

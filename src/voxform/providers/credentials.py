@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from voxform.errors import FatalError
-from voxform.files import FileTooLargeError, read_regular
+from voxform.reading import FileTooLargeError, read_regular
 from voxform.state.jsonfile import JsonProblem, describe, load_json
 
 ENV_ACCESS_KEY_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"

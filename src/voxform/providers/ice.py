@@ -8,8 +8,6 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
-import httpx
-
 from voxform.errors import FatalError, RetryableError, UnknownOutcome
 from voxform.ice.signing import DATE_FORMAT
 from voxform.ice.wire import (
@@ -23,6 +21,7 @@ from voxform.ice.wire import (
     with_token,
 )
 from voxform.manifest.model import Target
+from voxform.providers.connections import ConnectFailed
 from voxform.providers.credentials import load_credentials
 from voxform.providers.ice_client import IceClient
 from voxform.providers.protocol import (
@@ -106,9 +105,7 @@ class IceProvider:
         job_id = _text(answer.get("JobId"))
         if not job_id or not job_id.isprintable():
             request_id = _text(answer.get("RequestId")) or "unknown"
-            raise UnknownOutcome(
-                f"{SUBMIT} answered without a usable JobId (request {request_id})"
-            )
+            raise UnknownOutcome(f"{SUBMIT} answered without a usable JobId (request {request_id})")
         media = _text(answer.get("MediaId"))
         if media:
             with self._guard:
@@ -142,7 +139,8 @@ class IceProvider:
         try:
             answer = call()
         except RetryableError as exc:
-            if not self._reached and isinstance(exc.__cause__, httpx.ConnectError):
+            cause = exc.__cause__
+            if not self._reached and isinstance(cause, ConnectFailed) and not cause.timed_out:
                 raise FatalError(
                     f"cannot reach the ICE endpoint {self.client.endpoint}: check the target's "
                     "region or endpoint (or VOXFORM_ICE_ENDPOINT) and the network",
@@ -177,7 +175,6 @@ class IceProvider:
             duration=round(max(s.end for s in segments), 3) if segments else None,
             segments=segments,
         )
-
 
 
 def _text(value: object) -> str | None:

@@ -13,13 +13,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from voxform.errors import ItemError, PathEscapeError
-from voxform.files import UnsafeFileError, read_regular, remove_file, write_atomic
+from voxform.files import UnsafeFileError, remove_file, write_atomic
 from voxform.ice.wire import AudioRequest
 from voxform.manifest.model import Target
 from voxform.paths import below
 from voxform.providers.local import DEFAULT_PATH, audio_file
 from voxform.providers.oss_errors import ObjectConflict, ObjectMissing
 from voxform.providers.protocol import Deleted, Resources, StorageOperation, StoredPage
+from voxform.reading import read_regular
 from voxform.state.outputs import (
     MAX_HASHED,
     FileDigest,

@@ -11,9 +11,9 @@ from typing import Protocol
 
 from voxform.digest import digest
 from voxform.errors import Location, PathEscapeError, Problem
-from voxform.files import FileTooLargeError, read_text
 from voxform.manifest.model import Project, SourceSpec
 from voxform.paths import ID_MAX, inside, relative_to_root, slug
+from voxform.reading import FileTooLargeError, read_text
 from voxform.render.chunking import paragraphs, sentences
 from voxform.render.ids import align
 from voxform.render.markdown import MarkdownLimit

@@ -29,7 +29,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TypeVar, cast
 
-from voxform.files import FileTooLargeError, UnsafeFileError, read_regular, write_atomic
+from voxform.files import UnsafeFileError, write_atomic
+from voxform.reading import FileTooLargeError, read_regular
 
 T = TypeVar("T")
 

@@ -18,13 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, BinaryIO
 
-from voxform.files import (
-    check_creatable,
-    check_writable,
-    open_appending,
-    open_regular,
-    remove_entry,
-)
+from voxform.files import check_creatable, check_writable, open_appending, remove_entry
+from voxform.reading import open_regular
 from voxform.state.jsonfile import JsonProblem, describe, is_seconds, load_json
 from voxform.state.lockfile import (
     ITEM_ID,

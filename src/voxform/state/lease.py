@@ -22,14 +22,8 @@ from pathlib import Path
 from typing import Literal
 
 from voxform.errors import VoxformError
-from voxform.files import (
-    FileTooLargeError,
-    check_directory,
-    create_new,
-    pid_alive,
-    read_regular,
-    remove_entry,
-)
+from voxform.files import check_directory, create_new, pid_alive, remove_entry
+from voxform.reading import FileTooLargeError, read_regular
 from voxform.state.jsonfile import JsonProblem, load_json
 
 LEASE = Path(".voxform") / "apply.lease"

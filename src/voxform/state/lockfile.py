@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from voxform.errors import VoxformError, did_you_mean
-from voxform.files import read_regular, write_atomic
+from voxform.files import write_atomic
 from voxform.paths import ID_MAX, ID_PATTERN
+from voxform.reading import read_regular
 from voxform.state.jsonfile import (
     JsonProblem,
     describe,

@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 from voxform.errors import PathEscapeError
-from voxform.files import UnsafeFileError, check_writable, read_regular, write_atomic
+from voxform.files import UnsafeFileError, check_writable, write_atomic
 from voxform.ice.wire import FORMATS
 from voxform.oss.names import bucket_problem, key_problem
 from voxform.paths import below
+from voxform.reading import read_regular
 from voxform.state.jsonfile import JsonProblem, load_json
 
 CACHE_NAME = "stat-cache.json"

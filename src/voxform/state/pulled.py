@@ -20,8 +20,9 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-from voxform.files import open_regular, read_regular, write_atomic
+from voxform.files import write_atomic
 from voxform.oss.crc64 import Crc64
+from voxform.reading import open_regular, read_regular
 from voxform.state.jsonfile import JsonProblem, load_json
 from voxform.state.outputs import RACY_NS
 

@@ -16,7 +16,7 @@ import os
 import time
 from pathlib import Path
 
-from voxform.files import FileTooLargeError, read_text
+from voxform.reading import FileTooLargeError, read_text
 from voxform.state.cachefile import CacheReader, CacheTable, read_cache, write_cache
 from voxform.state.outputs import RACY_NS
 
