@@ -95,6 +95,11 @@ class RetryableError(ProviderError):
         self.retry_after = retry_after
 
 
+class ThrottledError(RetryableError):
+    """The service refused the call for its rate (ICE's Throttling.*, OSS's SlowDown): the
+    caller slows that operation down, and the call itself is retried like any transient one."""
+
+
 class UnknownOutcome(RetryableError):
     """The request was sent but its answer was lost: the service may have carried it out."""
 

@@ -25,7 +25,7 @@ from voxform.apply.outcome import Outcome
 from voxform.apply.pipeline import Pipeline
 from voxform.apply.retry import RetryPolicy
 from voxform.apply.subtitles import to_srt, to_vtt
-from voxform.errors import FatalError, ItemError, RetryableError, UnknownOutcome
+from voxform.errors import FatalError, ItemError, RetryableError, ThrottledError, UnknownOutcome
 from voxform.ice.wire import AudioRequest, Segment
 from voxform.manifest.model import Target
 from voxform.plan.plan import Change, Plan
@@ -323,7 +323,7 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
 def test_a_throttled_call_is_retried_after_its_retry_after_then_finishes(
     loaded: LoadedProject, call: str
 ) -> None:
-    throttled = RetryableError("slow down", code="Throttling.User", retry_after=0.05)
+    throttled = ThrottledError("slow down", code="Throttling.User", retry_after=0.05)
     if call == "submit":
         backend = DurableBackend(submits={"a": [throttled]})
     else:
@@ -787,7 +787,7 @@ def test_no_item_is_submitted_again_once_the_run_stops_during_a_backoff_wait(
 
     backend = DurableBackend(
         submits={
-            "a": [RetryableError("busy", code="Throttling", retry_after=5.0)],
+            "a": [ThrottledError("busy", code="Throttling", retry_after=5.0)],
             "b": [fail_fatally_once_a_is_backing_off],
         }
     )

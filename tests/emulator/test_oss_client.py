@@ -11,7 +11,7 @@ import pytest
 
 from emulator.conftest import StartEmulator
 from voxform.emulator.service import Emulator
-from voxform.errors import FatalError, ItemError, RetryableError
+from voxform.errors import FatalError, ItemError, RetryableError, ThrottledError
 from voxform.oss.crc64 import crc64
 from voxform.providers.credentials import Credentials
 from voxform.providers.oss_client import OssClient
@@ -134,7 +134,7 @@ def test_throttled_operations_are_retryable(start_emulator: StartEmulator) -> No
         start_emulator(synthesis="silence", latency=0, rate_limits={"ListObjectsV2": 1})
     )
     client.list_page()
-    with pytest.raises(RetryableError, match="SlowDown"):
+    with pytest.raises(ThrottledError, match="SlowDown"):  # a RetryableError that slows the pace
         client.list_page()
 
 

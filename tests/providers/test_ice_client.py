@@ -17,7 +17,7 @@ from alibabacloud_ice20201109 import models as ice_models
 from alibabacloud_ice20201109.client import Client
 from alibabacloud_tea_openapi import models as open_api_models
 
-from voxform.errors import FatalError, ItemError, ProviderError, RetryableError
+from voxform.errors import FatalError, ItemError, ProviderError, RetryableError, ThrottledError
 from voxform.ice.signing import (
     NonceCache,
     SignatureError,
@@ -223,17 +223,17 @@ def error_body(code: str, message: str = "m") -> dict[str, str]:
     [
         (
             Answer(400, error_body("Throttling.User"), {"x-acs-retry-after": "1500"}),
-            RetryableError,
+            ThrottledError,
             "Throttling.User",
             1.5,
         ),
         (
             Answer(400, error_body("Throttling.Api"), {"Retry-After": "2"}),
-            RetryableError,
+            ThrottledError,
             "Throttling.Api",
             2.0,
         ),
-        (Answer(503, error_body("Throttling")), RetryableError, "Throttling", None),
+        (Answer(503, error_body("Throttling")), ThrottledError, "Throttling", None),
         (Answer(503, error_body("ServiceUnavailable")), RetryableError, "ServiceUnavailable", None),
         (Answer(500, error_body("InternalError")), RetryableError, "InternalError", None),
         (Answer(502, error_body("SomethingNew")), RetryableError, "SomethingNew", None),

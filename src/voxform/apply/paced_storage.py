@@ -17,13 +17,12 @@ from typing import TypeVar
 
 from voxform.apply.pacing import AdaptiveRate
 from voxform.apply.retry import LONGEST_WAIT, RetryPolicy
-from voxform.errors import RetryableError
+from voxform.errors import RetryableError, ThrottledError
 from voxform.ice.wire import AudioRequest
 from voxform.providers.protocol import Deleted, Storage, StorageOperation, StoredPage
 from voxform.state.outputs import Output
 
 T = TypeVar("T")
-THROTTLING = ("Throttling", "SlowDown")  # OSS's exact throttling code is unverified
 
 
 class PacedStorage:
@@ -84,7 +83,7 @@ class PacedStorage:
                 now = self._clock()
                 if rate is not None:
                     with self._guard:
-                        rate.answered(now, throttled=error.code.startswith(THROTTLING))
+                        rate.answered(now, throttled=isinstance(error, ThrottledError))
                 first = now if first is None else first
                 if now - first > self.deadline:
                     raise

@@ -29,7 +29,7 @@ from voxform.apply.lookup import Lookups
 from voxform.apply.outcome import Outcome, Progress
 from voxform.apply.pacing import AdaptiveRate
 from voxform.apply.retry import RetryPolicy
-from voxform.errors import FatalError, ItemError, RetryableError, UnknownOutcome
+from voxform.errors import FatalError, ItemError, RetryableError, ThrottledError, UnknownOutcome
 from voxform.plan.plan import Plan
 from voxform.providers.protocol import JobPage, JobResult, Operation, Provider
 from voxform.state.journal import Journal
@@ -266,8 +266,7 @@ class Pipeline:
         error = done.error
         if rate is not None:
             refused = isinstance(error, RetryableError) and not isinstance(error, UnknownOutcome)
-            code: str = getattr(error, "code", "") if refused else ""  # refused: not carried out
-            rate.answered(now, throttled=code.startswith("Throttling"), refused=refused)
+            rate.answered(now, throttled=isinstance(error, ThrottledError), refused=refused)
         if flight is None:
             self._page(done, now)
             return

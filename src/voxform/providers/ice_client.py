@@ -12,7 +12,14 @@ import httpx
 
 from voxform import __version__
 from voxform.endpoints import cleartext_host
-from voxform.errors import FatalError, ItemError, ProviderError, RetryableError, UnknownOutcome
+from voxform.errors import (
+    FatalError,
+    ItemError,
+    ProviderError,
+    RetryableError,
+    ThrottledError,
+    UnknownOutcome,
+)
 from voxform.ice.signing import sign_request
 from voxform.ice.wire import API_VERSION, GET_JOB, JOB_TYPE, LIST_JOBS, SUBMIT
 from voxform.providers.connections import (
@@ -195,7 +202,11 @@ class IceClient:
         told = f"{action}: {code}: {message} (HTTP {response.status}, request {request_id})"
         source = self._credentials.source
         key_id = self._credentials.access_key_id
-        if code.startswith("Throttling") or code in RETRYABLE_CODES or response.status >= 500:
+        if code.startswith("Throttling"):
+            return ThrottledError(
+                told, code=code, request_id=request_id, retry_after=_retry_after(response.headers)
+            )
+        if code in RETRYABLE_CODES or response.status >= 500:
             return RetryableError(
                 told, code=code, request_id=request_id, retry_after=_retry_after(response.headers)
             )

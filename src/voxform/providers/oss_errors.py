@@ -15,10 +15,18 @@ from collections.abc import Callable
 
 import httpx
 
-from voxform.errors import FatalError, ItemError, ProviderError, RetryableError, UnknownOutcome
+from voxform.errors import (
+    FatalError,
+    ItemError,
+    ProviderError,
+    RetryableError,
+    ThrottledError,
+    UnknownOutcome,
+)
 from voxform.oss.documents import parse_error
 from voxform.providers.credentials import Credentials
 
+THROTTLING_CODES = frozenset({"SlowDown", "Throttling"})
 RETRYABLE_CODES = frozenset(
     {"ServiceUnavailable", "InternalError", "SlowDown", "RequestTimeout", "Throttling"}
 )
@@ -75,6 +83,8 @@ def error_for(
     message = document.message if document else ""
     request_id = request_id or (document.request_id if document else "")
     told = f"{operation}: {code}: {message} (HTTP {status}, request {request_id})"
+    if code in THROTTLING_CODES:  # OSS's exact throttling code is unverified
+        return ThrottledError(told, code=code, request_id=request_id)
     if code in RETRYABLE_CODES or status >= 500:
         return RetryableError(told, code=code, request_id=request_id)
     if code in _CREDENTIAL_HINTS:

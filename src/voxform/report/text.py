@@ -9,7 +9,7 @@ import sys
 import click
 
 from voxform.apply.outcome import Outcome
-from voxform.errors import Problem, RetryableError
+from voxform.errors import Problem, RetryableError, ThrottledError
 from voxform.plan.plan import Change, Plan
 from voxform.pull.outcome import PullOutcome
 from voxform.report.base import inert_json, plan_cost, printable
@@ -140,7 +140,7 @@ class TextReporter:
             click.echo(f"{where} {printable(change.id)}: {click.style('failed', fg='red')}: {why}")
 
     def retrying(self, change: Change, error: RetryableError, delay: float) -> None:
-        if error.code.startswith("Throttling"):
+        if isinstance(error, ThrottledError):
             self.throttled += 1  # routine pacing: counted in the summary, not told each time
             return
         message = f"{change.id}: {error.code or 'transient error'}, retrying in {delay:.1f} s"
