@@ -20,7 +20,7 @@ from voxform.render.render import render_items
 from voxform.render.sources import MAX_TEXT_BYTES, expand
 from voxform.state.journal import journal_path, read_state
 from voxform.state.lockfile import LOCKFILE, LockState
-from voxform.state.outputs import CACHE_NAME, FileDigest, StatCache, drift, files_of
+from voxform.state.outputs import CACHE_NAME, FileDigest, Output, StatCache, drift, files_of
 from voxform.state.render_cache import RENDER_CACHE, RenderCache, project_identity
 from voxform.state.source_cache import SOURCE_CACHE, SourceCache
 
@@ -60,9 +60,16 @@ class LoadedProject:
             )
         return facts
 
-    def plan(self, *, select: Sequence[str] = (), replace: Sequence[str] = ()) -> Plan:
+    def plan(
+        self,
+        *,
+        select: Sequence[str] = (),
+        replace: Sequence[str] = (),
+        held: Mapping[str, Output | None] | None = None,
+    ) -> Plan:
         """What apply would do; ManifestError when the project is not valid, VoxformError
-        when a --select or --replace names nothing (a typo must not read as "no changes")."""
+        when a --select or --replace names nothing (a typo must not read as "no changes").
+        `held`: what the objects the lockfile names hold now, when the buckets were read."""
         self.require_valid()
         ids = [r.id for r in self.rendered]
         known = set(ids) | set(self.lock.items)
@@ -83,13 +90,19 @@ class LoadedProject:
             select=select,
             replace=replace,
             drift=self.drift(),
+            held=held or {},
         )
         cache = self.journal_path.parent / CACHE_NAME
         targets = self.project.targets
-        return with_deletions(plan, self.rendered, self.lock, targets, self.project.root, cache)
+        return with_deletions(
+            plan, self.rendered, self.lock, targets, self.project.root, cache, held
+        )
 
-    def saved(self, plan: Plan, select: Sequence[str], replace: Sequence[str]) -> SavedPlan:
-        """What `plan --out` records of `plan` and what it was made against."""
+    def saved(
+        self, plan: Plan, select: Sequence[str], replace: Sequence[str], *, refresh: bool = True
+    ) -> SavedPlan:
+        """What `plan --out` records of `plan` and what it was made against (`refresh`:
+        whether the buckets were read for it)."""
         fingerprints = {c.id: c.fingerprint for c in plan.changes if c.fingerprint}
         return SavedPlan(
             inputs=inputs_digest(self.rendered, fingerprints),
@@ -99,6 +112,7 @@ class LoadedProject:
             changes=tuple(
                 (c.id, c.action, c.fingerprint) for c in plan.changes if c.action != "unchanged"
             ),
+            refresh=refresh,
         )
 
     def drift(self) -> dict[str, str]:

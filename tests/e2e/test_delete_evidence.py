@@ -281,10 +281,11 @@ def test_ice_prune_deletes_the_subtitles_it_wrote_and_keeps_one_changed_since(
     voxform: Runner,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    url, _ = emulator("--latency", "0.05")
+    url, storage = emulator("--latency", "0.05")
     monkeypatch.setenv("VOXFORM_ICE_ENDPOINT", url)
     assert voxform(ice_project, "apply", "--yes").exit_code == 0
     tip = lock_of(ice_project)["tip"]
+    assert (storage / "my-audio/course/intro/tip.mp3").is_file()
     vtt, srt = tip["subtitles"]["vtt"], tip["subtitles"]["srt"]
     assert vtt.startswith("subtitles/oss/")
     (ice_project / srt).write_text("1\n00:00:00,000 --> 00:00:01,000\nedited by hand\n")
@@ -296,7 +297,11 @@ def test_ice_prune_deletes_the_subtitles_it_wrote_and_keeps_one_changed_since(
     result = voxform(ice_project, "apply", "--yes", "--prune")
     assert result.exit_code == 1, result.output
     assert f"keeps {srt}: changed since voxform wrote it" in result.output
-    assert "to remove by hand" in result.output  # the object at the service, named once
+    # its object is deleted too, as recorded: no longer named for the user to remove
+    assert "deletes oss://my-audio/course/intro/tip.mp3" in result.output
+    assert "to remove by hand" not in result.output
+    assert not (storage / "my-audio/course/intro/tip.mp3").exists()
+    assert (storage / "my-audio/course/intro/welcome.mp3").is_file()
     assert not (ice_project / vtt).exists()
     assert "edited by hand" in (ice_project / srt).read_text()
     left = lock_of(ice_project)["tip"]

@@ -74,7 +74,9 @@ def test_apply_records_each_object_as_the_sdk_reads_it(
     result = voxform(ice_project, "plan", "--detailed-exitcode")
     assert result.exit_code == 0, result.output
     assert "No changes" in result.output
-    assert sum(oss_calls(applied).values()) == sdk_heads  # plan reads no bucket (yet)
+    # plan reads what the bucket holds: one listing page for the five objects
+    assert sum(oss_calls(applied).values()) == sdk_heads + 1
+    assert oss_calls(applied)["ListObjectsV2"] == 2
 
 
 def test_refresh_records_objects_of_items_finished_before_they_were_recorded(
@@ -98,7 +100,8 @@ def test_refresh_records_objects_of_items_finished_before_they_were_recorded(
 
     again = voxform(ice_project, "refresh")
     assert again.exit_code == 0 and "Recorded" not in again.output
-    assert sum(oss_calls(applied).values()) == 2  # all recorded: nothing read
+    # all recorded: nothing to record, and the drift check reads one page
+    assert sum(oss_calls(applied).values()) == 3
 
 
 def test_an_item_applied_alone_is_read_by_one_head_with_its_crc64(
@@ -109,4 +112,5 @@ def test_an_item_applied_alone_is_read_by_one_head_with_its_crc64(
     welcome = objects(ice_project)["welcome"]
     assert welcome["crc64"].isdigit()  # a head tells it; a listing does not
     calls = oss_calls(applied)
-    assert (calls["ListObjectsV2"], calls["HeadObject"]) == (1, 1), calls
+    # a listing each for the two applies' drift checks and the first one's record
+    assert (calls["ListObjectsV2"], calls["HeadObject"]) == (2, 1), calls

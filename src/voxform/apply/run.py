@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
+from voxform.apply.buckets import Deleter
 from voxform.apply.holdings import record_all
 from voxform.apply.outcome import Outcome, Progress
 from voxform.apply.pipeline import Pipeline
@@ -65,14 +66,17 @@ def apply_plan(
             )
             with _stop_on_signals(pipeline):
                 outcome = pipeline.run(plan)
-            pipeline.calls.superseded.report(outcome)
         found = record_all(
             loaded.project, loaded.rendered, loaded.lock, journal.record, profile, names
         )
         outcome.objects_recorded, outcome.objects_error = len(found.recorded), found.error
-        if prune and not (outcome.interrupted or outcome.fatal):
-            root, lock = loaded.project.root, loaded.lock
-            prune_removed(root, plan, lock, journal.record, outcome)
+        with Deleter(loaded.project, profile) as delete_objects:
+            superseded = pipeline.calls.superseded
+            superseded.delete_objects(delete_objects)  # the updates that replace them are done
+            superseded.report(outcome)
+            if prune and not (outcome.interrupted or outcome.fatal):
+                root, lock = loaded.project.root, loaded.lock
+                prune_removed(root, plan, lock, journal.record, outcome, delete_objects)
         journal.close(loaded.lock)
         saved = True
     finally:

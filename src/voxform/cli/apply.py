@@ -10,7 +10,15 @@ import click
 from voxform.apply.outcome import Outcome
 from voxform.apply.prune import DEFAULT_MAX_DELETE, check_prune, parse_limit
 from voxform.apply.run import DEFAULT_PARALLELISM, apply_plan
-from voxform.cli.common import load, project_dir, reporting, run_options, selection_options
+from voxform.cli.common import (
+    held_objects,
+    load,
+    project_dir,
+    refresh_options,
+    reporting,
+    run_options,
+    selection_options,
+)
 from voxform.errors import VoxformError
 from voxform.plan.saved import check as check_saved
 from voxform.plan.saved import load as load_saved
@@ -24,6 +32,7 @@ from voxform.state.lease import lease
     "planfile", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path)
 )
 @selection_options
+@refresh_options
 @click.option(
     "-y", "--yes", "--auto-approve", "yes", is_flag=True, help="Do not ask for confirmation."
 )
@@ -58,6 +67,7 @@ def apply(
     parallelism: int,
     prune: bool,
     max_delete: str,
+    refresh: bool,
 ) -> None:
     """Synthesize what changed and record the results in voxform.lock.
 
@@ -70,10 +80,13 @@ def apply(
             if select or replace:
                 raise VoxformError("a saved plan carries its own --select and --replace")
             saved = load_saved(str(planfile), read_regular(planfile, 1 << 28, "saved plan"))
-            select, replace, yes = saved.select, saved.replace, True
-        plan = loaded.plan(select=select, replace=replace)
+            select, replace, yes, refresh = saved.select, saved.replace, True, saved.refresh
+        loaded.require_valid()  # a manifest error is told before any bucket is read
+        held = held_objects(loaded, reporter, refresh=refresh, select=select, profile=profile)
+        plan = loaded.plan(select=select, replace=replace, held=held)
         if planfile is not None:
-            check_saved(saved, loaded.saved(plan, select, replace), str(planfile))
+            current = loaded.saved(plan, select, replace, refresh=held is not None)
+            check_saved(saved, current, str(planfile))
         if prune:
             check_prune(len(plan.orphans), len(loaded.lock.items), len(loaded.rendered), max_delete)
         reporter.apply_plan(plan)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import gc
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from voxform.report import FORMATS, Reporter, make_reporter
 
 if TYPE_CHECKING:
     from voxform.project import LoadedProject
+    from voxform.state.outputs import Output
 
 Command = Callable[..., None]
 
@@ -90,6 +91,56 @@ def run_options(func: Command) -> Command:
         default=None,
         help="aliyun CLI profile for ice targets (default: environment variables, then current).",
     )(func)
+
+
+def refresh_options(func: Command) -> Command:
+    """--refresh[=BOOL] and --no-refresh, shared by plan and apply: whether the buckets are
+    read for what the objects the lockfile names hold now (passed as `refresh=`)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, refresh: bool, no_refresh: bool, **kwargs: Any) -> None:
+        func(*args, refresh=refresh and not no_refresh, **kwargs)
+
+    wrapper = click.option(
+        "--no-refresh",
+        "no_refresh",
+        is_flag=True,
+        help="Do not read the buckets: plan offline, from the lockfile alone.",
+    )(wrapper)
+    return click.option(
+        "--refresh",
+        "refresh",
+        type=click.BOOL,
+        is_flag=False,
+        flag_value="true",
+        default="true",
+        metavar="[BOOL]",
+        help="Read what the buckets hold before planning (the default); --refresh=false is "
+        "--no-refresh.",
+    )(wrapper)
+
+
+def held_objects(
+    loaded: LoadedProject,
+    reporter: Reporter,
+    *,
+    refresh: bool,
+    select: tuple[str, ...] = (),
+    profile: str | None = None,
+) -> Mapping[str, Output | None] | None:
+    """What the objects the lockfile names hold now, read from their buckets (nothing is
+    read, or imported, when it names none); None, and a warning that says so, when
+    `refresh` is off."""
+    from voxform.state.outputs import objects_of
+
+    if not any(entry.outputs and objects_of(entry.outputs) for entry in loaded.lock.items.values()):
+        return {}
+    from voxform.apply.buckets import NOT_READ, read_held
+
+    if not refresh:
+        reporter.warning(NOT_READ)
+        return None
+    return read_held(loaded.project, loaded.lock, select=select, profile=profile)
 
 
 def project_dir(ctx: click.Context) -> Path:

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from voxform.cli.common import load, reporting, selection_options
+from voxform.cli.common import (
+    held_objects,
+    load,
+    refresh_options,
+    reporting,
+    selection_options,
+)
 from voxform.files import write_atomic
 from voxform.plan.saved import save
 from voxform.report import Reporter
@@ -15,6 +21,14 @@ from voxform.report import Reporter
 
 @click.command()
 @selection_options
+@refresh_options
+@click.option(
+    "--profile",
+    envvar="ALIBABA_CLOUD_PROFILE",
+    default=None,
+    help="aliyun CLI profile to read ice targets' buckets with (default: environment "
+    "variables, then current).",
+)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes.")
 @click.option("--show-unchanged", is_flag=True, help="List unchanged items too.")
 @click.option(
@@ -34,6 +48,8 @@ def plan(
     detailed_exitcode: bool,
     show_unchanged: bool,
     out: Path | None,
+    refresh: bool,
+    profile: str | None,
 ) -> None:
     """Show which items apply would synthesize and which input changed."""
     loaded = load(ctx, reporter)
@@ -42,8 +58,11 @@ def plan(
             f"there is no lockfile at {loaded.lock_path}: every item is planned as new "
             "(a mistyped --lockfile?)"
         )
-    result = loaded.plan(select=select, replace=replace)
+    loaded.require_valid()  # a manifest error is told before any bucket is read
+    held = held_objects(loaded, reporter, refresh=refresh, select=select, profile=profile)
+    result = loaded.plan(select=select, replace=replace, held=held)
     if out is not None:
-        write_atomic(out, save(result, loaded.saved(result, select, replace)))
+        saved = loaded.saved(result, select, replace, refresh=held is not None)
+        write_atomic(out, save(result, saved))
     reporter.plan(result, show_unchanged=show_unchanged)
     sys.exit(2 if detailed_exitcode and result.pending else 0)

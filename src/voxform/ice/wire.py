@@ -75,6 +75,11 @@ class AudioRequest:
     description: str | None = None
     user_data: str | None = None
 
+    def audio_key(self) -> str:
+        """The key the service writes the audio to: the OutputConfig object and the
+        format's extension, which the service appends."""
+        return f"{self.object_key}.{self.editing.format}"
+
     def output_config(self) -> dict[str, object]:
         """OutputConfig: where the service writes the audio."""
         return {"bucket": self.bucket, "object": self.object_key}

@@ -12,7 +12,7 @@ from typing import Literal, NamedTuple, TypeGuard
 from voxform.plan.fingerprint import audio_digest, engine_digest, fingerprint
 from voxform.render.model import RenderedItem
 from voxform.state.lockfile import LockEntry, LockState
-from voxform.state.outputs import Kept
+from voxform.state.outputs import Kept, ObjectDigest, Output, objects_of, split_object_url
 
 Action = Literal["create", "update", "retry", "resume", "delete", "unchanged"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "retry", "resume", "delete", "unchanged")
@@ -95,12 +95,17 @@ class Plan:
         result["characters"] = self.characters()
         result["billed_characters"] = self.characters(billed=True)
         result["free_characters"] = self.characters(billed=False)
-        pruning = [c for c in self.changes if c.action == "delete"]
-        result["files_to_delete"] = sum(len(c.deletes) for c in self.changes) - sum(
-            len(c.deletes) for c in pruning
+        deleting = Counter(
+            (c.action == "delete", split_object_url(name) is not None)
+            for c in self.changes
+            for name in c.deletes
         )
-        result["files_to_prune"] = sum(len(c.deletes) for c in pruning)
+        result["files_to_delete"] = deleting[False, False]
+        result["files_to_prune"] = deleting[True, False]
         result["files_kept"] = sum(len(c.kept) for c in self.changes)
+        if deleting[False, True] or deleting[True, True]:  # objects: only when there are any
+            result["objects_to_delete"] = deleting[False, True]
+            result["objects_to_prune"] = deleting[True, True]
         return result
 
 
@@ -117,10 +122,12 @@ def make_plan(
     select: Sequence[str] = (),
     replace: Collection[str] = (),
     drift: Mapping[str, str] = MappingProxyType({}),
+    held: Mapping[str, Output | None] = MappingProxyType({}),
 ) -> Plan:
     """Compare rendered items with the lockfile. `providers` maps target names to their
     facts; `drift` gives finished items whose output files in the project are missing or
-    changed, with the reason."""
+    changed, with the reason; `held` what the objects the lockfile names hold now (None:
+    nothing), as read from their buckets (a name not in it was not read)."""
     changes = []
     present = set()
     for item in rendered:
@@ -140,7 +147,10 @@ def make_plan(
         ):
             current = entry.fingerprint  # recorded before SSML was canonical: the same audio
         action, reasons = _decide(entry, current, inputs, item.id in replace)
-        if action == "unchanged" and item.id in drift and entry is not None:
+        gone = object_drift(entry, held) if action == "unchanged" and held else None
+        if gone is not None:
+            action, reasons = "update", (gone,)  # reading the job again restores no object
+        elif action == "unchanged" and item.id in drift and entry is not None:
             action, reasons = _rebuild(entry, drift[item.id], facts)
         elif unstored(entry) and action == "retry" and item.id not in replace:
             action, reasons = _rebuild(entry, reasons[0], facts, otherwise="retry")
@@ -164,6 +174,23 @@ def make_plan(
         if key not in present and selected(key, select):
             changes.append(Change(key, "delete", (REMOVED,), 0))
     return Plan(tuple(changes))
+
+
+def object_drift(entry: LockEntry | None, held: Mapping[str, Output | None]) -> str | None:
+    """Why a finished entry's objects are not what it records, naming the first such
+    object (`object missing: oss://B/K` or `object changed: oss://B/K`: another ETag or
+    size, or CRC-64 when both know it), or None when all read are as recorded."""
+    if entry is None or entry.state != "finished":
+        return None
+    for name, recorded in objects_of(entry.outputs).items():
+        if name not in held:
+            continue
+        found = held[name]
+        if found is None:
+            return f"object missing: {name}"
+        if not isinstance(found, ObjectDigest) or not recorded.same_object(found):
+            return f"object changed: {name}"
+    return None
 
 
 def unstored(entry: LockEntry | None) -> TypeGuard[LockEntry]:

@@ -30,6 +30,7 @@ class SavedPlan:
     select: tuple[str, ...]
     replace: tuple[str, ...]
     changes: tuple[tuple[str, str, str | None], ...]  # id, action, fingerprint
+    refresh: bool = True  # the buckets were read for it: apply reads them again
 
 
 def inputs_digest(rendered: Sequence[RenderedItem], fingerprints: dict[str, str]) -> str:
@@ -69,6 +70,8 @@ def save(plan: Plan, saved: SavedPlan) -> bytes:
         ],
         "summary": plan.summary(),
     }
+    if not saved.refresh:
+        document["refresh"] = False  # made with --no-refresh (else left out: older files)
     return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
@@ -89,11 +92,18 @@ def load(name: str, data: bytes) -> SavedPlan:
             select=tuple(str(s) for s in document["select"]),
             replace=tuple(str(r) for r in document["replace"]),
             changes=changes,
+            refresh=_flag(document.get("refresh", True)),
         )
     except JsonProblem as exc:
         raise VoxformError(f"{name} {exc.reason}: not a saved voxform plan") from None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise VoxformError(f"{name}: not a saved voxform plan ({exc})") from None
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("refresh is not true or false")
+    return value
 
 
 def check(saved: SavedPlan, current: SavedPlan, name: str) -> None:

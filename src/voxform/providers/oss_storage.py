@@ -43,7 +43,7 @@ HEADS_AT_MOST = 3  # more objects than this are read by listing their common pre
 def audio_key(request: AudioRequest) -> str:
     """The key ICE writes a job's audio to: its OutputConfig object and the format's
     extension, which the service appends."""
-    return f"{request.object_key}.{request.editing.format}"
+    return request.audio_key()
 
 
 class OssStorage:
@@ -171,10 +171,12 @@ class OssStorage:
         return name[len(own) :]
 
 
-def survey(storage: Storage, names: Collection[str]) -> dict[str, Output | None]:
+def survey(
+    storage: Storage, names: Collection[str], heads_at_most: int = HEADS_AT_MOST
+) -> dict[str, Output | None]:
     """What each of `names` holds now (None: nothing), with few calls: a head each for up
-    to HEADS_AT_MOST names, else pages of their common prefix until every name is seen."""
-    if len(names) <= HEADS_AT_MOST:
+    to `heads_at_most` names, else pages of their common prefix until every name is seen."""
+    if len(names) <= heads_at_most:
         return {name: storage.head(name) for name in names}
     prefix = _common_prefix(min(names), max(names))
     wanted = set(names)

@@ -45,6 +45,10 @@ def _file_counts(summary: dict[str, int]) -> str:
         parts.append(f"{summary['files_to_delete']} file(s) to delete")
     if summary.get("files_to_prune"):
         parts.append(f"{summary['files_to_prune']} file(s) to delete with --prune")
+    if summary.get("objects_to_delete"):
+        parts.append(f"{summary['objects_to_delete']} object(s) to delete")
+    if summary.get("objects_to_prune"):
+        parts.append(f"{summary['objects_to_prune']} object(s) to delete with --prune")
     if summary.get("files_kept"):
         parts.append(f"{summary['files_kept']} file(s) kept (named above)")
     return "; " + ", ".join(parts) if parts else ""
