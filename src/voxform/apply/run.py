@@ -6,10 +6,12 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from types import FrameType
 
-from voxform.apply.holdings import record_all
+from voxform.apply.copies import Copier
+from voxform.apply.holdings import paced_storages, record_all
 from voxform.apply.outcome import Outcome, Progress
 from voxform.apply.pipeline import Pipeline
 from voxform.apply.prune import prune as prune_removed
@@ -49,6 +51,9 @@ def apply_plan(
     saved = False
     try:
         with open_providers(loaded.project, names, profile=profile) as providers:
+            subtitle_dirs = {
+                n: provider_for(targets[n]).subtitle_dir(targets[n]) for n in providers
+            }
             pipeline = Pipeline(
                 journal,
                 loaded.lock,
@@ -57,14 +62,22 @@ def apply_plan(
                 limits={n: targets[n].rate_limits for n in providers},
                 parallelism=parallelism,
                 root=loaded.project.root,
-                subtitle_dirs={
-                    n: provider_for(targets[n]).subtitle_dir(targets[n]) for n in providers
-                },
+                subtitle_dirs=subtitle_dirs,
                 intent_times=loaded.intent_times,
                 submit=submit,
             )
-            with _stop_on_signals(pipeline):
-                outcome = pipeline.run(plan)
+            started = time.monotonic()
+            rest = plan
+            if submit and any(c.action == "copy" for c in plan.pending):
+                rest = _copy_first(loaded, plan, journal, pipeline, subtitle_dirs, profile)
+            else:  # refresh sends nothing: a copy waits for an apply, as a create does
+                rest = Plan(tuple(c for c in plan.changes if c.action != "copy"))
+            if pipeline.outcome.interrupted:
+                outcome = pipeline.outcome
+            else:
+                with _stop_on_signals(pipeline.stop):
+                    outcome = pipeline.run(rest)
+            outcome.seconds = time.monotonic() - started
             pipeline.calls.superseded.report(outcome)
         found = record_all(
             loaded.project, loaded.rendered, loaded.lock, journal.record, profile, names
@@ -81,8 +94,42 @@ def apply_plan(
     return outcome
 
 
+def _copy_first(
+    loaded: LoadedProject,
+    plan: Plan,
+    journal: Journal,
+    pipeline: Pipeline,
+    subtitle_dirs: dict[str, str],
+    profile: str | None,
+) -> Plan:
+    """Carry out the plan's copies (their results in the pipeline's outcome); the plan
+    left for the pipeline, each copy that failed in it as the synthesis it falls back to."""
+    copies = [c for c in plan.pending if c.action == "copy"]
+    names = sorted({c.target for c in copies if c.target})
+    with paced_storages(loaded.project, names, profile) as storages:
+        copier = Copier(
+            loaded.lock,
+            storages,
+            loaded.project.root,
+            subtitle_dirs,
+            journal.record,
+            journal.flush,
+            pipeline.progress,
+            pipeline.outcome,
+        )
+        with _stop_on_signals(copier.stop):
+            fallbacks = {c.id: c for c in copier.run(copies)}
+    if copier.stopped:
+        pipeline.outcome.interrupted = True
+    return Plan(
+        tuple(
+            fallbacks.get(c.id, c) for c in plan.changes if c.action != "copy" or c.id in fallbacks
+        )
+    )
+
+
 @contextlib.contextmanager
-def _stop_on_signals(pipeline: Pipeline) -> Iterator[None]:
+def _stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
     """First SIGINT/SIGTERM: stop the pipeline; second: leave at once (the journal holds
     only whole, fsync'd lines, so nothing is lost that was not also unsent)."""
     if threading.current_thread() is not threading.main_thread():
@@ -95,7 +142,7 @@ def _stop_on_signals(pipeline: Pipeline) -> Iterator[None]:
         received += 1
         if received > 1:
             os._exit(128 + signum)
-        pipeline.stop()
+        stop()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
