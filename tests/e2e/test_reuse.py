@@ -143,6 +143,33 @@ def test_a_duplicated_line_is_billed_once(applied: str, ice_project: Path, voxfo
     )
 
 
+def test_a_line_added_twice_in_one_change_is_made_once_and_copied(
+    applied: str, ice_project: Path, voxform: Runner
+) -> None:
+    manifest = ice_project / "voxform.yaml"
+    twice = "".join(
+        f"  - id: {name}\n    text: The end of the course, for now.\n" for name in ("end", "fin")
+    )
+    manifest.write_text(
+        manifest.read_text().replace("    title: Welcome\n", "    title: Welcome\n" + twice)
+    )
+    plan = json.loads(voxform(ice_project, "plan", "--json").stdout)
+    assert [(c["id"], c["action"], c.get("from")) for c in plan["changes"]] == [
+        ("end", "create", None),
+        ("fin", "copy", "end"),
+    ]
+    assert plan["summary"]["billed_characters"] == len("The end of the course, for now.")
+    submitted = stats(applied)["calls"]["SubmitAudioProduceJob"]
+    result = voxform(ice_project, "apply", "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["copied"] == [{"id": "fin", "from": "end"}]
+    assert stats(applied)["calls"]["SubmitAudioProduceJob"] == submitted + 1
+    client = sdk(applied)
+    assert read(client, "course/intro/fin.mp3") == read(client, "course/intro/end.mp3")
+    assert lock_of(ice_project)["fin"]["copied_from"] == "end"
+    assert voxform(ice_project, "plan", "--detailed-exitcode").exit_code == 0
+
+
 def test_a_copy_whose_source_was_replaced_by_hand_is_synthesized_instead(
     applied: str, ice_project: Path, voxform: Runner
 ) -> None:

@@ -80,14 +80,27 @@ def test_a_removed_item_is_a_source_and_a_changing_one_is_not(local) -> None:
         "old": "delete",  # pruned after the copies are made
     }
     # `a` recorded with the audio `c` wants (its text changed since): `a` is updated in
-    # this plan, so what it recorded is no source, for `c` or anyone.
+    # this plan, so what it recorded is no source for `c`; what it makes now is, for `b`
+    # (apply copies it once it is made).
     lock = LockState({"a": recorded(first[2], "out/a.mp3")})
     plan = make_plan(local, lock, {"local": LOCAL})
-    assert {c.id: c.action for c in plan.changes} == {
-        "a": "update",
-        "b": "create",
-        "c": "create",
+    assert {c.id: (c.action, c.source) for c in plan.changes} == {
+        "a": ("update", None),
+        "b": ("copy", "a"),
+        "c": ("create", None),
     }
+
+
+def test_a_line_made_twice_in_one_plan_is_made_once_and_copied(local) -> None:
+    plan = make_plan(local, LockState(), {"local": LOCAL})
+    assert [(c.id, c.action, c.source) for c in plan.changes] == [
+        ("a", "create", None),
+        ("b", "copy", "a"),
+        ("c", "create", None),
+    ]
+    assert plan.summary()["characters"] == len("Hello there.") + len("Good bye.")
+    forced = make_plan(local, LockState(), {"local": LOCAL}, replace=["b"])
+    assert [c.action for c in forced.changes] == ["create", "create", "create"]
 
 
 def test_a_replacement_and_audio_not_recorded_are_synthesized(local) -> None:

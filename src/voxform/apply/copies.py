@@ -32,6 +32,7 @@ from voxform.state.lockfile import LockEntry, LockState
 from voxform.state.outputs import Output, files_of
 
 WORKERS = 16  # copies in flight: each is one short call (or a file copy)
+COPY_OPERATION, COPY_RATE = "CopyObject", 1000.0  # calls per second unless a target says
 FLUSH_EVERY = 0.1  # seconds between journal syncs while copies land
 
 
@@ -59,7 +60,7 @@ class Copier:
         outcome: Outcome,
     ) -> None:
         self.lock = lock
-        self.storages = storages
+        self.storages = dict(storages)
         self.files = LocalStorage(root, ".")  # subtitle files, wherever the target keeps them
         self.subtitle_dirs = subtitle_dirs
         self.record = record
@@ -80,6 +81,7 @@ class Copier:
         """Make each copy; the changes that fall back to synthesis, as create or update."""
         fallbacks: list[Change] = []
         flushed = time.monotonic()
+        told = len(self.outcome.copied), len(self.outcome.copy_fallbacks)
         with ThreadPoolExecutor(WORKERS, thread_name_prefix="voxform-copy") as pool:
             queued = iter(copies)
             running: set[Future[Copied]] = set()
@@ -101,7 +103,12 @@ class Copier:
                     flushed = time.monotonic()
                 self.progress.running(len(running), self.outcome)
         self.flush()
-        return fallbacks
+        # Told in the plan's order, whichever landed first.
+        order = {change.id: at for at, change in enumerate(copies)}
+        copied, fell = self.outcome.copied, self.outcome.copy_fallbacks
+        copied[told[0] :] = sorted(copied[told[0] :], key=lambda row: order[row[0]])
+        fell[told[1] :] = sorted(fell[told[1] :], key=lambda row: order[row[0]])
+        return sorted(fallbacks, key=lambda change: order[change.id])
 
     def _land(self, copied: Copied) -> Change | None:
         """Record one copy's end (on the thread that journals); its fallback, if any."""

@@ -10,15 +10,16 @@ import time
 from collections.abc import Callable, Iterator
 from types import FrameType
 
-from voxform.apply.copies import Copier
-from voxform.apply.holdings import paced_storages, record_all
+from voxform.apply.copies import COPY_OPERATION, COPY_RATE, Copier
+from voxform.apply.holdings import record_all
 from voxform.apply.outcome import Outcome, Progress
+from voxform.apply.paced_storage import PacedStorage
 from voxform.apply.pipeline import Pipeline
 from voxform.apply.prune import prune as prune_removed
 from voxform.errors import VoxformError
-from voxform.plan.plan import Plan
+from voxform.plan.plan import SYNTHESIZING, Change, Plan
 from voxform.project import LoadedProject
-from voxform.providers.registry import open_providers, provider_for
+from voxform.providers.registry import open_providers, open_storages, provider_for
 from voxform.state.journal import Journal
 
 DEFAULT_PARALLELISM = 200  # jobs in flight: a 30/s target with 3 s jobs needs about 100
@@ -54,31 +55,61 @@ def apply_plan(
             subtitle_dirs = {
                 n: provider_for(targets[n]).subtitle_dir(targets[n]) for n in providers
             }
-            pipeline = Pipeline(
-                journal,
-                loaded.lock,
-                providers,
-                progress,
-                limits={n: targets[n].rate_limits for n in providers},
-                parallelism=parallelism,
-                root=loaded.project.root,
-                subtitle_dirs=subtitle_dirs,
-                intent_times=loaded.intent_times,
-                submit=submit,
-            )
+
+            def pipeline() -> Pipeline:
+                return Pipeline(
+                    journal,
+                    loaded.lock,
+                    providers,
+                    progress,
+                    limits={n: targets[n].rate_limits for n in providers},
+                    parallelism=parallelism,
+                    root=loaded.project.root,
+                    subtitle_dirs=subtitle_dirs,
+                    intent_times=loaded.intent_times,
+                    submit=submit,
+                )
+
+            def copy(copies: list[Change]) -> dict[str, Change]:
+                copier = Copier(
+                    loaded.lock,
+                    {},
+                    loaded.project.root,
+                    subtitle_dirs,
+                    journal.record,
+                    journal.flush,
+                    progress,
+                    outcome,
+                )
+                return _copy(loaded, copier, copies, profile)
+
+            first = pipeline()
+            outcome = first.outcome
             started = time.monotonic()
-            rest = plan
-            if submit and any(c.action == "copy" for c in plan.pending):
-                rest = _copy_first(loaded, plan, journal, pipeline, subtitle_dirs, profile)
-            else:  # refresh sends nothing: a copy waits for an apply, as a create does
-                rest = Plan(tuple(c for c in plan.changes if c.action != "copy"))
-            if pipeline.outcome.interrupted:
-                outcome = pipeline.outcome
-            else:
-                with _stop_on_signals(pipeline.stop):
-                    outcome = pipeline.run(rest)
+            # Refresh sends nothing: a copy waits for an apply, as a create does. A copy of
+            # what this run makes (a line made twice) waits for it to be made.
+            copies = [c for c in plan.pending if c.action == "copy"] if submit else []
+            making = {c.id for c in plan.pending if c.action in SYNTHESIZING}
+            fallbacks = copy([c for c in copies if c.source not in making]) if copies else {}
+            rest = [c for c in plan.changes if c.action != "copy"] + list(fallbacks.values())
+            if not outcome.interrupted:
+                with _stop_on_signals(first.stop):
+                    first.run(Plan(tuple(rest)))
+            first.calls.superseded.report(outcome)
+            later = [c for c in copies if c.source in making]
+            if later and not (outcome.interrupted or outcome.fatal):
+                # The objects just made, recorded: what their copies are checked against.
+                record_all(
+                    loaded.project, loaded.rendered, loaded.lock, journal.record, profile, names
+                )
+                again = list(copy(later).values())
+                if again and not outcome.interrupted:
+                    second = pipeline()
+                    second.outcome = outcome
+                    with _stop_on_signals(second.stop):
+                        second.run(Plan(tuple(again)))
+                    second.calls.superseded.report(outcome)
             outcome.seconds = time.monotonic() - started
-            pipeline.calls.superseded.report(outcome)
         found = record_all(
             loaded.project, loaded.rendered, loaded.lock, journal.record, profile, names
         )
@@ -94,38 +125,26 @@ def apply_plan(
     return outcome
 
 
-def _copy_first(
-    loaded: LoadedProject,
-    plan: Plan,
-    journal: Journal,
-    pipeline: Pipeline,
-    subtitle_dirs: dict[str, str],
-    profile: str | None,
-) -> Plan:
-    """Carry out the plan's copies (their results in the pipeline's outcome); the plan
-    left for the pipeline, each copy that failed in it as the synthesis it falls back to."""
-    copies = [c for c in plan.pending if c.action == "copy"]
+def _copy(
+    loaded: LoadedProject, copier: Copier, copies: list[Change], profile: str | None
+) -> dict[str, Change]:
+    """Carry out `copies` (their results in the copier's outcome) through the targets'
+    storages; the changes that fall back to synthesis, by id. A stop (a signal) marks the
+    outcome interrupted."""
     names = sorted({c.target for c in copies if c.target})
-    with paced_storages(loaded.project, names, profile) as storages:
-        copier = Copier(
-            loaded.lock,
-            storages,
-            loaded.project.root,
-            subtitle_dirs,
-            journal.record,
-            journal.flush,
-            pipeline.progress,
-            pipeline.outcome,
-        )
+    targets = loaded.project.targets
+    with open_storages(loaded.project, names, profile=profile) as opened:
+        # OSS takes thousands of calls a second per bucket: unless a target states a limit,
+        # copies start there, not at the modest guess for an operation of unknown limit.
+        copier.storages = {
+            name: PacedStorage(storage, {COPY_OPERATION: COPY_RATE, **targets[name].rate_limits})
+            for name, storage in opened.items()
+        }
         with _stop_on_signals(copier.stop):
             fallbacks = {c.id: c for c in copier.run(copies)}
     if copier.stopped:
-        pipeline.outcome.interrupted = True
-    return Plan(
-        tuple(
-            fallbacks.get(c.id, c) for c in plan.changes if c.action != "copy" or c.id in fallbacks
-        )
-    )
+        copier.outcome.interrupted = True
+    return fallbacks
 
 
 @contextlib.contextmanager

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from voxform.plan.plan import Change, TargetFacts
 
 COPYABLE = frozenset({"create", "update"})
+SYNTHESIZING = frozenset({"create", "update", "retry"})  # plan.SYNTHESIZING, not imported
 # What a source's own change may be: its recorded audio stays where it is until copies end.
 STEADY = frozenset({"unchanged", "delete"})
 
@@ -60,7 +61,9 @@ def with_copies(
     forced: Collection[str] = (),
 ) -> list[Change]:
     """`changes` with each create or update whose audio is recorded for another item made
-    a `copy` of it (a --replace is never copied: the audio is to be made again)."""
+    a `copy` of it, or else, when another change of this plan makes the same audio (a
+    duplicated line), a copy of what that one makes. A --replace is never a copy: its
+    audio is to be made again."""
     wanting = [
         index
         for index, change in enumerate(changes)
@@ -68,40 +71,60 @@ def with_copies(
     ]
     if not wanting:
         return changes
-    index = recorded_audio(lock)
-    if not index:
-        return changes
-    acting = {change.id: change.action for change in changes}
     regions: dict[str, set[str | None]] = {}
     for facts in providers.values():
         if facts.bucket is not None:
             regions.setdefault(facts.bucket, set()).add(facts.region)
+    index = recorded_audio(lock)
+    acting = {change.id: change.action for change in changes}
     result = list(changes)
     for at in wanting:
         change = result[at]
-        for source in index.get(change.audio_digest or "", ()):
+        place = _destination(change, providers, regions)
+        for source in index.get(change.audio_digest or "", ()) if place is not None else ():
             if source == change.id or acting.get(source, "unchanged") not in STEADY:
                 continue
-            if not _fits(lock.items[source], change, providers, regions):
-                continue
-            result[at] = replace(change, action="copy", source=source)
-            break
+            if _recorded_place(lock.items[source]) == place:
+                result[at] = replace(change, action="copy", source=source)
+                break
+    # What this plan makes once, each other change of the same audio and place copies
+    # (apply copies it once it is made).
+    makers: dict[tuple[str, str], str] = {}
+    for change in result:
+        if change.action in SYNTHESIZING and change.audio_digest:
+            place = _destination(change, providers, regions)
+            if place is not None:
+                makers.setdefault((change.audio_digest, place), change.id)
+    for at in wanting:
+        change = result[at]
+        place = _destination(change, providers, regions)
+        if change.action == "copy" or place is None:
+            continue
+        maker = makers.get((change.audio_digest or "", place))
+        if maker is not None and maker != change.id:
+            result[at] = replace(change, action="copy", source=maker)
     return result
 
 
-def _fits(
-    entry: LockEntry,
-    change: Change,
-    providers: Mapping[str, TargetFacts],
-    regions: Mapping[str, set[str | None]],
-) -> bool:
-    """Whether `entry`'s recorded audio can be copied to where `change` writes."""
+def _destination(
+    change: Change, providers: Mapping[str, TargetFacts], regions: Mapping[str, set[str | None]]
+) -> str | None:
+    """Where `change` writes its audio, as far as a copy cares: "" for project files, a
+    bucket's name for objects; None for a bucket whose region is in doubt (targets naming
+    it name different regions)."""
     facts = providers.get(change.target or "")
-    name = audio_output(entry)
-    if facts is None or name is None or change.rendered is None:
-        return False
-    place = split_object_url(name)
-    if place is None:  # a project file: for a target whose audio is files too
-        return facts.bucket is None
+    if facts is None or change.rendered is None:
+        return None
+    if facts.bucket is None:
+        return ""
     bucket = change.rendered.request.bucket or facts.bucket
-    return bucket == place[0] and regions.get(place[0]) == {facts.region}
+    return bucket if regions.get(bucket, {facts.region}) == {facts.region} else None
+
+
+def _recorded_place(entry: LockEntry) -> str | None:
+    """Where `entry`'s recorded audio is, in `_destination`'s terms; None when unknown."""
+    name = audio_output(entry)
+    if name is None:
+        return None
+    place = split_object_url(name)
+    return "" if place is None else place[0]
