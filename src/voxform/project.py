@@ -56,7 +56,12 @@ class LoadedProject:
         for name, target in self.project.targets.items():
             provider = provider_for(target)
             facts[name] = TargetFacts(
-                target.provider, provider.engine_version(), provider.billed, provider.durable_jobs
+                target.provider,
+                provider.engine_version(),
+                provider.billed,
+                provider.durable_jobs,
+                None if provider.files_in_project else target.bucket,
+                target.region,
             )
         return facts
 
@@ -110,7 +115,9 @@ class LoadedProject:
             select=tuple(select),
             replace=tuple(replace),
             changes=tuple(
-                (c.id, c.action, c.fingerprint) for c in plan.changes if c.action != "unchanged"
+                (c.id, c.action, c.fingerprint, c.source)
+                for c in plan.changes
+                if c.action != "unchanged"
             ),
             refresh=refresh,
         )

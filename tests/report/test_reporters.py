@@ -169,6 +169,7 @@ def test_plan_json_lists_changes_orphans_and_a_summary(tmp_path: Path, voxform: 
         "summary": {
             "create": 1,
             "update": 0,
+            "copy": 0,
             "retry": 0,
             "resume": 0,
             "delete": 1,
@@ -176,6 +177,7 @@ def test_plan_json_lists_changes_orphans_and_a_summary(tmp_path: Path, voxform: 
             "characters": 9,
             "billed_characters": 0,
             "free_characters": 9,
+            "copied_characters": 0,
             "files_to_delete": 0,
             "files_to_prune": 0,
             "files_kept": 0,

@@ -24,6 +24,8 @@ class Outcome:
     unpruned: list[str] = field(default_factory=list)  # removed items whose files stay named
     deleted: list[str] = field(default_factory=list)  # files removed (pruned or superseded)
     kept: list[tuple[str, str]] = field(default_factory=list)  # file, why: the lockfile named it
+    copied: list[tuple[str, str]] = field(default_factory=list)  # id, from: made by a copy
+    copy_fallbacks: list[tuple[str, str, str]] = field(default_factory=list)  # id, from, why
     objects_recorded: int = 0  # finished items whose object in the bucket was read and recorded
     objects_error: str | None = None  # why some could not be (they are read next time)
     characters: int = 0

@@ -6,18 +6,21 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 from voxform.apply.buckets import Deleter
+from voxform.apply.copies import COPY_OPERATION, COPY_RATE, Copier
 from voxform.apply.holdings import record_all
 from voxform.apply.outcome import Outcome, Progress
+from voxform.apply.paced_storage import PacedStorage
 from voxform.apply.pipeline import Pipeline
 from voxform.apply.prune import prune as prune_removed
 from voxform.errors import VoxformError
-from voxform.plan.plan import Plan
+from voxform.plan.plan import SYNTHESIZING, Change, Plan
 from voxform.project import LoadedProject
-from voxform.providers.registry import open_providers, provider_for
+from voxform.providers.registry import open_providers, open_storages, provider_for
 from voxform.state.journal import Journal
 
 DEFAULT_PARALLELISM = 200  # jobs in flight: a 30/s target with 3 s jobs needs about 100
@@ -50,30 +53,72 @@ def apply_plan(
     saved = False
     try:
         with open_providers(loaded.project, names, profile=profile) as providers:
-            pipeline = Pipeline(
-                journal,
-                loaded.lock,
-                providers,
-                progress,
-                limits={n: targets[n].rate_limits for n in providers},
-                parallelism=parallelism,
-                root=loaded.project.root,
-                subtitle_dirs={
-                    n: provider_for(targets[n]).subtitle_dir(targets[n]) for n in providers
-                },
-                intent_times=loaded.intent_times,
-                submit=submit,
-            )
-            with _stop_on_signals(pipeline):
-                outcome = pipeline.run(plan)
+            subtitle_dirs = {
+                n: provider_for(targets[n]).subtitle_dir(targets[n]) for n in providers
+            }
+
+            def pipeline() -> Pipeline:
+                return Pipeline(
+                    journal,
+                    loaded.lock,
+                    providers,
+                    progress,
+                    limits={n: targets[n].rate_limits for n in providers},
+                    parallelism=parallelism,
+                    root=loaded.project.root,
+                    subtitle_dirs=subtitle_dirs,
+                    intent_times=loaded.intent_times,
+                    submit=submit,
+                )
+
+            def copy(copies: list[Change]) -> dict[str, Change]:
+                copier = Copier(
+                    loaded.lock,
+                    {},
+                    loaded.project.root,
+                    subtitle_dirs,
+                    journal.record,
+                    journal.flush,
+                    progress,
+                    outcome,
+                )
+                return _copy(loaded, copier, copies, profile)
+
+            first = pipeline()
+            outcome = first.outcome
+            started = time.monotonic()
+            # Refresh sends nothing: a copy waits for an apply, as a create does. A copy of
+            # what this run makes (a line made twice) waits for it to be made.
+            copies = [c for c in plan.pending if c.action == "copy"] if submit else []
+            making = {c.id for c in plan.pending if c.action in SYNTHESIZING}
+            fallbacks = copy([c for c in copies if c.source not in making]) if copies else {}
+            rest = [c for c in plan.changes if c.action != "copy"] + list(fallbacks.values())
+            runs = [first]
+            if not outcome.interrupted:
+                with _stop_on_signals(first.stop):
+                    first.run(Plan(tuple(rest)))
+            later = [c for c in copies if c.source in making]
+            if later and not (outcome.interrupted or outcome.fatal):
+                # The objects just made, recorded: what their copies are checked against.
+                record_all(
+                    loaded.project, loaded.rendered, loaded.lock, journal.record, profile, names
+                )
+                again = list(copy(later).values())
+                if again and not outcome.interrupted:
+                    second = pipeline()
+                    second.outcome = outcome
+                    runs.append(second)
+                    with _stop_on_signals(second.stop):
+                        second.run(Plan(tuple(again)))
+            outcome.seconds = time.monotonic() - started
         found = record_all(
             loaded.project, loaded.rendered, loaded.lock, journal.record, profile, names
         )
         outcome.objects_recorded, outcome.objects_error = len(found.recorded), found.error
         with Deleter(loaded.project, profile) as delete_objects:
-            superseded = pipeline.calls.superseded
-            superseded.delete_objects(delete_objects)  # the updates that replace them are done
-            superseded.report(outcome)
+            for run in runs:  # the updates that replace them are done
+                run.calls.superseded.delete_objects(delete_objects)
+                run.calls.superseded.report(outcome)
             if prune and not (outcome.interrupted or outcome.fatal):
                 root, lock = loaded.project.root, loaded.lock
                 prune_removed(root, plan, lock, journal.record, outcome, delete_objects)
@@ -85,8 +130,30 @@ def apply_plan(
     return outcome
 
 
+def _copy(
+    loaded: LoadedProject, copier: Copier, copies: list[Change], profile: str | None
+) -> dict[str, Change]:
+    """Carry out `copies` (their results in the copier's outcome) through the targets'
+    storages; the changes that fall back to synthesis, by id. A stop (a signal) marks the
+    outcome interrupted."""
+    names = sorted({c.target for c in copies if c.target})
+    targets = loaded.project.targets
+    with open_storages(loaded.project, names, profile=profile) as opened:
+        # OSS takes thousands of calls a second per bucket: unless a target states a limit,
+        # copies start there, not at the modest guess for an operation of unknown limit.
+        copier.storages = {
+            name: PacedStorage(storage, {COPY_OPERATION: COPY_RATE, **targets[name].rate_limits})
+            for name, storage in opened.items()
+        }
+        with _stop_on_signals(copier.stop):
+            fallbacks = {c.id: c for c in copier.run(copies)}
+    if copier.stopped:
+        copier.outcome.interrupted = True
+    return fallbacks
+
+
 @contextlib.contextmanager
-def _stop_on_signals(pipeline: Pipeline) -> Iterator[None]:
+def _stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
     """First SIGINT/SIGTERM: stop the pipeline; second: leave at once (the journal holds
     only whole, fsync'd lines, so nothing is lost that was not also unsent)."""
     if threading.current_thread() is not threading.main_thread():
@@ -99,7 +166,7 @@ def _stop_on_signals(pipeline: Pipeline) -> Iterator[None]:
         received += 1
         if received > 1:
             os._exit(128 + signum)
-        pipeline.stop()
+        stop()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

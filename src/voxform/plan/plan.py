@@ -10,12 +10,21 @@ from types import MappingProxyType
 from typing import Literal, NamedTuple, TypeGuard
 
 from voxform.plan.fingerprint import audio_digest, engine_digest, fingerprint
+from voxform.plan.reuse import with_copies
 from voxform.render.model import RenderedItem
 from voxform.state.lockfile import LockEntry, LockState
 from voxform.state.outputs import Kept, ObjectDigest, Output, objects_of, split_object_url
 
-Action = Literal["create", "update", "retry", "resume", "delete", "unchanged"]
-ACTIONS: tuple[Action, ...] = ("create", "update", "retry", "resume", "delete", "unchanged")
+Action = Literal["create", "update", "copy", "retry", "resume", "delete", "unchanged"]
+ACTIONS: tuple[Action, ...] = (
+    "create",
+    "update",
+    "copy",
+    "retry",
+    "resume",
+    "delete",
+    "unchanged",
+)
 SYNTHESIZING: frozenset[Action] = frozenset({"create", "update", "retry"})
 
 REMOVED = "no longer in the manifests"
@@ -39,6 +48,8 @@ class TargetFacts(NamedTuple):
     engine: str | None
     billed: bool = True  # synthesis is paid for (the local engine is free)
     durable: bool = True  # a finished job can be read again: its subtitles cost nothing
+    bucket: str | None = None  # where its audio is kept, when that is a bucket (ICE)
+    region: str | None = None  # the bucket's region, as the target names it
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,7 @@ class Change:
     deletes: tuple[str, ...] = ()  # project files apply deletes (a `delete`: with --prune)
     kept: tuple[Kept, ...] = ()  # files it leaves, though the lockfile names them
     audio_digest: str | None = None  # of the audio it makes (set when it makes any)
+    source: str | None = None  # a `copy`: the item whose recorded audio is copied
 
 
 @dataclass(frozen=True)
@@ -95,6 +107,8 @@ class Plan:
         result["characters"] = self.characters()
         result["billed_characters"] = self.characters(billed=True)
         result["free_characters"] = self.characters(billed=False)
+        # A copy's characters are neither synthesized nor billed: counted apart.
+        result["copied_characters"] = sum(c.characters for c in self.changes if c.action == "copy")
         deleting = Counter(
             (c.action == "delete", split_object_url(name) is not None)
             for c in self.changes
@@ -173,7 +187,7 @@ def make_plan(
     for key in sorted(lock.items):
         if key not in present and selected(key, select):
             changes.append(Change(key, "delete", (REMOVED,), 0))
-    return Plan(tuple(changes))
+    return Plan(tuple(with_copies(changes, lock, providers, replace)))
 
 
 def object_drift(entry: LockEntry | None, held: Mapping[str, Output | None]) -> str | None:

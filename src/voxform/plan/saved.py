@@ -29,7 +29,7 @@ class SavedPlan:
     lockfile: str
     select: tuple[str, ...]
     replace: tuple[str, ...]
-    changes: tuple[tuple[str, str, str | None], ...]  # id, action, fingerprint
+    changes: tuple[tuple[str, str, str | None, str | None], ...]  # id, action, fingerprint, from
     refresh: bool = True  # the buckets were read for it: apply reads them again
 
 
@@ -64,6 +64,7 @@ def save(plan: Plan, saved: SavedPlan) -> bytes:
                 "reasons": list(c.reasons),
                 "characters": c.characters,
                 "fingerprint": c.fingerprint,
+                **({"from": c.source} if c.source is not None else {}),
             }
             for c in plan.changes
             if c.action != "unchanged"
@@ -84,7 +85,8 @@ def load(name: str, data: bytes) -> SavedPlan:
         if document.get("kind") != KIND or document.get("format_version") != FORMAT_VERSION:
             raise ValueError("not a voxform plan of format version 1")
         changes = tuple(
-            (str(c["id"]), str(c["action"]), c.get("fingerprint")) for c in document["changes"]
+            (str(c["id"]), str(c["action"]), c.get("fingerprint"), c.get("from"))
+            for c in document["changes"]
         )
         return SavedPlan(
             inputs=str(document["inputs"]),

@@ -71,11 +71,14 @@ class Reporter(Progress, PullProgress, Protocol):
 def plan_cost(summary: dict[str, int]) -> str:
     """What synthesizing the plan costs: billed characters kept apart from free local ones."""
     total, free = summary["characters"], summary["free_characters"]
+    copied = summary.get("copied_characters", 0)
     line = f"{total} characters to synthesize"
     if free and free == total:
-        return line + ", free on the local engine"
-    if free:
-        return line + f": {summary['billed_characters']} billed, {free} free on the local engine"
+        line += ", free on the local engine"
+    elif free:
+        line += f": {summary['billed_characters']} billed, {free} free on the local engine"
+    if copied:
+        line += f"; {copied} characters copied from audio already made, none billed"
     return line
 
 

@@ -32,6 +32,8 @@ def _change(change: Change) -> dict[str, object]:
         "reasons": list(change.reasons),
         "characters": change.characters,
     }
+    if change.source is not None:
+        document["from"] = change.source
     if change.deletes:
         document["deletes"] = list(change.deletes)
     if change.kept:
@@ -102,6 +104,10 @@ class JsonReporter:
             "deleted": outcome.deleted,
             "kept": [{"file": f, "reason": why} for f, why in outcome.kept],
             "unpruned": outcome.unpruned,
+            "copied": [{"id": i, "from": f} for i, f in outcome.copied],
+            "copy_fallbacks": [
+                {"id": i, "from": f, "reason": why} for i, f, why in outcome.copy_fallbacks
+            ],
         }
 
     def pull_failed(self, item_id: str, code: str, message: str) -> None:

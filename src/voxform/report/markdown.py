@@ -118,8 +118,10 @@ def render_plan(plan: Plan, *, show_unchanged: bool = False) -> str:
 
 
 def _row(change: Change) -> str:
+    copied = [f"copied from {change.source}, 0 characters billed"] if change.source else []
     said = [
         *change.reasons,
+        *copied,
         *(f"deletes {name}" for name in change.deletes),
         *(f"keeps {kept.file}: {kept.why}" for kept in change.kept),
     ]

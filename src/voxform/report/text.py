@@ -21,6 +21,7 @@ from voxform.state.summary import Summary
 SYMBOLS = {
     "create": "+",
     "update": "~",
+    "copy": "=",
     "retry": "↻",
     "resume": "…",
     "delete": "-",
@@ -29,6 +30,7 @@ SYMBOLS = {
 COLORS = {
     "create": "green",
     "update": "yellow",
+    "copy": "green",
     "retry": "yellow",
     "resume": "cyan",
     "delete": "red",
@@ -52,6 +54,14 @@ def _file_counts(summary: dict[str, int]) -> str:
     if summary.get("files_kept"):
         parts.append(f"{summary['files_kept']} file(s) kept (named above)")
     return "; " + ", ".join(parts) if parts else ""
+
+
+def row(change: Change) -> str:
+    """A change as the plan lists it: its action, why, and what it costs."""
+    reasons = f" ({'; '.join(change.reasons)})" if change.reasons else ""
+    if change.action == "copy":
+        return f"{change.id}: copy{reasons}, copied from {change.source}, 0 characters billed"
+    return f"{change.id}: {change.action}{reasons}, {change.characters} chars"
 
 
 class TextReporter:
@@ -94,8 +104,7 @@ class TextReporter:
             if change.action == "unchanged" and not show_unchanged:
                 continue
             symbol = click.style(SYMBOLS[change.action], fg=COLORS[change.action])
-            reasons = f" ({'; '.join(change.reasons)})" if change.reasons else ""
-            line = printable(f"{change.id}: {change.action}{reasons}, {change.characters} chars")
+            line = printable(row(change))
             click.echo(f"  {symbol} {line}")
             self._files(change)
         summary = plan.summary()
@@ -103,7 +112,9 @@ class TextReporter:
             click.echo("No changes. Audio is up to date with the manifests.")
             return
         parts = [
-            f"{summary[a]} to {a}" for a in ("create", "update", "retry", "resume") if summary[a]
+            f"{summary[a]} to {a}"
+            for a in ("create", "update", "copy", "retry", "resume")
+            if summary[a]
         ]
         if summary["delete"]:
             parts.append(f"{summary['delete']} to delete (with apply --prune)")
@@ -176,6 +187,11 @@ class TextReporter:
             f"{outcome.characters} characters, {minutes:.1f} minutes of audio, "
             f"{outcome.seconds:.1f} s elapsed{throttled}."
         )
+        if outcome.copied:
+            line += (
+                f" {len(outcome.copied)} of those done were copied from audio already made"
+                " (no characters billed)."
+            )
         if outcome.interrupted:
             line = "Interrupted: state saved. " + line
         if outcome.pruned:
@@ -212,6 +228,11 @@ class TextReporter:
             line += (
                 f" {len(outcome.unsent)} item(s) were never submitted (an earlier apply "
                 "stopped before sending them); apply sends them."
+            )
+        for item_id, source, why in outcome.copy_fallbacks:
+            click.echo(
+                "  "
+                + printable(f"{item_id}: copy from {source} failed ({why}); synthesized instead")
             )
         click.echo(printable(line))
         for name, why in outcome.kept:

@@ -50,6 +50,7 @@ class LockEntry:
     # What was written: project files by relative path, objects by oss://BUCKET/KEY.
     outputs: dict[str, Output] | None = None
     audio_digest: str | None = None  # the fingerprint without the output location
+    copied_from: str | None = None  # made by copying this item's audio, not synthesized
 
     def to_json(self) -> dict[str, object]:
         """The lockfile block: every field that is set (dataclasses.asdict is 10x slower)."""
@@ -164,6 +165,10 @@ def _fingerprint(value: object) -> bool:
     return isinstance(value, str) and _FINGERPRINT.fullmatch(value) is not None
 
 
+def _item_id(value: object) -> bool:
+    return isinstance(value, str) and ITEM_ID.fullmatch(value) is not None
+
+
 def _token(value: object) -> bool:
     return isinstance(value, str) and TOKEN.fullmatch(value) is not None
 
@@ -186,6 +191,7 @@ _CHECKS: dict[str, tuple[Callable[[object], str | None], str]] = {
     "error_message": _TEXT,
     "token": (_check(_token), "20 hex digits (a token voxform made)"),
     "audio_digest": (_check(_fingerprint), "'sha256:' and 64 hex digits"),
+    "copied_from": (_check(_item_id), "an item id"),
 }
 _REQUIRED = ("state", "fingerprint", "characters")
 _FIELD_NAMES = tuple(f.name for f in fields(LockEntry))
