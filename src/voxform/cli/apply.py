@@ -7,11 +7,10 @@ from pathlib import Path
 
 import click
 
-from voxform.apply.outcome import Outcome
-from voxform.apply.prune import DEFAULT_MAX_DELETE, check_prune, parse_limit
-from voxform.apply.run import DEFAULT_PARALLELISM, apply_plan
+from voxform.apply.policy import ApplyOptions, apply_project
+from voxform.apply.prune import DEFAULT_MAX_DELETE, parse_limit
+from voxform.apply.run import DEFAULT_PARALLELISM
 from voxform.cli.common import (
-    held_objects,
     load,
     project_dir,
     refresh_options,
@@ -20,11 +19,7 @@ from voxform.cli.common import (
     selection_options,
 )
 from voxform.errors import VoxformError
-from voxform.plan.saved import check as check_saved
-from voxform.plan.saved import load as load_saved
-from voxform.reading import read_regular
 from voxform.report import Reporter
-from voxform.state.lease import lease
 
 
 @click.command()
@@ -74,31 +69,23 @@ def apply(
     With PLANFILE (from `voxform plan --out`), apply exactly that plan, without asking, and
     only if neither the inputs nor the lockfile have moved on since it was made.
     """
-    with lease(project_dir(ctx), timeout=lock_timeout):
-        loaded = load(ctx, reporter)
-        if planfile is not None:
-            if select or replace:
-                raise VoxformError("a saved plan carries its own --select and --replace")
-            saved = load_saved(str(planfile), read_regular(planfile, 1 << 28, "saved plan"))
-            select, replace, yes, refresh = saved.select, saved.replace, True, saved.refresh
-        loaded.require_valid()  # a manifest error is told before any bucket is read
-        held = held_objects(loaded, reporter, refresh=refresh, select=select, profile=profile)
-        plan = loaded.plan(select=select, replace=replace, held=held)
-        if planfile is not None:
-            current = loaded.saved(plan, select, replace, refresh=held is not None)
-            check_saved(saved, current, str(planfile))
-        if prune:
-            check_prune(len(plan.orphans), len(loaded.lock.items), len(loaded.rendered), max_delete)
-        reporter.apply_plan(plan)
-        if not plan.synthesizing and not (prune and plan.orphans):
-            reporter.outcome(Outcome())
-            return
-        if not yes and not _confirmed():
-            reporter.info("Apply cancelled.")
-            return
-        outcome = apply_plan(
-            loaded, plan, reporter, profile=profile, parallelism=parallelism, prune=prune
-        )
+    options = ApplyOptions(
+        planfile,
+        select,
+        replace,
+        yes,
+        profile,
+        lock_timeout,
+        parallelism,
+        prune,
+        max_delete,
+        refresh,
+    )
+    outcome = apply_project(
+        project_dir(ctx), lambda: load(ctx, reporter), reporter, options, _confirmed
+    )
+    if outcome is None:
+        return  # the user said no
     reporter.outcome(outcome)
     if outcome.fatal is not None:
         raise outcome.fatal

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import gc
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,6 @@ from voxform.report import FORMATS, Reporter, make_reporter
 
 if TYPE_CHECKING:
     from voxform.project import LoadedProject
-    from voxform.state.outputs import Output
 
 Command = Callable[..., None]
 
@@ -118,29 +117,6 @@ def refresh_options(func: Command) -> Command:
         help="Read what the buckets hold before planning (the default); --refresh=false is "
         "--no-refresh.",
     )(wrapper)
-
-
-def held_objects(
-    loaded: LoadedProject,
-    reporter: Reporter,
-    *,
-    refresh: bool,
-    select: tuple[str, ...] = (),
-    profile: str | None = None,
-) -> Mapping[str, Output | None] | None:
-    """What the objects the lockfile names hold now, read from their buckets (nothing is
-    read, or imported, when it names none); None, and a warning that says so, when
-    `refresh` is off."""
-    from voxform.state.outputs import objects_of
-
-    if not any(entry.outputs and objects_of(entry.outputs) for entry in loaded.lock.items.values()):
-        return {}
-    from voxform.apply.buckets import NOT_READ, read_held
-
-    if not refresh:
-        reporter.warning(NOT_READ)
-        return None
-    return read_held(loaded.project, loaded.lock, select=select, profile=profile)
 
 
 def project_dir(ctx: click.Context) -> Path:

@@ -7,13 +7,8 @@ from pathlib import Path
 
 import click
 
-from voxform.cli.common import (
-    held_objects,
-    load,
-    refresh_options,
-    reporting,
-    selection_options,
-)
+from voxform.apply.held import held_objects
+from voxform.cli.common import load, refresh_options, reporting, selection_options
 from voxform.files import write_atomic
 from voxform.plan.saved import save
 from voxform.report import Reporter
