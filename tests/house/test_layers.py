@@ -1,5 +1,10 @@
 """The house rules of src/voxform: pure layers below, no package cycles, small modules.
 
+The floors, from the bottom: the pure layers (manifest, render, plan, state); providers and
+the engine; `project.py`, which opens a project for a command (manifests loaded, items
+rendered, the lockfile read, plans made against it); then the rooms that carry a command
+out (apply, pull) and those that show or serve it (report, emulator, cli).
+
 Read from the source with `ast`, so an import inside a function counts as much as one at the
 top; imports under `if TYPE_CHECKING:` are types only and do not count.
 """
@@ -14,7 +19,12 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "voxform"
 PURE = ("manifest", "render", "plan", "state")
-ABOVE = ("providers", "engine", "apply", "report", "emulator", "cli")
+ABOVE = ("providers", "engine", "project", "apply", "report", "emulator", "cli")
+PROJECT = "project"
+# The rooms that open a project for a command; nothing below them may (they would reach up).
+OPENERS = ("apply", "pull", "cli")
+# What project.py may not import: the rooms that use it and those that show or serve it.
+ABOVE_PROJECT = (*OPENERS, "report", "emulator")
 MAX_LINES = 400
 
 
@@ -72,6 +82,28 @@ def test_the_pure_layers_import_nothing_from_the_layers_above() -> None:
     assert offences == []
 
 
+def test_a_project_is_opened_only_by_the_rooms_that_carry_commands_out() -> None:
+    offences = [
+        f"{path.relative_to(SRC)}:{line} imports {module}"
+        for path in modules()
+        if room(path) not in (PROJECT, *OPENERS)
+        for line, module in voxform_imports(path)
+        if imported_room(module) == PROJECT
+    ]
+    assert offences == []
+
+
+def test_the_project_imports_nothing_from_the_rooms_above_it() -> None:
+    offences = [
+        f"{path.relative_to(SRC)}:{line} imports {module}"
+        for path in modules()
+        if room(path) == PROJECT
+        for line, module in voxform_imports(path)
+        if imported_room(module) in ABOVE_PROJECT
+    ]
+    assert offences == []
+
+
 def test_packages_import_each_other_without_a_cycle() -> None:
     graph: dict[str, set[str]] = {}
     for path in modules():
@@ -109,5 +141,10 @@ def test_the_checks_see_the_imports_they_police() -> None:
     assert "voxform.engine.client" in local
     plan_imports = {m for _, m in voxform_imports(by_name["plan/plan.py"])}
     assert "voxform.state.lockfile" in plan_imports
+    run = {m for _, m in voxform_imports(by_name["apply/run.py"])}
+    assert "voxform.project" in run
+    assert {room(p) for p in modules() if p.stem == PROJECT} == {PROJECT}
+    project = {imported_room(m) for _, m in voxform_imports(by_name["project.py"])}
+    assert {"manifest", "render", "plan", "state", "providers"} <= project
     protocol = {m for _, m in voxform_imports(by_name["providers/protocol.py"])}
     assert "voxform.manifest.model" not in protocol  # a TYPE_CHECKING import, types only
