@@ -6,7 +6,8 @@ goes), then with growing pauses. Each operation has its own adaptive rate (pacin
 refused call gives its token back. Only a failed call is retried (backoff with jitter); an
 item fails only after a long deadline; a lost submission is found by its token (lookup.py).
 Every change is journaled by this thread alone, intents durable before their requests leave
-(commit.py), so changes that land together share one fsync.
+(commit.py), so changes that land together share one fsync. What each answer does (a job
+id, a result, an error, a page of the job list) is answers.py's.
 """
 
 from __future__ import annotations
@@ -22,24 +23,25 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from voxform.apply.calls import Caller, Done, Workers
+from voxform.apply.answers import Answers
+from voxform.apply.calls import Caller, Workers
 from voxform.apply.commit import GroupCommit
 from voxform.apply.flight import Flight, Latency
 from voxform.apply.lookup import Lookups
 from voxform.apply.outcome import Outcome, Progress
 from voxform.apply.pacing import AdaptiveRate
 from voxform.apply.retry import RetryPolicy
-from voxform.errors import FatalError, ItemError, RetryableError, ThrottledError, UnknownOutcome
+from voxform.errors import FatalError
 from voxform.plan.plan import Plan
-from voxform.providers.protocol import JobPage, JobResult, Operation, Provider
+from voxform.providers.protocol import Operation, Provider
 from voxform.state.journal import Journal
-from voxform.state.lockfile import LockEntry, LockState
+from voxform.state.lockfile import LockState
 
 RETRY_DEADLINE = 900.0  # seconds an item may keep meeting transient errors before it fails
 STOP_WAIT = 8.0  # seconds in-flight calls get to finish after a stop
 
 
-class Pipeline:
+class Pipeline(Answers):
     """Carries out a plan's synthesizing changes; `stop()` may be called from any thread."""
 
     def __init__(
@@ -256,106 +258,7 @@ class Pipeline:
             self.calls.start(flight, "submit")
         self.commit.checkpoint(self.lock, now)
 
-    # -- answers ----------------------------------------------------------------------------
-
-    def _handle(self, done: Done) -> None:
-        self.calls.taken()
-        now = self.clock()
-        flight = done.flight
-        rate = self.rates[done.target].get(done.operation)
-        error = done.error
-        if rate is not None:
-            refused = isinstance(error, RetryableError) and not isinstance(error, UnknownOutcome)
-            rate.answered(now, throttled=isinstance(error, ThrottledError), refused=refused)
-        if flight is None:
-            self._page(done, now)
-            return
-        if done.operation == "submit" and error is not None:
-            flight.maybe_sent = isinstance(error, UnknownOutcome)  # a refusal created nothing
-        if isinstance(error, FatalError):
-            self._fatal(error)
-            flight.stage = "queued" if done.operation == "submit" else "running"
-            return
-        if isinstance(error, ItemError):
-            self._finish(flight, JobResult(
-                state="failed", error_code=error.code or "ItemError", error_message=str(error)
-            ))
-            return
-        if isinstance(error, UnknownOutcome) and done.operation == "submit":
-            self.progress.retrying(flight.change, error, 0.0)
-            self._lookups[flight.target].seek(flight)
-            return
-        if isinstance(error, RetryableError):
-            self._retry(flight, done.operation, error, now)
-            return
-        if error is not None:  # a bug or an OS error: this item fails, the run goes on
-            self._finish(flight, JobResult(
-                state="failed",
-                error_code=type(error).__name__,
-                error_message=f"{done.operation} failed: {error}",
-            ))
-            return
-        flight.succeeded()
-        if done.operation == "submit":
-            flight.job_id, flight.stage = str(done.value), "running"
-            flight.submitted_at = now
-            self._record(flight)
-            self._at(now + self.latency[flight.target].first_look(now), flight)
-        elif done.value is None:  # still running
-            if flight.looks == 1:  # later looks of a long job would drag every first look
-                self.latency[flight.target].learn(now - flight.submitted_at, now)
-            flight.stage = "running"
-            self._at(now + self.latency[flight.target].next_look(flight.looks), flight)
-        else:
-            assert isinstance(done.value, JobResult)
-            self._finish(flight, done.value)
-
-    def _retry(self, flight: Flight, role: Operation, error: RetryableError, now: float) -> None:
-        """Try the step again later, unless the item has met transient errors too long."""
-        if flight.first_failure is None:
-            flight.first_failure = now
-        if now - flight.first_failure > self.retry_deadline:
-            self._finish(flight, JobResult(
-                state="failed",
-                error_code=error.code or "Unavailable",
-                error_message=f"gave up after {self.retry_deadline:g} s of transient errors "
-                f"({flight.attempt + 1} attempts): {error}",
-            ))
-            return
-        delay = self.retry.delay(flight.attempt, error.retry_after, self._rng)
-        flight.attempt += 1
-        self.progress.retrying(flight.change, error, delay)
-        flight.stage = "queued" if role == "submit" else "running"
-        self._at(now + delay, flight)
-
-    def _finish(self, flight: Flight, result: JobResult) -> None:
-        flight.stage = "done"
-        self._in_flight -= 1
-        entry = self._record(flight, result)
-        self.outcome.count(flight.change, entry, flight.previous)
-        self.progress.item_done(flight.change, entry)
-
-    def _record(self, flight: Flight, result: JobResult | None = None) -> LockEntry:
-        """The flight's entry now (intent, pending job or result), in memory and journaled."""
-        entry = self.lock.items[flight.id] = flight.entry(result)
-        self.journal.record(flight.id, entry)
-        return entry
-
-    def _leave_pending(self, flight: Flight, sent: bool | None = None) -> None:
-        """The intent stays for the next apply: fate unknown, or never sent (refresh)."""
-        flight.stage = "done"
-        self._in_flight -= 1
-        (self.outcome.unresolved if sent is None else self.outcome.unsent).append(flight.id)
-
-    def _fatal(self, error: FatalError) -> None:
-        self.outcome.fatal = self.outcome.fatal or error
-        self._stop.set()
-
-    def _at(self, when: float, flight: Flight) -> None:
-        flight.due = when
-        heapq.heappush(self._timers, (when, next(self._order), flight))
-
-    # -- finding submissions whose answers were lost --------------------------------------
+    # -- looking up submissions whose answers were lost ------------------------------------
 
     def _look_up(self, target: str, now: float) -> float:
         """Start a pass over the job list when a sought token is old enough; next wake-up."""
@@ -371,29 +274,3 @@ class Pipeline:
             return now + wait
         self.calls.list_jobs(target, lookups.begin(ready))
         return now + 0.5
-
-    def _page(self, done: Done, now: float) -> None:
-        lookups = self._lookups[done.target]
-        if isinstance(done.error, FatalError):
-            self._fatal(done.error)
-        if done.error is not None:
-            hint = getattr(done.error, "retry_after", None)
-            wait = self.retry.delay(lookups.failures, hint, self._rng)
-            restart = not isinstance(done.error, RetryableError)  # refused: not that page again
-            for flight in lookups.failed(now, wait, self.retry_deadline, restart=restart):
-                self._leave_pending(flight)
-            return
-        assert isinstance(done.value, JobPage)
-        result = lookups.page(done.value)
-        for flight in result.found:  # it did arrive: follow that job
-            flight.stage, flight.submitted_at = "running", now
-            self._record(flight)
-            self._at(now, flight)
-        for flight in result.missing:  # it never arrived: send it, with the same token
-            if not self.submit:
-                self._leave_pending(flight, sent=False)
-                continue
-            flight.stage = "queued"
-            self._at(now, flight)
-        if result.next_page is not None:
-            self.calls.list_jobs(done.target, result.next_page)
