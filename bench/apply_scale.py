@@ -29,16 +29,28 @@ def main() -> None:
     args = parser.parse_args()
     limits = {SUBMIT: args.limit, GET: args.limit * 2}
     rows: list[list[object]] = [
-        ["items", "apply exit", "finished", "wall", "client CPU", "peak memory",
-         "items/s", "plan after: exit", "plan after: wall", "plan CPU"]
+        [
+            "items",
+            "apply exit",
+            "finished",
+            "wall",
+            "client CPU",
+            "peak memory",
+            "items/s",
+            "plan after: exit",
+            "plan after: wall",
+            "plan CPU",
+        ]
     ]
     for size in args.sizes:
         with tempfile.TemporaryDirectory(prefix="voxform-scale-") as scratch:
             root = make_project(Path(scratch) / "project", size, limits=limits)
             with emulator(
                 Path(scratch) / "oss",
-                "--latency", str(args.latency),
-                "--synthesis", "silence",
+                "--latency",
+                str(args.latency),
+                "--synthesis",
+                "silence",
                 *rate_limit_options(limits),
             ) as emu:
                 run = voxform(["-C", str(root), "apply", "--yes"], url=emu.url)
@@ -47,11 +59,20 @@ def main() -> None:
                 print(run.output[-3000:])
             lock = json.loads((root / "voxform.lock").read_text())["items"]
             finished = sum(1 for e in lock.values() if e["state"] == "finished")
-            rows.append([
-                size, run.code, finished, f"{run.seconds:.1f} s", f"{run.cpu:.1f} s",
-                f"{run.peak_mb:.0f} MB", f"{size / run.seconds:.0f}", plan.code,
-                f"{plan.seconds:.2f} s", f"{plan.cpu:.2f} s",
-            ])
+            rows.append(
+                [
+                    size,
+                    run.code,
+                    finished,
+                    f"{run.seconds:.1f} s",
+                    f"{run.cpu:.1f} s",
+                    f"{run.peak_mb:.0f} MB",
+                    f"{size / run.seconds:.0f}",
+                    plan.code,
+                    f"{plan.seconds:.2f} s",
+                    f"{plan.cpu:.2f} s",
+                ]
+            )
             print(f"done: {size} items", file=sys.stderr)
     print(f"emulator: --synthesis silence, {args.latency:g} s jobs, submit {args.limit:g}/s")
     print(table(rows))

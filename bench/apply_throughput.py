@@ -75,11 +75,15 @@ def main() -> None:
         )
         with emulator(
             Path(scratch) / "oss",
-            "--latency", str(args.latency),
-            "--synthesis", args.synthesis,
+            "--latency",
+            str(args.latency),
+            "--synthesis",
+            args.synthesis,
             *rate_limit_options(limits),
-            "--fail-requests", str(args.fail_requests),
-            "--seed", "1",
+            "--fail-requests",
+            str(args.fail_requests),
+            "--seed",
+            "1",
         ) as emu:
             run = voxform(["-C", str(root), "apply", "--yes"], url=emu.url)
             stats = emu.stats()

@@ -37,8 +37,10 @@ def main() -> None:
     parser.add_argument("--read-only-lockfile", action="store_true")
     parser.add_argument("--latency", type=float, default=0.5)
     parser.add_argument(
-        "--rate", type=float, default=10.0, help="submissions per second (slow enough that "
-        "every kill lands while work remains)"
+        "--rate",
+        type=float,
+        default=10.0,
+        help="submissions per second (slow enough that every kill lands while work remains)",
     )
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args()
@@ -56,11 +58,15 @@ def main() -> None:
         term_seconds: list[float] = []
         with emulator(
             Path(scratch) / "oss",
-            "--latency", str(args.latency),
-            "--synthesis", "silence",
+            "--latency",
+            str(args.latency),
+            "--synthesis",
+            "silence",
             *rate_limit_options(limits),
-            "--drop-responses", str(args.drop_responses),
-            "--seed", str(seed),
+            "--drop-responses",
+            str(args.drop_responses),
+            "--seed",
+            str(seed),
         ) as emu:
             for _ in range(args.kills):
                 running = start(apply, url=emu.url)

@@ -42,11 +42,16 @@ def main() -> None:
         apply = ["-C", str(root), "apply", "--yes"]
         with emulator(
             Path(scratch) / "oss",
-            "--latency", str(args.latency),
-            "--synthesis", "silence",
-            "--fail-requests", str(args.fail_requests),
-            "--drop-responses", str(args.drop_responses),
-            "--seed", str(seed),
+            "--latency",
+            str(args.latency),
+            "--synthesis",
+            "silence",
+            "--fail-requests",
+            str(args.fail_requests),
+            "--drop-responses",
+            str(args.drop_responses),
+            "--seed",
+            str(seed),
         ) as emu:
             if args.kill_after is not None:
                 running = start(apply, url=emu.url)
@@ -59,17 +64,24 @@ def main() -> None:
     submissions = Counter(stats["submissions"].values())
     print(
         f"seed {seed}: {args.items} items, fail-requests {args.fail_requests:g}, drop-responses"
-        f" {args.drop_responses:g}" + (f", killed after {args.kill_after:g} s" if
-                                       args.kill_after is not None else "")
+        f" {args.drop_responses:g}"
+        + (f", killed after {args.kill_after:g} s" if args.kill_after is not None else "")
     )
-    print(table([
-        ["measure", "value"],
-        ["apply exit code", last.code],
-        ["apply seconds", f"{last.seconds:.1f}"],
-        ["ListSmartJobs calls of that apply", stats["calls"].get(LIST, 0) - before],
-        ["objects submitted", sum(submissions.values())],
-        ["objects submitted more than once", sum(n for k, n in submissions.items() if k > 1)],
-    ]))
+    print(
+        table(
+            [
+                ["measure", "value"],
+                ["apply exit code", last.code],
+                ["apply seconds", f"{last.seconds:.1f}"],
+                ["ListSmartJobs calls of that apply", stats["calls"].get(LIST, 0) - before],
+                ["objects submitted", sum(submissions.values())],
+                [
+                    "objects submitted more than once",
+                    sum(n for k, n in submissions.items() if k > 1),
+                ],
+            ]
+        )
+    )
     if args.log is not None:
         args.log.write_text(last.output)
     if last.code != 0:

@@ -59,5 +59,3 @@ def ice_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN", raising=False)
     monkeypatch.delenv("ALIBABA_CLOUD_PROFILE", raising=False)
     return root
-
-

@@ -60,7 +60,10 @@ def start_apply(root: Path, url: str, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "VOXFORM_ICE_ENDPOINT": url}
     return subprocess.Popen(
         [sys.executable, "-m", "voxform", "-C", str(root), *args, "apply", "--yes"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     )
 
 
@@ -141,8 +144,9 @@ def test_sigterm_stops_within_10_seconds_and_saves_state(
 def test_lost_answers_are_found_by_token_not_paid_for_again(
     emulator: Emulator, project: Path, voxform: Runner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url, _ = emulator("--latency", "0.2", "--synthesis", "silence", "--drop-responses", "0.3",
-                      "--seed", "4")
+    url, _ = emulator(
+        "--latency", "0.2", "--synthesis", "silence", "--drop-responses", "0.3", "--seed", "4"
+    )
     monkeypatch.setenv("VOXFORM_ICE_ENDPOINT", url)
     monkeypatch.setattr("voxform.apply.lookup.GRACE", 0.5)
     apply_to_the_end(voxform, project, url)

@@ -146,9 +146,10 @@ def test_the_stat_cache_spares_reading_files_whose_stat_is_unchanged(
         os.utime(path, ns=(past, past))
     assert plan(voxform, quickstart)[0] == 0
     cache = json.loads((quickstart / ".voxform/stat-cache.json").read_text())
-    assert cache["build/audio/welcome.mp3"][3] == recorded(quickstart, "welcome")[
-        "build/audio/welcome.mp3"
-    ]["sha256"]
+    assert (
+        cache["build/audio/welcome.mp3"][3]
+        == recorded(quickstart, "welcome")["build/audio/welcome.mp3"]["sha256"]
+    )
     # Same size, mtime and inode: the cache answers and the file is not read. This is the
     # cache's known blind spot (as for git and make), shown here to prove it is consulted.
     data = audio.read_bytes()

@@ -25,9 +25,21 @@ def git(cwd: Path, *args: str) -> None:
 def try_repo(cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
     return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "voxform-validate",
-         "--all-files"],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pre_commit",
+            "try-repo",
+            str(REPO),
+            "voxform-validate",
+            "--all-files",
+        ],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
 
 

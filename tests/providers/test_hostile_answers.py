@@ -56,8 +56,17 @@ def applied(voxform: Runner, project: Path) -> dict[str, object]:
         "not json",
     ],
     ids=[
-        "nan", "infinity", "1e308", "5000-digits", "negative", "backwards", "bool",
-        "strings", "deep", "deep-wrapped", "not-json",
+        "nan",
+        "infinity",
+        "1e308",
+        "5000-digits",
+        "negative",
+        "backwards",
+        "bool",
+        "strings",
+        "deep",
+        "deep-wrapped",
+        "not-json",
     ],
 )
 def test_timings_that_make_no_sense_are_left_out_and_the_item_is_finished(
@@ -143,9 +152,7 @@ def test_a_retry_after_is_honoured_up_to_the_retry_deadline_only(asked: float) -
     assert policy.delay(0, 3.0, rng) >= 3.0  # a sensible one is honoured as given
 
 
-@pytest.mark.parametrize(
-    "body", [DEEP.encode(), b'{"JobId": "\xff"}'], ids=["deep", "not-utf-8"]
-)
+@pytest.mark.parametrize("body", [DEEP.encode(), b'{"JobId": "\xff"}'], ids=["deep", "not-utf-8"])
 def test_an_answer_that_cannot_be_read_is_a_transient_error(
     hostile: HostileIce, body: bytes
 ) -> None:

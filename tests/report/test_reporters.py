@@ -363,9 +363,7 @@ def test_a_large_apply_off_a_terminal_prints_progress_lines_not_one_per_item(
     reporter.total = 500
     outcome = Outcome(finished=["a", "b"], characters=30)
     reporter.running(7, outcome)
-    reporter.item_done(
-        Change("c", "create", ("new item",), 5), LockEntry("finished", "0" * 64, 5)
-    )
+    reporter.item_done(Change("c", "create", ("new item",), 5), LockEntry("finished", "0" * 64, 5))
     out = capsys.readouterr().out
     assert out.startswith("progress: 2/500 done (0 failed), 7 in flight, 30 characters")
     assert "c: finished" not in out

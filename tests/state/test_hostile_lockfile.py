@@ -92,7 +92,8 @@ LOCKFILES = {
         "item 'welcome': 'url' must be a string, not a list",
     ),
     "job-id-number": (
-        lockfile(GOOD + ', "job_id": 7'), "item 'welcome': 'job_id' must be a string, not 7"
+        lockfile(GOOD + ', "job_id": 7'),
+        "item 'welcome': 'job_id' must be a string, not 7",
     ),
     "duration-1e999": (
         lockfile(GOOD + ', "duration": 1e999'),
@@ -139,9 +140,9 @@ LOCKFILES = {
         "item 'welcome': 'error_message' must be a string",
     ),
     "outputs-size": (
-        lockfile(GOOD + ', "outputs": {"build/audio/w.mp3": {"sha256": "%s", "size": -1}}' % (
-            "0" * 64
-        )),
+        lockfile(
+            GOOD + ', "outputs": {"build/audio/w.mp3": {"sha256": "%s", "size": -1}}' % ("0" * 64)
+        ),
         "item 'welcome': output 'build/audio/w.mp3' needs a sha256",
     ),
 }
@@ -275,9 +276,24 @@ _json = st.recursive(
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=200)
-@given(field=st.sampled_from(["state", "fingerprint", "characters", "inputs", "chunk", "url",
-                              "duration", "subtitles", "outputs", "token", "other"]),
-       value=_json)
+@given(
+    field=st.sampled_from(
+        [
+            "state",
+            "fingerprint",
+            "characters",
+            "inputs",
+            "chunk",
+            "url",
+            "duration",
+            "subtitles",
+            "outputs",
+            "token",
+            "other",
+        ]
+    ),
+    value=_json,
+)
 def test_any_value_in_any_field_is_read_or_refused_never_raised(
     tmp_path: Path, field: str, value: object
 ) -> None:
