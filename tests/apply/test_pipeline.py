@@ -873,15 +873,17 @@ def test_subtitles_that_would_leave_the_project_fail_the_item_not_the_run(
 
 
 def test_submissions_keep_to_the_configured_rate_limit(tmp_path: Path) -> None:
-    loaded = make_project(tmp_path / "project", {f"i{n}": f"Line {n}." for n in range(10)})
+    loaded = make_project(tmp_path / "project", {f"i{n}": f"Line {n}." for n in range(20)})
     backend = RatedBackend()
 
-    outcome = Apply(loaded, backend, parallelism=10, limits={SUBMIT_ACTION: 20}).run(loaded.plan())
+    outcome = Apply(loaded, backend, parallelism=20, limits={SUBMIT_ACTION: 20}).run(loaded.plan())
 
-    assert len(outcome.finished) == 10
+    assert len(outcome.finished) == 20
     times = sorted(call.at for call in backend.submitted)
-    assert len(times) == 10
-    assert times[-1] - times[0] >= 0.4  # ten at 20/s: nine gaps of 50 ms
+    assert len(times) == 20
+    # twenty at 20/s: nineteen gaps of 50 ms, 0.95 s; a busy machine may hand the first call
+    # to the backend late, so the span seen there is allowed 0.2 s less (ten at once: 0)
+    assert times[-1] - times[0] >= 0.75
     assert times[-1] - times[0] < TIMEOUT  # and not stuck
 
 
