@@ -279,3 +279,13 @@ def test_a_missing_object_whose_audio_is_elsewhere_is_restored_by_copy(
     assert read(client, "course/intro/welcome-again.mp3") == kept  # the bytes and the ETag
     assert lock_of(ice_project)["welcome-again"]["copied_from"] == "welcome"
     assert voxform(ice_project, "plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_the_summary_counts_files_and_objects_deleted_apart(
+    applied: str, ice_project: Path, voxform: Runner
+) -> None:
+    (ice_project / "texts/notes.txt").rename(ice_project / "texts/chapter.txt")
+    result = voxform(ice_project, "apply", "--prune", "--yes", "--max-delete", "100%")
+    assert result.exit_code == 0, result.output
+    # Three items' WebVTT and SRT files, and their three objects.
+    assert "Deleted 6 file(s) and 3 object(s) it no longer needs." in result.output
