@@ -211,8 +211,9 @@ class TextReporter:
         if outcome.remote:
             shown = ", ".join(outcome.remote[:10]) + (" ..." if len(outcome.remote) > 10 else "")
             line += (
-                f" {len(outcome.remote)} object(s) stay at the service (no delete operation "
-                f"here), to remove by hand: {shown}"
+                f" {len(outcome.remote)} object(s) stay in the bucket (the lockfile records no"
+                f" ETag for them, so nothing shows they are still what voxform wrote), to remove"
+                f" by hand: {shown}"
             )
         if outcome.unresolved:
             line += (
