@@ -234,3 +234,58 @@ def test_a_local_rename_copies_the_files_without_running_the_engine(
     lock = lock_of(quickstart)
     assert lock["chapters/02-j/p1"]["copied_from"] == "chapters/02-joins/p1"
     assert voxform(quickstart, "plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_missing_object_whose_audio_is_elsewhere_is_restored_by_copy(
+    applied: str, ice_project: Path, voxform: Runner
+) -> None:
+    manifest = ice_project / "voxform.yaml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            "    title: Welcome\n",
+            "    title: Welcome\n"
+            "  - id: welcome-again\n"
+            "    text: Welcome. This course is narrated by a service and stored in OSS.\n",
+        )
+    )
+    assert voxform(ice_project, "apply", "--yes").exit_code == 0
+    client = sdk(applied)
+    kept = read(client, "course/intro/welcome.mp3")
+    assert read(client, "course/intro/welcome-again.mp3") == kept
+    client.delete_object(
+        oss.DeleteObjectRequest(bucket=BUCKET, key="course/intro/welcome-again.mp3")
+    )
+
+    plan = json.loads(voxform(ice_project, "plan", "--json").stdout)
+    [change] = plan["changes"]
+    assert (change["id"], change["action"], change.get("from")) == (
+        "welcome-again",
+        "copy",
+        "welcome",
+    )
+    missing = f"object missing: oss://{BUCKET}/course/intro/welcome-again.mp3"
+    assert missing in change["reasons"]
+    assert plan["summary"]["billed_characters"] == 0
+    text = voxform(ice_project, "plan").output
+    assert "copied from welcome, 0 characters billed" in text
+
+    submitted = stats(applied)["calls"]["SubmitAudioProduceJob"]
+    result = voxform(ice_project, "apply", "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    outcome = json.loads(result.stdout)
+    assert outcome["copied"] == [{"id": "welcome-again", "from": "welcome"}]
+    assert outcome["characters"] == 0 and outcome["copy_fallbacks"] == []
+    assert stats(applied)["calls"]["SubmitAudioProduceJob"] == submitted
+    assert read(client, "course/intro/welcome-again.mp3") == kept  # the bytes and the ETag
+    assert lock_of(ice_project)["welcome-again"]["copied_from"] == "welcome"
+    assert voxform(ice_project, "plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_the_summary_counts_files_and_objects_deleted_apart(
+    applied: str, ice_project: Path, voxform: Runner
+) -> None:
+    (ice_project / "texts/notes.txt").rename(ice_project / "texts/chapter.txt")
+    result = voxform(ice_project, "apply", "--prune", "--yes", "--max-delete", "100%")
+    assert result.exit_code == 0, result.output
+    # Three items' WebVTT and SRT files, and their three objects.
+    assert "Deleted 6 file(s) and 3 object(s) it no longer needs." in result.output

@@ -24,7 +24,7 @@ from voxform.oss.documents import MAX_DELETE_KEYS, ObjectInfo
 from voxform.providers.credentials import load_credentials
 from voxform.providers.ice import ice_endpoint
 from voxform.providers.oss_client import OssClient
-from voxform.providers.oss_endpoint import ENV_ENDPOINT, oss_endpoint_for
+from voxform.providers.oss_endpoint import ENV_ENDPOINT, OssEndpoint, oss_endpoint_for
 from voxform.providers.oss_errors import ObjectConflict, ObjectMissing
 from voxform.providers.protocol import (
     Deleted,
@@ -70,18 +70,11 @@ class OssStorage:
 
     @classmethod
     def for_target(cls, target: Target, resources: Resources) -> OssStorage:
-        """The bucket of an ICE target, on the run's ICE credentials: its `oss_endpoint:`,
-        else VOXFORM_OSS_ENDPOINT, else its region's."""
+        """The bucket of an ICE target (at `bucket_endpoint`), on the run's ICE credentials."""
         credentials = resources.shared(
             "ice-credentials", lambda: load_credentials(resources.profile)
         )
-        endpoint = oss_endpoint_for(
-            target.bucket or "",
-            target.region or DEFAULT_REGION,
-            target.oss_endpoint or os.environ.get(ENV_ENDPOINT) or _emulator(target),
-            insecure=target.insecure,
-        )
-        return cls(OssClient(endpoint, credentials))
+        return cls(OssClient(bucket_endpoint(target), credentials))
 
     def audio_name(self, request: AudioRequest) -> str:
         return object_url(request.bucket or self.bucket, audio_key(request))
@@ -189,6 +182,18 @@ def survey(
             break
         page = listed.next_page
     return {name: found.get(name) for name in names}
+
+
+def bucket_endpoint(target: Target) -> OssEndpoint:
+    """Where an ICE target's bucket is reached, for every command that reads or writes it:
+    its `oss_endpoint:`, else VOXFORM_OSS_ENDPOINT, else the ICE endpoint when that is on
+    this machine (the emulator), else its region's."""
+    return oss_endpoint_for(
+        target.bucket or "",
+        target.region or DEFAULT_REGION,
+        target.oss_endpoint or os.environ.get(ENV_ENDPOINT) or _emulator(target),
+        insecure=target.insecure,
+    )
 
 
 def _emulator(target: Target) -> str | None:

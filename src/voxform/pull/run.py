@@ -33,10 +33,10 @@ from voxform.oss.documents import ObjectInfo
 from voxform.paths import below
 from voxform.providers.credentials import Credentials
 from voxform.providers.oss_client import OssClient
-from voxform.providers.oss_endpoint import oss_endpoint_for
 from voxform.providers.oss_errors import DownloadCorrupted
+from voxform.providers.oss_storage import bucket_endpoint
 from voxform.pull.outcome import PullOutcome, PullProgress
-from voxform.pull.wanted import DEFAULT_REGION, Wanted
+from voxform.pull.wanted import Wanted
 from voxform.state.pulled import PullRecord
 
 WORKERS = 4  # downloads at once
@@ -51,12 +51,8 @@ class Interrupted(Exception):
 
 
 def client_for(target: Target, credentials: Credentials) -> OssClient:
-    """The OSS client of an ICE target's bucket (endpoint: VOXFORM_OSS_ENDPOINT or the
-    region's)."""
-    endpoint = oss_endpoint_for(
-        target.bucket or "", target.region or DEFAULT_REGION, None, insecure=target.insecure
-    )
-    return OssClient(endpoint, credentials)
+    """The OSS client of an ICE target's bucket, at the endpoint plan and apply use."""
+    return OssClient(bucket_endpoint(target), credentials)
 
 
 class Pace:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Sequence
 
 import click
 
@@ -16,6 +17,7 @@ from voxform.report.base import inert_json, plan_cost, printable
 from voxform.report.progress import Display, Lines, LiveBar
 from voxform.report.pulling import PullBar, PullLines, pull_summary
 from voxform.state.lockfile import LockEntry
+from voxform.state.outputs import split_object_url
 from voxform.state.summary import Summary
 
 SYMBOLS = {
@@ -197,9 +199,10 @@ class TextReporter:
         if outcome.pruned:
             line += f" Pruned {len(outcome.pruned)} item(s) no longer in the manifests."
         if outcome.deleted:
-            line += f" Deleted {len(outcome.deleted)} file(s) it no longer needs."
+            line += f" Deleted {_files_and_objects(outcome.deleted)} it no longer needs."
         if outcome.kept:
-            line += f" Kept {len(outcome.kept)} file(s) the lockfile named (each said why)."
+            kept = _files_and_objects([name for name, _ in outcome.kept])
+            line += f" Kept {kept} the lockfile named (each said why)."
         if outcome.unpruned:
             line += (
                 f" {len(outcome.unpruned)} removed item(s) stay in the lockfile, naming only "
@@ -208,8 +211,9 @@ class TextReporter:
         if outcome.remote:
             shown = ", ".join(outcome.remote[:10]) + (" ..." if len(outcome.remote) > 10 else "")
             line += (
-                f" {len(outcome.remote)} object(s) stay at the service (no delete operation "
-                f"here), to remove by hand: {shown}"
+                f" {len(outcome.remote)} object(s) stay in the bucket (the lockfile records no"
+                f" ETag for them, so nothing shows they are still what voxform wrote), to remove"
+                f" by hand: {shown}"
             )
         if outcome.unresolved:
             line += (
@@ -293,3 +297,13 @@ class TextReporter:
 
     def finish(self) -> None:
         pass
+
+
+def _files_and_objects(names: Sequence[str]) -> str:
+    """`N file(s)`, `N object(s)` or `N file(s) and M object(s)`: a count of `names`, project
+    files and `oss://` objects apart."""
+    objects = sum(1 for name in names if split_object_url(name) is not None)
+    files = len(names) - objects
+    parts = [f"{files} file(s)"] if files or not objects else []
+    parts += [f"{objects} object(s)"] if objects else []
+    return " and ".join(parts)
