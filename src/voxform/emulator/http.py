@@ -17,22 +17,51 @@ import socket
 import sys
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 from urllib.parse import unquote
 
 from voxform.emulator.body import BodyError, read_body
+from voxform.emulator.faults import FaultRates
 from voxform.emulator.log import stderr_line
-from voxform.emulator.oss.http import is_oss_path, serve_oss
+from voxform.emulator.oss.http import Host, is_oss_path, serve_oss
 from voxform.emulator.submission import ApiError
 from voxform.emulator.throttle import Throttled
 from voxform.errors import PathEscapeError
 from voxform.paths import inside
 
-if TYPE_CHECKING:
-    from voxform.emulator.service import Emulator
+
+class Settings(Protocol):
+    """What the HTTP layer reads of the emulator's settings."""
+
+    @property
+    def faults(self) -> FaultRates: ...
+
+    @property
+    def log(self) -> Callable[[str], None] | None: ...
+
+
+class Emulator(Host, Protocol):
+    """What the HTTP layer needs of the running emulator (service.py's Emulator), so that
+    service.py imports this module and not the other way round."""
+
+    storage: Path
+
+    @property
+    def config(self) -> Settings: ...
+
+    def now(self) -> datetime: ...
+
+    def stats(self) -> dict[str, dict[str, int]]: ...
+
+    def handle(
+        self, method: str, path: str, headers: Sequence[tuple[str, str]], body: bytes
+    ) -> dict[str, object]: ...
+
 
 MEDIA_PATH = "/_emulator/oss"  # + /<bucket>/<object>.<ext>: the OSS stand-in's objects
 STATS_PATH = "/_emulator/stats"
