@@ -10,9 +10,62 @@ target's explicit `insecure: true`. Validate and the client decide with the same
 from __future__ import annotations
 
 import ipaddress
+import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from voxform.errors import FatalError
+
+if TYPE_CHECKING:
+    import httpx
+
 LOCALHOST = "localhost"
+# A URL's user name and password: everything between `scheme://` and the last `@` before the
+# path (a password may hold an unescaped `@`).
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
+
+
+def redact(text: str) -> str:
+    """`text` with the user name and password of every URL in it shown as `***`."""
+    return _USERINFO.sub(r"\1***@", text)
+
+
+def check_endpoint(
+    service: str, given: str, shape: str, *, insecure: bool, shown: str | None = None
+) -> httpx.URL:
+    """`given` parsed, if it is an http(s) URL of a host alone: FatalError for a path or a
+    query (`shape` says what is wanted), a user name or password (requests are signed with
+    the access key, and a password must not reach a message), or plain http to anything but
+    this machine unless `insecure` (the target's `insecure: true`). Messages name `shown`
+    (what the user wrote), by default `given`."""
+    import httpx
+
+    shown = given if shown is None else shown
+    try:
+        url = httpx.URL(given)
+    except (httpx.InvalidURL, UnicodeError):
+        url = httpx.URL("invalid:")
+    if (
+        url.scheme not in ("http", "https")
+        or not url.host
+        or url.path not in ("", "/")
+        or url.query
+    ):
+        raise FatalError(f"{service} endpoint {redact(shown)!r} is {shape}")
+    if url.userinfo:
+        raise FatalError(
+            f"{service} endpoint {redact(shown)!r} has a user name or password in it:"
+            f" {service} requests are signed with the access key, so give the endpoint"
+            " without them"
+        )
+    host = cleartext_host(given)
+    if host is not None and not insecure:
+        raise FatalError(
+            f"{service} endpoint {shown!r} is plain http to {host}, which is not this machine:"
+            " the access key id, STS token and signed requests would travel unencrypted, so"
+            " use https, or set insecure: true on the target to accept that"
+        )
+    return url
 
 
 def is_loopback(host: str) -> bool:

@@ -11,7 +11,7 @@ from types import TracebackType
 import httpx
 
 from voxform import __version__
-from voxform.endpoints import cleartext_host
+from voxform.endpoints import check_endpoint, redact
 from voxform.errors import (
     FatalError,
     ItemError,
@@ -36,17 +36,9 @@ from voxform.state.jsonfile import JsonProblem, load_json
 
 RETRYABLE_CODES = frozenset({"ServiceUnavailable", "InternalError"})
 _REGION = re.compile(r"[a-z]{2,}(-[a-z0-9]+)+")
-# A URL's user name and password: everything between `scheme://` and the last `@` before the
-# path (a password may hold an unescaped `@`).
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
 # Overwrite as the Go SDK sends it; the Python SDK sends "True" (the service takes both).
 _BOOLEAN = {True: "true", False: "false"}
 USER_AGENT = f"voxform/{__version__}"
-
-
-def redact(text: str) -> str:
-    """`text` with the user name and password of every URL in it shown as `***`."""
-    return _USERINFO.sub(r"\1***@", text)
 
 
 def endpoint_for(region_or_url: str, *, insecure: bool = False) -> str:
@@ -57,32 +49,13 @@ def endpoint_for(region_or_url: str, *, insecure: bool = False) -> str:
     text = region_or_url.strip()
     if _REGION.fullmatch(text):
         return f"https://ice.{text}.aliyuncs.com"
-    try:
-        url = httpx.URL(text)
-    except (httpx.InvalidURL, UnicodeError):
-        url = httpx.URL("invalid:")
-    if (
-        url.scheme not in ("http", "https")
-        or not url.host
-        or url.path not in ("", "/")
-        or url.query
-    ):
-        raise FatalError(
-            f"ICE endpoint {redact(region_or_url)!r} is neither a region (like cn-shanghai) nor"
-            " a URL like https://ice.cn-shanghai.aliyuncs.com or http://127.0.0.1:8080"
-        )
-    if url.userinfo:
-        raise FatalError(
-            f"ICE endpoint {redact(text)!r} has a user name or password in it: ICE requests"
-            " are signed with the access key, so give the endpoint without them"
-        )
-    host = cleartext_host(text)
-    if host is not None and not insecure:
-        raise FatalError(
-            f"ICE endpoint {text!r} is plain http to {host}, which is not this machine: the"
-            " access key id, STS token and signed requests would travel unencrypted, so use"
-            " https, or set insecure: true on the target to accept that"
-        )
+    url = check_endpoint(
+        "ICE",
+        text,
+        "neither a region (like cn-shanghai) nor a URL like https://ice.cn-shanghai.aliyuncs.com"
+        " or http://127.0.0.1:8080",
+        insecure=insecure,
+    )
     return str(url.copy_with(path="/")).rstrip("/")
 
 

@@ -14,12 +14,9 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-import httpx
-
-from voxform.endpoints import LOCALHOST, cleartext_host
+from voxform.endpoints import LOCALHOST, check_endpoint
 from voxform.errors import FatalError
 from voxform.oss.names import bucket_problem
-from voxform.providers.ice_client import redact
 
 ENV_ENDPOINT = "VOXFORM_OSS_ENDPOINT"
 
@@ -62,32 +59,13 @@ def oss_endpoint_for(
     if not given:
         return OssEndpoint(bucket, region, f"https://{bucket}.oss-{region}.aliyuncs.com", False)
     text = given if "://" in given else f"https://{given}"
-    try:
-        url = httpx.URL(text)
-    except (httpx.InvalidURL, UnicodeError):
-        url = httpx.URL("invalid:")
-    if (
-        url.scheme not in ("http", "https")
-        or not url.host
-        or url.path not in ("", "/")
-        or url.query
-    ):
-        raise FatalError(
-            f"OSS endpoint {redact(given)!r} is not a URL like https://oss-{region}.aliyuncs.com"
-            " or http://127.0.0.1:9000"
-        )
-    if url.userinfo:
-        raise FatalError(
-            f"OSS endpoint {redact(given)!r} has a user name or password in it: OSS requests are"
-            " signed with the access key, so give the endpoint without them"
-        )
-    host = cleartext_host(text)
-    if host is not None and not insecure:
-        raise FatalError(
-            f"OSS endpoint {given!r} is plain http to {host}, which is not this machine: the"
-            " access key id, STS token and signed requests would travel unencrypted, so use"
-            " https, or set insecure: true on the target to accept that"
-        )
+    url = check_endpoint(
+        "OSS",
+        text,
+        f"not a URL like https://oss-{region}.aliyuncs.com or http://127.0.0.1:9000",
+        insecure=insecure,
+        shown=given,
+    )
     port = f":{url.port}" if url.port is not None else ""
     if _by_address(url.host):
         host_part = f"[{url.host}]" if ":" in url.host else url.host
