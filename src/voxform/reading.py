@@ -55,7 +55,13 @@ def read_regular(path: Path, limit: int, what: str = "file", *, follow: bool = T
     """The bytes of the regular file at `path`, refusing (FileTooLargeError) one of more than
     `limit` bytes before reading it all; see `open_regular` for what else is refused."""
     with open_regular(path, follow=follow) as handle:
-        data = handle.read(limit + 1)
+        # As much as the file holds (one byte more tells a file that grew), never `limit`
+        # up front: a read asks for its whole buffer at once, and a limit of gigabytes would
+        # take that much address space for a file of a few bytes.
+        size = os.fstat(handle.fileno()).st_size
+        data = handle.read(min(size, limit) + 1)
+        if len(data) > size:  # it grew since: read on, to the limit
+            data += handle.read(limit + 1 - len(data))
     if len(data) > limit:
         raise FileTooLargeError(
             f"{path} is more than {limit:,} bytes, more than voxform reads in a {what}"
