@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_example
+from conftest import Runner, copy_example
 
 Emulator = Callable[..., tuple[str, Path]]
 
@@ -59,3 +59,16 @@ def ice_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN", raising=False)
     monkeypatch.delenv("ALIBABA_CLOUD_PROFILE", raising=False)
     return root
+
+
+@pytest.fixture
+def applied(
+    emulator: Emulator, ice_project: Path, voxform: Runner, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """The ICE example applied against a fresh emulator, which the environment points at;
+    the emulator's URL."""
+    url, _ = emulator("--latency", "0.05")
+    monkeypatch.setenv("VOXFORM_ICE_ENDPOINT", url)
+    result = voxform(ice_project, "apply", "--yes")
+    assert result.exit_code == 0, result.output
+    return url

@@ -14,23 +14,12 @@ import alibabacloud_oss_v2 as oss
 import pytest
 
 from conftest import Runner
-from e2e.test_oss_outputs import Emulator, objects, oss_calls, sdk
+from e2e.test_oss_outputs import objects, oss_calls, sdk
 
 BUCKET = "my-audio"
 WELCOME = "course/intro/welcome.mp3"
 TIP = "course/intro/tip.mp3"
 NOT_READ = "the buckets were not read (--no-refresh)"
-
-
-@pytest.fixture
-def applied(
-    emulator: Emulator, ice_project: Path, voxform: Runner, monkeypatch: pytest.MonkeyPatch
-) -> str:
-    url, _ = emulator("--latency", "0.05")
-    monkeypatch.setenv("VOXFORM_ICE_ENDPOINT", url)
-    result = voxform(ice_project, "apply", "--yes")
-    assert result.exit_code == 0, result.output
-    return url
 
 
 def tamper(url: str) -> oss.Client:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import alibabacloud_oss_v2 as oss
 import httpx
-import pytest
 
 from conftest import Runner
 
@@ -39,17 +38,6 @@ def objects(root: Path) -> dict[str, dict[str, object]]:
         if named:
             found[item_id] = {"name": named[0], **entry["outputs"][named[0]]}
     return found
-
-
-@pytest.fixture
-def applied(
-    emulator: Emulator, ice_project: Path, voxform: Runner, monkeypatch: pytest.MonkeyPatch
-) -> str:
-    url, _ = emulator("--latency", "0.05")
-    monkeypatch.setenv("VOXFORM_ICE_ENDPOINT", url)
-    result = voxform(ice_project, "apply", "--yes")
-    assert result.exit_code == 0, result.output
-    return url
 
 
 def test_apply_records_each_object_as_the_sdk_reads_it(

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import alibabacloud_oss_v2 as oss
 import httpx
-import pytest
 
 from conftest import Runner
 
@@ -48,17 +47,6 @@ def lock_of(root: Path) -> dict[str, dict[str, object]]:
 
 def key(folder: str, paragraph: str) -> str:
     return f"course/intro/notes/{folder}/{paragraph}.mp3"
-
-
-@pytest.fixture
-def applied(
-    emulator: Emulator, ice_project: Path, voxform: Runner, monkeypatch: pytest.MonkeyPatch
-) -> str:
-    url, _ = emulator("--latency", "0.05")
-    monkeypatch.setenv("VOXFORM_ICE_ENDPOINT", url)
-    result = voxform(ice_project, "apply", "--yes")
-    assert result.exit_code == 0, result.output
-    return url
 
 
 def test_renaming_a_source_file_copies_its_objects_and_bills_nothing(
