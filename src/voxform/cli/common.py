@@ -84,11 +84,17 @@ def run_options(func: Command) -> Command:
         metavar="SECONDS",
         help="Wait this long for another apply to finish (default: fail at once).",
     )(func)
+    return profile_option(func)
+
+
+def profile_option(func: Command) -> Command:
+    """--profile: the aliyun CLI profile, for every command that reaches ICE or OSS."""
     return click.option(
         "--profile",
         envvar="ALIBABA_CLOUD_PROFILE",
         default=None,
-        help="aliyun CLI profile for ice targets (default: environment variables, then current).",
+        help="aliyun CLI profile for ice targets and their buckets (default: environment "
+        "variables, then current).",
     )(func)
 
 

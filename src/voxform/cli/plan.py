@@ -8,7 +8,13 @@ from pathlib import Path
 import click
 
 from voxform.apply.held import held_objects
-from voxform.cli.common import load, refresh_options, reporting, selection_options
+from voxform.cli.common import (
+    load,
+    profile_option,
+    refresh_options,
+    reporting,
+    selection_options,
+)
 from voxform.files import write_atomic
 from voxform.plan.saved import save
 from voxform.report import Reporter
@@ -17,13 +23,7 @@ from voxform.report import Reporter
 @click.command()
 @selection_options
 @refresh_options
-@click.option(
-    "--profile",
-    envvar="ALIBABA_CLOUD_PROFILE",
-    default=None,
-    help="aliyun CLI profile to read ice targets' buckets with (default: environment "
-    "variables, then current).",
-)
+@profile_option
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes.")
 @click.option("--show-unchanged", is_flag=True, help="List unchanged items too.")
 @click.option(

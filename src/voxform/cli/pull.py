@@ -7,7 +7,7 @@ from contextlib import ExitStack
 
 import click
 
-from voxform.cli.common import load, project_dir, reporting
+from voxform.cli.common import load, profile_option, project_dir, reporting
 from voxform.providers.credentials import load_credentials
 from voxform.pull.run import Puller, client_for
 from voxform.pull.wanted import DEFAULT_FOLDER, choose, project_folder
@@ -26,12 +26,7 @@ SHOWN = 10  # ids named in a warning, at most
     metavar="GLOB",
     help="Only items whose id matches GLOB (repeatable).",
 )
-@click.option(
-    "--profile",
-    envvar="ALIBABA_CLOUD_PROFILE",
-    default=None,
-    help="aliyun CLI profile (default: environment variables, then current).",
-)
+@profile_option
 @click.pass_context
 @reporting
 def pull(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from voxform.cli.common import load, reporting
+from voxform.cli.common import load, profile_option, reporting
 from voxform.errors import VoxformError, did_you_mean
 from voxform.oss.signing import MAX_EXPIRES
 from voxform.providers.credentials import load_credentials
@@ -24,12 +24,7 @@ from voxform.report import Reporter
     metavar="SECONDS",
     help=f"How long the URL works, at most {MAX_EXPIRES} (7 days, OSS's limit).",
 )
-@click.option(
-    "--profile",
-    envvar="ALIBABA_CLOUD_PROFILE",
-    default=None,
-    help="aliyun CLI profile (default: environment variables, then current).",
-)
+@profile_option
 @click.pass_context
 @reporting
 def url(
