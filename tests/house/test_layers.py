@@ -3,7 +3,7 @@
 The floors, from the bottom: the pure layers (manifest, render, plan, state); providers and
 the engine; `project.py`, which opens a project for a command (manifests loaded, items
 rendered, the lockfile read, plans made against it); then the rooms that carry a command
-out (apply, pull) and those that show or serve it (report, emulator, cli).
+out (apply, pull, review) and those that show or serve it (report, emulator, cli).
 
 Read from the source with `ast`, so an import inside a function counts as much as one at the
 top; imports under `if TYPE_CHECKING:` are types only and do not count.
@@ -19,10 +19,10 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "voxform"
 PURE = ("manifest", "render", "plan", "state")
-ABOVE = ("providers", "engine", "project", "apply", "report", "emulator", "cli")
+ABOVE = ("providers", "engine", "project", "apply", "review", "report", "emulator", "cli")
 PROJECT = "project"
 # The rooms that open a project for a command; nothing below them may (they would reach up).
-OPENERS = ("apply", "pull", "cli")
+OPENERS = ("apply", "pull", "review", "cli")
 # What project.py may not import: the rooms that use it and those that show or serve it.
 ABOVE_PROJECT = (*OPENERS, "report", "emulator")
 MAX_LINES = 400
