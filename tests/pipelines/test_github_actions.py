@@ -14,11 +14,14 @@ import pytest
 
 from pipelines.ci import (
     Runner,
+    apply_project,
     checkout,
+    checkout_change,
     git,
     github_runner,
     github_step,
     init_project,
+    propose_change,
     push_change,
     seed_origin,
 )
@@ -146,3 +149,35 @@ def test_a_manual_run_plans_into_the_summary_and_applies_that_plan(
     assert "voxform plan: 4 to create" in (runner.home / "summary.md").read_text()
     lock = json.loads((main / "voxform.lock").read_text())
     assert {entry["state"] for entry in lock["items"].values()} == {"finished"}
+
+
+def test_a_pull_request_gets_a_review_page_of_its_change_against_its_base(
+    tmp_path: Path,
+) -> None:
+    """The review job's step on the request's commit (checked out with all history), against
+    the target branch's commit, whose lockfile records every item: the page holds the one
+    paragraph changed, with a preview to hear, and the checkout is left as it was."""
+    origin = seed_origin(tmp_path, apply_project(init_project(tmp_path / "seed")))
+    base = propose_change(
+        origin,
+        tmp_path / "author",
+        "texts/01-introduction.md",
+        "Add files next to this one, and they are narrated too.",
+        "Add files beside this one, and each is narrated in turn.",
+    )
+    pr = checkout_change(origin, tmp_path / "pr")
+    runner = github_runner(tmp_path, "review-runner")
+    step = github_step(
+        pr / WORKFLOW, "review", "review", {"github.event.pull_request.base.sha": base}
+    )
+    assert step.env == {"BASE": base}
+    done = runner.run(step, pr)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    page = runner.home / "temp" / "review" / "index.html"
+    html = page.read_text("utf-8")
+    assert "each is narrated in turn" in html
+    assert "chapters/01-introduction/" in html  # the changed paragraph's item
+    assert "Welcome. This narration" not in html  # an unchanged item is not on the page
+    assert list((page.parent / "audio").glob("*.mp3"))  # the preview to hear
+    assert git(pr, "status", "--porcelain") == ""
