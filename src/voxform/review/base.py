@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from voxform.errors import VoxformError
+from voxform.errors import ManifestError, VoxformError
 from voxform.project import LoadedProject, load_project
 from voxform.state.lockfile import LOCKFILE
 
@@ -84,8 +84,21 @@ def base_project(root: Path, ref: str, lockfile: Path | None = None) -> Iterator
         if lockfile is not None:
             relative = _in_project(root, lockfile)
             lock_at_ref = copy / relative if relative is not None else Path(folder) / "none.lock"
-        loaded = load_project(copy, lock_at_ref)
+        try:
+            loaded = load_project(copy, lock_at_ref)
+        except VoxformError as exc:
+            raise BaseError(
+                f"--base {ref}: the project at {commit_id[:7]}: {_first(exc)}"
+            ) from None
         yield Base(ref, commit_id, loaded)
+
+
+def _first(error: VoxformError) -> str:
+    """An error's first problem, with its place in the copy made relative."""
+    if isinstance(error, ManifestError) and error.problems:
+        problem = error.problems[0]
+        return f"{problem.location}: {problem.message}"
+    return str(error)
 
 
 def _in_project(root: Path, path: Path) -> str | None:

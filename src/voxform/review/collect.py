@@ -127,12 +127,20 @@ def collect(
             _item(change, entries[change.id], olds[change.id], nows[change.id], previews, files)
             for change in changes
         )
+        unheard = [
+            f"{change.id}: {now.note}, and the text it was made from is not known"
+            for change in changes
+            if isinstance(now := nows[change.id], Missing) and olds[change.id] is None
+        ]
         review = Review(
             loaded.project.name or root.name,
             before.label,
             items,
             audio_origins=tuple(sorted(objects.origins)),
-            notes=("Previews are spoken by the local engine (espeak-ng), not by the service.",),
+            notes=(
+                "Previews are spoken by the local engine (espeak-ng), not by the service.",
+                *unheard,
+            ),
         )
         return Collected(review, previewer.synthesized, previewer.cached, objects.fetched)
 
@@ -147,7 +155,8 @@ def _before(loaded: LoadedProject, options: Options, stack: contextlib.ExitStack
     label = lock_path.name
     base_at_head: Base | None = None
     if repository(root) is not None:
-        with contextlib.suppress(BaseError):  # a repository without a commit yet
+        # a repository without a commit yet, or no valid project at HEAD: no text before
+        with contextlib.suppress(BaseError):
             base_at_head = stack.enter_context(base_project(root, "HEAD", lock_path))
     if base_at_head is None:
         return _Before(loaded.lock, label, {}, {})
