@@ -97,8 +97,13 @@ def init_project(root: Path, *options: str) -> Path:
     return root
 
 
-def apply_project(root: Path) -> Path:
-    """`voxform apply --yes` on the local engine: the lockfile records every item."""
+def recorded_project(root: Path, *options: str) -> Path:
+    """An init-ed project applied on the local engine into `audio/`, a folder that is not
+    git-ignored: its audio is committed with the lockfile, so that a checkout holds what the
+    lockfile records (as an ICE target's bucket does), and a review shows only what changed."""
+    init_project(root, *options)
+    manifest = root / "voxform.yaml"
+    manifest.write_text(manifest.read_text().replace("path: build/audio", "path: audio"))
     result = CliRunner().invoke(cli, ["-C", str(root), "apply", "--yes"])
     assert result.exit_code == 0, result.output
     return root

@@ -14,7 +14,6 @@ import pytest
 
 from pipelines.ci import (
     Runner,
-    apply_project,
     checkout,
     checkout_change,
     git,
@@ -23,6 +22,7 @@ from pipelines.ci import (
     init_project,
     propose_change,
     push_change,
+    recorded_project,
     seed_origin,
 )
 
@@ -157,7 +157,7 @@ def test_a_pull_request_gets_a_review_page_of_its_change_against_its_base(
     """The review job's step on the request's commit (checked out with all history), against
     the target branch's commit, whose lockfile records every item: the page holds the one
     paragraph changed, with a preview to hear, and the checkout is left as it was."""
-    origin = seed_origin(tmp_path, apply_project(init_project(tmp_path / "seed")))
+    origin = seed_origin(tmp_path, recorded_project(tmp_path / "seed"))
     base = propose_change(
         origin,
         tmp_path / "author",
@@ -176,8 +176,10 @@ def test_a_pull_request_gets_a_review_page_of_its_change_against_its_base(
 
     page = runner.home / "temp" / "review" / "index.html"
     html = page.read_text("utf-8")
-    assert "each is narrated in turn" in html
+    # One card, the changed paragraph: its words diffed, its audio now and its preview.
+    assert "narrated <del>too</del><ins>in turn</ins>." in html
+    assert html.count("<article") == 1, html
     assert "chapters/01-introduction/" in html  # the changed paragraph's item
     assert "Welcome. This narration" not in html  # an unchanged item is not on the page
-    assert list((page.parent / "audio").glob("*.mp3"))  # the preview to hear
+    assert len(list((page.parent / "audio").glob("*.mp3"))) == 2  # recorded and preview
     assert git(pr, "status", "--porcelain") == ""

@@ -12,7 +12,6 @@ import pytest
 
 from pipelines.ci import (
     FakeGitLab,
-    apply_project,
     checkout,
     checkout_change,
     fake_gitlab,
@@ -22,6 +21,7 @@ from pipelines.ci import (
     init_project,
     propose_change,
     push_change,
+    recorded_project,
     seed_origin,
 )
 
@@ -128,7 +128,7 @@ def test_a_merge_request_gets_a_review_page_of_its_change_against_its_base(
 ) -> None:
     """The review job in a shallow clone of the request's branch, which lacks the commit it
     started from: the job fetches that commit, and the page holds the one paragraph changed."""
-    seed = apply_project(init_project(tmp_path / "seed", "--ci", "gitlab"))
+    seed = recorded_project(tmp_path / "seed", "--ci", "gitlab")
     origin = seed_origin(tmp_path, seed)
     base = propose_change(
         origin,
@@ -154,9 +154,11 @@ def test_a_merge_request_gets_a_review_page_of_its_change_against_its_base(
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"voxform review: {job_url}/artifacts/file/build/review/index.html" in done.stdout
     html = (mr / "build" / "review" / "index.html").read_text("utf-8")
-    assert "each is narrated in turn" in html
+    # One card, the changed paragraph: its words diffed, its audio now and its preview.
+    assert "narrated <del>too</del><ins>in turn</ins>." in html
+    assert html.count("<article") == 1, html
     assert "Welcome. This narration" not in html
-    assert list((mr / "build" / "review" / "audio").glob("*.mp3"))
+    assert len(list((mr / "build" / "review" / "audio").glob("*.mp3"))) == 2
     assert git(mr, "status", "--porcelain") == ""  # build/ is git-ignored
 
 
