@@ -7,6 +7,7 @@ for by copying files where those steps put them."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -183,3 +184,48 @@ def test_a_pull_request_gets_a_review_page_of_its_change_against_its_base(
     assert "Welcome. This narration" not in html  # an unchanged item is not on the page
     assert len(list((page.parent / "audio").glob("*.mp3"))) == 2  # recorded and preview
     assert git(pr, "status", "--porcelain") == ""
+
+
+# A stand-in for the GitHub CLI: no comment exists yet; a new one's body is kept in $GH_KEPT.
+FAKE_GH = """#!/usr/bin/env bash
+echo "$*" >> "$GH_KEPT/calls"
+for arg in "$@"; do
+  case "$arg" in body=@*) cp "${arg#body=@}" "$GH_KEPT/body.md" ;; esac
+done
+"""
+
+
+ARTIFACT = "https://github.com/owner/narration/actions/runs/1/artifacts/2"
+
+
+@pytest.mark.parametrize("url", [ARTIFACT, ""])
+def test_the_plan_comment_links_the_review_page_or_says_it_is_missing(
+    tmp_path: Path, origin: Path, url: str
+) -> None:
+    runner, pr = pull_request_plan(tmp_path, origin)
+    kept = tmp_path / "gh"
+    kept.mkdir()
+    (kept / "gh").write_text(FAKE_GH)
+    (kept / "gh").chmod(0o755)
+    context = {
+        "github.token": "token",
+        "github.event.pull_request.number": "7",
+        "github.event.pull_request.head.sha": "f" * 40,
+        "needs.review.outputs.url": url,
+    }
+    step = github_step(pr / WORKFLOW, "plan", "comment the plan", context)
+    done = runner.run(step, pr, PATH=f"{kept}:{os.environ['PATH']}", GH_KEPT=str(kept))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (
+        (kept / "calls")
+        .read_text()
+        .splitlines()[-1]
+        .startswith("api repos/owner/narration/issues/7/comments -F body=@")
+    )
+    body = (kept / "body.md").read_text()
+    assert body.startswith("<!-- voxform-plan -->\n### voxform plan: 4 to create")
+    if url:
+        assert f"**[Hear the changed items, now and after]({url})**" in body
+    else:
+        assert "The review page could not be made: see the review job's log." in body
+    assert body.rstrip().splitlines()[-1].startswith(f"<sub>Planned at {'f' * 40}.")
