@@ -14,6 +14,7 @@ import shutil
 import subprocess
 
 INSTALL = "apt-get install chromium, or set VOXFORM_CHROMIUM to a Chromium"
+PLAYWRIGHT_MISSING = "playwright is not installed (pip install -e '.[test]')"
 
 
 def find_chromium() -> str | None:
@@ -32,7 +33,7 @@ def find_chromium() -> str | None:
 def skip_reason() -> str | None:
     """Why the browser tests are skipped here, or None when they can run."""
     if importlib.util.find_spec("playwright") is None:
-        return "playwright is not installed (pip install -e '.[test]')"
+        return PLAYWRIGHT_MISSING
     if find_chromium() is None:
         named = os.environ.get("VOXFORM_CHROMIUM")
         if named:
