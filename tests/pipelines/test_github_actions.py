@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.ci import (
+    GITHUB,
     Runner,
     checkout,
     checkout_change,
@@ -200,9 +201,12 @@ ARTIFACT = "https://github.com/owner/narration/actions/runs/1/artifacts/2"
 
 @pytest.mark.parametrize("url", [ARTIFACT, ""])
 def test_the_plan_comment_links_the_review_page_or_says_it_is_missing(
-    tmp_path: Path, origin: Path, url: str
+    tmp_path: Path, url: str
 ) -> None:
-    runner, pr = pull_request_plan(tmp_path, origin)
+    runner = github_runner(tmp_path, "pr-runner")
+    (runner.home / "temp" / "voxform").mkdir()
+    plan = "### voxform plan: 1 to update\n"  # as the plan step leaves it
+    (runner.home / "temp" / "voxform" / "plan.md").write_text(plan)
     kept = tmp_path / "gh"
     kept.mkdir()
     (kept / "gh").write_text(FAKE_GH)
@@ -213,8 +217,8 @@ def test_the_plan_comment_links_the_review_page_or_says_it_is_missing(
         "github.event.pull_request.head.sha": "f" * 40,
         "needs.review.outputs.url": url,
     }
-    step = github_step(pr / WORKFLOW, "plan", "comment the plan", context)
-    done = runner.run(step, pr, PATH=f"{kept}:{os.environ['PATH']}", GH_KEPT=str(kept))
+    step = github_step(GITHUB, "plan", "comment the plan", context)
+    done = runner.run(step, tmp_path, PATH=f"{kept}:{os.environ['PATH']}", GH_KEPT=str(kept))
     assert done.returncode == 0, done.stdout + done.stderr
     assert (
         (kept / "calls")
@@ -223,7 +227,7 @@ def test_the_plan_comment_links_the_review_page_or_says_it_is_missing(
         .startswith("api repos/owner/narration/issues/7/comments -F body=@")
     )
     body = (kept / "body.md").read_text()
-    assert body.startswith("<!-- voxform-plan -->\n### voxform plan: 4 to create")
+    assert body.startswith(f"<!-- voxform-plan -->\n{plan}\n")
     if url:
         assert f"**[Hear the changed items, now and after]({url})**" in body
     else:
