@@ -89,6 +89,8 @@ def render_page(review: Review, out: Path) -> str:
             f"<title>{html.escape(title)}</title>\n<style>{style}</style>\n</head>\n<body>\n",
             _header_html(review, notes),
             _filters_html(review),
+            '<noscript><p class="noscript">The players and filters need JavaScript.</p>'
+            "</noscript>\n",
             f'<main id="items">\n{body}</main>\n',
             f"<script>{script}</script>\n</body>\n</html>\n",
         )

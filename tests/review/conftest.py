@@ -1,0 +1,69 @@
+"""One headless Chromium for the review page's browser tests, and static servers.
+
+Chromium is the system's (VOXFORM_CHROMIUM, or `chromium` / `chromium-browser` on PATH),
+driven by playwright-python (never `playwright install`: the browser is the OS package);
+without either the browser tests are skipped, saying why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from review.pages import chromium_path
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless system Chromium for the session (skipped, saying why, without one)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("browser tests skipped: playwright is not installed (pip install -e '.[test]')")
+    path = chromium_path()
+    if path is None:
+        pytest.skip(
+            "browser tests skipped: no Chromium (install the chromium package, or set "
+            "VOXFORM_CHROMIUM to its path)"
+        )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=path, headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def serve() -> Iterator[Any]:
+    """serve(folder) -> the http://127.0.0.1:PORT origin of a static server of that folder."""
+    servers: list[http.server.ThreadingHTTPServer] = []
+
+    def start(folder: Path) -> str:
+        handler = functools.partial(_QuietHandler, directory=str(folder))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def handle(self) -> None:
+        # a browser drops a media request it no longer needs
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            super().handle()
