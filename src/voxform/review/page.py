@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import math
 from collections import Counter
 from importlib import resources
 from pathlib import Path
@@ -135,7 +136,7 @@ _SUBTITLES_LIMIT = 1 << 20
 def _header_html(review: Review, notes: list[str]) -> str:
     summary = review.summary()
     billed = int(summary.get("billed_characters", 0))
-    minutes = float(summary.get("minutes", 0.0))
+    seconds = sum(i.after.duration for i in review.items if i.after is not None)
     counts = [
         f'<li class="a-{action if action in ACTIONS else "other"}">'
         f"<b>{int(summary[action]):,}</b> {html.escape(action)}</li>"
@@ -159,7 +160,7 @@ def _header_html(review: Review, notes: list[str]) -> str:
             '<dl class="summary">',
             f"<div><dt>items</dt><dd>{len(review.items):,}</dd></div>",
             f"<div><dt>billed characters</dt><dd>{billed:,}</dd></div>",
-            f"<div><dt>audio after</dt><dd>{_minutes_text(minutes)}</dd></div>",
+            f"<div><dt>audio after</dt><dd>{_length_text(seconds)}</dd></div>",
             "</dl>\n",
             f'<ul class="counts">{"".join(counts)}</ul>\n',
             f'<ul class="notes">{notes_html}</ul>\n' if notes else "",
@@ -171,12 +172,15 @@ def _header_html(review: Review, notes: list[str]) -> str:
 _TOTALS = {"items", "billed_characters", "minutes"}
 
 
-def _minutes_text(minutes: float) -> str:
-    if minutes >= 60:
-        return f"{int(minutes // 60)} h {round(minutes % 60)} min"
-    if minutes >= 1:
-        return f"{minutes:.1f} min"
-    return duration_text(minutes * 60)
+def _length_text(seconds: float) -> str:
+    """`1 h 5 min`, `12.5 min` or `0:42.0`: the length of the audio after the change."""
+    if not math.isfinite(seconds):
+        return "?"
+    if seconds >= 3600:
+        return f"{int(seconds // 3600)} h {round(seconds % 3600 / 60)} min"
+    if seconds >= 60:
+        return f"{seconds / 60:.1f} min"
+    return duration_text(seconds)
 
 
 def _filters_html(review: Review) -> str:
