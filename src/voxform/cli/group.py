@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
         "Summarize voxform.lock: items per state and target, characters, pending and failed."
     ),
     "pull": "Download ICE items' audio from OSS into the project, CRC-64 verified.",
+    "review": "Write a page to hear each changed item as recorded now and as previewed after.",
     "url": "Print a presigned GET URL of ID's audio object in OSS (default: valid 1 hour).",
     "unlock": "Release the apply lease ID (named by the error of an apply that found it held).",
     "schema": "Print the manifest JSON Schema (draft 2020-12).",

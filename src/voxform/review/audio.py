@@ -1,0 +1,92 @@
+"""A take's duration and level strip, from its decoded samples (WAV by the standard library,
+MP3 by miniaudio: Python has no MP3 decoder of its own)."""
+
+from __future__ import annotations
+
+import io
+import wave
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from voxform.errors import VoxformError
+
+PEAKS = 64  # levels in a strip
+
+
+class UndecodableAudio(VoxformError):
+    """Bytes that are not audio this page can describe (a damaged or foreign file)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Levels:
+    """What the page states of a take: its duration and its level strip."""
+
+    duration: float  # seconds, to the millisecond
+    peaks: tuple[float, ...]  # about PEAKS levels, 0..1, over equal slices
+
+
+MIMES = {"mp3": "audio/mpeg", "wav": "audio/wav"}
+
+
+def levels(data: bytes, fmt: str) -> Levels:
+    """Duration and peaks of `data`, an "mp3" or "wav" file; UndecodableAudio otherwise."""
+    samples, rate = decode(data, fmt)
+    return Levels(round(samples.size / rate, 3), peaks(samples))
+
+
+def decode(data: bytes, fmt: str) -> tuple[npt.NDArray[np.int16], int]:
+    """Mono 16-bit samples and their rate."""
+    if fmt == "wav":
+        return _wav(data)
+    if fmt == "mp3":
+        return _mp3(data)
+    raise UndecodableAudio(f"no decoder for {fmt!r} audio")
+
+
+def peaks(samples: npt.NDArray[np.int16], count: int = PEAKS) -> tuple[float, ...]:
+    """The peak level of each of `count` equal slices (fewer for a very short take), 0..1,
+    rounded to two digits so that the same audio gives the same page bytes."""
+    if samples.size == 0:
+        return ()
+    count = min(count, samples.size)
+    edges = np.linspace(0, samples.size, count + 1).astype(np.int64)
+    magnitude = np.abs(samples.astype(np.int32))
+    tops = np.maximum.reduceat(magnitude, edges[:-1])
+    return tuple(round(min(1.0, float(top) / 32768), 2) for top in tops)
+
+
+def _wav(data: bytes) -> tuple[npt.NDArray[np.int16], int]:
+    try:
+        with wave.open(io.BytesIO(data)) as wav:
+            channels, width, rate = wav.getnchannels(), wav.getsampwidth(), wav.getframerate()
+            frames = wav.readframes(wav.getnframes())
+    except (wave.Error, EOFError, ValueError) as exc:
+        raise UndecodableAudio(f"not a WAV file: {exc}") from exc
+    if width != 2 or rate <= 0 or channels < 1:
+        raise UndecodableAudio(f"WAV of {8 * width}-bit samples: only 16-bit is read")
+    samples = np.frombuffer(frames[: len(frames) // (2 * channels) * 2 * channels], "<i2")
+    return _mono(samples, channels), rate
+
+
+def _mp3(data: bytes) -> tuple[npt.NDArray[np.int16], int]:
+    import miniaudio  # here: only a review decodes MP3
+
+    try:
+        decoded = miniaudio.decode(data, output_format=miniaudio.SampleFormat.SIGNED16)
+    except miniaudio.DecodeError as exc:
+        raise UndecodableAudio(f"not an MP3 file: {exc}") from exc
+    if decoded.sample_rate <= 0 or decoded.nchannels < 1:
+        raise UndecodableAudio("an MP3 file without samples")
+    samples = np.frombuffer(decoded.samples, dtype=np.int16)
+    return _mono(samples, decoded.nchannels), decoded.sample_rate
+
+
+def _mono(samples: npt.NDArray[np.int16], channels: int) -> npt.NDArray[np.int16]:
+    if channels == 1:
+        return samples.astype(np.int16, copy=False)
+    # the loudest channel of each frame: a strip shows what can be heard
+    frames = samples.reshape(-1, channels).astype(np.int32)
+    loudest = np.take_along_axis(frames, np.abs(frames).argmax(axis=1)[:, None], axis=1)
+    return loudest.reshape(-1).astype(np.int16)

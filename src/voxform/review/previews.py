@@ -1,0 +1,169 @@
+"""Previews: an item's SSML spoken by the local engine, as MP3, in parallel, cached under
+`.voxform/previews/` by what the audio is (the same digest is never synthesized twice).
+
+A cache entry is the MP3 and a small JSON record beside it (the MP3's SHA-256, its
+duration, peaks and sentence timings): an entry whose record does not parse or whose audio
+is not the bytes it records is made again, never trusted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from voxform.errors import ItemError
+from voxform.files import write_atomic_files
+from voxform.ice.wire import EditingConfig, Segment
+from voxform.review.audio import Levels, levels
+
+if TYPE_CHECKING:
+    from voxform.engine.client import EspeakEngine
+
+PREVIEWS = "previews"  # the folder under .voxform/
+FORMAT: Final = "mp3"
+
+
+@dataclass(frozen=True, slots=True)
+class Speech:
+    """What to preview: SSML in a voice, at a sample rate."""
+
+    ssml: str
+    editing: EditingConfig
+    sample_rate: int
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """A preview's MP3 and what the page states of it."""
+
+    audio: bytes
+    sha256: str  # of the audio
+    levels: Levels
+    segments: tuple[Segment, ...]
+
+
+def preview_key(speech: Speech, engine_version: str) -> str:
+    """The cache key of a preview: a digest of everything that changes its audio."""
+    document = {
+        "editing": replace(speech.editing, format=FORMAT).to_wire(),
+        "engine": engine_version,
+        "ssml": speech.ssml,
+        "sample_rate": speech.sample_rate,
+    }
+    encoded = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+class Previewer:
+    """Makes previews with one engine, reading and filling the cache in `folder`."""
+
+    def __init__(
+        self,
+        folder: Path,
+        root: Path,
+        engine: Callable[[], EspeakEngine],
+        engine_version: str,
+        workers: int,
+    ) -> None:
+        self.folder = folder
+        self.root = root  # writes below it refuse a symlink on the way
+        self._engine_factory = engine
+        self._engine: EspeakEngine | None = None
+        self._opening = threading.Lock()
+        self.engine_version = engine_version
+        self.workers = max(1, workers)
+        self.synthesized = 0  # previews made by the engine in this run
+        self.cached = 0  # previews read from the cache
+        self._counting = threading.Lock()
+
+    def make_all(self, speeches: Iterable[Speech]) -> dict[Speech, Preview | ItemError]:
+        """A preview (or why there is none) of each distinct speech, made in parallel."""
+        wanted = list(dict.fromkeys(speeches))
+        if not wanted:
+            return {}
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="preview") as pool:
+            made = list(pool.map(self._one, wanted))
+        return dict(zip(wanted, made, strict=True))
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+
+    def _one(self, speech: Speech) -> Preview | ItemError:
+        key = preview_key(speech, self.engine_version)
+        found = self._read(key)
+        if found is not None:
+            with self._counting:
+                self.cached += 1
+            return found
+        try:
+            synthesis = self._open().synthesize_config(
+                speech.ssml, replace(speech.editing, format=FORMAT), speech.sample_rate
+            )
+        except ItemError as error:
+            return error
+        with self._counting:
+            self.synthesized += 1
+        preview = Preview(
+            synthesis.audio,
+            hashlib.sha256(synthesis.audio).hexdigest(),
+            levels(synthesis.audio, FORMAT),
+            synthesis.segments,
+        )
+        self._write(key, preview)
+        return preview
+
+    def _open(self) -> EspeakEngine:
+        with self._opening:
+            if self._engine is None:
+                self._engine = self._engine_factory()
+            return self._engine
+
+    def _read(self, key: str) -> Preview | None:
+        """The cached preview of `key`, or None when there is none or it is damaged."""
+        try:
+            record = json.loads((self.folder / f"{key}.json").read_bytes())
+            audio = (self.folder / f"{key}.{FORMAT}").read_bytes()
+            sha = hashlib.sha256(audio).hexdigest()
+            if not isinstance(record, dict) or record.get("sha256") != sha:
+                return None
+            found = Levels(float(record["duration"]), tuple(float(p) for p in record["peaks"]))
+            segments = tuple(
+                Segment(str(s["content"]), float(s["start"]), float(s["end"]))
+                for s in record["segments"]
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return Preview(audio, sha, found, segments)
+
+    def _write(self, key: str, preview: Preview) -> None:
+        """Cache `preview`, the audio first: a record is never there without its audio."""
+        record = {
+            "sha256": preview.sha256,
+            "duration": preview.levels.duration,
+            "peaks": list(preview.levels.peaks),
+            "segments": [
+                {"content": s.content, "start": s.start, "end": s.end} for s in preview.segments
+            ],
+        }
+        files = {
+            f"{key}.{FORMAT}": preview.audio,
+            f"{key}.json": json.dumps(record, sort_keys=True).encode(),
+        }
+        # a cache that cannot be written costs a synthesis next time, nothing more
+        with contextlib.suppress(OSError):
+            write_atomic_files(self.folder, files, durable=False, root=self.root)
+
+
+def vtt(segments: Sequence[Segment]) -> str:
+    """The WebVTT subtitles of a preview, one cue per sentence."""
+    from voxform.apply.subtitles import to_vtt
+
+    return to_vtt(segments)

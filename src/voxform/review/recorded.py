@@ -1,0 +1,175 @@
+"""The `now` take: the audio the lockfile records for an item, as it can be heard today.
+
+A local target's file is copied beside the page when its bytes are still those recorded; an
+ICE target's object is linked by a presigned GET URL (its duration and peaks read once from
+its bytes, cached by ETag under .voxform/). When neither can be had, the caller offers a
+preview of the recorded render instead, with the note said here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from voxform.errors import PathEscapeError, VoxformError
+from voxform.files import write_atomic
+from voxform.manifest.model import Target
+from voxform.paths import inside
+from voxform.review.audio import MIMES, Levels, UndecodableAudio, levels
+from voxform.review.folder import PageFiles
+from voxform.review.model import Take
+from voxform.state.lockfile import LockEntry
+from voxform.state.outputs import files_of, objects_of, split_object_url
+
+if TYPE_CHECKING:
+    from voxform.providers.oss_client import OssClient
+
+OBJECT_LEVELS = "review-objects"  # under .voxform/: levels of objects, by ETag
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """Why there is no recorded take to play (the page then offers a preview)."""
+
+    note: str
+
+
+def local_take(root: Path, entry: LockEntry, files: PageFiles) -> Take | Missing:
+    """The recorded file of a local target's item, copied beside the page, with its
+    subtitles; Missing when it is not the bytes the lockfile records."""
+    recorded = files_of(entry.outputs)
+    if not entry.url or entry.url not in recorded:
+        return Missing("the lockfile records no audio file for it")
+    ext = entry.url.rpartition(".")[2]
+    if ext not in MIMES:
+        return Missing(f"recorded as {ext.upper()}, which a browser cannot play")
+    try:
+        data = inside(root, entry.url).read_bytes()
+    except (OSError, PathEscapeError) as exc:
+        return Missing(f"recorded file {entry.url} cannot be read ({_why(exc)})")
+    if hashlib.sha256(data).hexdigest() != recorded[entry.url].sha256:
+        return Missing(f"recorded file {entry.url} has changed since it was made")
+    try:
+        found = levels(data, ext)
+    except UndecodableAudio as exc:
+        return Missing(f"recorded file {entry.url}: {exc}")
+    subtitles = None
+    vtt = (entry.subtitles or {}).get("vtt")
+    if vtt is not None and vtt in recorded:
+        with contextlib.suppress(OSError, PathEscapeError):
+            text = inside(root, vtt).read_bytes()
+            if hashlib.sha256(text).hexdigest() == recorded[vtt].sha256:
+                subtitles = files.put(text, "vtt")
+    src = files.put(data, ext)
+    return Take("recorded", src, MIMES[ext], found.duration, found.peaks, subtitles)
+
+
+class Objects:
+    """Presigned URLs of the objects the lockfile records, one client per bucket, opened on
+    first use; levels read from each object once and cached by its ETag."""
+
+    def __init__(
+        self,
+        targets: Mapping[str, Target],
+        cache: Path,
+        root: Path,
+        *,
+        expires: int,
+        profile: str | None,
+        now: datetime | None = None,
+    ) -> None:
+        self.targets = targets
+        self.cache = cache
+        self.root = root
+        self.expires = expires
+        self.profile = profile
+        self.origins: set[str] = set()
+        self.fetched = 0  # objects read for their levels in this run
+        self._clients: dict[str, OssClient | Missing] = {}
+        self._stack = contextlib.ExitStack()
+        start = now or datetime.now(UTC)
+        self.expiry = (start + timedelta(seconds=expires)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def __enter__(self) -> Objects:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def take(self, entry: LockEntry) -> Take | Missing:
+        """The recorded object of `entry` by a presigned URL, or why there is none."""
+        objects = objects_of(entry.outputs)
+        audio = [(n, d) for n, d in objects.items() if n.rpartition(".")[2] in MIMES]
+        if not audio:
+            return Missing("the lockfile records no audio object for it")
+        name, recorded = audio[0]
+        place = split_object_url(name)
+        if place is None:
+            return Missing(f"{name} is not an object OSS can hold")
+        bucket, key = place
+        client = self._client(bucket)
+        if isinstance(client, Missing):
+            return client
+        ext = key.rpartition(".")[2]
+        try:
+            found = self._levels(client, bucket, key, recorded.etag, ext)
+            link = client.presigned_get_url(key, expires=self.expires)
+        except (VoxformError, UndecodableAudio) as exc:
+            return Missing(f"{name} cannot be read: {exc}")
+        parts = urlsplit(link)
+        self.origins.add(f"{parts.scheme}://{parts.netloc}")
+        return Take("recorded", link, MIMES[ext], found.duration, found.peaks, expires=self.expiry)
+
+    def _client(self, bucket: str) -> OssClient | Missing:
+        if bucket in self._clients:
+            return self._clients[bucket]
+        target = next(
+            (t for t in self.targets.values() if t.provider == "ice" and t.bucket == bucket),
+            None,
+        )
+        opened: OssClient | Missing
+        if target is None:
+            opened = Missing(f"no ice target of the project names the bucket {bucket!r}")
+        else:
+            from voxform.providers.credentials import load_credentials
+            from voxform.pull.run import client_for
+
+            try:
+                opened = self._stack.enter_context(
+                    client_for(target, load_credentials(self.profile))
+                )
+            except VoxformError as exc:
+                opened = Missing(f"the bucket {bucket!r} cannot be reached ({exc})")
+        self._clients[bucket] = opened
+        return opened
+
+    def _levels(self, client: OssClient, bucket: str, key: str, etag: str, ext: str) -> Levels:
+        """Duration and peaks of the object, from the cache when its ETag was read before."""
+        name = hashlib.sha256(f"{bucket}\0{key}\0{etag}".encode()).hexdigest()
+        path = self.cache / f"{name}.json"
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            record = json.loads(path.read_bytes())
+            return Levels(float(record["duration"]), tuple(float(p) for p in record["peaks"]))
+        sink = io.BytesIO()
+        info = client.read_object(key, sink)
+        found = levels(sink.getvalue(), ext)
+        self.fetched += 1
+        if info.etag == etag:  # the object is still the one recorded: its levels keep
+            record = {"duration": found.duration, "peaks": list(found.peaks)}
+            with contextlib.suppress(OSError):
+                write_atomic(path, json.dumps(record).encode(), durable=False, root=self.root)
+        return found
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    return str(exc)
