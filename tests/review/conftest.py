@@ -8,10 +8,11 @@ without either the browser tests are skipped, saying why.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import http.server
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,40 @@ def browser() -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+@dataclasses.dataclass
+class Visit:
+    page: Any
+    console: list[str]
+    requests: list[str]
+
+    def errors(self) -> list[str]:
+        return [line for line in self.console if line.startswith(("error", "pageerror"))]
+
+
+# Predicates for wait_for_function are functions ("() => ..."), never bare expressions:
+# playwright polls an expression with eval() in the page, which the page's CSP refuses.
+@pytest.fixture
+def visit(browser: Any) -> Iterator[Callable[[str], Visit]]:
+    """visit(url): the page opened in a fresh browser context, its console and requests
+    recorded from the start; the contexts close at the end of the test."""
+    contexts: list[Any] = []
+
+    def open_page(url: str) -> Visit:
+        contexts.append(browser.new_context())
+        page = contexts[-1].new_page()
+        found = Visit(page, [], [])
+        page.on("console", lambda m: found.console.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: found.console.append(f"pageerror: {e}"))
+        page.on("request", lambda r: found.requests.append(r.url))
+        page.goto(url)
+        page.wait_for_function("() => document.documentElement.classList.contains('js')")
+        return found
+
+    yield open_page
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture

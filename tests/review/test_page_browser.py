@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from review.pages import item, make_take, quickstart_review
 from voxform.review.model import Review
@@ -38,40 +35,6 @@ CUES = """() => Array.from(document.querySelectorAll("track"),
   (track) => track.track.cues ? track.track.cues.length : -1)"""
 VISIBLE = """() => Array.from(document.querySelectorAll("article.item:not([hidden]) h2"),
   (heading) => heading.textContent)"""
-
-
-@dataclasses.dataclass
-class Visit:
-    page: Any
-    console: list[str]
-    requests: list[str]
-
-    def errors(self) -> list[str]:
-        return [line for line in self.console if line.startswith(("error", "pageerror"))]
-
-
-# Predicates for wait_for_function are functions ("() => ..."), never bare expressions:
-# playwright polls an expression with eval() in the page, which the page's CSP refuses.
-@pytest.fixture
-def visit(browser: Any) -> Iterator[Callable[[str], Visit]]:
-    """visit(url): the page opened in a fresh browser context, its console and requests
-    recorded from the start; the contexts close at the end of the test."""
-    contexts: list[Any] = []
-
-    def open_page(url: str) -> Visit:
-        contexts.append(browser.new_context())
-        page = contexts[-1].new_page()
-        found = Visit(page, [], [])
-        page.on("console", lambda m: found.console.append(f"{m.type}: {m.text}"))
-        page.on("pageerror", lambda e: found.console.append(f"pageerror: {e}"))
-        page.on("request", lambda r: found.requests.append(r.url))
-        page.goto(url)
-        page.wait_for_function("() => document.documentElement.classList.contains('js')")
-        return found
-
-    yield open_page
-    for context in contexts:
-        context.close()
 
 
 def test_a_page_opened_from_disk_plays_every_take_for_as_long_as_it_says(

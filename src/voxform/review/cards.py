@@ -97,8 +97,18 @@ def item_html(
     parts.append('<div class="takes">')
     parts.append(_take_html(index, "now", item.now, origins, tracks, _missing_now(item)))
     parts.append(_take_html(index, "after", item.after, origins, tracks, _missing_after(item)))
+    if item.now is not None and item.after is not None:
+        parts.append(_change_of_length(item.now.duration, item.after.duration))
     parts.append("</div></article>\n")
     return "".join(parts)
+
+
+def _change_of_length(now: float, after: float) -> str:
+    """How much longer or shorter the item gets (a swallowed word, a longer pause)."""
+    change = after - now
+    if not math.isfinite(change) or abs(change) < 0.05:
+        return ""
+    return f'<p class="delta">{"+" if change > 0 else "−"}{abs(change):.1f} s after the change</p>'
 
 
 def _text_html(item: ReviewItem) -> str:
