@@ -111,7 +111,14 @@ def test_filters_and_keys_find_and_play_items(visit: Any, tmp_path: Path) -> Non
     page.get_by_label("update").uncheck()
     assert page.evaluate(VISIBLE) == ["outro/1", "outro/2"]
     assert page.locator("#shown").inner_text() == "2"
+    page.get_by_label("delete").uncheck()
+    page.get_by_label("create").uncheck()
+    assert page.evaluate(VISIBLE) == []
+    assert page.locator("#nothing").is_visible()
+    page.get_by_label("delete").check()
+    page.get_by_label("create").check()
     page.get_by_label("update").check()
+    assert not page.locator("#nothing").is_visible()
     page.select_option("#source", "docs/intro.md")
     assert page.evaluate(VISIBLE) == ["intro/1", "intro/2"]
     page.select_option("#source", "*")

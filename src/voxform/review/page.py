@@ -92,7 +92,8 @@ def render_page(review: Review, out: Path) -> str:
             _filters_html(review),
             '<noscript><p class="noscript">The players and filters need JavaScript.</p>'
             "</noscript>\n",
-            f'<main id="items">\n{body}</main>\n',
+            f'<main id="items">\n{body}<p id="nothing" class="empty" hidden>No item matches '
+            "the filters.</p>\n</main>\n",
             f"<script>{script}</script>\n</body>\n</html>\n",
         )
     )

@@ -7,6 +7,7 @@
   var main = document.getElementById("items");
   var source = document.getElementById("source");
   var shown = document.getElementById("shown");
+  var nothing = document.getElementById("nothing");
   var boxes = document.querySelectorAll('input[name="action"]');
   var playing = null;
   var current = null;
@@ -41,6 +42,7 @@
       if (list[k].hidden !== hide[k]) list[k].hidden = hide[k];
     }
     shown.textContent = count.toLocaleString("en");
+    nothing.hidden = count > 0 || list.length === 0;
     if (current && current.hidden) select(null);
   }
 
