@@ -96,9 +96,12 @@ def item_html(
     parts.append(_ssml_html(item))
     parts.append('<div class="takes">')
     parts.append(_take_html(index, "now", item.now, origins, tracks, _missing_now(item)))
-    parts.append(_take_html(index, "after", item.after, origins, tracks, _missing_after(item)))
+    delta = ""
     if item.now is not None and item.after is not None:
-        parts.append(_change_of_length(item.now.duration, item.after.duration))
+        delta = _change_of_length(item.now.duration, item.after.duration)
+    parts.append(
+        _take_html(index, "after", item.after, origins, tracks, _missing_after(item), delta)
+    )
     parts.append("</div></article>\n")
     return "".join(parts)
 
@@ -108,7 +111,11 @@ def _change_of_length(now: float, after: float) -> str:
     change = after - now
     if not math.isfinite(change) or abs(change) < 0.05:
         return ""
-    return f'<p class="delta">{"+" if change > 0 else "−"}{abs(change):.1f} s after the change</p>'
+    sign = "+" if change > 0 else "−"
+    return (
+        f'<span class="delta" title="how much longer or shorter than now">'
+        f"{sign}{abs(change):.1f} s</span>"
+    )
 
 
 def _text_html(item: ReviewItem) -> str:
@@ -157,6 +164,7 @@ def _take_html(
     origins: tuple[str, ...],
     tracks: Mapping[str, str],
     missing: str,
+    delta: str = "",
 ) -> str:
     title = "Now" if which == "now" else "After"
     if take is None:
@@ -166,7 +174,7 @@ def _take_html(
         )
     preview = take.kind == "preview"
     kind = (
-        '<span class="badge preview">preview · local engine</span>'
+        '<span class="badge preview">preview<span class="long"> · local engine</span></span>'
         if preview
         else '<span class="badge recorded">recorded</span>'
     )
@@ -192,7 +200,7 @@ def _take_html(
     parts = [
         f'<section class="take {which}{" is-preview" if preview else ""}" data-take="{which}"'
         f' data-duration="{seconds}"{playable} aria-labelledby="i{index}{which}">',
-        f'<h3 id="i{index}{which}">{title} {kind}<span class="dur">{duration}</span></h3>',
+        f'<h3 id="i{index}{which}">{title} {kind}<span class="dur">{duration}</span>{delta}</h3>',
     ]
     if src is not None:
         # No <audio> until it is played: four thousand media elements (with their controls)
