@@ -68,7 +68,9 @@ def test_presigned_audio_loads_only_from_the_allowed_origin(
         subtitles=None,
         expires="2026-12-07T17:00:00Z",
     )
-    elsewhere = dataclasses.replace(presigned, src=f"{other_origin}/{recorded.src}{query}")
+    elsewhere = dataclasses.replace(
+        presigned, src=f"{other_origin}/{recorded.src}{query}", expires="2001-01-01T00:00:00Z"
+    )
     review = Review(
         project="ice",
         base="voxform.lock",
@@ -96,6 +98,10 @@ def test_presigned_audio_loads_only_from_the_allowed_origin(
     assert all(abs(p["found"] - p["stated"]) < 0.1 for p in players), players
     assert seen.page.locator("#i2 .note").inner_text().startswith("audio not shown")
     assert seen.page.locator("#i1 .expires").inner_text() == "link expires 2026-12-07 17:00 UTC"
+    assert seen.page.locator(".notes .expired").inner_text() == (
+        "presigned audio links expire from 2001-01-01 00:00 UTC: expired, run voxform review"
+        " again for new links"
+    )
     assert {re.sub(r"^(https?://[^/]+).*", r"\1", url) for url in seen.requests} == {
         page_origin,
         bucket_origin,

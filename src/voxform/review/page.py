@@ -150,9 +150,12 @@ def _header_html(review: Review, notes: list[str]) -> str:
         for take in (item.now, item.after)
         if take is not None and take.expires is not None
     )
-    if expiries:
-        notes = [*notes, f"presigned audio links expire from {expiry_text(expiries[0])}"]
     notes_html = "".join(f"<li>{html.escape(note)}</li>" for note in notes)
+    if expiries:  # the script marks it when the page is opened after that
+        notes_html += (
+            f'<li class="expiry" data-expires="{html.escape(expiries[0])}">presigned audio '
+            f"links expire from {html.escape(expiry_text(expiries[0]))}</li>"
+        )
     return "".join(
         (
             '<header class="top">\n',
@@ -164,7 +167,7 @@ def _header_html(review: Review, notes: list[str]) -> str:
             f"<div><dt>audio after</dt><dd>{_length_text(seconds)}</dd></div>",
             "</dl>\n",
             f'<ul class="counts">{"".join(counts)}</ul>\n',
-            f'<ul class="notes">{notes_html}</ul>\n' if notes else "",
+            f'<ul class="notes">{notes_html}</ul>\n' if notes_html else "",
             "</header>\n",
         )
     )
@@ -208,7 +211,8 @@ def _filters_html(review: Review) -> str:
             f'<p class="shown" aria-live="polite"><span id="shown">{total:,}</span> of '
             f"{total:,} shown</p>\n",
             '<p class="keys"><kbd>j</kbd>/<kbd>k</kbd> next/previous · <kbd>space</kbd> '
-            "play/pause · <kbd>1</kbd> now · <kbd>2</kbd> after</p>\n",
+            "play/pause · <kbd>1</kbd> now · <kbd>2</kbd> after · <kbd>←</kbd>/<kbd>→</kbd>"
+            " 5 s</p>\n",
             "</nav>\n",
         )
     )

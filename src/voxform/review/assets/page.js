@@ -131,12 +131,13 @@
     var control = target.closest && target.closest("input, select, button, summary, a");
     if (key === "j" || key === "k") {
       move(key === "j" ? 1 : -1);
+    } else if ((key === "ArrowLeft" || key === "ArrowRight") && playing &&
+               !(control && control.tagName !== "BUTTON")) {
+      playing.currentTime = Math.max(0, playing.currentTime + (key === "ArrowLeft" ? -5 : 5));
     } else if (control) {
       return;  // a control's own keys (space presses a button, arrows move in a select)
     } else if (key === "ArrowDown" || key === "ArrowUp") {
       move(key === "ArrowDown" ? 1 : -1);
-    } else if ((key === "ArrowLeft" || key === "ArrowRight") && playing) {
-      playing.currentTime = Math.max(0, playing.currentTime + (key === "ArrowLeft" ? -5 : 5));
     } else if (key === "1" || key === "2") {
       if (!current) return;
       toggle(takeIn(current, key === "1" ? "now" : "after"));
@@ -210,6 +211,12 @@
     line.textContent = text.join(" ");
     line.hidden = text.length === 0;
   }, true);
+
+  var expiry = document.querySelector(".expiry[data-expires]");
+  if (expiry && Date.parse(expiry.dataset.expires) <= Date.now()) {
+    expiry.classList.add("expired");
+    expiry.textContent += ": expired, run voxform review again for new links";
+  }
 
   document.documentElement.classList.add("js");
 })();
