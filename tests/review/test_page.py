@@ -202,6 +202,7 @@ def test_subtitles_travel_in_the_page_when_they_are_a_webvtt_file_beside_it(
     vtt = (tmp_path / good.subtitles).read_bytes()
     (tmp_path / "audio" / "not.vtt").write_text("<script>alert(1)</script>")
     (tmp_path / "audio" / "link.vtt").symlink_to(tmp_path / good.subtitles)
+    (tmp_path / "away").symlink_to(tmp_path.parent)
     outside = tmp_path.parent / f"{tmp_path.name}-outside.vtt"
     outside.write_bytes(vtt)
     takes = [
@@ -210,12 +211,13 @@ def test_subtitles_travel_in_the_page_when_they_are_a_webvtt_file_beside_it(
         dataclasses.replace(good, subtitles="audio/not.vtt"),
         dataclasses.replace(good, subtitles="audio/link.vtt"),
         dataclasses.replace(good, subtitles=f"../{outside.name}"),
+        dataclasses.replace(good, subtitles=f"away/{outside.name}"),
     ]
     items = tuple(item(f"i{n}", "create", new="x", after=t) for n, t in enumerate(takes))
     html = render_page(Review("p", "voxform.lock", items), tmp_path)
     tracks = re.findall(r'data-track="([^"]*)"', html)
     assert tracks == ["data:text/vtt;charset=utf-8;base64," + base64.b64encode(vtt).decode()]
-    assert html.count("subtitles not shown") == 4
+    assert html.count("subtitles not shown") == 5
 
 
 def test_the_same_review_gives_the_same_bytes(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ no string of it ever goes into the <script> or <style>, and every address in an 
 a relative path in the page's folder or a URL at one of the review's audio origins
 (safety.py). The page's one script and one style (assets/) are inlined and allowed by hash
 in a Content-Security-Policy meta tag; nothing else may run, and nothing may be loaded but
-the audio and subtitles beside the page and the audio at those origins.
+the audio beside the page and the audio at those origins (subtitles travel inside the page).
 
 Deterministic: the same review gives the same bytes.
 """
@@ -47,8 +47,9 @@ def content_security_policy(script: str, style: str, audio_origins: tuple[str, .
     audio origins, nothing else (no images, fonts, frames, connections, forms or <base>).
 
     'self' for media: a page opened from disk (file://) has an opaque origin, yet Chromium
-    lets its 'self' match file: URLs of the same scheme, so the audio and subtitles beside
-    it load (tests/review/test_page_browser.py opens the page from disk and over http).
+    lets its 'self' match file: URLs of the same scheme, so the audio beside it loads
+    (tests/review/test_page_browser.py opens the page from disk and over http; with
+    media-src without 'self', Chromium refuses that audio, so the CSP does apply there).
     Subtitles are another matter: a <track> is fetched same-origin, and Chromium gives each
     file: URL a unique origin, so a .vtt beside a page opened from disk is refused whatever
     the CSP says ("'file:' URLs are treated as unique security origins"). Their cues travel
@@ -109,8 +110,10 @@ def write_page(review: Review, out: Path) -> Path:
 
 def subtitle_tracks(review: Review, out: Path) -> dict[str, str]:
     """For each subtitles file the review names that is a WebVTT file of at most 1 MB in
-    `out` (no link followed on the last step), the data: URL of its bytes."""
+    `out` (no link followed on the last step, none out of `out` on the way), the data: URL
+    of its bytes."""
     tracks: dict[str, str] = {}
+    inside = out.resolve()
     names = {
         take.subtitles
         for item in review.items
@@ -118,7 +121,7 @@ def subtitle_tracks(review: Review, out: Path) -> dict[str, str]:
         if take is not None and take.subtitles is not None
     }
     for name in sorted(names):
-        if relative_path(name) is None:
+        if relative_path(name) is None or not (out / name).resolve().is_relative_to(inside):
             continue
         try:
             data = read_regular(out / name, _SUBTITLES_LIMIT, "subtitles", follow=False)
