@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from review.pages import item, make_take, quickstart_review
-from voxform.review.cards import duration_text, strip_svg
+from voxform.review.cards import duration_text, expiry_text, strip_svg
 from voxform.review.model import Review
 from voxform.review.page import render_page, write_page
 from voxform.review.safety import media_address, origin
@@ -285,3 +285,25 @@ def test_takes_say_what_they_are(tmp_path: Path) -> None:
     assert "previous text not known; text now" in text
     assert "audio copied from a" in text
     assert "no preview" in text
+
+
+@pytest.mark.parametrize(
+    ("expires", "shown"),
+    [
+        ("2026-12-07T17:00:00Z", "2026-12-07 17:00 UTC"),
+        ("2026-12-07T17:00:00+00:00", "2026-12-07 17:00 UTC"),
+        ("2026-12-07T17:00:00+08:00", "2026-12-07T17:00+08:00"),
+        ("not a time", "not a time"),
+    ],
+)
+def test_an_expiry_reads_as_a_time(expires: str, shown: str) -> None:
+    assert expiry_text(expires) == shown
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(0.0, "0:00.0"), (5.34, "0:05.3"), (59.96, "1:00.0"), (3725.0, "62:05.0"),
+     (float("nan"), "?"), (-1.0, "?")],
+)  # fmt: skip
+def test_a_duration_reads_as_minutes_and_seconds(seconds: float, shown: str) -> None:
+    assert duration_text(seconds) == shown

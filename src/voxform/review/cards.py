@@ -38,10 +38,10 @@ def expiry_text(expires: str) -> str:
         moment = datetime.fromisoformat(expires.replace("Z", "+00:00"))
     except ValueError:
         return expires
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        return moment.strftime("%Y-%m-%d %H:%M")
     offset = moment.utcoffset()
-    if offset is not None and offset.total_seconds() == 0:
+    if offset is None:
+        return moment.strftime("%Y-%m-%d %H:%M")
+    if not offset:
         return moment.strftime("%Y-%m-%d %H:%M UTC")
     return moment.isoformat(timespec="minutes")
 
