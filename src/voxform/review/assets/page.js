@@ -126,27 +126,24 @@
   document.addEventListener("keydown", function (event) {
     if (event.altKey || event.ctrlKey || event.metaKey || event.defaultPrevented) return;
     var key = event.key;
-    var target = event.target;
-    if (target.closest && target.closest("input[type=text], input[type=search], textarea")) return;
-    var control = target.closest && target.closest("input, select, button, summary, a");
-    if (key === "j" || key === "k") {
+    var target = event.target.closest ? event.target : document.body;
+    if (target.closest("input[type=text], input[type=search], textarea")) return;
+    // A select takes letters (type-ahead) and arrows; any control takes space and Enter.
+    var field = target.closest("select");
+    var control = target.closest("input, select, button, summary, a");
+    if ((key === "j" || key === "k") && !field) {
       move(key === "j" ? 1 : -1);
-    } else if ((key === "ArrowLeft" || key === "ArrowRight") && playing &&
-               !(control && control.tagName !== "BUTTON")) {
-      playing.currentTime = Math.max(0, playing.currentTime + (key === "ArrowLeft" ? -5 : 5));
-    } else if (control) {
-      return;  // a control's own keys (space presses a button, arrows move in a select)
-    } else if (key === "ArrowDown" || key === "ArrowUp") {
-      move(key === "ArrowDown" ? 1 : -1);
-    } else if (key === "1" || key === "2") {
-      if (!current) return;
+    } else if ((key === "1" || key === "2") && !field && current) {
       toggle(takeIn(current, key === "1" ? "now" : "after"));
-    } else if (key === " ") {
-      if (!current) return;
-      if (playing && current.contains(playing)) playing.pause();
-      else toggle(takeIn(current, "after") || takeIn(current, "now"));
+    } else if ((key === "ArrowLeft" || key === "ArrowRight") && playing && !field) {
+      playing.currentTime = Math.max(0, playing.currentTime + (key === "ArrowLeft" ? -5 : 5));
     } else if (key === "Escape" && playing) {
       playing.pause();
+    } else if ((key === "ArrowDown" || key === "ArrowUp") && !control) {
+      move(key === "ArrowDown" ? 1 : -1);
+    } else if (key === " " && !control && current) {
+      if (playing && current.contains(playing)) playing.pause();
+      else toggle(takeIn(current, "after") || takeIn(current, "now"));
     } else {
       return;
     }
