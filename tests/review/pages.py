@@ -158,3 +158,23 @@ def quickstart_review(folder: Path) -> Review:
         ),
         notes=("previews by the local engine",),
     )
+
+
+# Every take played once (its <audio> is made on its first play): what its audio holds
+# against what the page states.
+LOAD_ALL = """async () => {
+  const found = await Promise.all(Array.from(document.querySelectorAll(".take[data-src]"),
+    (take) => new Promise((done) => {
+      take.querySelector(".play").click();
+      const audio = take.querySelector("audio");
+      const stated = Number(take.dataset.duration);
+      audio.addEventListener("loadedmetadata",
+        () => done({stated, found: audio.duration, src: audio.currentSrc}), {once: true});
+      audio.addEventListener("error",
+        () => done({stated, found: null, src: audio.currentSrc}), {once: true});
+    })));
+  document.querySelectorAll("audio").forEach((audio) => audio.pause());
+  return found;
+}"""
+CUES = """() => Array.from(document.querySelectorAll("track"),
+  (track) => track.track.cues ? track.track.cues.length : -1)"""

@@ -11,28 +11,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from review.pages import item, make_take, quickstart_review
+from review.pages import CUES, LOAD_ALL, item, make_take, quickstart_review
 from voxform.review.model import Review
 from voxform.review.page import write_page
 
-# Every take played once (its <audio> is made on its first play): what its audio holds
-# against what the page states.
-LOAD_ALL = """async () => {
-  const found = await Promise.all(Array.from(document.querySelectorAll(".take[data-src]"),
-    (take) => new Promise((done) => {
-      take.querySelector(".play").click();
-      const audio = take.querySelector("audio");
-      const stated = Number(take.dataset.duration);
-      audio.addEventListener("loadedmetadata",
-        () => done({stated, found: audio.duration, src: audio.currentSrc}), {once: true});
-      audio.addEventListener("error",
-        () => done({stated, found: null, src: audio.currentSrc}), {once: true});
-    })));
-  document.querySelectorAll("audio").forEach((audio) => audio.pause());
-  return found;
-}"""
-CUES = """() => Array.from(document.querySelectorAll("track"),
-  (track) => track.track.cues ? track.track.cues.length : -1)"""
 VISIBLE = """() => Array.from(document.querySelectorAll("article.item:not([hidden]) h2"),
   (heading) => heading.textContent)"""
 

@@ -10,7 +10,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from e2e.reviewing import CHANGED, applied_in_git, change
-from review.test_page_browser import CUES, LOAD_ALL
+from review.pages import CUES, LOAD_ALL
 from voxform.cli.main import cli
 
 
