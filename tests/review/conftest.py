@@ -1,8 +1,8 @@
 """One headless Chromium for the review page's browser tests, and static servers.
 
-Chromium is the system's (VOXFORM_CHROMIUM, or `chromium` / `chromium-browser` on PATH),
-driven by playwright-python (never `playwright install`: the browser is the OS package);
-without either the browser tests are skipped, saying why.
+Chromium is the system's, as tests/browser.py finds it, driven by playwright-python (never
+`playwright install`: the browser is the OS package); without it the browser tests are
+skipped, saying why.
 """
 
 from __future__ import annotations
@@ -18,24 +18,19 @@ from typing import Any
 
 import pytest
 
-from review.pages import chromium_path
+from browser import find_chromium, skip_reason
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """One headless system Chromium for the session (skipped, saying why, without one)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("browser tests skipped: playwright is not installed (pip install -e '.[test]')")
-    path = chromium_path()
-    if path is None:
-        pytest.skip(
-            "browser tests skipped: no Chromium (install the chromium package, or set "
-            "VOXFORM_CHROMIUM to its path)"
-        )
+    reason = skip_reason()
+    if reason is not None:
+        pytest.skip(f"browser tests skipped: {reason}")
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, headless=True)
+        launched = playwright.chromium.launch(executable_path=find_chromium(), headless=True)
         try:
             yield launched
         finally:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import shutil
 import wave
 from pathlib import Path
 from typing import Any
@@ -22,18 +20,6 @@ from voxform.engine.audio import encode
 from voxform.review.model import Review, ReviewItem, Take
 
 RATE = 24000
-
-
-def chromium_path() -> str | None:
-    """The Chromium to drive: $VOXFORM_CHROMIUM, else chromium or chromium-browser on PATH."""
-    named = os.environ.get("VOXFORM_CHROMIUM")
-    if named:
-        return named if os.access(named, os.X_OK) else None
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
 
 
 def make_take(
