@@ -12,7 +12,24 @@ from voxform.review.diff import diff, diff_html, tokens
 
 WORDS = st.lists(
     st.sampled_from(
-        ["the", "fox", "a", "über", "don't", " ", "  ", "\n", ".", ",", "<b>", "&amp;"]
+        [
+            "the",
+            "fox",
+            "a",
+            "über",
+            "don't",
+            " ",
+            "  ",
+            "\n",
+            ".",
+            ",",
+            "<b>",
+            "&amp;",
+            "我们",
+            "学",
+            "。",
+            "カナ",
+        ]
     ),
     max_size=40,
 ).map("".join)
@@ -45,6 +62,7 @@ def test_tokens_join_back_into_the_text(text: str, markup: bool) -> None:
         ("Hello.", "Hello, world.", "Hello<ins>, world</ins>."),
         ("don't stop", "do not stop", "<del>don't</del><ins>do not</ins> stop"),
         ("a < b & c", "a > b & c", "a <del>&lt;</del><ins>&gt;</ins> b &amp; c"),
+        ("我们今天学习SQL。", "我们明天学习SQL。", "我们<del>今</del><ins>明</ins>天学习SQL。"),
     ],
 )
 def test_changed_words_are_marked_and_everything_is_escaped(

@@ -17,8 +17,15 @@ from typing import Literal
 Op = Literal["equal", "delete", "insert"]
 Segment = tuple[Op, str]
 
-_WORDS = re.compile(r"\s+|\w+(?:['’]\w+)*|[^\w\s]", re.UNICODE)
-_MARKUP = re.compile(r"<[^<>]*>?|&#?\w+;|\s+|\w+(?:['’]\w+)*|[^\w\s]", re.UNICODE)
+# Chinese and Japanese put no spaces between words: each of their characters is a token (a
+# "word" of them would be a whole clause, and one changed character would mark it all).
+_IDEOGRAPHS = (
+    "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\U00020000-\U0003134f"
+)
+_WORD = rf"(?:(?![{_IDEOGRAPHS}])\w)+(?:['’](?:(?![{_IDEOGRAPHS}])\w)+)*|[{_IDEOGRAPHS}]"
+_WORDS = re.compile(rf"\s+|{_WORD}|[^\w\s]")
+_MARKUP = re.compile(rf"<[^<>]*>?|&#?\w+;|\s+|{_WORD}|[^\w\s]")
 
 
 def tokens(text: str, *, markup: bool = False) -> list[str]:
