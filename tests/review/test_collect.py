@@ -26,10 +26,15 @@ class Told:
         self.warnings.append(message)
 
 
-def review_of(root: Path, **options: object) -> tuple[Collected, Path]:
+def review_of(
+    root: Path, lockfile: Path | None = None, **options: object
+) -> tuple[Collected, Path]:
     out, trusted = page_folder(root, root, None)
     collected = collect(
-        load_project(root), Options(**options, workers=2), PageFiles(out, trusted), Told()
+        load_project(root, lockfile),
+        Options(**options, workers=2),  # type: ignore[arg-type]
+        PageFiles(out, trusted),
+        Told(),
     )
     return collected, out
 
@@ -119,6 +124,20 @@ def test_a_base_ref_after_the_commit_gives_the_same_review_and_touches_nothing(
     assert after.synthesized == 0  # every preview was made by the first review
     with pytest.raises(BaseError, match="--base no-such-ref: no such commit"):
         review_of(changed, base="no-such-ref")
+
+
+def test_a_lockfile_elsewhere_is_read_at_the_base_from_the_same_place(changed: Path) -> None:
+    before, _ = review_of(changed)
+    (changed / "locks").mkdir()
+    git(changed, "mv", "voxform.lock", "locks/narration.lock")
+    git(changed, "commit", "-q", "-m", "the lockfile moves")
+    moved = changed / "locks/narration.lock"
+    after, _ = review_of(changed, moved, base="HEAD")
+    assert after.review.items == before.review.items
+    git(changed, "rm", "-q", "--cached", "locks/narration.lock")  # kept, untracked
+    git(changed, "commit", "-q", "-m", "no lockfile")
+    fresh, _ = review_of(changed, moved, base="HEAD")  # none at HEAD: every item is new
+    assert {i.action for i in fresh.review.items} == {"create"}
 
 
 def test_previews_are_cached_by_audio_and_a_damaged_entry_is_made_again(changed: Path) -> None:

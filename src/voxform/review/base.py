@@ -81,9 +81,12 @@ def base_project(root: Path, ref: str, lockfile: Path | None = None) -> Iterator
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(copy, filter="data")
         lock_at_ref = copy / LOCKFILE
-        if lockfile is not None:
-            relative = _in_project(root, lockfile)
-            lock_at_ref = copy / relative if relative is not None else Path(folder) / "none.lock"
+        if lockfile is not None and lockfile.absolute() != (root / LOCKFILE).absolute():
+            lock_at_ref = Path(folder) / "base.lock"  # none at REF: every item is new
+            in_repository = _inside(top, lockfile)
+            if in_repository is not None:
+                with contextlib.suppress(BaseError):
+                    lock_at_ref.write_bytes(_git(root, "show", f"{commit_id}:{in_repository}"))
         try:
             loaded = load_project(copy, lock_at_ref)
         except VoxformError as exc:
@@ -101,10 +104,10 @@ def _first(error: VoxformError) -> str:
     return str(error)
 
 
-def _in_project(root: Path, path: Path) -> str | None:
-    """`path` relative to the project root, when it is inside it."""
-    relative = os.path.relpath(path.absolute(), root.absolute())
-    return None if relative.startswith("..") else relative
+def _inside(top: Path, path: Path) -> str | None:
+    """`path` relative to the work tree's top (POSIX), when it is inside it."""
+    relative = os.path.relpath(os.path.realpath(path), os.path.realpath(top))
+    return None if relative.startswith("..") else Path(relative).as_posix()
 
 
 def _git(cwd: Path, *args: str) -> bytes:
