@@ -89,4 +89,3 @@ def diff_html(old: str, new: str, *, markup: bool = False) -> str:
         else:
             parts.append(f"<ins>{escaped}</ins>")
     return "".join(parts)
-
