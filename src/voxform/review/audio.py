@@ -73,8 +73,8 @@ def _wav(data: bytes) -> tuple[npt.NDArray[np.int16], int]:
 def _mp3(data: bytes) -> tuple[npt.NDArray[np.int16], int]:
     import miniaudio  # here: only a review decodes MP3
 
-    try:
-        decoded = miniaudio.decode(data, output_format=miniaudio.SampleFormat.SIGNED16)
+    try:  # at its own rate and channels: miniaudio.decode would resample to 44.1 kHz stereo
+        decoded = miniaudio.mp3_read_s16(data)
     except miniaudio.DecodeError as exc:
         raise UndecodableAudio(f"not an MP3 file: {exc}") from exc
     if decoded.sample_rate <= 0 or decoded.nchannels < 1:

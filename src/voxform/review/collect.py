@@ -192,24 +192,21 @@ def _recorded(
     files: PageFiles,
     workers: int,
 ) -> dict[str, Take | Missing | None]:
-    """Each change's recorded take (None: nothing is recorded, as for a new item)."""
-    found: dict[str, Take | Missing | None] = {}
-    local: list[tuple[str, LockEntry]] = []
-    for change in changes:
-        entry = entries[change.id]
+    """Each change's recorded take (None: nothing is recorded, as for a new item), made
+    in parallel: files read and decoded, objects signed (and read once for their levels)."""
+
+    def take(entry: LockEntry | None) -> Take | Missing | None:
         if entry is None or entry.state != "finished":
-            found[change.id] = None
-        elif objects_of(entry.outputs):
-            found[change.id] = objects.take(entry)
-        elif files_of(entry.outputs):
-            local.append((change.id, entry))
-        else:
-            found[change.id] = Missing("the lockfile records no audio for it")
-    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="recorded") as pool:
-        takes = pool.map(lambda pair: local_take(root, pair[1], files), local)
-        for (item_id, _), take in zip(local, takes, strict=True):
-            found[item_id] = take
-    return found
+            return None
+        if objects_of(entry.outputs):
+            return objects.take(entry)
+        if files_of(entry.outputs):
+            return local_take(root, entry, files)
+        return Missing("the lockfile records no audio for it")
+
+    with ThreadPoolExecutor(max(1, workers) * 2, thread_name_prefix="recorded") as pool:
+        takes = pool.map(take, [entries[c.id] for c in changes])
+        return {c.id: found for c, found in zip(changes, takes, strict=True)}
 
 
 def _item(

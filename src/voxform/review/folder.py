@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
+import stat
 import threading
 from pathlib import Path
 
@@ -47,6 +48,7 @@ class PageFiles:
         self.out = out
         self.trusted = trusted
         self._written: set[str] = set()
+        self._checked = False  # whether a write reached the folder (no symlink on the way)
         self._guard = threading.Lock()
 
     def put(self, data: bytes, ext: str) -> str:
@@ -56,7 +58,13 @@ class PageFiles:
             if name in self._written:
                 return f"{AUDIO}/{name}"
             self._written.add(name)
-        write_atomic_files(self.out / AUDIO, {name: data}, durable=False, root=self.trusted)
+            checked = self._checked
+            self._checked = True
+        # An earlier review's file of these very bytes stays as it is (a rename of thousands
+        # of files costs more than reading them); the first write of a run goes through
+        # write_atomic_files, which refuses a symlink on the way to the folder.
+        if not (checked and _holds(self.out / AUDIO / name, data)):
+            write_atomic_files(self.out / AUDIO, {name: data}, durable=False, root=self.trusted)
         return f"{AUDIO}/{name}"
 
     def prune(self) -> int:
@@ -77,3 +85,19 @@ class PageFiles:
             ):
                 removed += 1
         return removed
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether `path` is a regular file (not a link) holding exactly `data`."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return False
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size != len(data):
+            return False
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read() == data
+    finally:
+        os.close(fd)

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import io
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -94,6 +95,7 @@ class Objects:
         self.origins: set[str] = set()
         self.fetched = 0  # objects read for their levels in this run
         self._clients: dict[str, OssClient | Missing] = {}
+        self._opening = threading.Lock()
         self._stack = contextlib.ExitStack()
         start = now or datetime.now(UTC)
         self.expiry = (start + timedelta(seconds=expires)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -125,12 +127,17 @@ class Objects:
         except (VoxformError, UndecodableAudio) as exc:
             return Missing(f"{name} cannot be read: {exc}")
         parts = urlsplit(link)
-        self.origins.add(f"{parts.scheme}://{parts.netloc}")
+        with self._opening:
+            self.origins.add(f"{parts.scheme}://{parts.netloc}")
         return Take("recorded", link, MIMES[ext], found.duration, found.peaks, expires=self.expiry)
 
     def _client(self, bucket: str) -> OssClient | Missing:
-        if bucket in self._clients:
+        with self._opening:  # takes are made in parallel; each bucket's client opens once
+            if bucket not in self._clients:
+                self._clients[bucket] = self._open(bucket)
             return self._clients[bucket]
+
+    def _open(self, bucket: str) -> OssClient | Missing:
         target = next(
             (t for t in self.targets.values() if t.provider == "ice" and t.bucket == bucket),
             None,
@@ -148,7 +155,6 @@ class Objects:
                 )
             except VoxformError as exc:
                 opened = Missing(f"the bucket {bucket!r} cannot be reached ({exc})")
-        self._clients[bucket] = opened
         return opened
 
     def _levels(self, client: OssClient, bucket: str, key: str, etag: str, ext: str) -> Levels:
@@ -161,7 +167,8 @@ class Objects:
         sink = io.BytesIO()
         info = client.read_object(key, sink)
         found = levels(sink.getvalue(), ext)
-        self.fetched += 1
+        with self._opening:
+            self.fetched += 1
         if info.etag == etag:  # the object is still the one recorded: its levels keep
             record = {"duration": found.duration, "peaks": list(found.peaks)}
             with contextlib.suppress(OSError):
