@@ -132,6 +132,12 @@ def collect(
             for change in changes
             if isinstance(now := nows[change.id], Missing) and olds[change.id] is None
         ]
+        unheard += [
+            f"{change.id}: no preview: {made}"
+            for change in changes
+            if change.rendered is not None
+            and isinstance(made := previews[_speech(change.rendered)], ItemError)
+        ]
         review = Review(
             loaded.project.name or root.name,
             before.label,
