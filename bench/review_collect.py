@@ -7,7 +7,7 @@ MP3 at 16 kHz) in a git repository, applies it (not timed), commits it, then add
 entry that fires in every paragraph, so that every item is an update with recorded audio
 and a preview to make. Then `voxform review --no-refresh` in a subprocess:
 
-- cold: no previews cached, no page folder (both removed before each run);
+- cold: no previews or levels cached, no page folder (removed before each run);
 - cached: the same review again (every preview from .voxform/previews/).
 
 Each row: wall seconds, CPU seconds of the whole process tree (the engine's processes
@@ -98,6 +98,7 @@ def make(root: Path, items: int) -> None:
 def review(root: Path, *, cold: bool) -> tuple[float, float, float, str]:
     if cold:
         shutil.rmtree(root / ".voxform" / "previews", ignore_errors=True)
+        shutil.rmtree(root / ".voxform" / "review-levels", ignore_errors=True)
         shutil.rmtree(root / "build" / "review", ignore_errors=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()

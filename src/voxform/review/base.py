@@ -79,7 +79,10 @@ def base_project(root: Path, ref: str, lockfile: Path | None = None) -> Iterator
         copy = Path(folder) / "project"
         copy.mkdir()
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(copy, filter="data")
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(copy, filter="data")
+            else:  # Python before 3.11.4: regular files and folders only, below the copy
+                tar.extractall(copy, members=_plain_members(tar))
         lock_at_ref = copy / LOCKFILE
         if lockfile is not None and lockfile.absolute() != (root / LOCKFILE).absolute():
             lock_at_ref = Path(folder) / "base.lock"  # none at REF: every item is new
@@ -94,6 +97,17 @@ def base_project(root: Path, ref: str, lockfile: Path | None = None) -> Iterator
                 f"--base {ref}: the project at {commit_id[:7]}: {_first(exc)}"
             ) from None
         yield Base(ref, commit_id, loaded)
+
+
+def _plain_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
+    """The archive's files and folders whose names stay below where it is written."""
+    return [
+        member
+        for member in tar.getmembers()
+        if (member.isfile() or member.isdir())
+        and not member.name.startswith("/")
+        and ".." not in member.name.split("/")
+    ]
 
 
 def _first(error: VoxformError) -> str:

@@ -30,7 +30,7 @@ from voxform.review.base import Base, BaseError, base_project, repository
 from voxform.review.folder import PageFiles
 from voxform.review.model import Review, ReviewItem, Take
 from voxform.review.previews import PREVIEWS, Preview, Previewer, Speech, vtt
-from voxform.review.recorded import OBJECT_LEVELS, Missing, Objects, local_take
+from voxform.review.recorded import LEVELS, LevelsCache, Missing, Objects, local_take
 from voxform.state.lockfile import LockEntry, LockState
 from voxform.state.outputs import files_of, objects_of
 
@@ -103,18 +103,18 @@ def collect(
             state / PREVIEWS, root, engine or _engine(options.workers), _version(), options.workers
         )
         stack.callback(previewer.close)
+        cache = LevelsCache(state / LEVELS, root)
         objects = stack.enter_context(
             Objects(
                 loaded.project.targets,
-                state / OBJECT_LEVELS,
-                root,
+                cache,
                 expires=options.expires,
                 profile=options.profile,
             )
         )
         olds = {c.id: _trusted(before, c.id) for c in changes}
         entries = {c.id: before.lock.items.get(c.id) for c in changes}
-        nows = _recorded(changes, entries, root, objects, files, options.workers)
+        nows = _recorded(changes, entries, root, objects, files, cache, options.workers)
         speeches: list[Speech] = []
         for change in changes:
             if change.rendered is not None:
@@ -131,6 +131,12 @@ def collect(
             f"{change.id}: {now.note}, and the text it was made from is not known"
             for change in changes
             if isinstance(now := nows[change.id], Missing) and olds[change.id] is None
+        ]
+        unheard += [
+            f"{change.id}: no preview: {made}"
+            for change in changes
+            if change.rendered is not None
+            and isinstance(made := previews[_speech(change.rendered)], ItemError)
         ]
         review = Review(
             loaded.project.name or root.name,
@@ -190,6 +196,7 @@ def _recorded(
     root: Path,
     objects: Objects,
     files: PageFiles,
+    cache: LevelsCache,
     workers: int,
 ) -> dict[str, Take | Missing | None]:
     """Each change's recorded take (None: nothing is recorded, as for a new item), made
@@ -201,7 +208,7 @@ def _recorded(
         if objects_of(entry.outputs):
             return objects.take(entry)
         if files_of(entry.outputs):
-            return local_take(root, entry, files)
+            return local_take(root, entry, files, cache)
         return Missing("the lockfile records no audio for it")
 
     with ThreadPoolExecutor(max(1, workers) * 2, thread_name_prefix="recorded") as pool:

@@ -33,7 +33,7 @@ from voxform.state.outputs import files_of, objects_of, split_object_url
 if TYPE_CHECKING:
     from voxform.providers.oss_client import OssClient
 
-OBJECT_LEVELS = "review-objects"  # under .voxform/: levels of objects, by ETag
+LEVELS = "review-levels"  # under .voxform/: levels of recorded files and objects
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,32 @@ class Missing:
     note: str
 
 
-def local_take(root: Path, entry: LockEntry, files: PageFiles) -> Take | Missing:
+class LevelsCache:
+    """Levels of recorded audio by a name that changes with its bytes (a file's SHA-256,
+    an object's ETag): a record that does not read is read again from the audio."""
+
+    def __init__(self, folder: Path, root: Path) -> None:
+        self.folder = folder
+        self.root = root
+
+    def get(self, name: str) -> Levels | None:
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            record = json.loads((self.folder / f"{name}.json").read_bytes())
+            found = Levels(float(record["duration"]), tuple(float(p) for p in record["peaks"]))
+            if found.duration >= 0 and all(0 <= p <= 1 for p in found.peaks):
+                return found
+        return None
+
+    def put(self, name: str, found: Levels) -> None:
+        record = {"duration": found.duration, "peaks": list(found.peaks)}
+        with contextlib.suppress(OSError):
+            path = self.folder / f"{name}.json"
+            write_atomic(path, json.dumps(record).encode(), durable=False, root=self.root)
+
+
+def local_take(
+    root: Path, entry: LockEntry, files: PageFiles, cache: LevelsCache
+) -> Take | Missing:
     """The recorded file of a local target's item, copied beside the page, with its
     subtitles; Missing when it is not the bytes the lockfile records."""
     recorded = files_of(entry.outputs)
@@ -56,12 +81,16 @@ def local_take(root: Path, entry: LockEntry, files: PageFiles) -> Take | Missing
         data = inside(root, entry.url).read_bytes()
     except (OSError, PathEscapeError) as exc:
         return Missing(f"recorded file {entry.url} cannot be read ({_why(exc)})")
-    if hashlib.sha256(data).hexdigest() != recorded[entry.url].sha256:
+    sha = hashlib.sha256(data).hexdigest()
+    if sha != recorded[entry.url].sha256:
         return Missing(f"recorded file {entry.url} has changed since it was made")
-    try:
-        found = levels(data, ext)
-    except UndecodableAudio as exc:
-        return Missing(f"recorded file {entry.url}: {exc}")
+    found = cache.get(f"{sha}.{ext}")
+    if found is None:
+        try:
+            found = levels(data, ext)
+        except UndecodableAudio as exc:
+            return Missing(f"recorded file {entry.url}: {exc}")
+        cache.put(f"{sha}.{ext}", found)
     subtitles = None
     vtt = (entry.subtitles or {}).get("vtt")
     if vtt is not None and vtt in recorded:
@@ -80,8 +109,7 @@ class Objects:
     def __init__(
         self,
         targets: Mapping[str, Target],
-        cache: Path,
-        root: Path,
+        cache: LevelsCache,
         *,
         expires: int,
         profile: str | None,
@@ -89,7 +117,6 @@ class Objects:
     ) -> None:
         self.targets = targets
         self.cache = cache
-        self.root = root
         self.expires = expires
         self.profile = profile
         self.origins: set[str] = set()
@@ -160,19 +187,16 @@ class Objects:
     def _levels(self, client: OssClient, bucket: str, key: str, etag: str, ext: str) -> Levels:
         """Duration and peaks of the object, from the cache when its ETag was read before."""
         name = hashlib.sha256(f"{bucket}\0{key}\0{etag}".encode()).hexdigest()
-        path = self.cache / f"{name}.json"
-        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            record = json.loads(path.read_bytes())
-            return Levels(float(record["duration"]), tuple(float(p) for p in record["peaks"]))
+        found = self.cache.get(name)
+        if found is not None:
+            return found
         sink = io.BytesIO()
         info = client.read_object(key, sink)
         found = levels(sink.getvalue(), ext)
         with self._opening:
             self.fetched += 1
         if info.etag == etag:  # the object is still the one recorded: its levels keep
-            record = {"duration": found.duration, "peaks": list(found.peaks)}
-            with contextlib.suppress(OSError):
-                write_atomic(path, json.dumps(record).encode(), durable=False, root=self.root)
+            self.cache.put(name, found)
         return found
 
 
