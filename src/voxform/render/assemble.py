@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from voxform.errors import Problem
+from voxform.frozen import maker
 from voxform.ice.wire import AudioFormat, AudioRequest, EditingConfig
 from voxform.manifest.model import Project, Voice
 from voxform.render.inputs import Core, item_digests
@@ -29,20 +30,25 @@ class Made(NamedTuple):
     item: Item
 
 
+# Made without their __init__ (voxform/frozen.py): one of each for every item of a plan.
+_request = maker(AudioRequest)
+_rendered = maker(RenderedItem)
+
+
 def request_for(project: Project, item: Item, final: str) -> AudioRequest:
     """The request that sends `final` for `item`."""
     settings = item.settings
     target = project.targets[settings.target]
-    return AudioRequest(
-        item_id=item.id,
-        input=final,
-        editing=_editing(project.voices[settings.voice], settings.format),
-        sample_rate=settings.sample_rate,
-        object_key=target.prefix + item.id,
-        bucket=target.bucket,
-        title=settings.title,
-        description=settings.description,
-        user_data=settings.user_data,
+    return _request(  # AudioRequest's fields in order: item_id, input, editing, sample_rate,
+        item.id,  # object_key, bucket, title, description, user_data
+        final,
+        _editing(project.voices[settings.voice], settings.format),
+        settings.sample_rate,
+        target.prefix + item.id,
+        target.bucket,
+        settings.title,
+        settings.description,
+        settings.user_data,
     )
 
 
@@ -57,7 +63,7 @@ def rendered_item(
     target = project.targets[item.settings.target]
     digests = item_digests(made.core, target, request, item.settings.template)
     legacy = made.legacy if made.legacy != request.input else None
-    return RenderedItem(item, request, made.characters, digests, warnings, legacy)
+    return _rendered(item, request, made.characters, digests, warnings, legacy)
 
 
 def made_of(rendered: RenderedItem) -> Made:

@@ -15,10 +15,12 @@ render uses, so both are the same values. Any other result is kept whole.
 from __future__ import annotations
 
 import json
-from dataclasses import astuple, fields, replace
-from typing import TypeVar
+from collections.abc import Callable
+from dataclasses import astuple, replace
+from typing import TypeVar, cast
 
 from voxform.errors import Location, Problem
+from voxform.frozen import maker
 from voxform.ice.wire import FORMATS, AudioRequest, EditingConfig
 from voxform.manifest.model import Project
 from voxform.render.assemble import Made, remade
@@ -76,7 +78,7 @@ def decode(project: Project, reader: CacheReader, at: int, item: Item) -> ItemRe
         _PREFIX + kept[4 * _HEX : _DIGESTS],
     )
     made = Made(final, characters, core, final if legacy is None else legacy, item)
-    return ItemResult((remade(project, made),), ())
+    return _result((remade(project, made),), ())
 
 
 def _encode_general(table: CacheTable, item: Item, result: ItemResult) -> None:
@@ -144,21 +146,17 @@ def _decode_general(reader: CacheReader, at: int, item: Item) -> ItemResult:
     return ItemResult(tuple(rendered), _read_problems(text(ints[at + 1])))
 
 
-_FIELDS = {cls: tuple(f.name for f in fields(cls)) for cls in (AudioRequest, RenderedItem)}
-# Both classes have slots: each field's slot descriptor sets it on a new instance.
-_SETTERS = {
-    cls: tuple(getattr(cls, name).__set__ for name in names) for cls, names in _FIELDS.items()
+# A frozen dataclass's __init__ sets each field through object.__setattr__, which costs more
+# than all the rest of reading a record, 100,000 times over (voxform/frozen.py).
+_MAKERS: dict[type, Callable[..., object]] = {
+    cls: maker(cls) for cls in (AudioRequest, RenderedItem)
 }
+_result = maker(ItemResult)
 
 
 def _revive(cls: type[_Value], *values: object) -> _Value:
-    """A frozen dataclass of `values` (every field, in order), made without its __init__:
-    that sets each field through object.__setattr__, which costs more than all the rest of
-    reading a record, 100,000 times over. Neither class has a __post_init__ to skip."""
-    value = cls.__new__(cls)
-    for set_field, field_value in zip(_SETTERS[cls], values, strict=True):
-        set_field(value, field_value)
-    return value
+    """A `cls` of `values` (every field, in order), made without its __init__."""
+    return cast(_Value, _MAKERS[cls](*values))
 
 
 def _editing(spelt: str) -> EditingConfig:
