@@ -57,6 +57,20 @@ def encode(table: CacheTable, item: Item, result: ItemResult) -> None:
     _encode_general(table, item, result)
 
 
+def copy_plain(table: CacheTable, reader: CacheReader, at: int) -> bool:
+    """Write the plain record at `at` of `reader` into `table` as it is (after the table's
+    `record(key)`), and say so; False, writing nothing, for a record of another form. The
+    caller decoded it before: it is a record."""
+    ints = reader.ints
+    if ints[at] != PLAIN:
+        return False
+    table.number(PLAIN)
+    table.text(reader.text(ints[at + 1]), unique=True)
+    table.number(ints[at + 2])
+    table.text(reader.text(ints[at + 3]))
+    return True
+
+
 def decode(project: Project, reader: CacheReader, at: int, item: Item) -> ItemResult:
     """The result the record at `at` keeps for `item`; IndexError, ValueError, TypeError or
     KeyError when it is not a record."""
