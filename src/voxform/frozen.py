@@ -22,26 +22,21 @@ def maker(cls: type[T]) -> Callable[..., T]:
     if not is_dataclass(cls) or hasattr(cls, "__post_init__"):
         raise TypeError(f"{cls.__name__} is not a dataclass made by its fields alone")
     names = tuple(f.name for f in fields(cls))
-    new = object.__new__
+    # One statement per field: a loop over them costs twice as much. The code is made of
+    # the field names alone (identifiers); a missing or extra value is a TypeError.
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    lines = [f"def make({', '.join(f'_{n}' for n in names)}):", "    value = new(cls)"]
     if "__slots__" in vars(cls):
-        # One statement per field, each slot's setter called directly: a loop over them costs
-        # twice as much. The code is made of the field names alone (identifiers).
-        namespace: dict[str, Any] = {"new": new, "cls": cls}
-        lines = [f"def make({', '.join(f'_{n}' for n in names)}):", "    value = new(cls)"]
         for number, name in enumerate(names):
-            namespace[f"set{number}"] = getattr(cls, name).__set__
+            namespace[f"set{number}"] = getattr(cls, name).__set__  # the slot's descriptor
             lines.append(f"    set{number}(value, _{name})")
-        lines.append("    return value")
-        exec("\n".join(lines), namespace)
-        made: Callable[..., T] = namespace["make"]
-        return made
-
-    def make(*values: Any) -> T:
-        value: T = new(cls)
-        value.__dict__.update(zip(names, values, strict=True))
-        return value
-
-    return make
+    else:
+        spelt = ", ".join(f"{name!r}: _{name}" for name in names)
+        lines.append(f"    value.__dict__.update({{{spelt}}})")
+    lines.append("    return value")
+    exec("\n".join(lines), namespace)
+    made: Callable[..., T] = namespace["make"]
+    return made
 
 
 def keyword_maker(cls: type[T]) -> Callable[[dict[str, Any]], T]:
