@@ -159,7 +159,11 @@ def make_plan(
         facts = providers[target]
         inputs = dict(item.digests)
         inputs["engine"] = engines[target]
-        current = fingerprint(item, facts.kind, facts.engine)
+        prints = item.prints  # kept with its render, when it was for this engine
+        if prints is not None and prints[0] == facts.kind and prints[1] == facts.engine:
+            current, audio = prints[2], prints[3]
+        else:
+            current, audio = fingerprint(item, facts.kind, facts.engine), None
         entry = entries.get(item_id)
         if (
             entry is not None
@@ -177,7 +181,10 @@ def make_plan(
         elif unstored(entry) and action == "retry" and item.id not in replace:
             action, reasons = _rebuild(entry, reasons[0], facts, otherwise="retry")
         # Digested only for what apply makes: an unchanged item's costs nothing to plan.
-        audio = None if action == "unchanged" else audio_digest(item, facts.kind, facts.engine)
+        if action == "unchanged":
+            audio = None
+        elif audio is None:
+            audio = audio_digest(item, facts.kind, facts.engine)
         changes.append(
             _change(
                 item.id,

@@ -16,7 +16,7 @@ from voxform.frozen import maker
 from voxform.ice.wire import AudioFormat, AudioRequest, EditingConfig
 from voxform.manifest.model import Project, Voice
 from voxform.render.inputs import Core, item_digests
-from voxform.render.model import Item, RenderedItem
+from voxform.render.model import Item, Prints, RenderedItem
 
 
 class Made(NamedTuple):
@@ -57,13 +57,28 @@ def rendered_item(
     request: AudioRequest,
     made: Made,
     warnings: tuple[Problem, ...] = (),
+    prints: Prints | None = None,
 ) -> RenderedItem:
-    """The rendered item of `made`, with every digest and shown value."""
+    """The rendered item of `made`, with every digest and shown value (and `prints`, its
+    fingerprints when they are known: model.py)."""
     item = made.item
     target = project.targets[item.settings.target]
     digests = item_digests(made.core, target, request, item.settings.template)
     legacy = made.legacy if made.legacy != request.input else None
-    return _rendered(item, request, made.characters, digests, warnings, legacy)
+    return _rendered(item, request, made.characters, digests, warnings, legacy, prints)
+
+
+def with_prints(rendered: RenderedItem, prints: Prints) -> RenderedItem:
+    """`rendered` with its fingerprints known (model.py)."""
+    return _rendered(
+        rendered.item,
+        rendered.request,
+        rendered.characters,
+        rendered.digests,
+        rendered.warnings,
+        rendered.legacy_input,
+        prints,
+    )
 
 
 def made_of(rendered: RenderedItem) -> Made:
@@ -77,9 +92,10 @@ def made_of(rendered: RenderedItem) -> Made:
     return Made(rendered.request.input, rendered.characters, core, legacy, rendered.item)
 
 
-def remade(project: Project, made: Made) -> RenderedItem:
-    """The rendered item a worker's `made` stands for."""
-    return rendered_item(project, request_for(project, made.item, made.final), made)
+def remade(project: Project, made: Made, prints: Prints | None = None) -> RenderedItem:
+    """The rendered item a worker's `made` (or a cache's) stands for."""
+    request = request_for(project, made.item, made.final)
+    return rendered_item(project, request, made, (), prints)
 
 
 @lru_cache(maxsize=256)

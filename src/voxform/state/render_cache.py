@@ -9,6 +9,10 @@ and for a source chunk, which may be cut into parts, the lockfile's ids and chun
 of it (the part ids are aligned with them, render/ids.py). The engine's version is not in
 it: rendering does not read it (the plan's fingerprint does, afresh each time).
 
+A plain result keeps its fingerprint and audio digest too, with the provider and engine
+they are for (a Printer works them out: the plan's functions, for the target's engine), so
+a plan does not digest again the SSML of an item whose render it did not do again.
+
 A template that includes a name computed as it renders is not cached. The file holds the
 results of the last command's items and no others, so it stays the size of the project.
 """
@@ -19,19 +23,21 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import astuple, replace
 from pathlib import Path
+from typing import Protocol
 
 from voxform.errors import Location
 from voxform.manifest.model import BUILTIN_TEMPLATE, Project, Settings
+from voxform.render.assemble import with_prints
 from voxform.render.dependencies import TemplateFiles
-from voxform.render.model import Item
+from voxform.render.model import Item, Prints, RenderedItem
 from voxform.render.render import ItemResult
 from voxform.render.templates import make_environment
 from voxform.render.version import render_identity
 from voxform.state.cachefile import CacheTable, read_cache, write_cache
-from voxform.state.render_records import copy_plain, decode, encode
+from voxform.state.render_records import copy_plain, decode, encode, engine_spelt
 
 RENDER_CACHE = "render-cache"
-KIND = "render 2"  # the layout of a record (render_records.py); a change of it is a new kind
+KIND = "render 3"  # the layout of a record (render_records.py); a change of it is a new kind
 _RUN_WIDE = "steps over all items"  # sandbox.py's budget of a whole run, spent in order
 # The fields of an Item that key() reads: a test checks that Item has no others.
 ITEM_FIELDS = (
@@ -46,6 +52,19 @@ ITEM_FIELDS = (
 )
 
 
+class Printer(Protocol):
+    """What works out an item's fingerprints (project.py: the plan's, for its target)."""
+
+    def engine(self, target: str) -> tuple[str, str | None] | None:
+        """The provider kind and engine version of target `target`; None: no fingerprints
+        are kept for its items (its engine's version is not for free)."""
+        ...
+
+    def prints(self, rendered: RenderedItem) -> Prints | None:
+        """`rendered`'s fingerprints, for its target's engine (None as for `engine`)."""
+        ...
+
+
 def project_identity(project: Project) -> str:
     """Which project and which voxform rendering a cache was made for."""
     spelt = f"{len(project.name)}:{project.name}\0{project.root.resolve()}\0{render_identity()}"
@@ -57,9 +76,17 @@ class RenderCache:
     `put` learns one, `save` writes what this command's items rendered to."""
 
     def __init__(
-        self, path: Path, project: Project, known: Mapping[str, str], *, identity: str
+        self,
+        path: Path,
+        project: Project,
+        known: Mapping[str, str],
+        *,
+        identity: str,
+        printer: Printer | None = None,
     ) -> None:
         self.path = path
+        self.printer = printer
+        self._engines: dict[str, str | None] = {}  # target -> engine_spelt, or None
         self.project = project
         self.identity = identity
         self.files = TemplateFiles(project.root, make_environment(project.root))
@@ -100,22 +127,43 @@ class RenderCache:
         start = self.reader.records.get(key)
         if start is None:
             return None
+        engine = self._engine(item.settings.target)
         try:
-            result = decode(self.project, self.reader, start, item)
+            result = decode(self.project, self.reader, start, item, engine)
         except (IndexError, ValueError, TypeError, KeyError):  # a record that is not one
             return None
         self.results[key] = result
         self.items[key] = item
         self.read[key] = start
+        if engine is not None and _plain(result) and result.rendered[0].prints is None:
+            result = self._printed(key, result)  # another engine's: worked out, written anew
         return result
 
-    def put(self, item: Item, result: ItemResult) -> None:
+    def put(self, item: Item, result: ItemResult) -> ItemResult:
         key = self.key(item)
         if key is not None and _keepable(item, result):
-            self.results[key] = result
             self.items[key] = item
-            self.read.pop(key, None)
-            self.learnt = True
+            result = self._printed(key, result)
+        return result
+
+    def _printed(self, key: bytes, result: ItemResult) -> ItemResult:
+        """`result`, with its fingerprints when it is plain and the printer gives them,
+        learnt under `key`."""
+        if self.printer is not None and _plain(result):
+            prints = self.printer.prints(result.rendered[0])
+            if prints is not None:
+                result = ItemResult((with_prints(result.rendered[0], prints),), ())
+        self.results[key] = result
+        self.read.pop(key, None)
+        self.learnt = True
+        return result
+
+    def _engine(self, target: str) -> str | None:
+        """The engine the fingerprints of `target`'s items are for, as records spell it."""
+        if target not in self._engines:
+            facts = self.printer.engine(target) if self.printer is not None else None
+            self._engines[target] = None if facts is None else engine_spelt(*facts)
+        return self._engines[target]
 
     def save(self) -> None:
         """Write the results of this command's items, when they are not what the file has."""
@@ -168,6 +216,11 @@ class RenderCache:
                 astuple(target) if target is not None else None,
             )
         )
+
+
+def _plain(result: ItemResult) -> bool:
+    """One request, no problem, no warning: a result whose fingerprints can be kept."""
+    return not result.problems and len(result.rendered) == 1 and not result.rendered[0].warnings
 
 
 def _keepable(item: Item, result: ItemResult) -> bool:

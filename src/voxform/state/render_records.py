@@ -7,7 +7,9 @@ digests, the input as spelt before canonical SSML, as a worker sends it: render/
 and the rest is put together again from the item and its settings by the functions the
 render uses, so both are the same values. Any other result is kept whole.
 
-    plain:   PLAIN, the five digests' hex and the input (one string), characters, legacy
+    plain:   PLAIN, the five digests' hex and the input (one string), characters, legacy,
+             the provider and engine its fingerprints are for (or -1) and the fingerprint
+             and audio digest (one string, or -1)
     general: GENERAL, the number of requests, then each request's fields and its warnings,
              then the problems
 """
@@ -24,7 +26,7 @@ from voxform.frozen import maker
 from voxform.ice.wire import FORMATS, AudioRequest, EditingConfig
 from voxform.manifest.model import Project
 from voxform.render.assemble import Made, remade
-from voxform.render.model import Item, RenderedItem
+from voxform.render.model import Item, Prints, RenderedItem
 from voxform.render.render import ItemResult
 from voxform.state.cachefile import CacheReader, CacheTable
 
@@ -34,6 +36,7 @@ PLAIN, GENERAL = 0, 1
 _CORE = ("source", "text", "ssml", "output", "location")  # assemble.py's Core, in order
 _PREFIX = "sha256:"
 _HEX = 64  # a digest's hex digits
+_DIGEST = len(_PREFIX) + _HEX
 _DIGESTS = _HEX * len(_CORE)
 
 
@@ -53,8 +56,29 @@ def encode(table: CacheTable, item: Item, result: ItemResult) -> None:
             table.text(hexes + rendered.request.input, unique=True)
             table.number(rendered.characters)
             table.text(rendered.legacy_input)
+            prints = rendered.prints
+            if prints is not None and _printable(prints):
+                table.text(engine_spelt(prints[0], prints[1]))
+                table.text(prints[2] + prints[3], unique=True)
+            else:
+                table.text(None)
+                table.text(None)
             return
     _encode_general(table, item, result)
+
+
+def engine_spelt(kind: str, engine: str | None) -> str:
+    """The provider kind and engine version a record's fingerprints are for, as one string."""
+    return f"{kind}\0{'-' if engine is None else '+' + engine}"
+
+
+def _printable(prints: Prints) -> bool:
+    kind, engine, fingerprint, audio = prints
+    return (
+        "\0" not in kind
+        and (engine is None or "\0" not in engine)
+        and all(len(d) == _DIGEST and d.startswith(_PREFIX) for d in (fingerprint, audio))
+    )
 
 
 def copy_plain(table: CacheTable, reader: CacheReader, at: int) -> bool:
@@ -68,12 +92,17 @@ def copy_plain(table: CacheTable, reader: CacheReader, at: int) -> bool:
     table.text(reader.text(ints[at + 1]), unique=True)
     table.number(ints[at + 2])
     table.text(reader.text(ints[at + 3]))
+    table.text(reader.text(ints[at + 4]))
+    table.text(reader.text(ints[at + 5]), unique=True)
     return True
 
 
-def decode(project: Project, reader: CacheReader, at: int, item: Item) -> ItemResult:
-    """The result the record at `at` keeps for `item`; IndexError, ValueError, TypeError or
-    KeyError when it is not a record."""
+def decode(
+    project: Project, reader: CacheReader, at: int, item: Item, engine: str | None = None
+) -> ItemResult:
+    """The result the record at `at` keeps for `item`, with the fingerprints it keeps when
+    they are for `engine` (as `engine_spelt` spells it); IndexError, ValueError, TypeError
+    or KeyError when it is not a record."""
     ints = reader.ints
     form = ints[at]
     if form == GENERAL:
@@ -92,7 +121,15 @@ def decode(project: Project, reader: CacheReader, at: int, item: Item) -> ItemRe
         _PREFIX + kept[4 * _HEX : _DIGESTS],
     )
     made = Made(final, characters, core, final if legacy is None else legacy, item)
-    return _result((remade(project, made),), ())
+    prints: Prints | None = None
+    if engine is not None and ints[at + 4] >= 0 and reader.text(ints[at + 4]) == engine:
+        both = reader.text(ints[at + 5]) or ""
+        fingerprint, audio = both[:_DIGEST], both[_DIGEST:]
+        if not all(len(d) == _DIGEST and d.startswith(_PREFIX) for d in (fingerprint, audio)):
+            raise ValueError("not two digests")
+        kind, _, version = engine.partition("\0")
+        prints = (kind, None if version == "-" else version[1:], fingerprint, audio)
+    return _result((remade(project, made, prints),), ())
 
 
 def _encode_general(table: CacheTable, item: Item, result: ItemResult) -> None:
@@ -155,7 +192,9 @@ def _decode_general(reader: CacheReader, at: int, item: Item) -> ItemResult:
             raise ValueError("a digest without its value")
         warnings = _read_problems(text(ints[end]))
         legacy, characters = text(ints[at + 3]), ints[at + 4]
-        rendered.append(_revive(RenderedItem, this, request, characters, digests, warnings, legacy))
+        rendered.append(
+            _revive(RenderedItem, this, request, characters, digests, warnings, legacy, None)
+        )
         at = end
     return ItemResult(tuple(rendered), _read_problems(text(ints[at + 1])))
 
