@@ -14,7 +14,7 @@ from typing import NamedTuple
 from voxform.errors import Problem
 from voxform.frozen import maker
 from voxform.ice.wire import AudioFormat, AudioRequest, EditingConfig
-from voxform.manifest.model import Project, Voice
+from voxform.manifest.model import Project, Settings, Voice
 from voxform.render.inputs import Core, item_digests
 from voxform.render.model import Item, Prints, RenderedItem
 
@@ -35,17 +35,50 @@ _request = maker(AudioRequest)
 _rendered = maker(RenderedItem)
 
 
+class _Shared(NamedTuple):
+    """What the requests and digests of the items of one settings object share."""
+
+    project: Project
+    settings: Settings
+    editing: EditingConfig
+    prefix: str
+    bucket: str | None
+    digests: dict[str, str]  # item_digests with the core digests to be filled in
+
+
+# (id of the project, id of the settings) -> what they share: items share their settings
+# object, and hashing a Target or a Voice (dataclasses) for each of 100,000 items costs more
+# than putting its request together. Entries hold both, so neither id is reused meanwhile.
+_SHARED: dict[tuple[int, int], _Shared] = {}
+_PLACEHOLDER: Core = ("", "", "", "", "")
+
+
+def _shared(project: Project, settings: Settings) -> _Shared:
+    found = _SHARED.get((id(project), id(settings)))
+    if found is not None and found.project is project and found.settings is settings:
+        return found
+    target = project.targets[settings.target]
+    editing = _editing(project.voices[settings.voice], settings.format)
+    probe = AudioRequest("", "", editing, settings.sample_rate, "", target.bucket)
+    digests = item_digests(_PLACEHOLDER, target, probe, settings.template)
+    if len(_SHARED) >= 1024:
+        _SHARED.clear()
+    found = _Shared(project, settings, editing, target.prefix, target.bucket, digests)
+    _SHARED[(id(project), id(settings))] = found
+    return found
+
+
 def request_for(project: Project, item: Item, final: str) -> AudioRequest:
     """The request that sends `final` for `item`."""
     settings = item.settings
-    target = project.targets[settings.target]
+    shared = _shared(project, settings)
     return _request(  # AudioRequest's fields in order: item_id, input, editing, sample_rate,
         item.id,  # object_key, bucket, title, description, user_data
         final,
-        _editing(project.voices[settings.voice], settings.format),
+        shared.editing,
         settings.sample_rate,
-        target.prefix + item.id,
-        target.bucket,
+        shared.prefix + item.id,
+        shared.bucket,
         settings.title,
         settings.description,
         settings.user_data,
@@ -62,8 +95,16 @@ def rendered_item(
     """The rendered item of `made`, with every digest and shown value (and `prints`, its
     fingerprints when they are known: model.py)."""
     item = made.item
-    target = project.targets[item.settings.target]
-    digests = item_digests(made.core, target, request, item.settings.template)
+    settings = item.settings
+    shared = _shared(project, settings)
+    core = made.core
+    if request.editing is shared.editing and request.sample_rate == settings.sample_rate:
+        digests = shared.digests.copy()  # its keys in item_digests' order already
+        digests["source"], digests["text"], digests["ssml"] = core[0], core[1], core[2]
+        digests["output"], digests["location"] = core[3], core[4]
+    else:
+        target = project.targets[settings.target]
+        digests = item_digests(core, target, request, settings.template)
     legacy = made.legacy if made.legacy != request.input else None
     return _rendered(item, request, made.characters, digests, warnings, legacy, prints)
 

@@ -97,6 +97,9 @@ class RenderCache:
         self.read: dict[bytes, int] = {}  # key -> where its record is in the file read
         self._settings: dict[int, tuple[Settings, str | None]] = {}
         self._places: dict[int, tuple[Location, str]] = {}
+        self._heads: dict[
+            tuple[int, int, int], tuple[Settings, Location, Location, str | None]
+        ] = {}
         self._world = _spell((render_identity(), *map(astuple, project.lexicon)))
         self._parts: dict[str, list[tuple[str, str]]] = {}  # item id -> its parts' lock entries
         for known_id, chunk in known.items():
@@ -106,14 +109,13 @@ class RenderCache:
 
     def key(self, item: Item) -> bytes | None:
         """The digest of everything `item`'s render reads; None when that cannot be known."""
-        context = self._settings_key(item.settings)
-        if context is None:
+        head = self._head(item.settings, item.location, item.text_location)
+        if head is None:
             return None
         parts = self._parts.get(item.id) if item.splittable else None
         item_id, text, source, chunk = item.id, item.text, item.source_file, item.chunk
         spelt = (  # one f-string, not a join of what helpers spell: 100,000 keys a second
-            f"{context}\0{self._place(item.location)}\0{self._place(item.text_location)}"
-            f"\0{len(item_id)}:{item_id}\0{len(text)}:{text}"
+            f"{head}\0{len(item_id)}:{item_id}\0{len(text)}:{text}"
             f"\0{'-' if source is None else f'{len(source)}:{source}'}"
             f"\0{'-' if chunk is None else f'{len(chunk)}:{chunk}'}"
             f"\0{'s' if item.splittable else '-'}\0{_spell(sorted(parts)) if parts else '-'}"
@@ -179,6 +181,25 @@ class RenderCache:
             if reader is None or key not in read or not copy_plain(table, reader, read[key]):
                 encode(table, self.items[key], self.results[key])
         write_cache(self.path, self.project.root, KIND, self.identity, table)
+
+    def _head(self, settings: Settings, location: Location, where: Location) -> str | None:
+        """The key's spelling of the settings and places the items of one entry or file
+        share, made once for them all."""
+        shared = (id(settings), id(location), id(where))
+        found = self._heads.get(shared)
+        # the same objects, not only their ids (an id can be reused once its object is gone)
+        if found is not None and found[0] is settings and found[1] is location:
+            return found[3] if found[2] is where else self._new_head(settings, location, where)
+        return self._new_head(settings, location, where)
+
+    def _new_head(self, settings: Settings, location: Location, where: Location) -> str | None:
+        shared = (id(settings), id(location), id(where))
+        context = self._settings_key(settings)
+        head = (
+            None if context is None else f"{context}\0{self._place(location)}\0{self._place(where)}"
+        )
+        self._heads[shared] = (settings, location, where, head)
+        return head
 
     def _place(self, location: Location) -> str:
         """`location` spelt, once for the many items that share one (a source's file)."""
