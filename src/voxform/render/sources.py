@@ -15,9 +15,8 @@ from voxform.frozen import maker
 from voxform.manifest.model import Project, SourceSpec
 from voxform.paths import ID_MAX, inside, relative_to_root, slug
 from voxform.reading import FileTooLargeError, read_text
-from voxform.render.chunking import paragraphs, sentences
+from voxform.render.chunking import MarkdownLimit, paragraphs, sentences
 from voxform.render.ids import align
-from voxform.render.markdown import MarkdownLimit
 from voxform.render.model import Item
 
 MAX_TEXT_BYTES = 10_000_000  # a text source: a long book is about 1 MB
