@@ -14,7 +14,7 @@ from typing import NamedTuple
 from voxform.errors import Problem
 from voxform.frozen import maker
 from voxform.ice.wire import AudioFormat, AudioRequest, EditingConfig
-from voxform.manifest.model import Project, Settings, Voice
+from voxform.manifest.model import Project, Settings, Target, Voice
 from voxform.render.inputs import Core, item_digests
 from voxform.render.model import Item, Prints, RenderedItem
 
@@ -40,6 +40,8 @@ class _Shared(NamedTuple):
 
     project: Project
     settings: Settings
+    target: Target
+    voice: Voice
     editing: EditingConfig
     prefix: str
     bucket: str | None
@@ -55,15 +57,24 @@ _PLACEHOLDER: Core = ("", "", "", "", "")
 
 def _shared(project: Project, settings: Settings) -> _Shared:
     found = _SHARED.get((id(project), id(settings)))
-    if found is not None and found.project is project and found.settings is settings:
-        return found
     target = project.targets[settings.target]
-    editing = _editing(project.voices[settings.voice], settings.format)
+    voice = project.voices[settings.voice]
+    if (
+        found is not None
+        and found.project is project
+        and found.settings is settings
+        and found.target is target  # a project is a mutable value: its target may be new
+        and found.voice is voice
+    ):
+        return found
+    editing = _editing(voice, settings.format)
     probe = AudioRequest("", "", editing, settings.sample_rate, "", target.bucket)
     digests = item_digests(_PLACEHOLDER, target, probe, settings.template)
     if len(_SHARED) >= 1024:
         _SHARED.clear()
-    found = _Shared(project, settings, editing, target.prefix, target.bucket, digests)
+    found = _Shared(
+        project, settings, target, voice, editing, target.prefix, target.bucket, digests
+    )
     _SHARED[(id(project), id(settings))] = found
     return found
 
