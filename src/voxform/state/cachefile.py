@@ -189,7 +189,10 @@ def _checked(data: bytes, kind: str, identity: str) -> CacheReader | None:
     ints, offsets = array("q"), array("q")
     ints.frombytes(pieces[1])
     offsets.frombytes(pieces[2])
-    if len(ints) < sizes[0] // KEY_BYTES or min(ints, default=0) < -1:
+    count = sizes[0] // KEY_BYTES
+    # Where each record begins must be a place in it; a record's own numbers may be any
+    # (a digest's bytes), and a string's index below -1 is refused when it is read.
+    if len(ints) < count or min(ints[:count], default=0) < 0:
         return None
     text = _decode(pieces[3])
     if offsets[0] != 0 or offsets[-1] != len(text):

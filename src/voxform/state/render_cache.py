@@ -37,7 +37,7 @@ from voxform.state.cachefile import CacheTable, read_cache, write_cache
 from voxform.state.render_records import copy_plain, decode, encode, engine_spelt
 
 RENDER_CACHE = "render-cache"
-KIND = "render 3"  # the layout of a record (render_records.py); a change of it is a new kind
+KIND = "render 4"  # the layout of a record (render_records.py); a change of it is a new kind
 _RUN_WIDE = "steps over all items"  # sandbox.py's budget of a whole run, spent in order
 # The fields of an Item that key() reads: a test checks that Item has no others.
 ITEM_FIELDS = (

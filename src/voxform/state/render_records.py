@@ -8,8 +8,8 @@ and the rest is put together again from the item and its settings by the functio
 render uses, so both are the same values. Any other result is kept whole.
 
     plain:   PLAIN, the five digests' hex and the input (one string), characters, legacy,
-             the provider and engine its fingerprints are for (or -1) and the fingerprint
-             and audio digest (one string, or -1)
+             the provider and engine its fingerprints are for (or -1), then (unless -1)
+             the fingerprint's and the audio digest's 64 bytes as 8 numbers
     general: GENERAL, the number of requests, then each request's fields and its warnings,
              then the problems
 """
@@ -17,6 +17,7 @@ render uses, so both are the same values. Any other result is kept whole.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import astuple, replace
 from typing import TypeVar, cast
@@ -36,7 +37,9 @@ PLAIN, GENERAL = 0, 1
 _CORE = ("source", "text", "ssml", "output", "location")  # assemble.py's Core, in order
 _PREFIX = "sha256:"
 _HEX = 64  # a digest's hex digits
-_DIGEST = len(_PREFIX) + _HEX
+_PREFIXED = len(_PREFIX)
+_PRINT_INTS = 8  # a fingerprint's and an audio digest's 32 bytes each, as int64
+_HEX_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _DIGESTS = _HEX * len(_CORE)
 
 
@@ -59,9 +62,9 @@ def encode(table: CacheTable, item: Item, result: ItemResult) -> None:
             prints = rendered.prints
             if prints is not None and _printable(prints):
                 table.text(engine_spelt(prints[0], prints[1]))
-                table.text(prints[2] + prints[3], unique=True)
+                raw = bytes.fromhex(prints[2][_PREFIXED:] + prints[3][_PREFIXED:])
+                table.ints.frombytes(raw)  # 64 bytes, not 142 characters of hex
             else:
-                table.text(None)
                 table.text(None)
             return
     _encode_general(table, item, result)
@@ -77,7 +80,7 @@ def _printable(prints: Prints) -> bool:
     return (
         "\0" not in kind
         and (engine is None or "\0" not in engine)
-        and all(len(d) == _DIGEST and d.startswith(_PREFIX) for d in (fingerprint, audio))
+        and all(_HEX_DIGEST.fullmatch(d) for d in (fingerprint, audio))
     )
 
 
@@ -92,8 +95,10 @@ def copy_plain(table: CacheTable, reader: CacheReader, at: int) -> bool:
     table.text(reader.text(ints[at + 1]), unique=True)
     table.number(ints[at + 2])
     table.text(reader.text(ints[at + 3]))
-    table.text(reader.text(ints[at + 4]))
-    table.text(reader.text(ints[at + 5]), unique=True)
+    engine = ints[at + 4]
+    table.text(reader.text(engine))
+    if engine >= 0:
+        table.ints.extend(ints[at + 5 : at + 5 + _PRINT_INTS])
     return True
 
 
@@ -123,10 +128,11 @@ def decode(
     made = Made(final, characters, core, final if legacy is None else legacy, item)
     prints: Prints | None = None
     if engine is not None and ints[at + 4] >= 0 and reader.text(ints[at + 4]) == engine:
-        both = reader.text(ints[at + 5]) or ""
-        fingerprint, audio = both[:_DIGEST], both[_DIGEST:]
-        if not all(len(d) == _DIGEST and d.startswith(_PREFIX) for d in (fingerprint, audio)):
-            raise ValueError("not two digests")
+        raw = ints[at + 5 : at + 5 + _PRINT_INTS]
+        if len(raw) != _PRINT_INTS:
+            raise IndexError("a record cut short")
+        both = raw.tobytes().hex()
+        fingerprint, audio = _PREFIX + both[:_HEX], _PREFIX + both[_HEX:]
         kind, _, version = engine.partition("\0")
         prints = (kind, None if version == "-" else version[1:], fingerprint, audio)
     return _result((remade(project, made, prints),), ())
