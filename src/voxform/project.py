@@ -12,10 +12,11 @@ from voxform.manifest.checks import check_output_folders
 from voxform.manifest.loader import load_manifests
 from voxform.manifest.model import Project
 from voxform.manifest.owners import output_owners
+from voxform.plan.fingerprint import audio_digest, fingerprint
 from voxform.plan.plan import Plan, TargetFacts, make_plan, selected
 from voxform.plan.saved import SavedPlan, inputs_digest, lockfile_digest
 from voxform.providers.registry import provider_for
-from voxform.render.model import RenderedItem
+from voxform.render.model import Prints, RenderedItem
 from voxform.render.render import render_items
 from voxform.render.sources import MAX_TEXT_BYTES, expand
 from voxform.state.journal import journal_path, read_state
@@ -165,7 +166,8 @@ def load_project(directory: Path, lockfile: Path | None = None) -> LoadedProject
     texts = SourceCache(state / SOURCE_CACHE, project.root, identity=identity, limit=MAX_TEXT_BYTES)
     items, expand_problems = expand(project, known, texts)
     texts.save()
-    memo = RenderCache(state / RENDER_CACHE, project, known, identity=identity)
+    printer = _Printer(project)
+    memo = RenderCache(state / RENDER_CACHE, project, known, identity=identity, printer=printer)
     rendered, render_problems = render_items(project, items, known, memo)
     memo.save()
     problems = one_per_cause(
@@ -182,6 +184,39 @@ def load_project(directory: Path, lockfile: Path | None = None) -> LoadedProject
     return LoadedProject(
         project, lock_path, lock, rendered, problems, journal, replayed.intent_times
     )
+
+
+class _Printer:
+    """An item's fingerprints as the plan works them out, for the render cache to keep. Not
+    for a target whose files are in the project (the local engine): its version is found by
+    loading the engine, which `validate` must not wait for."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._facts: dict[str, tuple[str, str | None] | None] = {}
+
+    def engine(self, target: str) -> tuple[str, str | None] | None:
+        if target not in self._facts:
+            found = self.project.targets.get(target)
+            provider = provider_for(found) if found is not None else None
+            self._facts[target] = (
+                None
+                if found is None or provider is None or provider.files_in_project
+                else (found.provider, provider.engine_version())
+            )
+        return self._facts[target]
+
+    def prints(self, rendered: RenderedItem) -> Prints | None:
+        facts = self.engine(rendered.item.settings.target)
+        if facts is None:
+            return None
+        kind, engine = facts
+        return (
+            kind,
+            engine,
+            fingerprint(rendered, kind, engine),
+            audio_digest(rendered, kind, engine),
+        )
 
 
 def _output_folders(project: Project, rendered: list[RenderedItem]) -> list[Problem]:

@@ -101,12 +101,15 @@ def test_a_plan_with_the_caches_is_the_plan_without_them_after_each_kind_of_edit
     EDITS[kind](copy)
 
     cached = voxform(copy, "plan", "--json")
+    kept = (copy / ".voxform" / RENDER_CACHE).read_bytes()  # records read, written back
     with_caches = rendered(copy)
     without = plan_without_caches(voxform, copy)
+    afresh = (copy / ".voxform" / RENDER_CACHE).read_bytes()  # every record made anew
     shutil.rmtree(copy / ".voxform")
 
     assert cached.exit_code in (0, 1), cached.output
     assert cached.output == without
+    assert kept == afresh
     assert cached.output != before  # the edit shows: this test could fail
     assert with_caches == rendered(copy)
 

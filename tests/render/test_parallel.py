@@ -117,8 +117,9 @@ class _Memo:
     def get(self, item):  # type: ignore[no-untyped-def]
         return self.kept.get(item.id)
 
-    def put(self, item, result) -> None:  # type: ignore[no-untyped-def]
+    def put(self, item, result):  # type: ignore[no-untyped-def]
         self.kept[item.id] = result
+        return result
 
 
 def test_a_memo_answers_some_items_and_the_rest_are_rendered_in_order(project) -> None:

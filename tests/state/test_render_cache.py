@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from conftest import Runner
+from voxform.plan.fingerprint import audio_digest, fingerprint
 from voxform.project import load_project
-from voxform.render.model import Item
+from voxform.render.model import Item, Prints, RenderedItem
 from voxform.state.cachefile import CacheTable, read_cache, write_cache
-from voxform.state.render_cache import ITEM_FIELDS
+from voxform.state.render_cache import ITEM_FIELDS, RENDER_CACHE, RenderCache, project_identity
 
 SENTENCES = [f"Sentence number {n} walks along the quiet river bank at dawn." for n in range(40)]
 SPLIT = """
@@ -154,3 +155,60 @@ def test_each_kind_of_result_comes_back_from_the_cache_as_it_was_rendered(
     assert len(rendered) >= 3  # type: ignore[arg-type]
     assert everything(root, cached=True) == cold
     assert everything(root, cached=True) == cold
+
+
+ICE = """
+    version: 1
+    targets: {out: {provider: ice, region: cn-shanghai, bucket: my-bucket, prefix: p/}}
+    voices: {n: {voice: siqi}}
+    defaults: {voice: n, format: mp3, target: out}
+    sources: [{id: book, glob: "texts/*.md"}]
+"""
+
+
+class _Engine:
+    """The plan's fingerprints for an ICE target, as if its engine were `version`."""
+
+    def __init__(self, version: str | None) -> None:
+        self.version = version
+
+    def engine(self, target: str) -> tuple[str, str | None]:
+        return "ice", self.version
+
+    def prints(self, rendered: RenderedItem) -> Prints:
+        version = self.version
+        return (
+            "ice",
+            version,
+            fingerprint(rendered, "ice", version),
+            audio_digest(rendered, "ice", version),
+        )
+
+
+def test_the_fingerprints_kept_are_the_plans_and_only_for_their_engine(
+    project: Callable[[dict[str, str]], Path],
+) -> None:
+    root = project({"voxform.yaml": ICE, "texts/a.md": "One paragraph.\n\nAnother one.\n"})
+    load_project(root)  # renders, and keeps the fingerprints for the target's engine
+    kept = load_project(root).rendered
+    assert kept and all(r.prints is not None for r in kept)
+    for rendered in kept:
+        assert rendered.prints == _Engine(None).prints(rendered)
+
+    loaded = load_project(root)
+    items = [r.item for r in loaded.rendered]
+    path = root / ".voxform" / RENDER_CACHE
+    for version in ("espeak 2", None):  # another engine's are worked out, not believed
+        memo = RenderCache(
+            path,
+            loaded.project,
+            {},
+            identity=project_identity(loaded.project),
+            printer=_Engine(version),
+        )
+        found = [memo.get(item) for item in items]
+        memo.save()
+        prints = [result.rendered[0].prints for result in found if result is not None]
+        assert len(prints) == len(items)
+        assert prints == [_Engine(version).prints(r) for r in loaded.rendered]
+        assert prints[0] is not None and prints[0][1] == version

@@ -219,10 +219,12 @@ def check_output_folders(
     elsewhere (a target's path): a fault in or above one of them is not told twice."""
     told = {p for r in reported for p in _ancestry(posixpath.normpath(r))}
     found: dict[str, bool | str] = {}  # a real folder (True), missing (False), or the fault
+    seen: set[str] = set()  # folders as given, whose ancestry was looked at
     problems = []
     for folder, where, item_id in places:
-        if folder in found:
-            continue  # a thousand items in one folder: looked at once
+        if folder in seen:
+            continue  # a thousand items in one folder (made or not yet): looked at once
+        seen.add(folder)
         for path in _ancestry(posixpath.normpath(folder)):
             if path not in found:
                 found[path] = _look(root / path)

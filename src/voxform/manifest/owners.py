@@ -13,7 +13,7 @@ exactly, as OSS does. One dict keyed by every place written keeps this linear in
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -56,15 +56,17 @@ class _Spots:
     objects: str | None  # "o:<bucket>/<prefix>"
     audio_file: bool  # a local target: the audio is a file beside the subtitles
 
-    def places(self, item_id: str, audio_format: str) -> Iterator[str]:
-        """Every place an item writes, its audio first."""
+    def around(self, audio_format: str) -> tuple[tuple[str, str], ...]:
+        """What comes before and after an item's id in each place it writes, its audio
+        first (the same for all the items of one format)."""
+        found = []
         if self.audio_file and self.files is not None:
-            yield f"{self.files}{item_id}.{audio_format}"
+            found.append((self.files, f".{audio_format}"))
         elif self.objects is not None:
-            yield f"{self.objects}{item_id}.{audio_format}"
+            found.append((self.objects, f".{audio_format}"))
         if self.files is not None:
-            for ext in SUBTITLE_FORMATS:
-                yield f"{self.files}{item_id}.{ext}"
+            found += [(self.files, f".{ext}") for ext in SUBTITLE_FORMATS]
+        return tuple(found)
 
 
 def output_owners(
@@ -80,14 +82,20 @@ def output_owners(
     owners: dict[str, Owner] = {}
     clashes: dict[tuple[Location, Location], _Clash] = {}
     spots: dict[str, _Spots | None] = {}
+    # (target, format) -> what comes before and after the id in each place, found once
+    arounds: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
     for item in items:
-        name = item.settings.target
-        if name not in spots:
-            spots[name] = _spots(root, targets.get(name), folders.get(name))
-        spot = spots[name]
-        if spot is None:
-            continue
-        for place in spot.places(item.id, item.settings.format):
+        settings = item.settings
+        name, audio_format = settings.target, settings.format
+        around = arounds.get((name, audio_format))
+        if around is None:
+            if name not in spots:
+                spots[name] = _spots(root, targets.get(name), folders.get(name))
+            spot = spots[name]
+            around = arounds[name, audio_format] = () if spot is None else spot.around(audio_format)
+        item_id = item.id
+        for before, after in around:
+            place = f"{before}{item_id}{after}"
             first = owners.setdefault(place, item)
             if first is item:
                 continue

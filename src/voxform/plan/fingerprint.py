@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from json.encoder import encode_basestring
 
@@ -32,7 +33,7 @@ def fingerprint(
     and each value by itself, as json.dumps would."""
     request = rendered.request
     spelt = rendered.legacy_input if legacy and rendered.legacy_input else request.input
-    head, tail = _fixed(request.editing, engine_version, provider)
+    head, tail = _shared(_fixed, request.editing, engine_version, provider)
     encoded = "".join(
         (
             head,
@@ -43,6 +44,26 @@ def fingerprint(
         )
     )
     return "sha256:" + hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+_Spelt = Callable[[EditingConfig, "str | None", str], tuple[str, str]]
+# (spelling, id of the editing, engine, provider) -> (editing, its spelling): the items of a
+# voice share one EditingConfig (render/assemble.py), and hashing it, a dataclass, costs
+# more than the rest of a lookup.
+_SHARED: dict[tuple[_Spelt, int, str | None, str], tuple[EditingConfig, tuple[str, str]]] = {}
+
+
+def _shared(
+    spell: _Spelt, editing: EditingConfig, engine_version: str | None, provider: str
+) -> tuple[str, str]:
+    """`spell(editing, engine_version, provider)`, kept for the editing object itself."""
+    key = (spell, id(editing), engine_version, provider)
+    found = _SHARED.get(key)
+    if found is None or found[0] is not editing:
+        if len(_SHARED) > 1024:
+            _SHARED.clear()
+        found = _SHARED[key] = (editing, spell(editing, engine_version, provider))
+    return found[1]
 
 
 @lru_cache(maxsize=256)
@@ -65,7 +86,7 @@ def audio_digest(rendered: RenderedItem, provider: str, engine_version: str | No
     The canonical JSON of {audio, editing, engine, input, provider, sample_rate}, encoded
     as `fingerprint` is: the parts a voice and a backend share once, each value by itself."""
     request = rendered.request
-    head, tail = _audio_fixed(request.editing, engine_version, provider)
+    head, tail = _shared(_audio_fixed, request.editing, engine_version, provider)
     encoded = f"{head}{encode_basestring(request.input)}{tail}{request.sample_rate:d}}}"
     return "sha256:" + hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 

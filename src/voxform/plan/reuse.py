@@ -76,12 +76,16 @@ def with_copies(
         if facts.bucket is not None:
             regions.setdefault(facts.bucket, set()).add(facts.region)
     index = recorded_audio(lock)
-    acting = {change.id: change.action for change in changes}
+    acting = {change.id: change.action for change in changes} if index else {}
     result = list(changes)
+    places: dict[int, str | None] = {}  # where each synthesizing change writes, found once
     for at in wanting:
         change = result[at]
-        place = _destination(change, providers, regions)
-        for source in index.get(change.audio_digest or "", ()) if place is not None else ():
+        sources = index.get(change.audio_digest or "")
+        if not sources:
+            continue
+        place = places[at] = _destination(change, providers, regions)
+        for source in sources if place is not None else ():
             if source == change.id or acting.get(source, "unchanged") not in STEADY:
                 continue
             if _recorded_place(lock.items[source]) == place:
@@ -90,15 +94,19 @@ def with_copies(
     # What this plan makes once, each other change of the same audio and place copies
     # (apply copies it once it is made).
     makers: dict[tuple[str, str], str] = {}
-    for change in result:
+    for at, change in enumerate(result):
         if change.action in SYNTHESIZING and change.audio_digest:
-            place = _destination(change, providers, regions)
+            if at not in places:
+                places[at] = _destination(change, providers, regions)
+            place = places[at]
             if place is not None:
                 makers.setdefault((change.audio_digest, place), change.id)
     for at in wanting:
         change = result[at]
-        place = _destination(change, providers, regions)
-        if change.action == "copy" or place is None:
+        if change.action == "copy":
+            continue
+        place = places[at] if at in places else _destination(change, providers, regions)
+        if place is None:
             continue
         maker = makers.get((change.audio_digest or "", place))
         if maker is not None and maker != change.id:

@@ -7,6 +7,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from voxform.errors import FatalError, RetryableError, UnknownOutcome
 from voxform.ice.signing import DATE_FORMAT
@@ -23,7 +24,10 @@ from voxform.ice.wire import (
 from voxform.manifest.model import Target
 from voxform.providers.connections import ConnectFailed
 from voxform.providers.credentials import load_credentials
-from voxform.providers.ice_client import IceClient
+
+if TYPE_CHECKING:
+    from voxform.providers.ice_client import IceClient
+
 from voxform.providers.protocol import (
     JobPage,
     JobResult,
@@ -64,6 +68,9 @@ class IceProvider:
 
     @classmethod
     def for_target(cls, target: Target, resources: Resources) -> IceProvider:
+        # Here: a plan reads the target's facts alone, and needs no HTTP client.
+        from voxform.providers.ice_client import IceClient
+
         credentials = resources.shared(
             "ice-credentials", lambda: load_credentials(resources.profile)
         )

@@ -12,10 +12,11 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from voxform.errors import Problem
+from voxform.frozen import maker
 from voxform.ice.wire import AudioFormat, AudioRequest, EditingConfig
-from voxform.manifest.model import Project, Voice
+from voxform.manifest.model import Project, Settings, Target, Voice
 from voxform.render.inputs import Core, item_digests
-from voxform.render.model import Item, RenderedItem
+from voxform.render.model import Item, Prints, RenderedItem
 
 
 class Made(NamedTuple):
@@ -29,20 +30,69 @@ class Made(NamedTuple):
     item: Item
 
 
+# Made without their __init__ (voxform/frozen.py): one of each for every item of a plan.
+_request = maker(AudioRequest)
+_rendered = maker(RenderedItem)
+
+
+class _Shared(NamedTuple):
+    """What the requests and digests of the items of one settings object share."""
+
+    project: Project
+    settings: Settings
+    target: Target
+    voice: Voice
+    editing: EditingConfig
+    prefix: str
+    bucket: str | None
+    digests: dict[str, str]  # item_digests with the core digests to be filled in
+
+
+# (id of the project, id of the settings) -> what they share: items share their settings
+# object, and hashing a Target or a Voice (dataclasses) for each of 100,000 items costs more
+# than putting its request together. Entries hold both, so neither id is reused meanwhile.
+_SHARED: dict[tuple[int, int], _Shared] = {}
+_PLACEHOLDER: Core = ("", "", "", "", "")
+
+
+def _shared(project: Project, settings: Settings) -> _Shared:
+    found = _SHARED.get((id(project), id(settings)))
+    target = project.targets[settings.target]
+    voice = project.voices[settings.voice]
+    if (
+        found is not None
+        and found.project is project
+        and found.settings is settings
+        and found.target is target  # a project is a mutable value: its target may be new
+        and found.voice is voice
+    ):
+        return found
+    editing = _editing(voice, settings.format)
+    probe = AudioRequest("", "", editing, settings.sample_rate, "", target.bucket)
+    digests = item_digests(_PLACEHOLDER, target, probe, settings.template)
+    if len(_SHARED) >= 1024:
+        _SHARED.clear()
+    found = _Shared(
+        project, settings, target, voice, editing, target.prefix, target.bucket, digests
+    )
+    _SHARED[(id(project), id(settings))] = found
+    return found
+
+
 def request_for(project: Project, item: Item, final: str) -> AudioRequest:
     """The request that sends `final` for `item`."""
     settings = item.settings
-    target = project.targets[settings.target]
-    return AudioRequest(
-        item_id=item.id,
-        input=final,
-        editing=_editing(project.voices[settings.voice], settings.format),
-        sample_rate=settings.sample_rate,
-        object_key=target.prefix + item.id,
-        bucket=target.bucket,
-        title=settings.title,
-        description=settings.description,
-        user_data=settings.user_data,
+    shared = _shared(project, settings)
+    return _request(  # AudioRequest's fields in order: item_id, input, editing, sample_rate,
+        item.id,  # object_key, bucket, title, description, user_data
+        final,
+        shared.editing,
+        settings.sample_rate,
+        shared.prefix + item.id,
+        shared.bucket,
+        settings.title,
+        settings.description,
+        settings.user_data,
     )
 
 
@@ -51,13 +101,36 @@ def rendered_item(
     request: AudioRequest,
     made: Made,
     warnings: tuple[Problem, ...] = (),
+    prints: Prints | None = None,
 ) -> RenderedItem:
-    """The rendered item of `made`, with every digest and shown value."""
+    """The rendered item of `made`, with every digest and shown value (and `prints`, its
+    fingerprints when they are known: model.py)."""
     item = made.item
-    target = project.targets[item.settings.target]
-    digests = item_digests(made.core, target, request, item.settings.template)
+    settings = item.settings
+    shared = _shared(project, settings)
+    core = made.core
+    if request.editing is shared.editing and request.sample_rate == settings.sample_rate:
+        digests = shared.digests.copy()  # its keys in item_digests' order already
+        digests["source"], digests["text"], digests["ssml"] = core[0], core[1], core[2]
+        digests["output"], digests["location"] = core[3], core[4]
+    else:
+        target = project.targets[settings.target]
+        digests = item_digests(core, target, request, settings.template)
     legacy = made.legacy if made.legacy != request.input else None
-    return RenderedItem(item, request, made.characters, digests, warnings, legacy)
+    return _rendered(item, request, made.characters, digests, warnings, legacy, prints)
+
+
+def with_prints(rendered: RenderedItem, prints: Prints) -> RenderedItem:
+    """`rendered` with its fingerprints known (model.py)."""
+    return _rendered(
+        rendered.item,
+        rendered.request,
+        rendered.characters,
+        rendered.digests,
+        rendered.warnings,
+        rendered.legacy_input,
+        prints,
+    )
 
 
 def made_of(rendered: RenderedItem) -> Made:
@@ -71,9 +144,10 @@ def made_of(rendered: RenderedItem) -> Made:
     return Made(rendered.request.input, rendered.characters, core, legacy, rendered.item)
 
 
-def remade(project: Project, made: Made) -> RenderedItem:
-    """The rendered item a worker's `made` stands for."""
-    return rendered_item(project, request_for(project, made.item, made.final), made)
+def remade(project: Project, made: Made, prints: Prints | None = None) -> RenderedItem:
+    """The rendered item a worker's `made` (or a cache's) stands for."""
+    request = request_for(project, made.item, made.final)
+    return rendered_item(project, request, made, (), prints)
 
 
 @lru_cache(maxsize=256)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from sentencex import segment  # type: ignore[import-untyped]
 
-from voxform.render.markdown import markdown_blocks
+from voxform.errors import VoxformError
 
 # A run of whitespace that is not already one space: re.sub makes a string per match, so a
 # pattern matching every single space costs a hundred bytes per word of a long table.
@@ -45,10 +45,24 @@ _CLOSING = ")]}>）］｝〉》】〕"
 _NO_BRACKETS = str.maketrans(dict.fromkeys(_OPENERS + _CLOSING, " "))
 
 
+class MarkdownLimit(VoxformError):
+    """A Markdown file holds more blocks, or one block more markup, than a source may."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line  # 1-based, of the block that passed the limit
+
+
 def paragraphs(text: str, *, markdown: bool) -> list[str]:
     """Split text into paragraphs of plain, single-spaced text: at blank lines, or for
     Markdown at its blocks (a heading, a paragraph, each list entry, a table)."""
-    blocks = markdown_blocks(_strip_front_matter(text)) if markdown else _plain_blocks(text)
+    if not markdown:
+        return [joined for block in _plain_blocks(text) if (joined := _single_spaced(block))]
+    # Here: markdown-it is imported when a file is parsed, not for a plan whose every
+    # source the source cache knows.
+    from voxform.render.markdown import markdown_blocks
+
+    blocks = markdown_blocks(_strip_front_matter(text))
     return [joined for block in blocks if (joined := _single_spaced(block))]
 
 

@@ -20,7 +20,7 @@ from markdown_it.rules_block.table import table as _gfm_table
 from markdown_it.token import Token
 from markdown_it.utils import EnvType
 
-from voxform.errors import VoxformError
+from voxform.render.chunking import MarkdownLimit
 
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 _ENDS_SENTENCE = tuple(".!?…。！？")
@@ -150,14 +150,6 @@ def _markdown() -> MarkdownIt:
 
 
 _MARKDOWN = _markdown()
-
-
-class MarkdownLimit(VoxformError):
-    """A Markdown file holds more blocks, or one block more markup, than a source may."""
-
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
-        self.line = line  # 1-based, of the block that passed the limit
 
 
 class _Tokens(list[Token]):

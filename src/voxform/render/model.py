@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from voxform.errors import Location, Problem
 from voxform.ice.wire import AudioRequest
@@ -23,6 +23,9 @@ class Item:
     splittable: bool = False
 
 
+Prints = tuple[str, "str | None", str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class RenderedItem:
     """An item rendered into the exact request a provider would get."""
@@ -33,6 +36,10 @@ class RenderedItem:
     digests: dict[str, str]  # per-component digests: text, ssml, voice, output
     warnings: tuple[Problem, ...] = ()  # what the checks found doubtful, not wrong
     legacy_input: str | None = None  # the input as spelt before canonical SSML, if different
+    # Its fingerprint and audio digest when they are known already (kept with its render in
+    # the render cache): (provider kind, engine version, fingerprint, audio digest). Plan
+    # uses them only for that provider and engine; they are no part of the value.
+    prints: Prints | None = field(default=None, compare=False)
 
     @property
     def id(self) -> str:

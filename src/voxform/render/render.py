@@ -54,7 +54,10 @@ class RenderMemo(Protocol):
 
     def get(self, item: Item) -> ItemResult | None: ...
 
-    def put(self, item: Item, result: ItemResult) -> None: ...
+    def put(self, item: Item, result: ItemResult) -> ItemResult:
+        """Learn `result`; the result to use (the same, perhaps with what the memo worked
+        out of it once for all: its fingerprints)."""
+        ...
 
 
 def render_items(
@@ -72,9 +75,7 @@ def render_items(
     misses = [i for i, result in enumerate(results) if result is None]
     fresh = _render_all(project, env, [items[i] for i in misses], known)
     for index, result in zip(misses, fresh, strict=True):
-        results[index] = result
-        if memo is not None:
-            memo.put(items[index], result)
+        results[index] = memo.put(items[index], result) if memo is not None else result
     rendered: list[RenderedItem] = []
     problems: list[Problem] = []
     for done in results:

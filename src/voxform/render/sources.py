@@ -11,16 +11,17 @@ from typing import Protocol
 
 from voxform.digest import digest
 from voxform.errors import Location, PathEscapeError, Problem
+from voxform.frozen import maker
 from voxform.manifest.model import Project, SourceSpec
 from voxform.paths import ID_MAX, inside, relative_to_root, slug
 from voxform.reading import FileTooLargeError, read_text
-from voxform.render.chunking import paragraphs, sentences
+from voxform.render.chunking import MarkdownLimit, paragraphs, sentences
 from voxform.render.ids import align
-from voxform.render.markdown import MarkdownLimit
 from voxform.render.model import Item
 
 MAX_TEXT_BYTES = 10_000_000  # a text source: a long book is about 1 MB
 MAX_FILES = 100_000  # files one source's glob may match
+_item = maker(Item)  # Item of every field in order, without its __init__ (voxform/frozen.py)
 
 
 class SourceMemo(Protocol):
@@ -57,7 +58,9 @@ def expand(
         if not text:
             problems.append(Problem(text_where, f"item {spec.id!r} has no text to speak", "empty"))
             continue
-        items.append(Item(spec.id, text, spec.settings, spec.location, text_where, source_file))
+        items.append(
+            _item(spec.id, text, spec.settings, spec.location, text_where, source_file, None, False)
+        )
     by_file: dict[str, dict[str, str]] = {}  # the known ids of each file's prefix
     for item_id, chunk in known.items():
         by_file.setdefault(item_id.rpartition("/")[0], {})[item_id] = chunk
@@ -149,7 +152,7 @@ def _expand_source(
             text = "\n\n".join(paras)
             if text:
                 items.append(
-                    Item(
+                    _item(
                         prefix,
                         text,
                         source.settings,
@@ -168,7 +171,7 @@ def _expand_source(
         keys = align(prefix, digests, by_file.get(prefix, {}))
         for key, chunk, chunk_digest in zip(keys, chunks, digests, strict=True):
             items.append(
-                Item(
+                _item(
                     f"{prefix}/{key}",
                     chunk,
                     source.settings,

@@ -66,10 +66,8 @@ class JsonReporter:
         pass  # `problems([])` already said so
 
     def plan(self, plan: Plan, *, show_unchanged: bool) -> None:
-        self.document = {
-            "changes": [
-                _change(c) for c in plan.changes if show_unchanged or c.action != "unchanged"
-            ],
+        self.document = {  # the changes as they are: _dumps spells them (as _change would)
+            "changes": [c for c in plan.changes if show_unchanged or c.action != "unchanged"],
             "orphans": list(plan.orphans),
             "summary": plan.summary(),
         }
@@ -170,17 +168,25 @@ class JsonReporter:
 def _dumps(document: dict[str, object]) -> str:
     """json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False), with a long list
     of changes encoded one change at a time: json's indenting encoder keeps a string per
-    token until the end, some 180 MB for 100,000 changes."""
+    token until the end, some 180 MB for 100,000 changes. A Change among them is written as
+    its `_change` document."""
     changes = document.get("changes")
-    if not isinstance(changes, list) or len(changes) < 2:
+    if not isinstance(changes, list) or not changes:
         return _encode(document)
     stand_in = "\0changes\0"
     parts = _encode({**document, "changes": stand_in}).split(_encode(stand_in))
     if len(parts) != 2:
-        return _encode(document)
+        listed = [_change(c) if isinstance(c, Change) else c for c in changes]
+        return _encode({**document, "changes": listed})
     # An item of a list in a top-level value is indented by 4 more spaces, line by line
     # (JSON strings hold no line break).
-    items = ",\n    ".join(_encode_change(change).replace("\n", "\n    ") for change in changes)
+    reasons: dict[tuple[str, ...], str] = {}  # a few reasons, shared by many changes
+    items = ",\n    ".join(
+        _spelt_change(change, reasons)
+        if isinstance(change, Change)
+        else _encode_change(change).replace("\n", "\n    ")
+        for change in changes
+    )
     return f"{parts[0]}[\n    {items}\n  ]{parts[1]}"
 
 
@@ -210,4 +216,26 @@ def _encode_change(change: object) -> str:
     return (
         f'{{\n  "action": {encode_basestring(action)},\n  "characters": {characters!r},\n'
         f'  "id": {encode_basestring(item)},\n  "reasons": {spelt}\n}}'
+    )
+
+
+def _spelt_change(change: Change, reasons: dict[tuple[str, ...], str]) -> str:
+    """_encode_change(_change(change)) indented as an item of the list of changes, spelt
+    straight from the change when it is of the usual shape (no dict made on the way);
+    `reasons` keeps each list of reasons spelt once."""
+    if (
+        change.source is not None
+        or change.deletes
+        or change.kept
+        or type(change.characters) is not int
+    ):
+        return _encode_change(_change(change)).replace("\n", "\n    ")
+    listed = reasons.get(change.reasons)
+    if listed is None:
+        inner = ",\n        ".join(map(encode_basestring, change.reasons))
+        listed = reasons[change.reasons] = f"[\n        {inner}\n      ]" if inner else "[]"
+    return (
+        f'{{\n      "action": {encode_basestring(change.action)},\n'
+        f'      "characters": {change.characters!r},\n'
+        f'      "id": {encode_basestring(change.id)},\n      "reasons": {listed}\n    }}'
     )

@@ -9,6 +9,10 @@ and for a source chunk, which may be cut into parts, the lockfile's ids and chun
 of it (the part ids are aligned with them, render/ids.py). The engine's version is not in
 it: rendering does not read it (the plan's fingerprint does, afresh each time).
 
+A plain result keeps its fingerprint and audio digest too, with the provider and engine
+they are for (a Printer works them out: the plan's functions, for the target's engine), so
+a plan does not digest again the SSML of an item whose render it did not do again.
+
 A template that includes a name computed as it renders is not cached. The file holds the
 results of the last command's items and no others, so it stays the size of the project.
 """
@@ -19,19 +23,21 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import astuple, replace
 from pathlib import Path
+from typing import Protocol
 
 from voxform.errors import Location
 from voxform.manifest.model import BUILTIN_TEMPLATE, Project, Settings
+from voxform.render.assemble import with_prints
 from voxform.render.dependencies import TemplateFiles
-from voxform.render.model import Item
+from voxform.render.model import Item, Prints, RenderedItem
 from voxform.render.render import ItemResult
 from voxform.render.templates import make_environment
 from voxform.render.version import render_identity
 from voxform.state.cachefile import CacheTable, read_cache, write_cache
-from voxform.state.render_records import decode, encode
+from voxform.state.render_records import copy_plain, decode, encode, engine_spelt
 
 RENDER_CACHE = "render-cache"
-KIND = "render 2"  # the layout of a record (render_records.py); a change of it is a new kind
+KIND = "render 4"  # the layout of a record (render_records.py); a change of it is a new kind
 _RUN_WIDE = "steps over all items"  # sandbox.py's budget of a whole run, spent in order
 # The fields of an Item that key() reads: a test checks that Item has no others.
 ITEM_FIELDS = (
@@ -46,6 +52,19 @@ ITEM_FIELDS = (
 )
 
 
+class Printer(Protocol):
+    """What works out an item's fingerprints (project.py: the plan's, for its target)."""
+
+    def engine(self, target: str) -> tuple[str, str | None] | None:
+        """The provider kind and engine version of target `target`; None: no fingerprints
+        are kept for its items (its engine's version is not for free)."""
+        ...
+
+    def prints(self, rendered: RenderedItem) -> Prints | None:
+        """`rendered`'s fingerprints, for its target's engine (None as for `engine`)."""
+        ...
+
+
 def project_identity(project: Project) -> str:
     """Which project and which voxform rendering a cache was made for."""
     spelt = f"{len(project.name)}:{project.name}\0{project.root.resolve()}\0{render_identity()}"
@@ -57,9 +76,17 @@ class RenderCache:
     `put` learns one, `save` writes what this command's items rendered to."""
 
     def __init__(
-        self, path: Path, project: Project, known: Mapping[str, str], *, identity: str
+        self,
+        path: Path,
+        project: Project,
+        known: Mapping[str, str],
+        *,
+        identity: str,
+        printer: Printer | None = None,
     ) -> None:
         self.path = path
+        self.printer = printer
+        self._engines: dict[str, str | None] = {}  # target -> engine_spelt, or None
         self.project = project
         self.identity = identity
         self.files = TemplateFiles(project.root, make_environment(project.root))
@@ -67,8 +94,12 @@ class RenderCache:
         self.results: dict[bytes, ItemResult] = {}
         self.items: dict[bytes, Item] = {}
         self.learnt = False
+        self.read: dict[bytes, int] = {}  # key -> where its record is in the file read
         self._settings: dict[int, tuple[Settings, str | None]] = {}
         self._places: dict[int, tuple[Location, str]] = {}
+        self._heads: dict[
+            tuple[int, int, int], tuple[Settings, Location, Location, str | None]
+        ] = {}
         self._world = _spell((render_identity(), *map(astuple, project.lexicon)))
         self._parts: dict[str, list[tuple[str, str]]] = {}  # item id -> its parts' lock entries
         for known_id, chunk in known.items():
@@ -78,14 +109,13 @@ class RenderCache:
 
     def key(self, item: Item) -> bytes | None:
         """The digest of everything `item`'s render reads; None when that cannot be known."""
-        context = self._settings_key(item.settings)
-        if context is None:
+        head = self._head(item.settings, item.location, item.text_location)
+        if head is None:
             return None
         parts = self._parts.get(item.id) if item.splittable else None
         item_id, text, source, chunk = item.id, item.text, item.source_file, item.chunk
         spelt = (  # one f-string, not a join of what helpers spell: 100,000 keys a second
-            f"{context}\0{self._place(item.location)}\0{self._place(item.text_location)}"
-            f"\0{len(item_id)}:{item_id}\0{len(text)}:{text}"
+            f"{head}\0{len(item_id)}:{item_id}\0{len(text)}:{text}"
             f"\0{'-' if source is None else f'{len(source)}:{source}'}"
             f"\0{'-' if chunk is None else f'{len(chunk)}:{chunk}'}"
             f"\0{'s' if item.splittable else '-'}\0{_spell(sorted(parts)) if parts else '-'}"
@@ -99,20 +129,43 @@ class RenderCache:
         start = self.reader.records.get(key)
         if start is None:
             return None
+        engine = self._engine(item.settings.target)
         try:
-            result = decode(self.project, self.reader, start, item)
+            result = decode(self.project, self.reader, start, item, engine)
         except (IndexError, ValueError, TypeError, KeyError):  # a record that is not one
             return None
         self.results[key] = result
         self.items[key] = item
+        self.read[key] = start
+        if engine is not None and _plain(result) and result.rendered[0].prints is None:
+            result = self._printed(key, result)  # another engine's: worked out, written anew
         return result
 
-    def put(self, item: Item, result: ItemResult) -> None:
+    def put(self, item: Item, result: ItemResult) -> ItemResult:
         key = self.key(item)
         if key is not None and _keepable(item, result):
-            self.results[key] = result
             self.items[key] = item
-            self.learnt = True
+            result = self._printed(key, result)
+        return result
+
+    def _printed(self, key: bytes, result: ItemResult) -> ItemResult:
+        """`result`, with its fingerprints when it is plain and the printer gives them,
+        learnt under `key`."""
+        if self.printer is not None and _plain(result):
+            prints = self.printer.prints(result.rendered[0])
+            if prints is not None:
+                result = ItemResult((with_prints(result.rendered[0], prints),), ())
+        self.results[key] = result
+        self.read.pop(key, None)
+        self.learnt = True
+        return result
+
+    def _engine(self, target: str) -> str | None:
+        """The engine the fingerprints of `target`'s items are for, as records spell it."""
+        if target not in self._engines:
+            facts = self.printer.engine(target) if self.printer is not None else None
+            self._engines[target] = None if facts is None else engine_spelt(*facts)
+        return self._engines[target]
 
     def save(self) -> None:
         """Write the results of this command's items, when they are not what the file has."""
@@ -120,10 +173,33 @@ class RenderCache:
         if not (self.learnt or stale):
             return
         table = CacheTable()
+        reader, read = self.reader, self.read
         for key in sorted(self.results):  # the same bytes whatever order items were asked in
             table.record(key)
-            encode(table, self.items[key], self.results[key])
+            # A record read from the file is written as it was read (decoded, it was good):
+            # after one edit, 99,999 records of 100,000 are copied, not made again.
+            if reader is None or key not in read or not copy_plain(table, reader, read[key]):
+                encode(table, self.items[key], self.results[key])
         write_cache(self.path, self.project.root, KIND, self.identity, table)
+
+    def _head(self, settings: Settings, location: Location, where: Location) -> str | None:
+        """The key's spelling of the settings and places the items of one entry or file
+        share, made once for them all."""
+        shared = (id(settings), id(location), id(where))
+        found = self._heads.get(shared)
+        # the same objects, not only their ids (an id can be reused once its object is gone)
+        if found is not None and found[0] is settings and found[1] is location:
+            return found[3] if found[2] is where else self._new_head(settings, location, where)
+        return self._new_head(settings, location, where)
+
+    def _new_head(self, settings: Settings, location: Location, where: Location) -> str | None:
+        shared = (id(settings), id(location), id(where))
+        context = self._settings_key(settings)
+        head = (
+            None if context is None else f"{context}\0{self._place(location)}\0{self._place(where)}"
+        )
+        self._heads[shared] = (settings, location, where, head)
+        return head
 
     def _place(self, location: Location) -> str:
         """`location` spelt, once for the many items that share one (a source's file)."""
@@ -161,6 +237,11 @@ class RenderCache:
                 astuple(target) if target is not None else None,
             )
         )
+
+
+def _plain(result: ItemResult) -> bool:
+    """One request, no problem, no warning: a result whose fingerprints can be kept."""
+    return not result.problems and len(result.rendered) == 1 and not result.rendered[0].warnings
 
 
 def _keepable(item: Item, result: ItemResult) -> bool:

@@ -7,7 +7,9 @@ digests, the input as spelt before canonical SSML, as a worker sends it: render/
 and the rest is put together again from the item and its settings by the functions the
 render uses, so both are the same values. Any other result is kept whole.
 
-    plain:   PLAIN, the five digests' hex and the input (one string), characters, legacy
+    plain:   PLAIN, the five digests' hex and the input (one string), characters, legacy,
+             the provider and engine its fingerprints are for (or -1), then (unless -1)
+             the fingerprint's and the audio digest's 64 bytes as 8 numbers
     general: GENERAL, the number of requests, then each request's fields and its warnings,
              then the problems
 """
@@ -15,14 +17,17 @@ render uses, so both are the same values. Any other result is kept whole.
 from __future__ import annotations
 
 import json
-from dataclasses import astuple, fields, replace
-from typing import TypeVar
+import re
+from collections.abc import Callable
+from dataclasses import astuple, replace
+from typing import TypeVar, cast
 
 from voxform.errors import Location, Problem
+from voxform.frozen import maker
 from voxform.ice.wire import FORMATS, AudioRequest, EditingConfig
 from voxform.manifest.model import Project
 from voxform.render.assemble import Made, remade
-from voxform.render.model import Item, RenderedItem
+from voxform.render.model import Item, Prints, RenderedItem
 from voxform.render.render import ItemResult
 from voxform.state.cachefile import CacheReader, CacheTable
 
@@ -32,6 +37,9 @@ PLAIN, GENERAL = 0, 1
 _CORE = ("source", "text", "ssml", "output", "location")  # assemble.py's Core, in order
 _PREFIX = "sha256:"
 _HEX = 64  # a digest's hex digits
+_PREFIXED = len(_PREFIX)
+_PRINT_INTS = 8  # a fingerprint's and an audio digest's 32 bytes each, as int64
+_HEX_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _DIGESTS = _HEX * len(_CORE)
 
 
@@ -51,13 +59,55 @@ def encode(table: CacheTable, item: Item, result: ItemResult) -> None:
             table.text(hexes + rendered.request.input, unique=True)
             table.number(rendered.characters)
             table.text(rendered.legacy_input)
+            prints = rendered.prints
+            if prints is not None and _printable(prints):
+                table.text(engine_spelt(prints[0], prints[1]))
+                raw = bytes.fromhex(prints[2][_PREFIXED:] + prints[3][_PREFIXED:])
+                table.ints.frombytes(raw)  # 64 bytes, not 142 characters of hex
+            else:
+                table.text(None)
             return
     _encode_general(table, item, result)
 
 
-def decode(project: Project, reader: CacheReader, at: int, item: Item) -> ItemResult:
-    """The result the record at `at` keeps for `item`; IndexError, ValueError, TypeError or
-    KeyError when it is not a record."""
+def engine_spelt(kind: str, engine: str | None) -> str:
+    """The provider kind and engine version a record's fingerprints are for, as one string."""
+    return f"{kind}\0{'-' if engine is None else '+' + engine}"
+
+
+def _printable(prints: Prints) -> bool:
+    kind, engine, fingerprint, audio = prints
+    return (
+        "\0" not in kind
+        and (engine is None or "\0" not in engine)
+        and all(_HEX_DIGEST.fullmatch(d) for d in (fingerprint, audio))
+    )
+
+
+def copy_plain(table: CacheTable, reader: CacheReader, at: int) -> bool:
+    """Write the plain record at `at` of `reader` into `table` as it is (after the table's
+    `record(key)`), and say so; False, writing nothing, for a record of another form. The
+    caller decoded it before: it is a record."""
+    ints = reader.ints
+    if ints[at] != PLAIN:
+        return False
+    table.number(PLAIN)
+    table.text(reader.text(ints[at + 1]), unique=True)
+    table.number(ints[at + 2])
+    table.text(reader.text(ints[at + 3]))
+    engine = ints[at + 4]
+    table.text(reader.text(engine))
+    if engine >= 0:
+        table.ints.extend(ints[at + 5 : at + 5 + _PRINT_INTS])
+    return True
+
+
+def decode(
+    project: Project, reader: CacheReader, at: int, item: Item, engine: str | None = None
+) -> ItemResult:
+    """The result the record at `at` keeps for `item`, with the fingerprints it keeps when
+    they are for `engine` (as `engine_spelt` spells it); IndexError, ValueError, TypeError
+    or KeyError when it is not a record."""
     ints = reader.ints
     form = ints[at]
     if form == GENERAL:
@@ -76,7 +126,16 @@ def decode(project: Project, reader: CacheReader, at: int, item: Item) -> ItemRe
         _PREFIX + kept[4 * _HEX : _DIGESTS],
     )
     made = Made(final, characters, core, final if legacy is None else legacy, item)
-    return ItemResult((remade(project, made),), ())
+    prints: Prints | None = None
+    if engine is not None and ints[at + 4] >= 0 and reader.text(ints[at + 4]) == engine:
+        raw = ints[at + 5 : at + 5 + _PRINT_INTS]
+        if len(raw) != _PRINT_INTS:
+            raise IndexError("a record cut short")
+        both = raw.tobytes().hex()
+        fingerprint, audio = _PREFIX + both[:_HEX], _PREFIX + both[_HEX:]
+        kind, _, version = engine.partition("\0")
+        prints = (kind, None if version == "-" else version[1:], fingerprint, audio)
+    return _result((remade(project, made, prints),), ())
 
 
 def _encode_general(table: CacheTable, item: Item, result: ItemResult) -> None:
@@ -139,26 +198,24 @@ def _decode_general(reader: CacheReader, at: int, item: Item) -> ItemResult:
             raise ValueError("a digest without its value")
         warnings = _read_problems(text(ints[end]))
         legacy, characters = text(ints[at + 3]), ints[at + 4]
-        rendered.append(_revive(RenderedItem, this, request, characters, digests, warnings, legacy))
+        rendered.append(
+            _revive(RenderedItem, this, request, characters, digests, warnings, legacy, None)
+        )
         at = end
     return ItemResult(tuple(rendered), _read_problems(text(ints[at + 1])))
 
 
-_FIELDS = {cls: tuple(f.name for f in fields(cls)) for cls in (AudioRequest, RenderedItem)}
-# Both classes have slots: each field's slot descriptor sets it on a new instance.
-_SETTERS = {
-    cls: tuple(getattr(cls, name).__set__ for name in names) for cls, names in _FIELDS.items()
+# A frozen dataclass's __init__ sets each field through object.__setattr__, which costs more
+# than all the rest of reading a record, 100,000 times over (voxform/frozen.py).
+_MAKERS: dict[type, Callable[..., object]] = {
+    cls: maker(cls) for cls in (AudioRequest, RenderedItem)
 }
+_result = maker(ItemResult)
 
 
 def _revive(cls: type[_Value], *values: object) -> _Value:
-    """A frozen dataclass of `values` (every field, in order), made without its __init__:
-    that sets each field through object.__setattr__, which costs more than all the rest of
-    reading a record, 100,000 times over. Neither class has a __post_init__ to skip."""
-    value = cls.__new__(cls)
-    for set_field, field_value in zip(_SETTERS[cls], values, strict=True):
-        set_field(value, field_value)
-    return value
+    """A `cls` of `values` (every field, in order), made without its __init__."""
+    return cast(_Value, _MAKERS[cls](*values))
 
 
 def _editing(spelt: str) -> EditingConfig:
