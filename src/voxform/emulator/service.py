@@ -107,7 +107,9 @@ class Emulator:
                 latency=config.latency,
                 faults=self.faults,
                 clock=self.now,
-                written=objects.written,
+                # Silence repeats itself (the same bytes per length), so its objects'
+                # digests are kept as they are written; speech is read when listed.
+                written=objects.written if config.synthesis == "silence" else None,
             )
         except BaseException:
             if synthesizer is not None:

@@ -27,6 +27,7 @@ from voxform.oss.names import bucket_problem, key_problem
 from voxform.paths import inside
 
 _TEMPORARY_SUFFIX = ".voxform-tmp"  # what voxform.files.temporary_name ends with
+DIGESTS = 4096  # as many as synthesis.silent_audio keeps: the same bytes objects
 
 
 class StoreError(Exception):
@@ -56,8 +57,8 @@ class ObjectStore:
     def __init__(self, storage: Path) -> None:
         self.storage = storage
         self._seen: dict[str, _Seen] = {}
-        # ETag and CRC-64 of bytes the emulator's jobs write again and again (silence of a
-        # given length): by the bytes object, whose hash Python keeps once computed.
+        # ETag and CRC-64 of the bytes `written` was given, by the bytes (whose hash Python
+        # keeps once computed): silence of one length is the same bytes object every time.
         self._digests: dict[bytes, tuple[str, int]] = {}
         self._lock = threading.Lock()
 
@@ -102,13 +103,15 @@ class ObjectStore:
     def written(self, path: Path, data: bytes) -> None:
         """A job has just written `data` to the object file `path` (resolved, below the
         storage): its ETag and CRC-64 are known without reading the file back, as `head`
-        (and so every listing) would. Nothing is remembered if the file is not `data`'s."""
+        (and so every listing) would. Nothing is remembered if the file is not `data`'s.
+        Meant for bytes written again and again (`--synthesis silence`): the digests of up
+        to DIGESTS of them are kept, and the bytes with them."""
         with self._lock:
             digests = self._digests.get(data)
         if digests is None:
             digests = _etag(data), crc64(data)
             with self._lock:
-                if len(self._digests) >= 64:
+                if len(self._digests) >= DIGESTS:
                     self._digests.clear()
                 self._digests[data] = digests
         try:
