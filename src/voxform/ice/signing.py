@@ -205,14 +205,19 @@ def sign_request(
     if security_token:
         headers["x-acs-security-token"] = security_token
     query = canonical_query(params)
-    headers["authorization"] = authorization(
-        method=method.upper(),
-        query=query,
-        headers=headers,
-        signed_header_names=list(headers),
-        body_sha256_hex=headers["x-acs-content-sha256"],
-        access_key_id=access_key_id,
-        secret=access_key_secret,
+    # Every header is signed, and each name is lower-case once: collected as they are.
+    present = {name: value.strip() for name, value in headers.items()}
+    signed, signature = _signed(
+        method.upper(),
+        "/",
+        query,
+        present,
+        present,
+        headers["x-acs-content-sha256"],
+        access_key_secret,
+    )
+    headers["authorization"] = (
+        f"{ALGORITHM} Credential={access_key_id},SignedHeaders={signed},Signature={signature}"
     )
     return SignedRequest(path=f"/?{query}" if query else "/", headers=headers)
 
