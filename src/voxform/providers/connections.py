@@ -3,11 +3,12 @@
 Apply makes thousands of small calls from a pool of threads. One shared connection pool made
 every call queue on the pool's lock, and an HTTP stack written in Python (httpx over httpcore
 and h11) cost half a millisecond of CPU per call, more than the service's whole budget at
-2,000 calls per second. The standard library's `http.client` sends the request, and a
-connection per thread needs no lock at all: a thread only ever waits for its own answer. The
-answer is read here (`read_answer`): http.client hands its header block to the email
-package's parser, which cost more CPU than the rest of the call together; an RPC answer
-needs only a status, a few headers by name and a body.
+2,000 calls per second. A connection per thread needs no lock at all: a thread only ever
+waits for its own answer. The standard library's `http.client` makes the connection (TLS
+included); the request is written in one piece and the answer read here (`request_bytes`,
+`read_answer`): http.client checks each header with two regular expressions and hands the
+answer's header block to the email package's parser, which together cost more CPU than the
+rest of the call; an RPC call needs only a status, a few headers by name and a body.
 
 Errors are split by what they mean for a call: no connection was made (`ConnectFailed`,
 nothing was sent), or the request may have been sent and its answer never came
