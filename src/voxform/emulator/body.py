@@ -11,7 +11,6 @@ malformed chunk, or more than the limit. Every read is bounded.
 from __future__ import annotations
 
 import re
-from email.message import Message
 from typing import Protocol
 
 from voxform.emulator.submission import ApiError
@@ -30,6 +29,12 @@ class Stream(Protocol):
     def readline(self, size: int, /) -> bytes: ...
 
 
+class Fields(Protocol):
+    """A request's headers (an email Message, or the emulator's RequestHeaders)."""
+
+    def get_all(self, name: str) -> list[str] | None: ...
+
+
 class BodyError(ApiError):
     """A body that cannot be framed: answered, then the connection is closed."""
 
@@ -38,7 +43,7 @@ def _refuse(message: str, status: int = 400, code: str = "InvalidParameter") -> 
     return BodyError(status, code, message)
 
 
-def read_body(headers: Message, rfile: Stream, limit: int) -> bytes:
+def read_body(headers: Fields, rfile: Stream, limit: int) -> bytes:
     """The whole body of a request with `headers`, read from `rfile` (at most `limit`
     bytes); BodyError when it is framed in a way this server does not read."""
     codings = headers.get_all("transfer-encoding") or []

@@ -29,6 +29,7 @@ from voxform.emulator.body import BodyError, read_body
 from voxform.emulator.faults import FaultRates
 from voxform.emulator.log import stderr_line
 from voxform.emulator.oss.http import Host, is_oss_path, serve_oss
+from voxform.emulator.request import parse_request
 from voxform.emulator.submission import ApiError
 from voxform.emulator.throttle import Throttled
 from voxform.errors import PathEscapeError
@@ -131,6 +132,9 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.server.track(self.connection, open_=True)
+
+    def parse_request(self) -> bool:
+        return parse_request(self)  # http.server's, without the email package
 
     def finish(self) -> None:
         self.server.track(self.connection, open_=False)

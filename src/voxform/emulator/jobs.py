@@ -125,8 +125,10 @@ class JobStore:
         latency: float,
         faults: Faults,
         clock: Callable[[], datetime],
+        written: Callable[[Path, bytes], None] | None = None,
     ) -> None:
         self.storage = storage
+        self._written = written  # told of each audio file written (the OSS store's digests)
         self.latency = latency
         self._synthesizer = synthesizer
         self._faults = faults
@@ -229,6 +231,8 @@ class JobStore:
             target = inside(self.storage, sub.key)
             synthesis = self._synthesizer.synthesize(sub)
             write_atomic(target, synthesis.audio, durable=False)  # a stand-in, not a store
+            if self._written is not None:
+                self._written(target, synthesis.audio)
         except ItemError as exc:
             # Malformed SSML is the caller's mistake; any other refusal reads as TTS failing.
             code = "InvalidParameter" if exc.code == "InvalidParameter" else INJECTED_FAILURE[0]

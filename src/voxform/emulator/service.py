@@ -88,9 +88,8 @@ class Emulator:
         self.throttled: Counter[str] = Counter()
         self._counter_lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self.oss = OssService(
-            ObjectStore(self.storage), config.keys, clock=self.now, rate_limits=self.rate_limits
-        )
+        objects = ObjectStore(self.storage)
+        self.oss = OssService(objects, config.keys, clock=self.now, rate_limits=self.rate_limits)
         # Bind first: a port in use must leave no threads or processes behind; and what
         # fails after binding must not leave the socket behind.
         self._server = bind(config.host, config.port, self)
@@ -108,6 +107,9 @@ class Emulator:
                 latency=config.latency,
                 faults=self.faults,
                 clock=self.now,
+                # Silence repeats itself (the same bytes per length), so its objects'
+                # digests are kept as they are written; speech is read when listed.
+                written=objects.written if config.synthesis == "silence" else None,
             )
         except BaseException:
             if synthesizer is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from email.message import Message
 from types import TracebackType
 
 import httpx
@@ -29,6 +28,7 @@ from voxform.providers.connections import (
     Connect,
     ConnectFailed,
     Connections,
+    Headers,
     connector,
 )
 from voxform.providers.credentials import Credentials
@@ -256,7 +256,7 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _retry_after(headers: Message) -> float | None:
+def _retry_after(headers: Headers) -> float | None:
     """Seconds to wait: `x-acs-retry-after` is milliseconds, a standard Retry-After seconds.
     Only a finite number of 0 or more counts; how much of it is honoured is the retry
     policy's decision (apply/retry.py)."""

@@ -27,6 +27,7 @@ from voxform.oss.names import bucket_problem, key_problem
 from voxform.paths import inside
 
 _TEMPORARY_SUFFIX = ".voxform-tmp"  # what voxform.files.temporary_name ends with
+DIGESTS = 4096  # as many as synthesis.silent_audio keeps: the same bytes objects
 
 
 class StoreError(Exception):
@@ -56,6 +57,9 @@ class ObjectStore:
     def __init__(self, storage: Path) -> None:
         self.storage = storage
         self._seen: dict[str, _Seen] = {}
+        # ETag and CRC-64 of the bytes `written` was given, by the bytes (whose hash Python
+        # keeps once computed): silence of one length is the same bytes object every time.
+        self._digests: dict[bytes, tuple[str, int]] = {}
         self._lock = threading.Lock()
 
     def path(self, bucket: str, key: str) -> Path:
@@ -95,6 +99,29 @@ class ObjectStore:
             raise no_such_key() from None
         modified = datetime.fromtimestamp(status.st_mtime, UTC)
         return ObjectInfo(key, seen.etag, status.st_size, seen.crc64, modified)
+
+    def written(self, path: Path, data: bytes) -> None:
+        """A job has just written `data` to the object file `path` (resolved, below the
+        storage): its ETag and CRC-64 are known without reading the file back, as `head`
+        (and so every listing) would. Nothing is remembered if the file is not `data`'s.
+        Meant for bytes written again and again (`--synthesis silence`): the digests of up
+        to DIGESTS of them are kept, and the bytes with them."""
+        with self._lock:
+            digests = self._digests.get(data)
+        if digests is None:
+            digests = _etag(data), crc64(data)
+            with self._lock:
+                if len(self._digests) >= DIGESTS:
+                    self._digests.clear()
+                self._digests[data] = digests
+        try:
+            status = path.stat()
+        except OSError:
+            return
+        if status.st_size == len(data):  # else overwritten meanwhile: head reads it
+            seen = _Seen((status.st_size, status.st_mtime_ns, status.st_ino), *digests)
+            with self._lock:
+                self._seen[str(path)] = seen
 
     def read(self, bucket: str, key: str) -> tuple[ObjectInfo, bytes]:
         """An object's facts and bytes (read once: the facts are those of these bytes)."""
@@ -149,18 +176,26 @@ class ObjectStore:
         """Every key of the bucket starting with `prefix`, in OSS's order (UTF-8 bytes)."""
         if bucket_problem(bucket) is not None:
             raise StoreError(400, "InvalidBucketName", f"The bucket name {bucket!r} is invalid.")
-        root = self.storage / bucket
         found = []
-        for folder, dirs, files in os.walk(root, followlinks=False):
-            relative = Path(folder).relative_to(root).as_posix()
-            base = "" if relative == "." else relative + "/"
-            dirs[:] = [d for d in dirs if (base + d + "/").startswith(prefix[: len(base + d) + 1])]
-            for name in files:
-                key = base + name
-                if not key.startswith(prefix) or name.endswith(_TEMPORARY_SUFFIX):
-                    continue
-                if os.path.isfile(os.path.join(folder, name)) and not os.path.islink(
-                    os.path.join(folder, name)
+        # What each entry is comes with the folder's listing: no stat per object (a listing
+        # pages through thousands of them, once per page of a thousand).
+        stack = [(str(self.storage / bucket), "")]
+        while stack:
+            folder, base = stack.pop()
+            try:
+                with os.scandir(folder) as listing:
+                    entries = list(listing)
+            except OSError:
+                continue
+            for entry in entries:
+                key = base + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if (key + "/").startswith(prefix[: len(key) + 1]):
+                        stack.append((entry.path, key + "/"))
+                elif (
+                    entry.is_file(follow_symlinks=False)  # a symlink is no object
+                    and key.startswith(prefix)
+                    and not entry.name.endswith(_TEMPORARY_SUFFIX)
                 ):
                     found.append(key)
         return sorted(found, key=lambda k: k.encode("utf-8"))
