@@ -72,10 +72,13 @@ class LoadedProject:
         select: Sequence[str] = (),
         replace: Sequence[str] = (),
         held: Mapping[str, Output | None] | None = None,
+        refresh: bool = True,
     ) -> Plan:
         """What apply would do; ManifestError when the project is not valid, VoxformError
         when a --select or --replace names nothing (a typo must not read as "no changes").
-        `held`: what the objects the lockfile names hold now, when the buckets were read."""
+        `held`: what the objects the lockfile names hold now, when the buckets were read;
+        `refresh` off (--no-refresh): the project's output files are not checked either, and
+        the plan is made from the lockfile alone (a CI checkout has no build output)."""
         self.require_valid()
         ids = [r.id for r in self.rendered]
         known = set(ids) | set(self.lock.items)
@@ -95,7 +98,7 @@ class LoadedProject:
             self.targets(),
             select=select,
             replace=replace,
-            drift=self.drift(),
+            drift=self.drift() if refresh else {},
             held=held or {},
         )
         cache = self.journal_path.parent / CACHE_NAME

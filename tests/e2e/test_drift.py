@@ -226,3 +226,28 @@ def test_plan_never_writes_its_stat_cache_through_a_symlink(
     (quickstart / ".voxform").symlink_to(outside, target_is_directory=True)
     assert plan(voxform, quickstart)[0] == 0  # the cache is only a speed-up
     assert list(outside.iterdir()) == []
+
+
+def test_no_refresh_plans_from_the_lockfile_alone_as_a_checkout_without_build_output(
+    quickstart: Path, voxform: Runner, tmp_path: Path
+) -> None:
+    """A pull request's checkout has no build/ (it is build output): `plan --no-refresh`
+    shows only what the change itself does, says that the files were not checked, and a
+    plan saved that way is applied as it was made."""
+    apply(voxform, quickstart)
+    shutil.rmtree(quickstart / "build")
+    result = voxform(quickstart, "plan", "--json", "--no-refresh", "--detailed-exitcode")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["changes"] == []
+    assert [w["message"] for w in document["warnings"]] == [
+        "the output files were not checked (--no-refresh): a file deleted or changed since"
+        " apply recorded it is not shown"
+    ]
+    code, changes = plan(voxform, quickstart)  # refreshed: every file is missing
+    assert code == 2 and {action for action, _ in changes.values()} == {"update"}
+    saved = tmp_path / "offline.plan"
+    assert voxform(quickstart, "plan", "--no-refresh", "--out", str(saved)).exit_code == 0
+    applied = voxform(quickstart, "apply", str(saved))
+    assert applied.exit_code == 0, applied.output
+    assert not (quickstart / "build").exists()  # nothing was planned, so nothing was made

@@ -23,6 +23,12 @@ class Telling(Protocol):
         ...
 
 
+FILES_NOT_READ = (
+    "the output files were not checked (--no-refresh): a file deleted or changed since apply"
+    " recorded it is not shown"
+)
+
+
 def held_objects(
     loaded: LoadedProject,
     told: Telling,
@@ -36,8 +42,12 @@ def held_objects(
     `refresh` is off."""
     from voxform.state.outputs import objects_of
 
-    if not any(entry.outputs and objects_of(entry.outputs) for entry in loaded.lock.items.values()):
-        return {}
+    entries = loaded.lock.items.values()
+    if not any(entry.outputs and objects_of(entry.outputs) for entry in entries):
+        if refresh or not any(entry.outputs for entry in entries):
+            return {}
+        told.warning(FILES_NOT_READ)
+        return None
     from voxform.apply.buckets import NOT_READ, read_held
 
     if not refresh:

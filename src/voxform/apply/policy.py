@@ -87,7 +87,7 @@ def apply_project(
         loaded.require_valid()  # a manifest error is told before any bucket is read
         profile = options.profile
         held = held_objects(loaded, told, refresh=refresh, select=select, profile=profile)
-        plan = loaded.plan(select=select, replace=replace, held=held)
+        plan = loaded.plan(select=select, replace=replace, held=held, refresh=refresh)
         if planfile is not None:
             current = loaded.saved(plan, select, replace, refresh=held is not None)
             check_saved(saved, current, str(planfile))

@@ -99,8 +99,8 @@ def profile_option(func: Command) -> Command:
 
 
 def refresh_options(func: Command) -> Command:
-    """--refresh[=BOOL] and --no-refresh, shared by plan and apply: whether the buckets are
-    read for what the objects the lockfile names hold now (passed as `refresh=`)."""
+    """--refresh[=BOOL] and --no-refresh, shared by plan and apply: whether the targets are
+    read for what the files and objects the lockfile names hold now (passed as `refresh=`)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, refresh: bool, no_refresh: bool, **kwargs: Any) -> None:
@@ -110,7 +110,8 @@ def refresh_options(func: Command) -> Command:
         "--no-refresh",
         "no_refresh",
         is_flag=True,
-        help="Do not read the buckets: plan offline, from the lockfile alone.",
+        help="Do not read the targets (buckets, output files): plan offline, from the "
+        "lockfile alone.",
     )(wrapper)
     return click.option(
         "--refresh",

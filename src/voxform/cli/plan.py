@@ -55,7 +55,7 @@ def plan(
         )
     loaded.require_valid()  # a manifest error is told before any bucket is read
     held = held_objects(loaded, reporter, refresh=refresh, select=select, profile=profile)
-    result = loaded.plan(select=select, replace=replace, held=held)
+    result = loaded.plan(select=select, replace=replace, held=held, refresh=refresh)
     if out is not None:
         saved = loaded.saved(result, select, replace, refresh=held is not None)
         write_atomic(out, save(result, saved))

@@ -96,7 +96,7 @@ def collect(
         except VoxformError as exc:
             told.warning(f"{exc}; the review plans from the lockfile alone")
             held = None
-        plan = working.plan(select=options.select, held=held)
+        plan = working.plan(select=options.select, held=held, refresh=options.refresh)
         changes = [c for c in plan.changes if c.action != "unchanged"]
         state = working.journal_path.parent
         previewer = Previewer(
