@@ -4,6 +4,7 @@ before and after, and takes whose audio is what the review says it is."""
 from __future__ import annotations
 
 import io
+import shutil
 import wave
 from pathlib import Path
 
@@ -188,3 +189,25 @@ def test_a_change_reviewed_before_any_commit_has_no_previous_text(
     assert all(i.old_text is None for i in review.items)
     with pytest.raises(BaseError, match="--base HEAD: no such commit"):
         review_of(changed, base="HEAD")
+
+
+def test_a_project_in_a_subfolder_of_its_repository_is_read_at_the_base_too(
+    applied: Path, tmp_path: Path
+) -> None:
+    """Most repositories hold the project below their top (the quickstart is in
+    examples/quickstart): HEAD and --base REF are read from that folder of the commit."""
+    top = tmp_path / "repo"
+    root = Path(shutil.copytree(applied, top / "narration" / "course", symlinks=True))
+    shutil.rmtree(root / ".git")
+    git(top, "init", "-q", "-b", "main")
+    git(top, "add", "-A")
+    git(top, "commit", "-q", "-m", "narration")
+    change(root)
+    before, _ = review_of(root)
+    texts = {item.id: item.old_text for item in before.review.items}
+    assert set(texts) == CHANGED.keys()
+    assert all(texts.values()), texts  # each text before the change, read from HEAD
+    git(top, "add", "-A")
+    git(top, "commit", "-q", "-m", "the change")
+    after, _ = review_of(root, base="HEAD~1")
+    assert after.review.items == before.review.items

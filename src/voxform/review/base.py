@@ -70,7 +70,9 @@ def base_project(root: Path, ref: str, lockfile: Path | None = None) -> Iterator
     commit_id = commit.decode().strip()
     tree = f"{commit_id}:{prefix}" if prefix else commit_id
     try:
-        archive = _git(root, "archive", "--format=tar", tree)
+        # From the top: run in a subfolder, git archive keeps only the part of `tree` below
+        # that subfolder's path, which a tree of the project's own folder does not have.
+        archive = _git(top, "archive", "--format=tar", tree)
     except BaseError:
         raise BaseError(
             f"--base {ref}: the project folder {prefix or '.'} is not in commit {commit_id[:7]}"
