@@ -10,11 +10,13 @@ import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, settings
 
+import browser
 from voxform.cli.main import cli
 
 # Property tests are judged on what they find, not on how fast examples come: a busy CI
@@ -23,6 +25,25 @@ settings.register_profile("voxform", deadline=None, suppress_health_check=[Healt
 settings.load_profile("voxform")
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+# Browser tests (those using tests/review/'s `browser` fixture) collected in this run.
+BROWSER_TESTS = pytest.StashKey[int]()
+
+
+def pytest_report_header() -> str:
+    return browser.report()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    config.stash[BROWSER_TESTS] = sum("browser" in getattr(i, "fixturenames", ()) for i in items)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Also under -q (which hides the header): whether the browser tests ran, and in what."""
+    count = config.stash.get(BROWSER_TESTS, 0)
+    if count:
+        terminalreporter.write_line(f"{browser.report()} ({count} collected)")
+
 
 Runner = Callable[..., Result]
 

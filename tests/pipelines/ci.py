@@ -36,18 +36,20 @@ GITHUB_CONTEXT = {"github.ref_name": "main"}
 EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
 
 
-def evaluate(value: str) -> str:
-    """A step's `env:` value with its `${{ a || b }}` expressions resolved: secrets and other
-    steps' outputs are unset here (no cloud credentials: the local engine needs none)."""
+def evaluate(value: str, context: dict[str, str] | None = None) -> str:
+    """A step's `env:` value with its `${{ a || b }}` expressions resolved from GITHUB_CONTEXT
+    and `context`: secrets and other steps' outputs are unset here (no cloud credentials: the
+    local engine needs none)."""
+    known = {**GITHUB_CONTEXT, **(context or {})}
 
     def one(match: re.Match[str]) -> str:
         for alternative in match[1].split("||"):
             name = alternative.strip()
             if name.startswith(("secrets.", "steps.")):
                 continue
-            if GITHUB_CONTEXT.get(name):
-                return GITHUB_CONTEXT[name]
-            assert name in GITHUB_CONTEXT, f"no value for ${{{{ {name} }}}} in the tests"
+            if known.get(name):
+                return known[name]
+            assert name in known, f"no value for ${{{{ {name} }}}} in the tests"
         return ""
 
     return EXPRESSION.sub(one, value).strip()
@@ -61,11 +63,12 @@ class Step:
     env: dict[str, str]
 
 
-def github_step(workflow: Path, job: str, name: str) -> Step:
-    """The step called `name` in `job`."""
+def github_step(workflow: Path, job: str, name: str, context: dict[str, str] | None = None) -> Step:
+    """The step called `name` in `job`; `context` gives its expressions' values
+    (`github.event.pull_request.base.sha`) beside GITHUB_CONTEXT's."""
     steps = load(workflow)["jobs"][job]["steps"]
     (step,) = [step for step in steps if step.get("name") == name]
-    env = {key: evaluate(str(value)) for key, value in step.get("env", {}).items()}
+    env = {key: evaluate(str(value), context) for key, value in step.get("env", {}).items()}
     return Step(str(step["run"]), env)
 
 
@@ -94,6 +97,18 @@ def init_project(root: Path, *options: str) -> Path:
     return root
 
 
+def recorded_project(root: Path, *options: str) -> Path:
+    """An init-ed project applied on the local engine into `audio/`, a folder that is not
+    git-ignored: its audio is committed with the lockfile, so that a checkout holds what the
+    lockfile records (as an ICE target's bucket does), and a review shows only what changed."""
+    init_project(root, *options)
+    manifest = root / "voxform.yaml"
+    manifest.write_text(manifest.read_text().replace("path: build/audio", "path: audio"))
+    result = CliRunner().invoke(cli, ["-C", str(root), "apply", "--yes"])
+    assert result.exit_code == 0, result.output
+    return root
+
+
 def seed_origin(tmp_path: Path, project: Path) -> Path:
     """A bare repository whose main holds `project` in one commit."""
     git(project, "init", "-q", "-b", "main")
@@ -108,6 +123,28 @@ def seed_origin(tmp_path: Path, project: Path) -> Path:
 def checkout(origin: Path, where: Path) -> Path:
     """A shallow clone of main, as CI checks out a commit."""
     git(where.parent, "clone", "-q", "--depth", "1", f"file://{origin}", str(where))
+    return where
+
+
+def propose_change(origin: Path, where: Path, name: str, old: str, new: str) -> str:
+    """Someone pushes the branch `change`, replacing `old` with `new` in `name`; returns the
+    commit of main it starts from (the pull request's base)."""
+    checkout(origin, where)
+    path = where / name
+    text = path.read_text("utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), "utf-8")
+    git(where, "commit", "-q", "-am", f"edit {name}")
+    git(where, "push", "-q", "origin", "HEAD:refs/heads/change")
+    return git(where, "rev-parse", "HEAD~1").strip()
+
+
+def checkout_change(origin: Path, where: Path, depth: int | None = None) -> Path:
+    """The branch `change` checked out detached, as CI checks out a request's commit: with
+    all history (depth None) or shallow."""
+    shallow = [] if depth is None else ["--depth", str(depth)]
+    git(where.parent, "clone", "-q", *shallow, "-b", "change", f"file://{origin}", str(where))
+    git(where, "checkout", "-q", "--detach")
     return where
 
 

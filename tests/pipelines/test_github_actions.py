@@ -7,6 +7,7 @@ for by copying files where those steps put them."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -15,11 +16,14 @@ import pytest
 from pipelines.ci import (
     Runner,
     checkout,
+    checkout_change,
     git,
     github_runner,
     github_step,
     init_project,
+    propose_change,
     push_change,
+    recorded_project,
     seed_origin,
 )
 
@@ -146,3 +150,82 @@ def test_a_manual_run_plans_into_the_summary_and_applies_that_plan(
     assert "voxform plan: 4 to create" in (runner.home / "summary.md").read_text()
     lock = json.loads((main / "voxform.lock").read_text())
     assert {entry["state"] for entry in lock["items"].values()} == {"finished"}
+
+
+def test_a_pull_request_gets_a_review_page_of_its_change_against_its_base(
+    tmp_path: Path,
+) -> None:
+    """The review job's step on the request's commit (checked out with all history), against
+    the target branch's commit, whose lockfile records every item: the page holds the one
+    paragraph changed, with a preview to hear, and the checkout is left as it was."""
+    origin = seed_origin(tmp_path, recorded_project(tmp_path / "seed"))
+    base = propose_change(
+        origin,
+        tmp_path / "author",
+        "texts/01-introduction.md",
+        "Add files next to this one, and they are narrated too.",
+        "Add files beside this one, and each is narrated in turn.",
+    )
+    pr = checkout_change(origin, tmp_path / "pr")
+    runner = github_runner(tmp_path, "review-runner")
+    step = github_step(
+        pr / WORKFLOW, "review", "review", {"github.event.pull_request.base.sha": base}
+    )
+    assert step.env == {"BASE": base}
+    done = runner.run(step, pr)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    page = runner.home / "temp" / "review" / "index.html"
+    html = page.read_text("utf-8")
+    # One card, the changed paragraph: its words diffed, its audio now and its preview.
+    assert "narrated <del>too</del><ins>in turn</ins>." in html
+    assert html.count("<article") == 1, html
+    assert "chapters/01-introduction/" in html  # the changed paragraph's item
+    assert "Welcome. This narration" not in html  # an unchanged item is not on the page
+    assert len(list((page.parent / "audio").glob("*.mp3"))) == 2  # recorded and preview
+    assert git(pr, "status", "--porcelain") == ""
+
+
+# A stand-in for the GitHub CLI: no comment exists yet; a new one's body is kept in $GH_KEPT.
+FAKE_GH = """#!/usr/bin/env bash
+echo "$*" >> "$GH_KEPT/calls"
+for arg in "$@"; do
+  case "$arg" in body=@*) cp "${arg#body=@}" "$GH_KEPT/body.md" ;; esac
+done
+"""
+
+
+ARTIFACT = "https://github.com/owner/narration/actions/runs/1/artifacts/2"
+
+
+@pytest.mark.parametrize("url", [ARTIFACT, ""])
+def test_the_plan_comment_links_the_review_page_or_says_it_is_missing(
+    tmp_path: Path, origin: Path, url: str
+) -> None:
+    runner, pr = pull_request_plan(tmp_path, origin)
+    kept = tmp_path / "gh"
+    kept.mkdir()
+    (kept / "gh").write_text(FAKE_GH)
+    (kept / "gh").chmod(0o755)
+    context = {
+        "github.token": "token",
+        "github.event.pull_request.number": "7",
+        "github.event.pull_request.head.sha": "f" * 40,
+        "needs.review.outputs.url": url,
+    }
+    step = github_step(pr / WORKFLOW, "plan", "comment the plan", context)
+    done = runner.run(step, pr, PATH=f"{kept}:{os.environ['PATH']}", GH_KEPT=str(kept))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (
+        (kept / "calls")
+        .read_text()
+        .splitlines()[-1]
+        .startswith("api repos/owner/narration/issues/7/comments -F body=@")
+    )
+    body = (kept / "body.md").read_text()
+    assert body.startswith("<!-- voxform-plan -->\n### voxform plan: 4 to create")
+    if url:
+        assert f"**[Hear the changed items, now and after]({url})**" in body
+    else:
+        assert "The review page could not be made: see the review job's log." in body
+    assert body.rstrip().splitlines()[-1].startswith(f"<sub>Planned at {'f' * 40}.")

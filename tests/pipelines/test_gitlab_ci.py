@@ -4,6 +4,7 @@ API on 127.0.0.1 and a bare repository standing in for the project's."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,18 +13,22 @@ import pytest
 from pipelines.ci import (
     FakeGitLab,
     checkout,
+    checkout_change,
     fake_gitlab,
     git,
     gitlab_job,
     gitlab_runner,
     init_project,
+    propose_change,
     push_change,
+    recorded_project,
     seed_origin,
 )
 
 PIPELINE = ".gitlab-ci.yml"
 MARKER = "<!-- voxform-plan -->"
 REVIEWED = "f" * 40  # the merge request's head commit
+REVIEW_JOB = "http://gitlab.test/group/narration/-/jobs/31"  # its pipeline's voxform-review
 
 
 @pytest.fixture
@@ -57,11 +62,18 @@ def merge_request_plan(tmp_path: Path, origin: Path, api: FakeGitLab) -> Path:
     return mr / "voxform-plan" / "plan.json"
 
 
+@pytest.mark.parametrize("review", ["made", "failed"])
 def test_a_merge_request_gets_one_plan_note_updated_in_place(
-    tmp_path: Path, origin: Path, api: FakeGitLab
+    tmp_path: Path, origin: Path, api: FakeGitLab, review: str
 ) -> None:
     merge_request_plan(tmp_path, origin, api)
     notes = "/projects/1/merge_requests/7/notes"
+    succeeded = [
+        {"id": 30, "name": "voxform-review", "web_url": REVIEW_JOB.replace("31", "30")},
+        {"id": 31, "name": "voxform-review", "web_url": REVIEW_JOB},  # retried
+        {"id": 32, "name": "voxform-plan", "web_url": REVIEW_JOB.replace("31", "32")},
+    ]
+    jobs = "/projects/1/pipelines/40/jobs?scope[]=success&per_page=100&page=1"
     kept: list[dict[str, Any]] = [
         {"id": 1, "author": {"id": 8}, "body": f"{MARKER} a reviewer quoting the bot"}
     ]
@@ -80,6 +92,7 @@ def test_a_merge_request_gets_one_plan_note_updated_in_place(
             ("GET", f"{notes}?per_page=100&page=1"): lambda _: (200, kept),
             ("POST", notes): create,
             ("PUT", f"{notes}/2"): update,
+            ("GET", jobs): lambda _: (200, succeeded if review == "made" else succeeded[2:]),
         }
     )
     runner = gitlab_runner(
@@ -88,6 +101,7 @@ def test_a_merge_request_gets_one_plan_note_updated_in_place(
         api.url,
         origin,
         CI_MERGE_REQUEST_IID="7",
+        CI_PIPELINE_ID="40",
         CI_COMMIT_SHA=REVIEWED,
         CI_MERGE_REQUEST_TARGET_BRANCH_NAME="main",
         VOXFORM_NOTE_TOKEN="note-token",
@@ -101,6 +115,51 @@ def test_a_merge_request_gets_one_plan_note_updated_in_place(
     assert len(kept) == 2 and kept[0]["body"] == f"{MARKER} a reviewer quoting the bot"
     assert kept[1]["body"].startswith(f"{MARKER}\n### voxform plan: 4 to create")
     assert f"Planned at {REVIEWED}" in kept[1]["body"]
+    if review == "made":  # the latest successful review job's artifact, browsed
+        link = f"]({REVIEW_JOB}/artifacts/file/build/review/index.html)**"
+        assert link in kept[1]["body"]
+    else:
+        assert "No review page was found" in kept[1]["body"]
+        assert "/artifacts/" not in kept[1]["body"]
+
+
+def test_a_merge_request_gets_a_review_page_of_its_change_against_its_base(
+    tmp_path: Path, api: FakeGitLab
+) -> None:
+    """The review job in a shallow clone of the request's branch, which lacks the commit it
+    started from: the job fetches that commit, and the page holds the one paragraph changed."""
+    seed = recorded_project(tmp_path / "seed", "--ci", "gitlab")
+    origin = seed_origin(tmp_path, seed)
+    base = propose_change(
+        origin,
+        tmp_path / "author",
+        "texts/01-introduction.md",
+        "Add files next to this one, and they are narrated too.",
+        "Add files beside this one, and each is narrated in turn.",
+    )
+    mr = checkout_change(origin, tmp_path / "mr", depth=1)
+    missing = subprocess.run(["git", "cat-file", "-e", f"{base}^{{commit}}"], cwd=mr, check=False)
+    assert missing.returncode != 0
+    job_url = "http://gitlab.test/group/narration/-/jobs/33"
+    runner = gitlab_runner(
+        tmp_path,
+        "review-runner",
+        api.url,
+        origin,
+        CI_PIPELINE_SOURCE="merge_request_event",
+        CI_MERGE_REQUEST_DIFF_BASE_SHA=base,
+        CI_JOB_URL=job_url,
+    )
+    done = runner.run(gitlab_job(mr / PIPELINE, "voxform-review"), mr)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"voxform review: {job_url}/artifacts/file/build/review/index.html" in done.stdout
+    html = (mr / "build" / "review" / "index.html").read_text("utf-8")
+    # One card, the changed paragraph: its words diffed, its audio now and its preview.
+    assert "narrated <del>too</del><ins>in turn</ins>." in html
+    assert html.count("<article") == 1, html
+    assert "Welcome. This narration" not in html
+    assert len(list((mr / "build" / "review" / "audio").glob("*.mp3"))) == 2
+    assert git(mr, "status", "--porcelain") == ""  # build/ is git-ignored
 
 
 def reviewed_in_merge_request_7(api: FakeGitLab, sha: str, plan: bytes) -> None:

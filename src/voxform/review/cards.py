@@ -38,28 +38,35 @@ def expiry_text(expires: str) -> str:
         moment = datetime.fromisoformat(expires.replace("Z", "+00:00"))
     except ValueError:
         return expires
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        return moment.strftime("%Y-%m-%d %H:%M")
     offset = moment.utcoffset()
-    if offset is not None and offset.total_seconds() == 0:
+    if offset is None:
+        return moment.strftime("%Y-%m-%d %H:%M")
+    if not offset:
         return moment.strftime("%Y-%m-%d %H:%M UTC")
     return moment.isoformat(timespec="minutes")
 
 
 def strip_svg(peaks: tuple[float, ...]) -> str:
-    """A level strip: one bar per peak, mirrored around the middle (64 bars are ~1 kB)."""
+    """A level strip: one bar per peak, mirrored around the middle, in whole units of a
+    64 x 20 box, each bar a relative move and line (64 bars are about 450 bytes). The bar's
+    height is the square root of the peak: speech peaking at -12 dB still fills half."""
     if not peaks:
         return ""
-    middle = _STRIP_HEIGHT / 2
-    bars: list[str] = []
+    middle = _STRIP_HEIGHT // 2
+    path: list[str] = []
+    bottom = middle
     for index, peak in enumerate(peaks):
-        level = min(max(peak, 0.0), 1.0) if math.isfinite(peak) else 0.0
-        half = max(0.4, level * (middle - 0.5))
-        bars.append(f"M{index + 0.5:g} {middle - half:.1f}V{middle + half:.1f}")
+        level = math.sqrt(min(max(peak, 0.0), 1.0)) if math.isfinite(peak) else 0.0
+        half = max(1, round(level * (middle - 1)))
+        top = middle - half
+        step = top - bottom
+        path.append(f"M.5 {top}" if index == 0 else f"m1{'' if step < 0 else ' '}{step}")
+        path.append(f"v{2 * half}")
+        bottom = top + 2 * half
     return (
         f'<svg class="bars" viewBox="0 0 {len(peaks)} {_STRIP_HEIGHT}" '
         f'preserveAspectRatio="none" aria-hidden="true" focusable="false">'
-        f'<path d="{"".join(bars)}"/></svg>'
+        f'<path d="{"".join(path)}"/></svg>'
     )
 
 
@@ -89,9 +96,26 @@ def item_html(
     parts.append(_ssml_html(item))
     parts.append('<div class="takes">')
     parts.append(_take_html(index, "now", item.now, origins, tracks, _missing_now(item)))
-    parts.append(_take_html(index, "after", item.after, origins, tracks, _missing_after(item)))
+    delta = ""
+    if item.now is not None and item.after is not None:
+        delta = _change_of_length(item.now.duration, item.after.duration)
+    parts.append(
+        _take_html(index, "after", item.after, origins, tracks, _missing_after(item), delta)
+    )
     parts.append("</div></article>\n")
     return "".join(parts)
+
+
+def _change_of_length(now: float, after: float) -> str:
+    """How much longer or shorter the item gets (a swallowed word, a longer pause)."""
+    change = after - now
+    if not math.isfinite(change) or abs(change) < 0.05:
+        return ""
+    sign = "+" if change > 0 else "−"
+    return (
+        f'<span class="delta" title="how much longer or shorter than now">'
+        f"{sign}{abs(change):.1f} s</span>"
+    )
 
 
 def _text_html(item: ReviewItem) -> str:
@@ -140,6 +164,7 @@ def _take_html(
     origins: tuple[str, ...],
     tracks: Mapping[str, str],
     missing: str,
+    delta: str = "",
 ) -> str:
     title = "Now" if which == "now" else "After"
     if take is None:
@@ -149,7 +174,7 @@ def _take_html(
         )
     preview = take.kind == "preview"
     kind = (
-        '<span class="badge preview">preview · local engine</span>'
+        '<span class="badge preview">preview<span class="long"> · local engine</span></span>'
         if preview
         else '<span class="badge recorded">recorded</span>'
     )
@@ -168,23 +193,24 @@ def _take_html(
     if take.note:
         notes.append(take.note)
     duration = duration_text(take.duration)
+    playable = f' data-src="{_e(src)}"' if src is not None else ""
+    if src is not None and track is not None:
+        playable += f' data-track="{_e(track)}"'
+    seconds = f"{take.duration:.3f}" if math.isfinite(take.duration) else ""
     parts = [
         f'<section class="take {which}{" is-preview" if preview else ""}" data-take="{which}"'
-        f' aria-labelledby="i{index}{which}">',
-        f'<h3 id="i{index}{which}">{title} {kind}<span class="dur">{duration}</span></h3>',
+        f' data-duration="{seconds}"{playable} aria-labelledby="i{index}{which}">',
+        f'<h3 id="i{index}{which}">{title} {kind}<span class="dur">{duration}</span>{delta}</h3>',
     ]
     if src is not None:
-        seconds = f"{take.duration:.3f}" if math.isfinite(take.duration) else ""
-        subtitles = (
-            f'<track kind="subtitles" default srclang="und" label="subtitles" src="{track}">'
-            if track is not None
-            else ""
-        )
+        # No <audio> until it is played: four thousand media elements (with their controls)
+        # cost seconds at load; the script makes one, with its <track>, on the first play.
         parts += [
-            f'<div class="strip" data-seek>{strip_svg(take.peaks)}<span class="played"></span>'
+            '<div class="player">',
+            f'<button type="button" class="play" aria-pressed="false" aria-label="play '
+            f'{which}: {_e(take.kind)}, {duration}"></button>',
+            f'<div class="strip">{strip_svg(take.peaks)}<span class="played"></span></div>',
             "</div>",
-            f'<audio controls preload="none" src="{_e(src)}" data-duration="{seconds}"'
-            f' aria-label="{title}: {_e(take.kind)}, {duration}">{subtitles}</audio>',
             '<p class="cue" hidden></p>' if track is not None else "",
         ]
     if take.expires is not None:

@@ -17,8 +17,15 @@ from typing import Literal
 Op = Literal["equal", "delete", "insert"]
 Segment = tuple[Op, str]
 
-_WORDS = re.compile(r"\s+|\w+(?:['’]\w+)*|[^\w\s]", re.UNICODE)
-_MARKUP = re.compile(r"<[^<>]*>?|&#?\w+;|\s+|\w+(?:['’]\w+)*|[^\w\s]", re.UNICODE)
+# Chinese and Japanese put no spaces between words: each of their characters is a token (a
+# "word" of them would be a whole clause, and one changed character would mark it all).
+_IDEOGRAPHS = (
+    "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\U00020000-\U0003134f"
+)
+_WORD = rf"(?:(?![{_IDEOGRAPHS}])\w)+(?:['’](?:(?![{_IDEOGRAPHS}])\w)+)*|[{_IDEOGRAPHS}]"
+_WORDS = re.compile(rf"\s+|{_WORD}|[^\w\s]")
+_MARKUP = re.compile(rf"<[^<>]*>?|&#?\w+;|\s+|{_WORD}|[^\w\s]")
 
 
 def tokens(text: str, *, markup: bool = False) -> list[str]:
@@ -29,16 +36,27 @@ def tokens(text: str, *, markup: bool = False) -> list[str]:
 def diff(old: str, new: str, *, markup: bool = False) -> list[Segment]:
     """Segments that, read in order, give `old` (equal + delete) and `new` (equal + insert)."""
     a, b = tokens(old, markup=markup), tokens(new, markup=markup)
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    # An edit touches a few words of a paragraph: match the common ends directly, and leave
+    # SequenceMatcher (quadratic in a common token such as " ") only the middle.
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
     segments: list[Segment] = []
+    _add(segments, "equal", "".join(a[:start]))
+    middle_a, middle_b = a[start : len(a) - end], b[start : len(b) - end]
+    matcher = SequenceMatcher(None, middle_a, middle_b, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
-            _add(segments, "equal", "".join(a[i1:i2]))
+            _add(segments, "equal", "".join(middle_a[i1:i2]))
             continue
         if op in ("delete", "replace"):
-            _add(segments, "delete", "".join(a[i1:i2]))
+            _add(segments, "delete", "".join(middle_a[i1:i2]))
         if op in ("insert", "replace"):
-            _add(segments, "insert", "".join(b[j1:j2]))
+            _add(segments, "insert", "".join(middle_b[j1:j2]))
+    _add(segments, "equal", "".join(a[len(a) - end :]))
     return list(_tidy(segments))
 
 
@@ -81,7 +99,7 @@ def diff_html(old: str, new: str, *, markup: bool = False) -> str:
     """The diff as HTML: every segment escaped, changes in <del> and <ins>."""
     parts: list[str] = []
     for op, text in diff(old, new, markup=markup):
-        escaped = html.escape(text)
+        escaped = html.escape(text, quote=False)  # element content: quotes need no escape
         if op == "equal":
             parts.append(escaped)
         elif op == "delete":

@@ -5,7 +5,7 @@ no string of it ever goes into the <script> or <style>, and every address in an 
 a relative path in the page's folder or a URL at one of the review's audio origins
 (safety.py). The page's one script and one style (assets/) are inlined and allowed by hash
 in a Content-Security-Policy meta tag; nothing else may run, and nothing may be loaded but
-the audio and subtitles beside the page and the audio at those origins.
+the audio beside the page and the audio at those origins (subtitles travel inside the page).
 
 Deterministic: the same review gives the same bytes.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import math
 from collections import Counter
 from importlib import resources
 from pathlib import Path
@@ -46,8 +47,9 @@ def content_security_policy(script: str, style: str, audio_origins: tuple[str, .
     audio origins, nothing else (no images, fonts, frames, connections, forms or <base>).
 
     'self' for media: a page opened from disk (file://) has an opaque origin, yet Chromium
-    lets its 'self' match file: URLs of the same scheme, so the audio and subtitles beside
-    it load (tests/review/test_page_browser.py opens the page from disk and over http).
+    lets its 'self' match file: URLs of the same scheme, so the audio beside it loads
+    (tests/review/test_page_browser.py opens the page from disk and over http; with
+    media-src without 'self', Chromium refuses that audio, so the CSP does apply there).
     Subtitles are another matter: a <track> is fetched same-origin, and Chromium gives each
     file: URL a unique origin, so a .vtt beside a page opened from disk is refused whatever
     the CSP says ("'file:' URLs are treated as unique security origins"). Their cues travel
@@ -89,7 +91,10 @@ def render_page(review: Review, out: Path) -> str:
             f"<title>{html.escape(title)}</title>\n<style>{style}</style>\n</head>\n<body>\n",
             _header_html(review, notes),
             _filters_html(review),
-            f'<main id="items">\n{body}</main>\n',
+            '<noscript><p class="noscript">The players and filters need JavaScript.</p>'
+            "</noscript>\n",
+            f'<main id="items">\n{body}<p id="nothing" class="empty" hidden>No item matches '
+            "the filters.</p>\n</main>\n",
             f"<script>{script}</script>\n</body>\n</html>\n",
         )
     )
@@ -105,8 +110,10 @@ def write_page(review: Review, out: Path) -> Path:
 
 def subtitle_tracks(review: Review, out: Path) -> dict[str, str]:
     """For each subtitles file the review names that is a WebVTT file of at most 1 MB in
-    `out` (no link followed on the last step), the data: URL of its bytes."""
+    `out` (no link followed on the last step, none out of `out` on the way), the data: URL
+    of its bytes."""
     tracks: dict[str, str] = {}
+    inside = out.resolve()
     names = {
         take.subtitles
         for item in review.items
@@ -114,7 +121,7 @@ def subtitle_tracks(review: Review, out: Path) -> dict[str, str]:
         if take is not None and take.subtitles is not None
     }
     for name in sorted(names):
-        if relative_path(name) is None:
+        if relative_path(name) is None or not (out / name).resolve().is_relative_to(inside):
             continue
         try:
             data = read_regular(out / name, _SUBTITLES_LIMIT, "subtitles", follow=False)
@@ -133,7 +140,7 @@ _SUBTITLES_LIMIT = 1 << 20
 def _header_html(review: Review, notes: list[str]) -> str:
     summary = review.summary()
     billed = int(summary.get("billed_characters", 0))
-    minutes = float(summary.get("minutes", 0.0))
+    seconds = sum(i.after.duration for i in review.items if i.after is not None)
     counts = [
         f'<li class="a-{action if action in ACTIONS else "other"}">'
         f"<b>{int(summary[action]):,}</b> {html.escape(action)}</li>"
@@ -146,9 +153,12 @@ def _header_html(review: Review, notes: list[str]) -> str:
         for take in (item.now, item.after)
         if take is not None and take.expires is not None
     )
-    if expiries:
-        notes = [*notes, f"presigned audio links expire from {expiry_text(expiries[0])}"]
     notes_html = "".join(f"<li>{html.escape(note)}</li>" for note in notes)
+    if expiries:  # the script marks it when the page is opened after that
+        notes_html += (
+            f'<li class="expiry" data-expires="{html.escape(expiries[0])}">presigned audio '
+            f"links expire from {html.escape(expiry_text(expiries[0]))}</li>"
+        )
     return "".join(
         (
             '<header class="top">\n',
@@ -157,10 +167,10 @@ def _header_html(review: Review, notes: list[str]) -> str:
             '<dl class="summary">',
             f"<div><dt>items</dt><dd>{len(review.items):,}</dd></div>",
             f"<div><dt>billed characters</dt><dd>{billed:,}</dd></div>",
-            f"<div><dt>audio after</dt><dd>{_minutes_text(minutes)}</dd></div>",
+            f"<div><dt>audio after</dt><dd>{_length_text(seconds)}</dd></div>",
             "</dl>\n",
             f'<ul class="counts">{"".join(counts)}</ul>\n',
-            f'<ul class="notes">{notes_html}</ul>\n' if notes else "",
+            f'<ul class="notes">{notes_html}</ul>\n' if notes_html else "",
             "</header>\n",
         )
     )
@@ -169,12 +179,15 @@ def _header_html(review: Review, notes: list[str]) -> str:
 _TOTALS = {"items", "billed_characters", "minutes"}
 
 
-def _minutes_text(minutes: float) -> str:
-    if minutes >= 60:
-        return f"{int(minutes // 60)} h {round(minutes % 60)} min"
-    if minutes >= 1:
-        return f"{minutes:.1f} min"
-    return duration_text(minutes * 60)
+def _length_text(seconds: float) -> str:
+    """`1 h 5 min`, `12.5 min` or `0:42.0`: the length of the audio after the change."""
+    if not math.isfinite(seconds):
+        return "?"
+    if seconds >= 3600:
+        return f"{int(seconds // 3600)} h {round(seconds % 3600 / 60)} min"
+    if seconds >= 60:
+        return f"{seconds / 60:.1f} min"
+    return duration_text(seconds)
 
 
 def _filters_html(review: Review) -> str:
@@ -201,7 +214,8 @@ def _filters_html(review: Review) -> str:
             f'<p class="shown" aria-live="polite"><span id="shown">{total:,}</span> of '
             f"{total:,} shown</p>\n",
             '<p class="keys"><kbd>j</kbd>/<kbd>k</kbd> next/previous · <kbd>space</kbd> '
-            "play/pause · <kbd>1</kbd> now · <kbd>2</kbd> after</p>\n",
+            "play/pause · <kbd>1</kbd> now · <kbd>2</kbd> after · <kbd>←</kbd>/<kbd>→</kbd>"
+            " 5 s</p>\n",
             "</nav>\n",
         )
     )
