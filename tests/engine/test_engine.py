@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from voxform.engine.client import EspeakEngine, Synthesis
+from voxform.engine.client import OWN_RATE, EspeakEngine, Synthesis
 from voxform.engine.libespeak import engine_version
 from voxform.engine.params import espeak_pitch, espeak_rate, espeak_voice, rate_multiplier
 from voxform.engine.ssml import EVENT_END, EVENT_SENTENCE, EVENT_WORD, translate
@@ -118,6 +118,24 @@ def test_mp3_frames_cover_the_duration(engine: EspeakEngine, sample_rate: int) -
     assert rate == sample_rate
     # LAME adds its encoder delay, an Info frame and padding up to a whole frame.
     assert result.duration <= samples / rate <= result.duration + 0.35
+
+
+def test_a_draft_at_the_engines_own_rate_is_a_smaller_mp3_of_the_same_speech(
+    engine: EspeakEngine,
+) -> None:
+    """A review's preview: no resampling, a quick MP3; the same length as a kept file."""
+    text = "A preview is for hearing what is said, not for keeping."
+    kept = speak(engine, text, fmt="mp3", sample_rate=24000)
+    draft = speak(engine, text, fmt="mp3", sample_rate=OWN_RATE, draft=True)
+    assert (kept.sample_rate, draft.sample_rate) == (24000, 22050)
+    rate, samples = mp3_frames(draft.audio)
+    assert rate == 22050
+    assert draft.duration <= samples / rate <= draft.duration + 0.35
+    assert abs(draft.duration - kept.duration) < 0.01
+    assert len(draft.audio) < len(kept.audio) / 2
+    assert draft.segments == kept.segments
+    pcm = speak(engine, text, fmt="pcm", sample_rate=OWN_RATE)
+    assert len(pcm.audio) == round(pcm.duration * 22050) * 2
 
 
 def test_speech_rate_changes_the_pace(engine: EspeakEngine) -> None:

@@ -72,7 +72,7 @@ class SilentSynthesizer:
         sentences = [sentence for sentence in _SENTENCE_END.split(text) if sentence]
         tenths = round(seconds * 10)
         audio = silent_audio(submission.editing.format, submission.sample_rate, tenths)
-        return Synthesis(audio, tenths / 10, timed(sentences, tenths / 10))
+        return Synthesis(audio, tenths / 10, timed(sentences, tenths / 10), submission.sample_rate)
 
     def close(self) -> None:
         """Nothing to stop."""

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Final
 
 from voxform.engine import zygote
 from voxform.engine.params import (
@@ -31,6 +31,9 @@ from voxform.errors import FatalError, ItemError
 from voxform.ice.limits import RATE, SAMPLE_RATES, VOLUME, spell_rates
 from voxform.ice.wire import FORMATS, AudioFormat, EditingConfig, Segment
 
+# `synthesize`'s sample rate for audio at the engine's own rate, not resampled.
+OWN_RATE: Final = 0
+
 
 @dataclass(frozen=True)
 class Synthesis:
@@ -39,6 +42,7 @@ class Synthesis:
     audio: bytes  # encoded file bytes in the requested format
     duration: float  # seconds
     segments: tuple[Segment, ...]  # one per sentence
+    sample_rate: int  # of `audio`: the one asked for, or the engine's own (OWN_RATE)
 
 
 @dataclass
@@ -90,15 +94,19 @@ class EspeakEngine:
         volume: int = 50,
         speech_rate: int = 0,
         pitch_rate: int = 0,
+        draft: bool = False,
     ) -> Synthesis:
         """Speak an Alibaba SSML document (or plain text); ItemError for bad input.
 
         The `<speak>` element's rate, pitch, volume and voice attributes win over the
         arguments; its encodeType and sampleRate do not (the caller names the file).
+        `sample_rate` OWN_RATE: the audio at the rate espeak-ng speaks, not resampled; and
+        `draft`: a quick, small MP3 (both for a review's previews: resampling and a kept
+        file's MP3 encoding cost more than espeak-ng itself).
         """
         if fmt not in FORMATS:
             raise ItemError(f"unknown audio format {fmt!r}", code="InvalidParameter")
-        if sample_rate not in SAMPLE_RATES:
+        if sample_rate not in SAMPLE_RATES and sample_rate != OWN_RATE:
             raise ItemError(
                 f"sample rate must be one of {spell_rates()}, not {sample_rate!r}",
                 code="InvalidParameter",
@@ -119,10 +127,13 @@ class EspeakEngine:
             fmt=fmt,
             sample_rate=sample_rate,
             deadline=60.0 + 0.01 * len(script.ssml),
+            draft=draft,
         )
         return _answer(script, self._run(job))
 
-    def synthesize_config(self, ssml: str, editing: EditingConfig, sample_rate: int) -> Synthesis:
+    def synthesize_config(
+        self, ssml: str, editing: EditingConfig, sample_rate: int, *, draft: bool = False
+    ) -> Synthesis:
         """`synthesize` with the voice profile and format of an ICE EditingConfig."""
         return self.synthesize(
             ssml,
@@ -133,6 +144,7 @@ class EspeakEngine:
             volume=editing.volume,
             speech_rate=editing.speech_rate,
             pitch_rate=editing.pitch_rate,
+            draft=draft,
         )
 
     def close(self) -> None:
@@ -294,6 +306,7 @@ def _answer(script: Script, body: bytes) -> Synthesis:
         raise ItemError(f"local engine: {meta['error']}", code=code)
     duration = float(meta["duration"])
     source_rate = float(meta["source_rate"])
+    rate = int(meta["sample_rate"])
     events = [
         (int(kind), int(position), sample / source_rate)
         for kind, position, sample in meta["events"]
@@ -302,4 +315,5 @@ def _answer(script: Script, body: bytes) -> Synthesis:
         audio=body[zygote.BODY.size + meta_length :],
         duration=duration,
         segments=script.segments(events, duration),
+        sample_rate=rate,
     )

@@ -48,8 +48,9 @@ class Job:
     pitch: int
     volume: int
     fmt: AudioFormat
-    sample_rate: int
+    sample_rate: int  # 0: the engine's own, not resampled
     deadline: float  # seconds the child may take
+    draft: bool = False  # a quick, small MP3 (audio.encode)
 
     def to_json(self) -> bytes:
         return json.dumps(self.__dict__, ensure_ascii=False).encode()
@@ -66,6 +67,7 @@ class Job:
             fmt=_FORMAT_NAMES[str(data["fmt"])],
             sample_rate=int(data["sample_rate"]),
             deadline=float(data["deadline"]),
+            draft=bool(data.get("draft", False)),
         )
 
 
@@ -101,13 +103,15 @@ def _synthesize(engine: Espeak, job: Job) -> bytes:
     except SynthesisError as exc:
         return body(REJECTED if exc.rejected else FAILED, {"error": str(exc)})
     samples = np.frombuffer(speech.samples, dtype="<i2").astype(np.int16)
-    resampled = audio.resample(samples, speech.sample_rate, job.sample_rate)
+    rate = job.sample_rate or speech.sample_rate  # 0: the engine's own rate
+    resampled = audio.resample(samples, speech.sample_rate, rate)
     meta = {
-        "duration": resampled.size / job.sample_rate,
+        "duration": resampled.size / rate,
         "source_rate": speech.sample_rate,
+        "sample_rate": rate,
         "events": speech.events,
     }
-    return body(OK, meta, audio.encode(resampled, job.sample_rate, job.fmt))
+    return body(OK, meta, audio.encode(resampled, rate, job.fmt, draft=job.draft))
 
 
 @dataclass

@@ -263,7 +263,7 @@ def _preview_take(made: Preview | ItemError, files: PageFiles, note: str | None)
 
 def _speech(item: RenderedItem) -> Speech:
     request = item.request
-    return Speech(request.input, request.editing, request.sample_rate)
+    return Speech(request.input, request.editing)
 
 
 def _spoken(item: RenderedItem) -> str:

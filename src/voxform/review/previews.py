@@ -28,20 +28,19 @@ if TYPE_CHECKING:
 
 PREVIEWS = "previews"  # the folder under .voxform/
 FORMAT: Final = "mp3"
-# How a preview's MP3 is encoded (part of its cache key): LAME's quality 7 takes a third of
-# the time of the quality 2 that apply's files are made with, and a preview is for hearing
-# what is said, not for keeping.
-QUALITY = 7
-ENCODING: Final = f"lame q{QUALITY}, 64 kbit/s to 16 kHz, else 128"
+# How a preview is made (part of its cache key): spoken at the engine's own rate (22,050
+# Hz), not resampled to the item's, and encoded as a draft (engine.audio.encode: LAME quality
+# 7 at 48 kbit/s), in the engine's processes: a preview is for hearing what is said, not for
+# keeping, and resampling and a kept file's encoding cost more than espeak-ng itself.
+ENCODING: Final = "draft mp3 at the engine's own rate"
 
 
 @dataclass(frozen=True, slots=True)
 class Speech:
-    """What to preview: SSML in a voice, at a sample rate."""
+    """What to preview: SSML in a voice."""
 
     ssml: str
     editing: EditingConfig
-    sample_rate: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +60,6 @@ def preview_key(speech: Speech, engine_version: str) -> str:
         "encoding": ENCODING,
         "engine": engine_version,
         "ssml": speech.ssml,
-        "sample_rate": speech.sample_rate,
     }
     encoded = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
@@ -109,15 +107,17 @@ class Previewer:
             with self._counting:
                 self.cached += 1
             return found
-        try:  # PCM, encoded here: a preview needs no more than a quick MP3 encoding
+        from voxform.engine.client import OWN_RATE
+
+        try:  # in the engine's processes, at its own rate, a quick MP3: see ENCODING
             synthesis = self._open().synthesize_config(
-                speech.ssml, replace(speech.editing, format="pcm"), speech.sample_rate
+                speech.ssml, replace(speech.editing, format=FORMAT), OWN_RATE, draft=True
             )
         except ItemError as error:
             return error
         with self._counting:
             self.synthesized += 1
-        audio = encode_mp3(synthesis.audio, speech.sample_rate)
+        audio = synthesis.audio
         preview = Preview(
             audio, hashlib.sha256(audio).hexdigest(), levels(audio, FORMAT), synthesis.segments
         )
@@ -164,19 +164,6 @@ class Previewer:
         # a cache that cannot be written costs a synthesis next time, nothing more
         with contextlib.suppress(OSError):
             write_atomic_files(self.folder, files, durable=False, root=self.root)
-
-
-def encode_mp3(pcm: bytes, sample_rate: int) -> bytes:
-    """16-bit mono PCM as a constant-bit-rate MP3 at its own sample rate."""
-    import lameenc
-
-    encoder = lameenc.Encoder()
-    encoder.set_bit_rate(64 if sample_rate <= 16000 else 128)
-    encoder.set_in_sample_rate(sample_rate)
-    encoder.set_out_sample_rate(sample_rate)
-    encoder.set_channels(1)
-    encoder.set_quality(QUALITY)
-    return bytes(encoder.encode(pcm)) + bytes(encoder.flush())
 
 
 def vtt(segments: Sequence[Segment]) -> str:
