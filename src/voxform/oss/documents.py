@@ -10,7 +10,7 @@ XML 1.0 cannot carry every character a key may hold).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote, unquote
@@ -69,6 +69,22 @@ def parse(data: bytes) -> Element:
         if stack:
             stack[-1].text += data
 
+    _run(parser, data, start, end, text)
+    if len(roots) != 1:
+        raise XmlError("the document has no root element")
+    return roots[0]
+
+
+def _run(
+    parser: expat.XMLParserType,
+    data: bytes,
+    start: Callable[[str, dict[str, str]], None],
+    end: Callable[[str], None],
+    text: Callable[[str], None],
+) -> None:
+    """Feed `data` to `parser` with these handlers, refusing a document type (and with it
+    every entity declaration); XmlError when it is not well-formed."""
+
     def refuse(*args: object) -> None:
         raise XmlError("the document declares a document type, which is refused")
 
@@ -81,9 +97,6 @@ def parse(data: bytes) -> Element:
         parser.Parse(data, True)
     except expat.ExpatError as error:
         raise XmlError(f"not well-formed XML: {error}") from None
-    if len(roots) != 1:
-        raise XmlError("the document has no root element")
-    return roots[0]
 
 
 @dataclass(frozen=True)
@@ -207,18 +220,7 @@ def _list_fields(data: bytes) -> tuple[dict[str, str], list[dict[str, str]]]:
         if texts:
             texts[-1].append(data)
 
-    def refuse(*args: object) -> None:
-        raise XmlError("the document declares a document type, which is refused")
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = text
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    try:
-        parser.Parse(data, True)
-    except expat.ExpatError as error:
-        raise XmlError(f"not well-formed XML: {error}") from None
+    _run(parser, data, start, end, text)
     if len(roots) != 1:
         raise XmlError("the document has no root element")
     if roots[0] != "ListBucketResult":
