@@ -3,6 +3,7 @@ from encodings made once per voice and target, and must equal json.dumps of the 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -20,6 +21,7 @@ from voxform.manifest.model import Target
 from voxform.plan.fingerprint import audio_digest, fingerprint
 from voxform.project import load_project
 from voxform.render.inputs import core_digests, item_digests
+from voxform.render.model import RenderedItem
 
 RECORDED = Path(__file__).parent / "fixtures" / "recorded"
 
@@ -37,6 +39,12 @@ def test_a_lockfile_written_before_plans_no_changes(tmp_path: Path, voxform: Run
     (root / "texts" / "notes.txt").write_text("A new sentence.\n", "utf-8")
     summary = json.loads(voxform(root, "plan", "--json").output)["summary"]
     assert summary["unchanged"] == 7  # the check can fail
+
+
+@functools.cache
+def first_recorded_item() -> RenderedItem:
+    """The recorded project's first item, loaded once: the examples vary only its request."""
+    return load_project(RECORDED).rendered[0]
 
 
 def _spec_fingerprint(
@@ -72,7 +80,7 @@ def test_a_fingerprint_is_json_dumps_of_its_inputs(
     custom: str | None,
     volume: int,
 ) -> None:
-    rendered = load_project(RECORDED).rendered[0]
+    rendered = first_recorded_item()
     editing = EditingConfig(voice, custom, "wav", volume, -3, 7)
     item = replace(
         rendered,
@@ -94,7 +102,7 @@ def test_a_fingerprint_is_json_dumps_of_its_inputs(
 def test_an_audio_digest_is_json_dumps_of_its_inputs(
     spelt: str, provider: str, engine: str | None, voice: str | None, rate: int
 ) -> None:
-    rendered = load_project(RECORDED).rendered[0]
+    rendered = first_recorded_item()
     editing = EditingConfig(voice, None, "mp3", 50, 0, 0)
     item = replace(
         rendered, request=replace(rendered.request, input=spelt, editing=editing, sample_rate=rate)
