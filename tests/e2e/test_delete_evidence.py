@@ -70,130 +70,135 @@ def drop_p3(root: Path) -> None:
 
 
 def test_a_url_edited_to_name_another_file_keeps_it_and_the_real_old_audio_goes(
-    quickstart: Path, voxform: Runner
+    applied_quickstart: Path, voxform: Runner
 ) -> None:
-    assert voxform(quickstart, "apply", "--yes").exit_code == 0
-    plant(quickstart, {"assets/jingle.mp3": b"ID3 the jingle"})
-    items = lock_of(quickstart)
+    plant(applied_quickstart, {"assets/jingle.mp3": b"ID3 the jingle"})
+    items = lock_of(applied_quickstart)
     items["welcome"]["url"] = "assets/jingle.mp3"
-    write_lock(quickstart, items)
-    as_wav(quickstart)
+    write_lock(applied_quickstart, items)
+    as_wav(applied_quickstart)
 
-    change = json.loads(voxform(quickstart, "plan", "--json").stdout)["changes"][0]
+    change = json.loads(voxform(applied_quickstart, "plan", "--json").stdout)["changes"][0]
     assert change["id"] == "welcome" and change["deletes"] == ["build/audio/welcome.mp3"]
     assert [k["file"] for k in change["kept"]] == ["assets/jingle.mp3"]
     assert "outside its target's output folders (build/audio)" in change["kept"][0]["reason"]
 
-    result = voxform(quickstart, "apply", "--yes")  # no --prune: an update's old files
+    result = voxform(applied_quickstart, "apply", "--yes")  # no --prune: an update's old files
     assert result.exit_code == 0, result.output
-    assert (quickstart / "assets/jingle.mp3").read_bytes() == b"ID3 the jingle"
-    assert not (quickstart / "build/audio/welcome.mp3").exists()
-    assert (quickstart / "build/audio/welcome.wav").is_file()
+    assert (applied_quickstart / "assets/jingle.mp3").read_bytes() == b"ID3 the jingle"
+    assert not (applied_quickstart / "build/audio/welcome.mp3").exists()
+    assert (applied_quickstart / "build/audio/welcome.wav").is_file()
     assert "keeps assets/jingle.mp3: outside its target's output folders" in result.output
 
 
 def test_a_hand_added_entry_naming_project_files_has_none_of_them_pruned(
-    quickstart: Path, voxform: Runner
+    applied_quickstart: Path, voxform: Runner
 ) -> None:
-    assert voxform(quickstart, "apply", "--yes").exit_code == 0
-    plant(quickstart, {"docs/talk.srt": b"1\n00:00:00,000 --> 00:00:01,000\nhi\n"})
-    plant(quickstart, {"texts/notes.vtt": b"WEBVTT\n"})
-    items = lock_of(quickstart)
+    plant(applied_quickstart, {"docs/talk.srt": b"1\n00:00:00,000 --> 00:00:01,000\nhi\n"})
+    plant(applied_quickstart, {"texts/notes.vtt": b"WEBVTT\n"})
+    items = lock_of(applied_quickstart)
     items["gone"] = {  # with the files' true digests: only the folders tell them apart
         "state": "finished",
         "fingerprint": FINGERPRINT,
         "characters": 1,
         "subtitles": {"srt": "docs/talk.srt", "vtt": "texts/notes.vtt"},
-        "outputs": recorded(quickstart, "docs/talk.srt", "texts/notes.vtt"),
+        "outputs": recorded(applied_quickstart, "docs/talk.srt", "texts/notes.vtt"),
     }
-    write_lock(quickstart, items)
-    before = project_files(quickstart)
+    write_lock(applied_quickstart, items)
+    before = project_files(applied_quickstart)
 
-    plan = voxform(quickstart, "plan")
+    plan = voxform(applied_quickstart, "plan")
     assert "deletes" not in plan.output
     assert "keeps docs/talk.srt: outside its target's output folders" in plan.output
     assert "keeps texts/notes.vtt: outside its target's output folders" in plan.output
 
-    result = voxform(quickstart, "apply", "--yes", "--prune")
+    result = voxform(applied_quickstart, "apply", "--yes", "--prune")
     assert result.exit_code == 0, result.output
-    assert project_files(quickstart) == before
-    assert "gone" not in lock_of(quickstart)  # voxform would never delete them: forgotten
+    assert project_files(applied_quickstart) == before
+    assert "gone" not in lock_of(applied_quickstart)  # voxform would never delete them: forgotten
 
 
 def test_prune_keeps_an_audio_file_whose_bytes_changed_and_the_lockfile_still_names_it(
-    quickstart: Path, voxform: Runner
+    applied_quickstart: Path, voxform: Runner
 ) -> None:
-    assert voxform(quickstart, "apply", "--yes").exit_code == 0
-    audio = quickstart / P3_FILES[0]
+    audio = applied_quickstart / P3_FILES[0]
     audio.write_bytes(b"my own recording, not voxform's")
-    drop_p3(quickstart)
+    drop_p3(applied_quickstart)
 
-    plan = json.loads(voxform(quickstart, "plan", "--json").stdout)["changes"][0]
+    plan = json.loads(voxform(applied_quickstart, "plan", "--json").stdout)["changes"][0]
     assert plan["deletes"] == P3_FILES[1:]
     assert plan["kept"] == [
         {"file": P3_FILES[0], "reason": "changed since voxform wrote it (not the bytes recorded)"}
     ]
 
-    result = voxform(quickstart, "apply", "--yes", "--prune")
+    result = voxform(applied_quickstart, "apply", "--yes", "--prune")
     assert result.exit_code == 1, result.output  # the prune is not done: the item stays
     assert "keeps build/audio/chapters/02-joins/p3.mp3: changed since voxform wrote it" in (
         result.output
     )
     assert audio.read_bytes() == b"my own recording, not voxform's"
-    assert not any((quickstart / name).exists() for name in P3_FILES[1:])
-    left = lock_of(quickstart)[P3]  # naming only the file that may yet go
+    assert not any((applied_quickstart / name).exists() for name in P3_FILES[1:])
+    left = lock_of(applied_quickstart)[P3]  # naming only the file that may yet go
     assert left["url"] == P3_FILES[0] and list(left["outputs"]) == [P3_FILES[0]]
     assert "subtitles" not in left
 
     audio.unlink()  # the user settles it: nothing is left to delete
-    settled = voxform(quickstart, "apply", "--yes", "--prune")
+    settled = voxform(applied_quickstart, "apply", "--yes", "--prune")
     assert settled.exit_code == 0, settled.output
-    assert P3 not in lock_of(quickstart)
+    assert P3 not in lock_of(applied_quickstart)
 
 
 def test_prune_never_deletes_another_items_file_that_a_hand_added_entry_names(
-    quickstart: Path, voxform: Runner
+    applied_quickstart: Path, voxform: Runner
 ) -> None:
-    assert voxform(quickstart, "apply", "--yes").exit_code == 0
-    welcome = quickstart / "build/audio/welcome.mp3"
+    welcome = applied_quickstart / "build/audio/welcome.mp3"
     audio = welcome.read_bytes()
-    items = lock_of(quickstart)
+    items = lock_of(applied_quickstart)
     items["gone"] = {
         "state": "finished",
         "fingerprint": FINGERPRINT,
         "characters": 1,
         "url": "build/audio/welcome.mp3",
-        "outputs": recorded(quickstart, "build/audio/welcome.mp3"),
+        "outputs": recorded(applied_quickstart, "build/audio/welcome.mp3"),
     }
-    write_lock(quickstart, items)
-    result = voxform(quickstart, "apply", "--yes", "--prune")
+    write_lock(applied_quickstart, items)
+    result = voxform(applied_quickstart, "apply", "--yes", "--prune")
     assert result.exit_code == 0, result.output
     assert "keeps build/audio/welcome.mp3: another item records or writes it" in result.output
     assert welcome.read_bytes() == audio
-    assert voxform(quickstart, "plan", "--detailed-exitcode").exit_code == 0
+    assert voxform(applied_quickstart, "plan", "--detailed-exitcode").exit_code == 0
 
 
 # -- the plan shows every file before apply --------------------------------------------------
 
 
-def test_the_plan_lists_every_file_apply_will_delete(quickstart: Path, voxform: Runner) -> None:
-    assert voxform(quickstart, "apply", "--yes").exit_code == 0
-    drop_p3(quickstart)
-    as_wav(quickstart)
-    text = voxform(quickstart, "plan")
+def test_the_plan_lists_every_file_apply_will_delete(
+    applied_quickstart: Path, voxform: Runner
+) -> None:
+    drop_p3(applied_quickstart)
+    as_wav(applied_quickstart)
+    text = voxform(applied_quickstart, "plan")
     assert text.exit_code == 0, text.output
     lines = text.output.splitlines()
     deleted = [line.split("deletes ", 1)[1] for line in lines if "- deletes " in line]
     assert deleted == ["build/audio/welcome.mp3", *P3_FILES]
     assert "1 file(s) to delete, 3 file(s) to delete with --prune." in lines[-1]
 
-    summary = json.loads(voxform(quickstart, "plan", "--json").stdout)["summary"]
+    summary = json.loads(voxform(applied_quickstart, "plan", "--json").stdout)["summary"]
     assert (summary["files_to_delete"], summary["files_to_prune"]) == (1, 3)
     assert summary["files_kept"] == 0
 
-    before = {p.relative_to(quickstart).as_posix() for p in quickstart.rglob("*") if p.is_file()}
-    result = json.loads(voxform(quickstart, "apply", "--yes", "--prune", "--json").stdout)
-    after = {p.relative_to(quickstart).as_posix() for p in quickstart.rglob("*") if p.is_file()}
+    before = {
+        p.relative_to(applied_quickstart).as_posix()
+        for p in applied_quickstart.rglob("*")
+        if p.is_file()
+    }
+    result = json.loads(voxform(applied_quickstart, "apply", "--yes", "--prune", "--json").stdout)
+    after = {
+        p.relative_to(applied_quickstart).as_posix()
+        for p in applied_quickstart.rglob("*")
+        if p.is_file()
+    }
     assert sorted(result["deleted"]) == sorted(["build/audio/welcome.mp3", *P3_FILES])
     assert before - after == set(result["deleted"])
     assert result["pruned"] == [P3] and result["kept"] == [] and result["unpruned"] == []
@@ -216,10 +221,9 @@ COMMANDS = [
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 def test_no_command_deletes_a_project_file_that_an_edited_lockfile_names(
-    quickstart: Path, voxform: Runner, command: tuple[str, ...]
+    applied_quickstart: Path, voxform: Runner, command: tuple[str, ...]
 ) -> None:
-    assert voxform(quickstart, "apply", "--yes").exit_code == 0
-    plant(quickstart, {"assets/jingle.mp3": b"ID3 jingle", "docs/talk.srt": b"1\n"})
+    plant(applied_quickstart, {"assets/jingle.mp3": b"ID3 jingle", "docs/talk.srt": b"1\n"})
     names = [
         "voxform.yaml",
         "templates/plain.ssml.j2",
@@ -227,33 +231,33 @@ def test_no_command_deletes_a_project_file_that_an_edited_lockfile_names(
         "assets/jingle.mp3",
         "docs/talk.srt",
     ]
-    items = lock_of(quickstart)
+    items = lock_of(applied_quickstart)
     # a live item's record bent to name them (digests true), and an entry no manifest has
     welcome = items["welcome"]
     welcome["url"] = "assets/jingle.mp3"
     welcome["subtitles"] = {"srt": "docs/talk.srt", "vtt": "texts/lesson-01.md"}
-    welcome["outputs"] = {**welcome["outputs"], **recorded(quickstart, *names)}
+    welcome["outputs"] = {**welcome["outputs"], **recorded(applied_quickstart, *names)}
     items["gone"] = {
         "state": "finished",
         "fingerprint": FINGERPRINT,
         "characters": 1,
         "url": "templates/plain.ssml.j2",
         "subtitles": {"srt": "docs/talk.srt", "vtt": "voxform.yaml"},
-        "outputs": recorded(quickstart, *names),
+        "outputs": recorded(applied_quickstart, *names),
     }
-    write_lock(quickstart, items)
-    as_wav(quickstart)  # welcome is updated: its recorded files are superseded
-    drop_p3(quickstart)  # and a real item goes, so that --prune has work
-    before = project_files(quickstart)
+    write_lock(applied_quickstart, items)
+    as_wav(applied_quickstart)  # welcome is updated: its recorded files are superseded
+    drop_p3(applied_quickstart)  # and a real item goes, so that --prune has work
+    before = project_files(applied_quickstart)
 
-    result = voxform(quickstart, *command)
+    result = voxform(applied_quickstart, *command)
     assert "Traceback" not in result.output
-    assert project_files(quickstart) == before
+    assert project_files(applied_quickstart) == before
     if command[0] == "apply":
         assert result.exit_code == 0, result.output
-        assert not (quickstart / "build/audio/welcome.mp3").exists()  # its real old audio
+        assert not (applied_quickstart / "build/audio/welcome.mp3").exists()  # its real old audio
         pruned = "--prune" in command
-        assert all((quickstart / name).exists() != pruned for name in P3_FILES)
+        assert all((applied_quickstart / name).exists() != pruned for name in P3_FILES)
 
 
 # -- --max-delete is checked as it is read ----------------------------------------------------
@@ -262,10 +266,9 @@ def test_no_command_deletes_a_project_file_that_an_edited_lockfile_names(
 @pytest.mark.parametrize("value", ["abc", "-1", "1.5", "", "10%%", "%"])
 @pytest.mark.parametrize("prune", [(), ("--prune",)], ids=["without-prune", "with-prune"])
 def test_a_malformed_max_delete_is_an_error_even_when_nothing_is_deleted(
-    quickstart: Path, voxform: Runner, value: str, prune: tuple[str, ...]
+    applied_quickstart: Path, voxform: Runner, value: str, prune: tuple[str, ...]
 ) -> None:
-    assert voxform(quickstart, "apply", "--yes").exit_code == 0
-    result = voxform(quickstart, "apply", "--yes", *prune, "--max-delete", value)
+    result = voxform(applied_quickstart, "apply", "--yes", *prune, "--max-delete", value)
     assert result.exit_code == 2, result.output
     assert "Invalid value for '--max-delete'" in result.output
     assert "give a count (20) or a share (25%)" in result.output

@@ -200,21 +200,20 @@ def test_an_id_over_the_length_cap_is_invalid(quickstart: Path, voxform: Runner)
 # -- the lockfile and files left by a crash -----------------------------------------------------
 
 
-def test_a_read_only_lockfile_is_not_replaced(quickstart: Path, voxform: Runner) -> None:
-    assert voxform(quickstart, "apply", "--yes").exit_code == 0
-    lockfile = quickstart / "voxform.lock"
+def test_a_read_only_lockfile_is_not_replaced(applied_quickstart: Path, voxform: Runner) -> None:
+    lockfile = applied_quickstart / "voxform.lock"
     lockfile.chmod(0o444)
     before = lockfile.read_bytes()
-    manifest = quickstart / "voxform.yaml"
+    manifest = applied_quickstart / "voxform.yaml"
     manifest.write_text(manifest.read_text().replace("Welcome to the course.", "Welcome!"))
-    audio = quickstart / "build/audio/welcome.mp3"
+    audio = applied_quickstart / "build/audio/welcome.mp3"
     audio_before = audio.read_bytes()
-    result = voxform(quickstart, "apply", "--yes")
+    result = voxform(applied_quickstart, "apply", "--yes")
     assert result.exit_code == 1
     assert "voxform.lock is read-only" in result.output
     assert "nothing was submitted" in result.output  # refused before, not at the end
     assert audio.read_bytes() == audio_before
-    assert not (quickstart / ".voxform/voxform.lock.journal").read_bytes()
+    assert not (applied_quickstart / ".voxform/voxform.lock.journal").read_bytes()
     assert lockfile.read_bytes() == before
     assert stat.S_IMODE(lockfile.stat().st_mode) == 0o444
 
@@ -272,55 +271,52 @@ def test_every_file_voxform_creates_follows_the_umask(
 
 
 def test_prune_never_deletes_through_a_symlinked_directory(
-    quickstart: Path, voxform: Runner
+    applied_quickstart: Path, voxform: Runner
 ) -> None:
-    assert voxform(quickstart, "apply", "--yes").exit_code == 0
-    joins = quickstart / "build/audio/chapters/02-joins"
-    keep = quickstart / "keep"
+    joins = applied_quickstart / "build/audio/chapters/02-joins"
+    keep = applied_quickstart / "keep"
     keep.mkdir()
     joins.rename(keep / "02-joins")
     joins.symlink_to("../../../keep/02-joins", target_is_directory=True)
     before = snapshot(keep)
-    text = quickstart / "texts/chapters/02-joins.md"
+    text = applied_quickstart / "texts/chapters/02-joins.md"
     text.write_text(text.read_text().replace("\nMost of the time you want an inner join.\n", ""))
-    refused = voxform(quickstart, "apply", "--yes", "--prune")
+    refused = voxform(applied_quickstart, "apply", "--yes", "--prune")
     assert refused.exit_code == 1
     assert "build/audio/chapters/02-joins is a symlink" in refused.output
     assert snapshot(keep) == before
-    assert "chapters/02-joins/p3" in lock_items(quickstart)  # not forgotten either
+    assert "chapters/02-joins/p3" in lock_items(applied_quickstart)  # not forgotten either
 
 
 def test_prune_never_deletes_a_file_the_lockfile_names_outside_the_outputs(
-    quickstart: Path, voxform: Runner
+    applied_quickstart: Path, voxform: Runner
 ) -> None:
-    assert voxform(quickstart, "apply", "--yes").exit_code == 0
-    lockfile = quickstart / "voxform.lock"
+    lockfile = applied_quickstart / "voxform.lock"
     document = json.loads(lockfile.read_text())
     fingerprint = "sha256:" + "0" * 64
     gone = {"state": "finished", "fingerprint": fingerprint, "characters": 1, "url": "voxform.yaml"}
     document["items"]["gone"] = gone
     lockfile.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
-    manifest = (quickstart / "voxform.yaml").read_bytes()
-    kept = voxform(quickstart, "apply", "--yes", "--prune")
+    manifest = (applied_quickstart / "voxform.yaml").read_bytes()
+    kept = voxform(applied_quickstart, "apply", "--yes", "--prune")
     assert kept.exit_code == 0, kept.output
     assert "keeps voxform.yaml: not an audio or subtitle file" in kept.output
-    assert (quickstart / "voxform.yaml").read_bytes() == manifest
-    assert "gone" not in lock_items(quickstart)  # never deletable, so nothing to remember
+    assert (applied_quickstart / "voxform.yaml").read_bytes() == manifest
+    assert "gone" not in lock_items(applied_quickstart)  # never deletable, so nothing to remember
 
 
 def test_a_superseded_file_behind_a_symlink_is_left_alone(
-    quickstart: Path, voxform: Runner
+    applied_quickstart: Path, voxform: Runner
 ) -> None:
-    assert voxform(quickstart, "apply", "--yes").exit_code == 0
-    old = quickstart / "build/audio/welcome.mp3"
+    old = applied_quickstart / "build/audio/welcome.mp3"
     old.unlink()
     old.symlink_to("../../templates/plain.ssml.j2")
-    template = (quickstart / "templates/plain.ssml.j2").read_bytes()
-    manifest = quickstart / "voxform.yaml"
+    template = (applied_quickstart / "templates/plain.ssml.j2").read_bytes()
+    manifest = applied_quickstart / "voxform.yaml"
     text = manifest.read_text()
     manifest.write_text(text.replace("title: Welcome\n", "title: Welcome\n    format: wav\n"))
-    result = voxform(quickstart, "apply", "--yes")
+    result = voxform(applied_quickstart, "apply", "--yes")
     assert result.exit_code == 0, result.output
-    assert (quickstart / "build/audio/welcome.wav").is_file()
+    assert (applied_quickstart / "build/audio/welcome.wav").is_file()
     assert os.readlink(old) == "../../templates/plain.ssml.j2"
-    assert (quickstart / "templates/plain.ssml.j2").read_bytes() == template
+    assert (applied_quickstart / "templates/plain.ssml.j2").read_bytes() == template

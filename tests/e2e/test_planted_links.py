@@ -76,26 +76,27 @@ FILES = [
 
 @pytest.mark.parametrize(("name", "content", "refused"), FILES, ids=[f[0] for f in FILES])
 def test_a_planted_link_to_an_outside_file_is_never_written_through(
-    quickstart: Path,
+    applied_quickstart: Path,
     voxform: Runner,
     tmp_path: Path,
     name: str,
     content: bytes,
     refused: str | None,
 ) -> None:
-    assert voxform(quickstart, "apply", "--yes").exit_code == 0
     victim = tmp_path / "outside" / "victim"
     victim.parent.mkdir()
     victim.write_bytes(content)
-    planted = quickstart / name.format(pid=os.getpid())
+    planted = applied_quickstart / name.format(pid=os.getpid())
     planted.unlink(missing_ok=True)
     planted.symlink_to(victim)
-    edit_welcome(quickstart)
+    edit_welcome(applied_quickstart)
 
-    applied = no_traceback(voxform(quickstart, "apply", "--yes"))
-    no_traceback(voxform(quickstart, "refresh"))
-    no_traceback(voxform(quickstart, "plan", "--out", str(quickstart / "saved.plan")))
-    no_traceback(voxform(quickstart, "plan"))
+    applied = no_traceback(voxform(applied_quickstart, "apply", "--yes"))
+    no_traceback(voxform(applied_quickstart, "refresh"))
+    no_traceback(
+        voxform(applied_quickstart, "plan", "--out", str(applied_quickstart / "saved.plan"))
+    )
+    no_traceback(voxform(applied_quickstart, "plan"))
 
     assert victim.read_bytes() == content
     assert planted.is_symlink()

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
 from conftest import Runner, write_files
-from e2e.conftest import Emulator
+from e2e.conftest import Emulator, start_emulator, stop_emulator
+from voxform.cli.main import cli
 
 ITEMS = 1000
 
@@ -37,11 +40,11 @@ def pulled(root: Path, folder: str = "build/oss") -> dict[str, bytes]:
     return {p.relative_to(base).as_posix(): p.read_bytes() for p in base.rglob("*.mp3")}
 
 
-@pytest.fixture
-def applied(
-    tmp_path: Path, emulator: Emulator, voxform: Runner, monkeypatch: pytest.MonkeyPatch
-) -> tuple[Path, str, Path]:
-    """A 1,000-item ICE project applied against a fresh emulator: (root, url, storage)."""
+@pytest.fixture(scope="module")
+def applied_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 1,000-item ICE project applied once for the module against an emulator of its own:
+    the project in book/, the emulator's storage in oss/. Each test pulls from a copy."""
+    base = tmp_path_factory.mktemp("pull-applied")
     files = {
         f"texts/part{f:02d}.md": "\n\n".join(
             f"Paragraph {n} of part {f} is spoken here." for n in range(ITEMS // 10)
@@ -62,19 +65,41 @@ def applied(
         sources:
           - {id: book, glob: texts/*.md, split: paragraph}
         """
-    root = write_files(tmp_path / "book", files)
-    url, storage = emulator("--synthesis", "silence", "--latency", "0")
+    root = write_files(base / "book", files)
+    process, url = start_emulator(base / "oss", "--synthesis", "silence", "--latency", "0")
+    try:
+        with pytest.MonkeyPatch.context() as env:
+            credentials(env, url)
+            result = CliRunner().invoke(cli, ["-C", str(root), "apply", "--yes", "--json"])
+    finally:
+        stop_emulator(process)
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)["finished"]) == ITEMS
+    return base
+
+
+def credentials(env: pytest.MonkeyPatch, url: str) -> None:
+    """The emulator's key pair and its URL for ICE and OSS, in the environment."""
     for name, value in (
         ("ALIBABA_CLOUD_ACCESS_KEY_ID", "testid"),
         ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "testsecret"),
         ("VOXFORM_ICE_ENDPOINT", url),
         ("VOXFORM_OSS_ENDPOINT", url),
     ):
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN", raising=False)
-    result = voxform(root, "apply", "--yes", "--json")
-    assert result.exit_code == 0, result.output
-    assert len(json.loads(result.stdout)["finished"]) == ITEMS
+        env.setenv(name, value)
+    env.delenv("ALIBABA_CLOUD_SECURITY_TOKEN", raising=False)
+
+
+@pytest.fixture
+def applied(
+    applied_once: Path, tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, str, Path]:
+    """A copy of the applied 1,000-item project and of its bucket, served by a fresh emulator
+    (its call counts start at zero): (root, url, storage)."""
+    root = shutil.copytree(applied_once / "book", tmp_path / "book", symlinks=True)
+    storage = shutil.copytree(applied_once / "oss", tmp_path / "applied-oss", symlinks=True)
+    url, _ = emulator("--storage", str(storage), "--synthesis", "silence", "--latency", "0")
+    credentials(monkeypatch, url)
     return root, url, storage
 
 

@@ -9,6 +9,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,6 +21,7 @@ from voxform.manifest.model import Target
 from voxform.plan.fingerprint import audio_digest, fingerprint
 from voxform.project import load_project
 from voxform.render.inputs import core_digests, item_digests
+from voxform.render.model import RenderedItem
 
 RECORDED = Path(__file__).parent / "fixtures" / "recorded"
 
@@ -37,6 +39,15 @@ def test_a_lockfile_written_before_plans_no_changes(tmp_path: Path, voxform: Run
     (root / "texts" / "notes.txt").write_text("A new sentence.\n", "utf-8")
     summary = json.loads(voxform(root, "plan", "--json").output)["summary"]
     assert summary["unchanged"] == 7  # the check can fail
+
+
+@pytest.fixture(scope="module")
+def recorded_item(tmp_path_factory: pytest.TempPathFactory) -> RenderedItem:
+    """The recorded project's first item, loaded once (the examples vary only its request),
+    from a copy: loading a project writes its caches, and tests may run side by side."""
+    root = tmp_path_factory.mktemp("recorded") / "p"
+    shutil.copytree(RECORDED, root, ignore=shutil.ignore_patterns(".voxform"))
+    return load_project(root).rendered[0]
 
 
 def _spec_fingerprint(
@@ -71,8 +82,9 @@ def test_a_fingerprint_is_json_dumps_of_its_inputs(
     voice: str | None,
     custom: str | None,
     volume: int,
+    recorded_item: RenderedItem,
 ) -> None:
-    rendered = load_project(RECORDED).rendered[0]
+    rendered = recorded_item
     editing = EditingConfig(voice, custom, "wav", volume, -3, 7)
     item = replace(
         rendered,
@@ -92,9 +104,14 @@ def test_a_fingerprint_is_json_dumps_of_its_inputs(
     rate=st.sampled_from([8000, 16000, 24000, 48000]),
 )
 def test_an_audio_digest_is_json_dumps_of_its_inputs(
-    spelt: str, provider: str, engine: str | None, voice: str | None, rate: int
+    spelt: str,
+    provider: str,
+    engine: str | None,
+    voice: str | None,
+    rate: int,
+    recorded_item: RenderedItem,
 ) -> None:
-    rendered = load_project(RECORDED).rendered[0]
+    rendered = recorded_item
     editing = EditingConfig(voice, None, "mp3", 50, 0, 0)
     item = replace(
         rendered, request=replace(rendered.request, input=spelt, editing=editing, sample_rate=rate)

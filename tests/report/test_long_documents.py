@@ -27,7 +27,7 @@ changes = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=500)
+@settings(max_examples=200)
 @given(
     st.lists(st.one_of(values, changes, st.dictionaries(st.text(max_size=5), values)), max_size=5),
     st.dictionaries(st.sampled_from(["summary", "errors", "orphans", "\0changes\0"]), values),
