@@ -39,10 +39,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """Also under -q (which hides the header): whether the browser tests ran, and in what."""
-    count = config.stash.get(BROWSER_TESTS, 0)
-    if count:
-        terminalreporter.write_line(f"{browser.report()} ({count} collected)")
+    """Also under -q (which hides the header): whether the browser tests ran, and in what.
+    Under xdist the workers collect, not this process: the count is not known here then."""
+    count = config.stash.get(BROWSER_TESTS, None)
+    if count == 0:  # a run of tests without a browser test says nothing of them
+        return
+    collected = "" if count is None else f" ({count} collected)"
+    terminalreporter.write_line(f"{browser.report()}{collected}")
 
 
 Runner = Callable[..., Result]
