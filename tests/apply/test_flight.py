@@ -10,9 +10,19 @@ import pytest
 from voxform.apply.flight import Latency
 
 
-def test_before_anything_is_learnt_the_first_look_is_the_starting_estimate() -> None:
+def test_before_anything_is_learnt_the_first_look_probes_down_fast_from_the_first_submission() -> (
+    None
+):
+    """Every look so far found its job done: a first look held at the starting estimate would
+    cap the apply at its parallelism over that estimate, however fast the service is."""
     latency = Latency(estimate=1.0)
-    assert latency.first_look(0.0) == latency.first_look(1000.0) == 1.0
+    assert latency.first_look(500.0) == 1.0  # the first submission starts the clock
+    assert latency.first_look(505.0) == pytest.approx(0.8**5)
+    assert latency.first_look(1000.0) == latency.floor
+
+    latency.learn(0.35, now=505.0)  # an early look: from now on, the slow probing down
+    assert latency.first_look(505.0) == pytest.approx(0.385)
+    assert latency.first_look(515.0) == pytest.approx(0.385 * 0.98**10)
 
 
 def test_a_run_of_early_looks_at_the_same_age_does_not_blow_the_estimate_up() -> None:
