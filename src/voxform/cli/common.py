@@ -56,6 +56,17 @@ def reporting(func: Command) -> Command:
     )(wrapper)
 
 
+def select_option(func: Command) -> Command:
+    """--select GLOB (repeatable), shared by plan, apply, pull and review."""
+    return click.option(
+        "--select",
+        "select",
+        multiple=True,
+        metavar="GLOB",
+        help="Only items whose id matches GLOB (repeatable).",
+    )(func)
+
+
 def selection_options(func: Command) -> Command:
     """--select and --replace, shared by plan and apply."""
     func = click.option(
@@ -65,13 +76,22 @@ def selection_options(func: Command) -> Command:
         metavar="ID",
         help="Synthesize ID again even if nothing changed (repeatable).",
     )(func)
+    return select_option(func)
+
+
+def expires_option(help: str) -> Callable[[Command], Command]:
+    """--expires SECONDS of a presigned URL (default an hour, at most OSS's 7 days), shared
+    by url and review."""
+    from voxform.oss.signing import MAX_EXPIRES
+
     return click.option(
-        "--select",
-        "select",
-        multiple=True,
-        metavar="GLOB",
-        help="Only items whose id matches GLOB (repeatable).",
-    )(func)
+        "--expires",
+        type=click.IntRange(1, MAX_EXPIRES),
+        default=3600,
+        show_default=True,
+        metavar="SECONDS",
+        help=help,
+    )
 
 
 def run_options(func: Command) -> Command:
@@ -121,8 +141,8 @@ def refresh_options(func: Command) -> Command:
         flag_value="true",
         default="true",
         metavar="[BOOL]",
-        help="Read what the buckets hold before planning (the default); --refresh=false is "
-        "--no-refresh.",
+        help="Read what the targets hold (buckets, output files) before planning (the "
+        "default); --refresh=false is --no-refresh.",
     )(wrapper)
 
 

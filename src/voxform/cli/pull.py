@@ -7,7 +7,7 @@ from contextlib import ExitStack
 
 import click
 
-from voxform.cli.common import load, profile_option, project_dir, reporting
+from voxform.cli.common import load, profile_option, project_dir, reporting, select_option
 from voxform.providers.credentials import load_credentials
 from voxform.pull.run import Puller, client_for
 from voxform.pull.wanted import DEFAULT_FOLDER, choose, project_folder
@@ -19,13 +19,7 @@ SHOWN = 10  # ids named in a warning, at most
 
 @click.command()
 @click.argument("directory", required=False, metavar="[DIR]")
-@click.option(
-    "--select",
-    "select",
-    multiple=True,
-    metavar="GLOB",
-    help="Only items whose id matches GLOB (repeatable).",
-)
+@select_option
 @profile_option
 @click.pass_context
 @reporting

@@ -6,8 +6,15 @@ from pathlib import Path
 
 import click
 
-from voxform.cli.common import load, profile_option, project_dir, refresh_options, reporting
-from voxform.oss.signing import MAX_EXPIRES
+from voxform.cli.common import (
+    expires_option,
+    load,
+    profile_option,
+    project_dir,
+    refresh_options,
+    reporting,
+    select_option,
+)
 from voxform.report import Reporter
 
 
@@ -27,21 +34,8 @@ from voxform.report import Reporter
     default=None,
     help="Write the page into DIR (default: build/review/ in the project).",
 )
-@click.option(
-    "--select",
-    "select",
-    multiple=True,
-    metavar="GLOB",
-    help="Only items whose id matches GLOB (repeatable).",
-)
-@click.option(
-    "--expires",
-    type=click.IntRange(1, MAX_EXPIRES),
-    default=3600,
-    show_default=True,
-    metavar="SECONDS",
-    help="How long the presigned URLs of recorded ICE audio work.",
-)
+@select_option
+@expires_option("How long the presigned URLs of recorded ICE audio work.")
 @refresh_options
 @profile_option
 @click.pass_context

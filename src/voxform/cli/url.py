@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from voxform.cli.common import load, profile_option, reporting
+from voxform.cli.common import expires_option, load, profile_option, reporting
 from voxform.errors import VoxformError, did_you_mean
 from voxform.oss.signing import MAX_EXPIRES
 from voxform.providers.credentials import load_credentials
@@ -16,14 +16,7 @@ from voxform.report import Reporter
 
 @click.command()
 @click.argument("item_id", metavar="ID")
-@click.option(
-    "--expires",
-    type=click.IntRange(1, MAX_EXPIRES),
-    default=3600,
-    show_default=True,
-    metavar="SECONDS",
-    help=f"How long the URL works, at most {MAX_EXPIRES} (7 days, OSS's limit).",
-)
+@expires_option(f"How long the URL works, at most {MAX_EXPIRES} (7 days, OSS's limit).")
 @profile_option
 @click.pass_context
 @reporting
