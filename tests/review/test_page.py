@@ -307,3 +307,11 @@ def test_an_expiry_reads_as_a_time(expires: str, shown: str) -> None:
 )  # fmt: skip
 def test_a_duration_reads_as_minutes_and_seconds(seconds: float, shown: str) -> None:
     assert duration_text(seconds) == shown
+
+
+def test_a_review_without_changes_says_so(tmp_path: Path) -> None:
+    page = Parsed(render_page(Review("p", "voxform.lock", ()), tmp_path))
+    text = " ".join(" ".join(page.text).split())
+    assert "No changes: nothing to review." in text
+    assert "0 of 0 shown" in text
+    assert not [a for t, a in page.tags if t == "article"]
