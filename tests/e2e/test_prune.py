@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from conftest import Runner
+from voxform.state.journal import Journal
 
 JOINS = "texts/chapters/02-joins.md"
 
@@ -87,3 +88,27 @@ def test_a_format_change_leaves_no_stale_file(applied_quickstart: Path, voxform:
     assert audio and all(name.endswith(".wav") for name in audio)
     recorded = {entry["url"] for entry in lock_of(applied_quickstart).values()}
     assert set(audio) == recorded
+
+
+def test_a_prune_killed_after_its_journal_is_written_into_the_lockfile_by_the_next_apply(
+    applied_quickstart: Path, voxform: Runner
+) -> None:
+    """kill -9 after a prune journaled its removals, before voxform.lock was rewritten: the
+    next apply has nothing left to do, and still writes the lockfile that gets committed."""
+    joins = applied_quickstart / JOINS
+    joins.write_text(joins.read_text().replace("\nMost of the time you want an inner join.\n", ""))
+    for name in lock_of(applied_quickstart)["chapters/02-joins/p3"]["outputs"]:
+        (applied_quickstart / name).unlink()
+    lock = applied_quickstart / "voxform.lock"
+    journal = Journal(lock, applied_quickstart / ".voxform" / "voxform.lock.journal")
+    journal.open()
+    journal.record("chapters/02-joins/p3", None)
+    journal.flush()  # what the killed prune left: the journal, not the lockfile
+    assert "chapters/02-joins/p3" in lock_of(applied_quickstart)
+
+    assert voxform(applied_quickstart, "plan", "--detailed-exitcode").exit_code == 0
+    done = voxform(applied_quickstart, "apply", "--yes")
+    assert done.exit_code == 0, done.output
+    assert "chapters/02-joins/p3" not in lock_of(applied_quickstart)
+    assert len(lock_of(applied_quickstart)) == 9
+    assert not (applied_quickstart / ".voxform" / "voxform.lock.journal").exists()

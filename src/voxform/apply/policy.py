@@ -96,12 +96,22 @@ def apply_project(
             check_prune(len(plan.orphans), recorded, rendered, options.max_delete)
         told.apply_plan(plan)
         if not plan.synthesizing and not (prune and plan.orphans):
+            _fold_journal(loaded)
             return Outcome()
         if not yes and not confirm():
             told.info("Apply cancelled.")
             return None
         parallelism = options.parallelism
         return apply_plan(loaded, plan, told, profile=profile, parallelism=parallelism, prune=prune)
+
+
+def _fold_journal(loaded: LoadedProject) -> None:
+    """A journal left by a crashed apply, with nothing left to do, is written into
+    voxform.lock (the file that is committed), not left for the next command to replay."""
+    if loaded.journal_path.is_file():
+        journal = Journal(loaded.lock_path, loaded.journal_path)
+        journal.open()
+        journal.close(loaded.lock)
 
 
 def refresh_project(
