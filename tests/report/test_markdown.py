@@ -16,9 +16,9 @@ def test_a_plan_in_markdown_has_a_summary_table_and_collapsed_changes(
     assert result.exit_code == 0, result.output
     text = result.stdout
     assert text.startswith(
-        "### voxform plan: 10 to create; 594 characters to synthesize, free on the local engine\n"
+        "### voxform plan: 10 to create; 578 characters to synthesize, free on the local engine\n"
     )
-    assert "| create | 10 | 594 |" in text
+    assert "| create | 10 | 578 |" in text
     assert "<details><summary>10 change(s)</summary>" in text
     assert "| + | `chapters/02-joins/p3` | create | new item | 40 |" in text
     assert text.rstrip().endswith("</details>")

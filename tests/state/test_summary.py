@@ -19,7 +19,7 @@ def test_status_after_an_apply_counts_every_item_as_finished(
     assert document["items"] == 10
     assert document["states"] == {"finished": 10, "pending": 0, "failed": 0}
     assert document["targets"] == {"local": {"finished": 10, "pending": 0, "failed": 0}}
-    assert document["characters"] == 594
+    assert document["characters"] == 578
     assert document["audio_seconds"] > 30
     assert document["pending"] == [] and document["failed"] == []
 
