@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import IO, Final
 
 from voxform.engine import zygote
+from voxform.engine.audio import Levels
 from voxform.engine.params import (
     checked,
     espeak_pitch,
@@ -33,6 +34,8 @@ from voxform.ice.wire import FORMATS, AudioFormat, EditingConfig, Segment
 
 # `synthesize`'s sample rate for audio at the engine's own rate, not resampled.
 OWN_RATE: Final = 0
+# A draft's sample rate besides ICE's: half the engine's own (22,050 Hz), cheaply filtered.
+DRAFT_RATE: Final = 11025
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,9 @@ class Synthesis:
     duration: float  # seconds
     segments: tuple[Segment, ...]  # one per sentence
     sample_rate: int  # of `audio`: the one asked for, or the engine's own (OWN_RATE)
+    # A draft MP3's duration as a decoder plays it and its level strip, made from the
+    # samples it encodes (no decoding); None for any other file.
+    levels: Levels | None = None
 
 
 @dataclass
@@ -101,12 +107,13 @@ class EspeakEngine:
         The `<speak>` element's rate, pitch, volume and voice attributes win over the
         arguments; its encodeType and sampleRate do not (the caller names the file).
         `sample_rate` OWN_RATE: the audio at the rate espeak-ng speaks, not resampled; and
-        `draft`: a quick, small MP3 (both for a review's previews: resampling and a kept
-        file's MP3 encoding cost more than espeak-ng itself).
+        `draft`: a quick, small MP3, also at DRAFT_RATE, with its levels (for a review's
+        previews: resampling and a kept file's MP3 encoding cost more than espeak-ng).
         """
         if fmt not in FORMATS:
             raise ItemError(f"unknown audio format {fmt!r}", code="InvalidParameter")
-        if sample_rate not in SAMPLE_RATES and sample_rate != OWN_RATE:
+        drafted = draft and sample_rate == DRAFT_RATE
+        if sample_rate not in SAMPLE_RATES and sample_rate != OWN_RATE and not drafted:
             raise ItemError(
                 f"sample rate must be one of {spell_rates()}, not {sample_rate!r}",
                 code="InvalidParameter",
@@ -311,9 +318,13 @@ def _answer(script: Script, body: bytes) -> Synthesis:
         (int(kind), int(position), sample / source_rate)
         for kind, position, sample in meta["events"]
     ]
+    levels = None
+    if "played" in meta:
+        levels = Levels(float(meta["played"]), tuple(float(p) for p in meta["peaks"]))
     return Synthesis(
         audio=body[zygote.BODY.size + meta_length :],
         duration=duration,
         segments=script.segments(events, duration),
         sample_rate=rate,
+        levels=levels,
     )

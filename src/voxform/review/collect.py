@@ -254,7 +254,7 @@ def _preview_take(made: Preview | ItemError, files: PageFiles, note: str | None)
     """A preview as a take; `note`: it stands in for recorded audio that cannot be had."""
     if isinstance(made, ItemError):
         return None
-    src = files.put(made.audio, "mp3")
+    src = files.put(made.audio, "mp3", source=made.path)
     subtitles = files.put(vtt(made.segments).encode(), "vtt") if made.segments else None
     shown = None if note is None else f"{note}: {PREVIEW_LABEL}"
     levels = made.levels

@@ -8,7 +8,6 @@ is not the bytes it records is made again, never trusted.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import threading
@@ -21,18 +20,20 @@ from typing import TYPE_CHECKING, Final
 from voxform.errors import ItemError
 from voxform.files import write_atomic_files
 from voxform.ice.wire import EditingConfig, Segment
-from voxform.review.audio import Levels, levels
+from voxform.review.audio import Levels
 
 if TYPE_CHECKING:
     from voxform.engine.client import EspeakEngine
 
 PREVIEWS = "previews"  # the folder under .voxform/
 FORMAT: Final = "mp3"
-# How a preview is made (part of its cache key): spoken at the engine's own rate (22,050
-# Hz), not resampled to the item's, and encoded as a draft (engine.audio.encode: LAME quality
-# 7 at 48 kbit/s), in the engine's processes: a preview is for hearing what is said, not for
-# keeping, and resampling and a kept file's encoding cost more than espeak-ng itself.
-ENCODING: Final = "draft mp3 at the engine's own rate"
+# How a preview is made (part of its cache key): spoken at half the engine's rate (11,025
+# Hz, engine.audio.halve), not resampled to the item's, and encoded as a draft
+# (engine.audio.encode: LAME quality 7 at 32 kbit/s), its duration and level strip taken
+# from the samples it encodes, all in the engine's processes: a preview is for hearing what
+# is said, not for keeping, and resampling, a kept file's encoding and decoding it again
+# cost more than espeak-ng itself.
+ENCODING: Final = "draft mp3 at half the engine's rate, levels from its samples"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ class Preview:
     sha256: str  # of the audio
     levels: Levels
     segments: tuple[Segment, ...]
+    path: Path | None = None  # the cache's file of the audio, when it is there
 
 
 def preview_key(speech: Speech, engine_version: str) -> str:
@@ -107,21 +109,23 @@ class Previewer:
             with self._counting:
                 self.cached += 1
             return found
-        from voxform.engine.client import OWN_RATE
+        from voxform.engine.client import DRAFT_RATE
 
-        try:  # in the engine's processes, at its own rate, a quick MP3: see ENCODING
+        try:  # in the engine's processes, at half its rate, a quick MP3: see ENCODING
             synthesis = self._open().synthesize_config(
-                speech.ssml, replace(speech.editing, format=FORMAT), OWN_RATE, draft=True
+                speech.ssml, replace(speech.editing, format=FORMAT), DRAFT_RATE, draft=True
             )
         except ItemError as error:
             return error
         with self._counting:
             self.synthesized += 1
         audio = synthesis.audio
+        assert synthesis.levels is not None  # a draft MP3 always has them
         preview = Preview(
-            audio, hashlib.sha256(audio).hexdigest(), levels(audio, FORMAT), synthesis.segments
+            audio, hashlib.sha256(audio).hexdigest(), synthesis.levels, synthesis.segments
         )
-        self._write(key, preview)
+        if self._write(key, preview):
+            preview = replace(preview, path=self.folder / f"{key}.{FORMAT}")
         return preview
 
     def _open(self) -> EspeakEngine:
@@ -145,10 +149,11 @@ class Previewer:
             )
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        return Preview(audio, sha, found, segments)
+        return Preview(audio, sha, found, segments, self.folder / f"{key}.{FORMAT}")
 
-    def _write(self, key: str, preview: Preview) -> None:
-        """Cache `preview`, the audio first: a record is never there without its audio."""
+    def _write(self, key: str, preview: Preview) -> bool:
+        """Cache `preview`, the audio first: a record is never there without its audio;
+        whether it was."""
         record = {
             "sha256": preview.sha256,
             "duration": preview.levels.duration,
@@ -162,8 +167,11 @@ class Previewer:
             f"{key}.json": json.dumps(record, sort_keys=True).encode(),
         }
         # a cache that cannot be written costs a synthesis next time, nothing more
-        with contextlib.suppress(OSError):
+        try:
             write_atomic_files(self.folder, files, durable=False, root=self.root)
+        except OSError:
+            return False
+        return True
 
 
 def vtt(segments: Sequence[Segment]) -> str:

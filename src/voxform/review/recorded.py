@@ -69,8 +69,8 @@ class LevelsCache:
 def local_take(
     root: Path, entry: LockEntry, files: PageFiles, cache: LevelsCache
 ) -> Take | Missing:
-    """The recorded file of a local target's item, copied beside the page, with its
-    subtitles; Missing when it is not the bytes the lockfile records."""
+    """The recorded file of a local target's item, linked (or copied) beside the page, with
+    its subtitles; Missing when it is not the bytes the lockfile records."""
     recorded = files_of(entry.outputs)
     if not entry.url or entry.url not in recorded:
         return Missing("the lockfile records no audio file for it")
@@ -78,7 +78,8 @@ def local_take(
     if ext not in MIMES:
         return Missing(f"recorded as {ext.upper()}, which a browser cannot play")
     try:
-        data = inside(root, entry.url).read_bytes()
+        path = inside(root, entry.url)
+        data = path.read_bytes()
     except (OSError, PathEscapeError) as exc:
         return Missing(f"recorded file {entry.url} cannot be read ({_why(exc)})")
     sha = hashlib.sha256(data).hexdigest()
@@ -95,10 +96,11 @@ def local_take(
     vtt = (entry.subtitles or {}).get("vtt")
     if vtt is not None and vtt in recorded:
         with contextlib.suppress(OSError, PathEscapeError):
-            text = inside(root, vtt).read_bytes()
+            vtt_path = inside(root, vtt)
+            text = vtt_path.read_bytes()
             if hashlib.sha256(text).hexdigest() == recorded[vtt].sha256:
-                subtitles = files.put(text, "vtt")
-    src = files.put(data, ext)
+                subtitles = files.put(text, "vtt", source=vtt_path)
+    src = files.put(data, ext, source=path)
     return Take("recorded", src, MIMES[ext], found.duration, found.peaks, subtitles)
 
 
