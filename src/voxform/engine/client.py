@@ -63,11 +63,17 @@ class _Call:
 class EspeakEngine:
     """espeak-ng behind a zygote process: thread-safe, byte-identical output per input."""
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, backlog: int = 0) -> None:
+        """`workers`: syntheses run at once (default: one per core). `backlog`: requests that
+        may wait in the engine besides, so that one starts as soon as a worker is free."""
         self.workers = workers if workers is not None else os.cpu_count() or 1
-        if self.workers < 1:
-            raise ValueError("workers must be at least 1")
-        self._slots = threading.BoundedSemaphore(self.workers)
+        if self.workers < 1 or backlog < 0:
+            raise ValueError("workers must be at least 1, and backlog at least 0")
+        self._slots = threading.BoundedSemaphore(self.workers + backlog)
+        # how many syntheses a request may wait behind in the engine before its own starts,
+        # and the longest that one of them may take (its deadline)
+        self._ahead = -(-backlog // self.workers)
+        self._longest = 0.0
         self._lock = threading.Lock()  # guards everything below
         self._write_lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
@@ -186,6 +192,8 @@ class EspeakEngine:
                 request_id = self._next_id
                 self._next_id += 1
                 self._calls[request_id] = call
+                self._longest = max(self._longest, job.deadline)
+                patience = job.deadline + 30.0 + self._ahead * self._longest
             payload = job.to_json()
             try:
                 with self._write_lock:
@@ -194,8 +202,8 @@ class EspeakEngine:
                     process.stdin.flush()
             except (OSError, ValueError):
                 pass  # the reader notices the zygote's end and fails the call
-            if not call.done.wait(job.deadline + 30.0):
-                self._kill(f"the local engine did not answer within {job.deadline + 30:.0f} s")
+            if not call.done.wait(patience):
+                self._kill(f"the local engine did not answer within {patience:.0f} s")
             if call.error is not None:
                 raise call.error
             return call.body

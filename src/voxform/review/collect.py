@@ -104,6 +104,7 @@ def collect(
         )
         stack.callback(previewer.close)
         cache = LevelsCache(state / LEVELS, root)
+        stack.callback(cache.flush)
         objects = stack.enter_context(
             Objects(
                 loaded.project.targets,
@@ -114,15 +115,16 @@ def collect(
         )
         olds = {c.id: _trusted(before, c.id) for c in changes}
         entries = {c.id: before.lock.items.get(c.id) for c in changes}
+        # the previews after the change are made by the engine while this process reads
+        # the recorded takes: both cores busy from the start
+        previewer.start(_speech(c.rendered) for c in changes if c.rendered is not None)
         nows = _recorded(changes, entries, root, objects, files, cache, options.workers)
-        speeches: list[Speech] = []
-        for change in changes:
-            if change.rendered is not None:
-                speeches.append(_speech(change.rendered))
-            old = olds[change.id]
-            if isinstance(nows[change.id], Missing) and old is not None:
-                speeches.append(_speech(old))
-        previews = previewer.make_all(speeches)
+        previewer.start(  # the recorded text's, where its audio cannot be had
+            _speech(old)
+            for change in changes
+            if isinstance(nows[change.id], Missing) and (old := olds[change.id]) is not None
+        )
+        previews = previewer.results()
         items = tuple(
             _item(change, entries[change.id], olds[change.id], nows[change.id], previews, files)
             for change in changes
@@ -275,7 +277,7 @@ def _engine(workers: int) -> Callable[[], EspeakEngine]:
     def open_engine() -> EspeakEngine:
         from voxform.engine.client import EspeakEngine
 
-        return EspeakEngine(workers)
+        return EspeakEngine(workers, backlog=workers)  # see Previewer.threads
 
     return open_engine
 

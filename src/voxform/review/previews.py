@@ -1,9 +1,9 @@
 """Previews: an item's SSML spoken by the local engine, as MP3, in parallel, cached under
 `.voxform/previews/` by what the audio is (the same digest is never synthesized twice).
 
-A cache entry is the MP3 and a small JSON record beside it (the MP3's SHA-256, its
-duration, peaks and sentence timings): an entry whose record does not parse or whose audio
-is not the bytes it records is made again, never trusted.
+A cache entry is the MP3 and a small JSON record in the folder's index (records.py: the
+MP3's SHA-256, its duration, peaks and sentence timings): an entry whose record does not
+read or whose audio is not the bytes it records is made again, never trusted.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -21,6 +21,8 @@ from voxform.errors import ItemError
 from voxform.files import write_atomic_files
 from voxform.ice.wire import EditingConfig, Segment
 from voxform.review.audio import Levels
+from voxform.review.recorded import levels_of
+from voxform.review.records import Records
 
 if TYPE_CHECKING:
     from voxform.engine.client import EspeakEngine
@@ -85,22 +87,46 @@ class Previewer:
         self._opening = threading.Lock()
         self.engine_version = engine_version
         self.workers = max(1, workers)
+        # Threads that wait on the engine: twice its workers, so that the next request is
+        # queued in the engine when a child finishes (no core idles while this process,
+        # busy with other work, gets round to asking again).
+        self.threads = 2 * self.workers
         self.synthesized = 0  # previews made by the engine in this run
         self.cached = 0  # previews read from the cache
         self._counting = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._records = Records(folder, root)  # the previews' records, by key
+        self._made: dict[Speech, Future[Preview | ItemError]] = {}
+
+    def start(self, speeches: Iterable[Speech]) -> None:
+        """Begin making a preview (or finding it cached) of each speech not begun yet, in
+        parallel, while the caller goes on with other work."""
+        with self._counting:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="preview")
+            for speech in speeches:
+                if speech not in self._made:
+                    self._made[speech] = self._pool.submit(self._one, speech)
+
+    def results(self) -> dict[Speech, Preview | ItemError]:
+        """Every preview begun (or why there is none), once all are made."""
+        with self._counting:
+            made = dict(self._made)
+        return {speech: future.result() for speech, future in made.items()}
 
     def make_all(self, speeches: Iterable[Speech]) -> dict[Speech, Preview | ItemError]:
         """A preview (or why there is none) of each distinct speech, made in parallel."""
         wanted = list(dict.fromkeys(speeches))
-        if not wanted:
-            return {}
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="preview") as pool:
-            made = list(pool.map(self._one, wanted))
-        return dict(zip(wanted, made, strict=True))
+        self.start(wanted)
+        made = self.results()
+        return {speech: made[speech] for speech in wanted}
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
         if self._engine is not None:
             self._engine.close()
+        self._records.flush()
 
     def _one(self, speech: Speech) -> Preview | ItemError:
         key = preview_key(speech, self.engine_version)
@@ -136,13 +162,15 @@ class Previewer:
 
     def _read(self, key: str) -> Preview | None:
         """The cached preview of `key`, or None when there is none or it is damaged."""
+        record = self._records.get(key)
+        found = levels_of(record)
+        if record is None or found is None:
+            return None
         try:
-            record = json.loads((self.folder / f"{key}.json").read_bytes())
             audio = (self.folder / f"{key}.{FORMAT}").read_bytes()
             sha = hashlib.sha256(audio).hexdigest()
-            if not isinstance(record, dict) or record.get("sha256") != sha:
+            if record.get("sha256") != sha or not isinstance(record["segments"], list):
                 return None
-            found = Levels(float(record["duration"]), tuple(float(p) for p in record["peaks"]))
             segments = tuple(
                 Segment(str(s["content"]), float(s["start"]), float(s["end"]))
                 for s in record["segments"]
@@ -152,9 +180,16 @@ class Previewer:
         return Preview(audio, sha, found, segments, self.folder / f"{key}.{FORMAT}")
 
     def _write(self, key: str, preview: Preview) -> bool:
-        """Cache `preview`, the audio first: a record is never there without its audio;
-        whether it was."""
-        record = {
+        """Cache `preview`: its audio, then its record (in the index, written at `flush`);
+        whether the audio was written."""
+        # a cache that cannot be written costs a synthesis next time, nothing more
+        try:
+            write_atomic_files(
+                self.folder, {f"{key}.{FORMAT}": preview.audio}, durable=False, root=self.root
+            )
+        except OSError:
+            return False
+        record: dict[str, object] = {
             "sha256": preview.sha256,
             "duration": preview.levels.duration,
             "peaks": list(preview.levels.peaks),
@@ -162,15 +197,7 @@ class Previewer:
                 {"content": s.content, "start": s.start, "end": s.end} for s in preview.segments
             ],
         }
-        files = {
-            f"{key}.{FORMAT}": preview.audio,
-            f"{key}.json": json.dumps(record, sort_keys=True).encode(),
-        }
-        # a cache that cannot be written costs a synthesis next time, nothing more
-        try:
-            write_atomic_files(self.folder, files, durable=False, root=self.root)
-        except OSError:
-            return False
+        self._records.put(key, record)
         return True
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,12 +20,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from voxform.errors import PathEscapeError, VoxformError
-from voxform.files import write_atomic
 from voxform.manifest.model import Target
 from voxform.paths import inside
 from voxform.review.audio import MIMES, Levels, UndecodableAudio, levels
 from voxform.review.folder import PageFiles
 from voxform.review.model import Take
+from voxform.review.records import Records
 from voxform.state.lockfile import LockEntry
 from voxform.state.outputs import files_of, objects_of, split_object_url
 
@@ -45,25 +44,35 @@ class Missing:
 
 class LevelsCache:
     """Levels of recorded audio by a name that changes with its bytes (a file's SHA-256,
-    an object's ETag): a record that does not read is read again from the audio."""
+    an object's ETag), in one index (records.py): a record that does not read is read again
+    from the audio."""
 
     def __init__(self, folder: Path, root: Path) -> None:
-        self.folder = folder
-        self.root = root
+        self.records = Records(folder, root)
 
     def get(self, name: str) -> Levels | None:
-        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            record = json.loads((self.folder / f"{name}.json").read_bytes())
-            found = Levels(float(record["duration"]), tuple(float(p) for p in record["peaks"]))
-            if found.duration >= 0 and all(0 <= p <= 1 for p in found.peaks):
-                return found
+        found = levels_of(self.records.get(name))
+        if found is not None and found.duration >= 0 and all(0 <= p <= 1 for p in found.peaks):
+            return found
         return None
 
     def put(self, name: str, found: Levels) -> None:
-        record = {"duration": found.duration, "peaks": list(found.peaks)}
-        with contextlib.suppress(OSError):
-            path = self.folder / f"{name}.json"
-            write_atomic(path, json.dumps(record).encode(), durable=False, root=self.root)
+        self.records.put(name, {"duration": found.duration, "peaks": list(found.peaks)})
+
+    def flush(self) -> None:
+        self.records.flush()
+
+
+def levels_of(record: Mapping[str, object] | None) -> Levels | None:
+    """The levels a cache record states, or None when it does not read as levels."""
+    if record is None:
+        return None
+    duration, peaks = record.get("duration"), record.get("peaks")
+    if not isinstance(duration, int | float) or not isinstance(peaks, list):
+        return None
+    if not all(isinstance(p, int | float) for p in peaks):
+        return None
+    return Levels(float(duration), tuple(float(p) for p in peaks))
 
 
 def local_take(
