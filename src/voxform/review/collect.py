@@ -115,14 +115,22 @@ def collect(
         )
         olds = {c.id: _trusted(before, c.id) for c in changes}
         entries = {c.id: before.lock.items.get(c.id) for c in changes}
-        # the previews after the change are made by the engine while this process reads
-        # the recorded takes: both cores busy from the start
-        previewer.start(_speech(c.rendered) for c in changes if c.rendered is not None)
+
+        # the previews after the change are made by the engine (and their files put beside
+        # the page as they come) while this process reads the recorded takes: both cores
+        # busy from the start
+        def place(made: Preview) -> None:
+            _preview_files(made, files)
+
+        previewer.start((_speech(c.rendered) for c in changes if c.rendered is not None), place)
         nows = _recorded(changes, entries, root, objects, files, cache, options.workers)
         previewer.start(  # the recorded text's, where its audio cannot be had
-            _speech(old)
-            for change in changes
-            if isinstance(nows[change.id], Missing) and (old := olds[change.id]) is not None
+            (
+                _speech(old)
+                for change in changes
+                if isinstance(nows[change.id], Missing) and (old := olds[change.id]) is not None
+            ),
+            place,
         )
         previews = previewer.results()
         items = tuple(
@@ -256,11 +264,17 @@ def _preview_take(made: Preview | ItemError, files: PageFiles, note: str | None)
     """A preview as a take; `note`: it stands in for recorded audio that cannot be had."""
     if isinstance(made, ItemError):
         return None
-    src = files.put(made.audio, "mp3", source=made.path)
-    subtitles = files.put(vtt(made.segments).encode(), "vtt") if made.segments else None
+    src, subtitles = _preview_files(made, files)
     shown = None if note is None else f"{note}: {PREVIEW_LABEL}"
     levels = made.levels
     return Take("preview", src, "audio/mpeg", levels.duration, levels.peaks, subtitles, note=shown)
+
+
+def _preview_files(made: Preview, files: PageFiles) -> tuple[str, str | None]:
+    """A preview's audio and subtitles beside the page (each written once): their paths."""
+    src = files.put(made.audio, "mp3", source=made.path)
+    subtitles = files.put(vtt(made.segments).encode(), "vtt") if made.segments else None
+    return src, subtitles
 
 
 def _speech(item: RenderedItem) -> Speech:

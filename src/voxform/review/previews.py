@@ -98,15 +98,26 @@ class Previewer:
         self._records = Records(folder, root)  # the previews' records, by key
         self._made: dict[Speech, Future[Preview | ItemError]] = {}
 
-    def start(self, speeches: Iterable[Speech]) -> None:
+    def start(
+        self, speeches: Iterable[Speech], then: Callable[[Preview], object] | None = None
+    ) -> None:
         """Begin making a preview (or finding it cached) of each speech not begun yet, in
-        parallel, while the caller goes on with other work."""
+        parallel, while the caller goes on with other work; `then` is called with each
+        preview as it is made (in the thread that made it)."""
         with self._counting:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="preview")
             for speech in speeches:
                 if speech not in self._made:
-                    self._made[speech] = self._pool.submit(self._one, speech)
+                    self._made[speech] = self._pool.submit(self._then, speech, then)
+
+    def _then(
+        self, speech: Speech, then: Callable[[Preview], object] | None
+    ) -> Preview | ItemError:
+        made = self._one(speech)
+        if then is not None and isinstance(made, Preview):
+            then(made)
+        return made
 
     def results(self) -> dict[Speech, Preview | ItemError]:
         """Every preview begun (or why there is none), once all are made."""
