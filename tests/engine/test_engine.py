@@ -392,6 +392,22 @@ def test_a_dead_engine_process_fails_calls_instead_of_hanging() -> None:
         speak(engine, "Closed.")
 
 
+def test_an_engine_started_early_serves_and_one_never_asked_is_stopped_at_once() -> None:
+    import signal
+
+    used = EspeakEngine(workers=1)
+    used.start()
+    assert speak(used, "Started early.").duration > 0.5
+    used.close()
+    assert used._process is not None and used._process.returncode == 0  # it ended itself
+    unused = EspeakEngine(workers=1)
+    unused.start()
+    unused.close()  # not waited for: it is killed
+    assert unused._process is not None and unused._process.returncode == -signal.SIGKILL
+    with pytest.raises(FatalError):
+        unused.start()
+
+
 def test_engine_version_names_the_engine() -> None:
     assert engine_version().startswith("espeak-ng 1.")
     assert "voxform-local" in engine_version()

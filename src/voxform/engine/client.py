@@ -160,6 +160,13 @@ class EspeakEngine:
             draft=draft,
         )
 
+    def start(self) -> None:
+        """Start the engine's process now (else it starts on first use), so that its start-up
+        overlaps the caller's own work."""
+        with self._lock:
+            self._raise_if_unusable()
+            self._start()
+
     def close(self) -> None:
         """Stop the zygote and its children; calls still waiting get FatalError."""
         with self._lock:
@@ -167,7 +174,10 @@ class EspeakEngine:
                 return
             self._closed = True
             process, reader = self._process, self._reader
+            unused = self._next_id == 1  # started but never asked: no child to wait for
         if process is not None:
+            if unused:
+                process.kill()
             _close_quietly(process.stdin)
             try:
                 process.wait(timeout=5)

@@ -83,6 +83,12 @@ def collect(
     loaded.require_valid()
     root = loaded.project.root
     with contextlib.ExitStack() as stack:
+        state = loaded.journal_path.parent
+        previewer = Previewer(
+            state / PREVIEWS, root, engine or _engine(options.workers), _version(), options.workers
+        )
+        stack.callback(previewer.close)
+        previewer.warm()  # the engine starts up while the change is planned
         before = _before(loaded, options, stack)
         working = loaded if options.base is None else dataclasses.replace(loaded, lock=before.lock)
         try:
@@ -98,11 +104,6 @@ def collect(
             held = None
         plan = working.plan(select=options.select, held=held, refresh=options.refresh)
         changes = [c for c in plan.changes if c.action != "unchanged"]
-        state = working.journal_path.parent
-        previewer = Previewer(
-            state / PREVIEWS, root, engine or _engine(options.workers), _version(), options.workers
-        )
-        stack.callback(previewer.close)
         cache = LevelsCache(state / LEVELS, root)
         stack.callback(cache.flush)
         objects = stack.enter_context(

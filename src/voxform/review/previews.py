@@ -98,6 +98,11 @@ class Previewer:
         self._records = Records(folder, root)  # the previews' records, by key
         self._made: dict[Speech, Future[Preview | ItemError]] = {}
 
+    def warm(self) -> None:
+        """Start the engine now: its start-up then overlaps the caller's planning (an engine
+        that is never asked is stopped at once on close)."""
+        self._open().start()
+
     def start(
         self, speeches: Iterable[Speech], then: Callable[[Preview], object] | None = None
     ) -> None:
