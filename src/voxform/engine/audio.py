@@ -181,7 +181,7 @@ def encode(samples: Samples, sample_rate: int, fmt: AudioFormat, *, draft: bool 
     """The file bytes of int16 mono samples in one of ICE's output formats. `draft`: a quick,
     small MP3 for hearing what is said (a review's preview), LAME quality 7 at 48 kbit/s
     (32 at 11,025 Hz and below): a third of the CPU of the quality 2 of kept files."""
-    pcm = samples.astype("<i2").tobytes()
+    pcm = samples.astype("<i2", copy=False).tobytes()
     if fmt == "pcm":
         return pcm
     if fmt == "wav":
