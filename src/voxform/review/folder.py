@@ -1,5 +1,10 @@
 """The page's folder: where it is (inside the project, or a folder named explicitly), and its
-audio and subtitle files, named by the SHA-256 of their bytes."""
+audio and subtitle files, named by the SHA-256 of their bytes.
+
+A file whose bytes are already on disk (a recorded file, a cached preview) is hard-linked,
+not copied: voxform replaces those files by renaming, never by writing into them, so the
+page keeps the bytes it was written with; one who edits a recorded file in place edits the
+page's too (and the next review shows it as changed since it was made)."""
 
 from __future__ import annotations
 

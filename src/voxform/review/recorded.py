@@ -1,6 +1,7 @@
 """The `now` take: the audio the lockfile records for an item, as it can be heard today.
 
-A local target's file is copied beside the page when its bytes are still those recorded; an
+A local target's file is put beside the page (hard-linked; copied where a link cannot be
+made) when its bytes are still those recorded; an
 ICE target's object is linked by a presigned GET URL (its duration and peaks read once from
 its bytes, cached by ETag under .voxform/). When neither can be had, the caller offers a
 preview of the recorded render instead, with the note said here.
