@@ -273,7 +273,7 @@ def _preview_take(made: Preview | ItemError, files: PageFiles, note: str | None)
 
 def _preview_files(made: Preview, files: PageFiles) -> tuple[str, str | None]:
     """A preview's audio and subtitles beside the page (each written once): their paths."""
-    src = files.put(made.audio, "mp3", source=made.path)
+    src = files.put(made.audio, "mp3", source=made.path, sha256=made.sha256)
     subtitles = files.put(vtt(made.segments).encode(), "vtt") if made.segments else None
     return src, subtitles
 

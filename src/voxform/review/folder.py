@@ -62,12 +62,15 @@ class PageFiles:
         self._reaching = threading.Lock()
         self.linked = 0  # files linked from where their bytes already were
 
-    def put(self, data: bytes, ext: str, source: Path | None = None) -> str:
+    def put(
+        self, data: bytes, ext: str, source: Path | None = None, sha256: str | None = None
+    ) -> str:
         """Write `data` as audio/<sha256, 16 hex>.<ext>; its path relative to the page.
         `source`: a file that holds these bytes (a recorded file, a cached preview), linked
         instead when it still holds them: no copy, no new file for the file system to make
-        (thousands of new files are much of a cold review's time)."""
-        name = f"{hashlib.sha256(data).hexdigest()[:NAME_DIGITS]}.{ext}"
+        (thousands of new files are much of a cold review's time). `sha256`: the digest of
+        `data` when the caller has it already."""
+        name = f"{(sha256 or hashlib.sha256(data).hexdigest())[:NAME_DIGITS]}.{ext}"
         with self._guard:
             if name in self._written:
                 return f"{AUDIO}/{name}"

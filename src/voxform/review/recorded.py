@@ -110,7 +110,7 @@ def local_take(
             text = vtt_path.read_bytes()
             if hashlib.sha256(text).hexdigest() == recorded[vtt].sha256:
                 subtitles = files.put(text, "vtt", source=vtt_path)
-    src = files.put(data, ext, source=path)
+    src = files.put(data, ext, source=path, sha256=sha)
     return Take("recorded", src, MIMES[ext], found.duration, found.peaks, subtitles)
 
 
