@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from voxform.engine.client import OWN_RATE, EspeakEngine, Synthesis
+from voxform.engine.client import DRAFT_RATE, OWN_RATE, EspeakEngine, Synthesis
 from voxform.engine.libespeak import engine_version
 from voxform.engine.params import espeak_pitch, espeak_rate, espeak_voice, rate_multiplier
 from voxform.engine.ssml import EVENT_END, EVENT_SENTENCE, EVENT_WORD, translate
@@ -136,6 +136,63 @@ def test_a_draft_at_the_engines_own_rate_is_a_smaller_mp3_of_the_same_speech(
     assert draft.segments == kept.segments
     pcm = speak(engine, text, fmt="pcm", sample_rate=OWN_RATE)
     assert len(pcm.audio) == round(pcm.duration * 22050) * 2
+
+
+def test_a_draft_at_half_the_rate_states_the_levels_a_decoder_finds(
+    engine: EspeakEngine,
+) -> None:
+    """A review's preview: 11,025 Hz, a small MP3 whose duration and level strip come from
+    the samples it encodes, not from decoding it again, and agree with a decoder."""
+    import miniaudio
+
+    from voxform.engine.audio import peaks
+
+    text = "A preview is for hearing what is said, not for keeping. Is it clear?"
+    kept = speak(engine, text, fmt="mp3", sample_rate=24000)
+    draft = speak(engine, text, fmt="mp3", sample_rate=DRAFT_RATE, draft=True)
+    assert draft.sample_rate == DRAFT_RATE and kept.levels is None
+    assert draft == speak(engine, text, fmt="mp3", sample_rate=DRAFT_RATE, draft=True)
+    rate, samples = mp3_frames(draft.audio)
+    assert rate == DRAFT_RATE
+    decoded = miniaudio.mp3_read_s16(draft.audio)
+    assert decoded.num_frames == samples
+    assert draft.levels is not None
+    assert draft.levels.duration == round(samples / rate, 3)
+    assert abs(draft.duration - kept.duration) < 0.01 and draft.segments == kept.segments
+    assert len(draft.audio) < len(kept.audio) / 2
+    found = np.array(peaks(np.frombuffer(decoded.samples, dtype=np.int16)))
+    stated = np.array(draft.levels.peaks)
+    assert found.size == stated.size == 64 and stated.max() > 0.3
+    assert np.abs(found - stated).mean() < 0.03 and np.abs(found - stated).max() < 0.15
+    with pytest.raises(ItemError, match="sample rate"):
+        speak(engine, text, fmt="mp3", sample_rate=DRAFT_RATE)
+
+
+def test_halving_keeps_speech_stops_what_would_alias_and_is_exact() -> None:
+    from voxform.engine.audio import _HALF_BAND_BLOCK, _TAP_BITS, _half_band, halve
+
+    t = np.arange(22050)
+    for hertz, low, high in ((1000, 0.99, 1.01), (4000, 0.98, 1.01), (7000, 0.0, 0.002)):
+        tone = (20000 * np.sin(2 * np.pi * hertz * t / 22050)).astype(np.int16)
+        gain = np.abs(halve(tone)[100:-100]).max() / 20000
+        assert low <= gain <= high, hertz
+    # the blocks join seamlessly: the same as the filter written out over the whole signal
+    noise = np.random.default_rng(7).integers(-32768, 32768, 2 * _HALF_BAND_BLOCK + 99)
+    noise = noise.astype(np.int16)
+    pairs = _half_band()
+    reach = 2 * len(pairs)
+    padded = np.zeros(noise.size + 2 * reach, dtype=np.int64)
+    padded[reach : reach + noise.size] = noise
+    size = noise.size // 2
+    total = ((1 << _TAP_BITS) - 2 * sum(tap for _, tap in pairs)) * padded[
+        reach : reach + 2 * size : 2
+    ]
+    for offset, tap in pairs:
+        total += tap * padded[reach - offset : reach - offset + 2 * size : 2]
+        total += tap * padded[reach + offset : reach + offset + 2 * size : 2]
+    expected = np.clip((total + (1 << (_TAP_BITS - 1))) >> _TAP_BITS, -32768, 32767)
+    assert np.array_equal(halve(noise), expected.astype(np.int16))
+    assert halve(noise[:1]).size == 0
 
 
 def test_speech_rate_changes_the_pace(engine: EspeakEngine) -> None:
@@ -333,6 +390,22 @@ def test_a_dead_engine_process_fails_calls_instead_of_hanging() -> None:
     engine.close()
     with pytest.raises(FatalError):
         speak(engine, "Closed.")
+
+
+def test_an_engine_started_early_serves_and_one_never_asked_is_stopped_at_once() -> None:
+    import signal
+
+    used = EspeakEngine(workers=1)
+    used.start()
+    assert speak(used, "Started early.").duration > 0.5
+    used.close()
+    assert used._process is not None and used._process.returncode == 0  # it ended itself
+    unused = EspeakEngine(workers=1)
+    unused.start()
+    unused.close()  # not waited for: it is killed
+    assert unused._process is not None and unused._process.returncode == -signal.SIGKILL
+    with pytest.raises(FatalError):
+        unused.start()
 
 
 def test_engine_version_names_the_engine() -> None:

@@ -155,6 +155,50 @@ def test_previews_are_cached_by_audio_and_a_damaged_entry_is_made_again(changed:
     assert third.review == first.review
 
 
+def test_the_pages_audio_is_linked_to_the_recorded_files_and_the_cached_previews(
+    changed: Path,
+) -> None:
+    """No copy and no new file where the bytes already are: a cold review of thousands of
+    items spent much of its time making files."""
+    collected, out = review_of(changed)
+    sources = {
+        p.stat().st_ino: p
+        for folder in ("build/audio", ".voxform/previews")
+        for p in (changed / folder).rglob("*")
+        if p.is_file()
+    }
+    takes = [t for i in collected.review.items for t in (i.now, i.after) if t is not None]
+    assert len(takes) == 5
+    for take in takes:
+        page_file = out / take.src
+        source = sources.get(page_file.stat().st_ino)
+        assert source is not None, take.src
+        assert source.read_bytes() == page_file.read_bytes()
+        assert (source.parent.name == "previews") == (take.kind == "preview")
+        if take.subtitles is not None and take.kind == "recorded":
+            assert (out / take.subtitles).stat().st_ino in sources
+
+
+def test_a_source_that_does_not_hold_the_bytes_is_not_linked(tmp_path: Path) -> None:
+    other = tmp_path / "other.mp3"
+    other.write_bytes(b"other bytes")
+    (tmp_path / "link.mp3").symlink_to(tmp_path / "same.mp3")
+    (tmp_path / "same.mp3").write_bytes(b"same bytes")
+    with PageFiles(tmp_path / "page", tmp_path) as files:
+        files.put(b"first", "mp3")  # the first write reaches the folder
+        wrong = files.put(b"the bytes", "mp3", source=other)
+        through = files.put(b"same bytes", "mp3", source=tmp_path / "link.mp3")
+        right = files.put(b"other bytes", "mp3", source=other)
+        assert files.linked == 1
+    page = tmp_path / "page"
+    assert (page / wrong).read_bytes() == b"the bytes"
+    assert (page / through).read_bytes() == b"same bytes"
+    assert not (page / through).is_symlink()
+    assert (page / through).stat().st_ino != (tmp_path / "same.mp3").stat().st_ino
+    assert (page / right).stat().st_ino == other.stat().st_ino
+    assert sorted(p.name for p in (page / "audio").iterdir() if p.name.startswith(".")) == []
+
+
 def test_a_recorded_file_changed_since_it_was_made_is_offered_as_a_preview(
     changed: Path,
 ) -> None:

@@ -65,11 +65,11 @@ def review(
     root = loaded.project.root
     folder, trusted = page_folder(root, project_dir(ctx), out)
     trusted.mkdir(parents=True, exist_ok=True)
-    files = PageFiles(folder, trusted)
     options = Options(base, select, expires, refresh, profile)
-    collected = collect(loaded, options, files, reporter)
-    page = write_page(collected.review, folder)
-    files.prune()
+    with PageFiles(folder, trusted) as files:
+        collected = collect(loaded, options, files, reporter)
+        page = write_page(collected.review, folder)
+        files.prune()
     summary = collected.review.summary()
     kinds = ", ".join(
         f"{summary[a]} {a}"

@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import IO, Final
 
 from voxform.engine import zygote
+from voxform.engine.audio import Levels
 from voxform.engine.params import (
     checked,
     espeak_pitch,
@@ -33,6 +34,8 @@ from voxform.ice.wire import FORMATS, AudioFormat, EditingConfig, Segment
 
 # `synthesize`'s sample rate for audio at the engine's own rate, not resampled.
 OWN_RATE: Final = 0
+# A draft's sample rate besides ICE's: half the engine's own (22,050 Hz), cheaply filtered.
+DRAFT_RATE: Final = 11025
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,9 @@ class Synthesis:
     duration: float  # seconds
     segments: tuple[Segment, ...]  # one per sentence
     sample_rate: int  # of `audio`: the one asked for, or the engine's own (OWN_RATE)
+    # A draft MP3's duration as a decoder plays it and its level strip, made from the
+    # samples it encodes (no decoding); None for any other file.
+    levels: Levels | None = None
 
 
 @dataclass
@@ -57,11 +63,17 @@ class _Call:
 class EspeakEngine:
     """espeak-ng behind a zygote process: thread-safe, byte-identical output per input."""
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, backlog: int = 0) -> None:
+        """`workers`: syntheses run at once (default: one per core). `backlog`: requests that
+        may wait in the engine besides, so that one starts as soon as a worker is free."""
         self.workers = workers if workers is not None else os.cpu_count() or 1
-        if self.workers < 1:
-            raise ValueError("workers must be at least 1")
-        self._slots = threading.BoundedSemaphore(self.workers)
+        if self.workers < 1 or backlog < 0:
+            raise ValueError("workers must be at least 1, and backlog at least 0")
+        self._slots = threading.BoundedSemaphore(self.workers + backlog)
+        # how many syntheses a request may wait behind in the engine before its own starts,
+        # and the longest that one of them may take (its deadline)
+        self._ahead = -(-backlog // self.workers)
+        self._longest = 0.0
         self._lock = threading.Lock()  # guards everything below
         self._write_lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
@@ -101,12 +113,13 @@ class EspeakEngine:
         The `<speak>` element's rate, pitch, volume and voice attributes win over the
         arguments; its encodeType and sampleRate do not (the caller names the file).
         `sample_rate` OWN_RATE: the audio at the rate espeak-ng speaks, not resampled; and
-        `draft`: a quick, small MP3 (both for a review's previews: resampling and a kept
-        file's MP3 encoding cost more than espeak-ng itself).
+        `draft`: a quick, small MP3, also at DRAFT_RATE, with its levels (for a review's
+        previews: resampling and a kept file's MP3 encoding cost more than espeak-ng).
         """
         if fmt not in FORMATS:
             raise ItemError(f"unknown audio format {fmt!r}", code="InvalidParameter")
-        if sample_rate not in SAMPLE_RATES and sample_rate != OWN_RATE:
+        drafted = draft and sample_rate == DRAFT_RATE
+        if sample_rate not in SAMPLE_RATES and sample_rate != OWN_RATE and not drafted:
             raise ItemError(
                 f"sample rate must be one of {spell_rates()}, not {sample_rate!r}",
                 code="InvalidParameter",
@@ -147,6 +160,13 @@ class EspeakEngine:
             draft=draft,
         )
 
+    def start(self) -> None:
+        """Start the engine's process now (else it starts on first use), so that its start-up
+        overlaps the caller's own work."""
+        with self._lock:
+            self._raise_if_unusable()
+            self._start()
+
     def close(self) -> None:
         """Stop the zygote and its children; calls still waiting get FatalError."""
         with self._lock:
@@ -154,7 +174,10 @@ class EspeakEngine:
                 return
             self._closed = True
             process, reader = self._process, self._reader
+            unused = self._next_id == 1  # started but never asked: no child to wait for
         if process is not None:
+            if unused:
+                process.kill()
             _close_quietly(process.stdin)
             try:
                 process.wait(timeout=5)
@@ -179,6 +202,8 @@ class EspeakEngine:
                 request_id = self._next_id
                 self._next_id += 1
                 self._calls[request_id] = call
+                self._longest = max(self._longest, job.deadline)
+                patience = job.deadline + 30.0 + self._ahead * self._longest
             payload = job.to_json()
             try:
                 with self._write_lock:
@@ -187,8 +212,8 @@ class EspeakEngine:
                     process.stdin.flush()
             except (OSError, ValueError):
                 pass  # the reader notices the zygote's end and fails the call
-            if not call.done.wait(job.deadline + 30.0):
-                self._kill(f"the local engine did not answer within {job.deadline + 30:.0f} s")
+            if not call.done.wait(patience):
+                self._kill(f"the local engine did not answer within {patience:.0f} s")
             if call.error is not None:
                 raise call.error
             return call.body
@@ -311,9 +336,13 @@ def _answer(script: Script, body: bytes) -> Synthesis:
         (int(kind), int(position), sample / source_rate)
         for kind, position, sample in meta["events"]
     ]
+    levels = None
+    if "played" in meta:
+        levels = Levels(float(meta["played"]), tuple(float(p) for p in meta["peaks"]))
     return Synthesis(
         audio=body[zygote.BODY.size + meta_length :],
         duration=duration,
         segments=script.segments(events, duration),
         sample_rate=rate,
+        levels=levels,
     )

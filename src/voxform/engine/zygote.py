@@ -88,6 +88,9 @@ def _warm_up(engine: Espeak) -> None:
     for rate in SAMPLE_RATES:
         for fmt in FORMATS:
             audio.encode(audio.resample(silence, engine.sample_rate, rate), rate, fmt)
+    half = engine.sample_rate // 2  # a review's previews (client.DRAFT_RATE)
+    draft = audio.halve(silence)
+    audio.draft_levels(draft, half, audio.encode(draft, half, "mp3", draft=True))
 
 
 def _synthesize(engine: Espeak, job: Job) -> bytes:
@@ -102,16 +105,23 @@ def _synthesize(engine: Espeak, job: Job) -> bytes:
         )
     except SynthesisError as exc:
         return body(REJECTED if exc.rejected else FAILED, {"error": str(exc)})
-    samples = np.frombuffer(speech.samples, dtype="<i2").astype(np.int16)
+    samples = np.frombuffer(speech.samples, dtype="<i2")
     rate = job.sample_rate or speech.sample_rate  # 0: the engine's own rate
-    resampled = audio.resample(samples, speech.sample_rate, rate)
-    meta = {
+    if job.draft and 2 * rate == speech.sample_rate:
+        resampled = audio.halve(samples)
+    else:
+        resampled = audio.resample(samples, speech.sample_rate, rate)
+    encoded = audio.encode(resampled, rate, job.fmt, draft=job.draft)
+    meta: dict[str, object] = {
         "duration": resampled.size / rate,
         "source_rate": speech.sample_rate,
         "sample_rate": rate,
         "events": speech.events,
     }
-    return body(OK, meta, audio.encode(resampled, rate, job.fmt, draft=job.draft))
+    if job.draft and job.fmt == "mp3":  # what a review page states of it, without decoding
+        levels = audio.draft_levels(resampled, rate, encoded)
+        meta.update(played=levels.duration, peaks=levels.peaks)
+    return body(OK, meta, encoded)
 
 
 @dataclass

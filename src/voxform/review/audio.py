@@ -5,26 +5,17 @@ from __future__ import annotations
 
 import io
 import wave
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from voxform.engine.audio import Levels as Levels
+from voxform.engine.audio import peaks
 from voxform.errors import VoxformError
-
-PEAKS = 64  # levels in a strip
 
 
 class UndecodableAudio(VoxformError):
     """Bytes that are not audio this page can describe (a damaged or foreign file)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Levels:
-    """What the page states of a take: its duration and its level strip."""
-
-    duration: float  # seconds, to the millisecond
-    peaks: tuple[float, ...]  # about PEAKS levels, 0..1, over equal slices
 
 
 MIMES = {"mp3": "audio/mpeg", "wav": "audio/wav"}
@@ -43,18 +34,6 @@ def decode(data: bytes, fmt: str) -> tuple[npt.NDArray[np.int16], int]:
     if fmt == "mp3":
         return _mp3(data)
     raise UndecodableAudio(f"no decoder for {fmt!r} audio")
-
-
-def peaks(samples: npt.NDArray[np.int16], count: int = PEAKS) -> tuple[float, ...]:
-    """The peak level of each of `count` equal slices (fewer for a very short take), 0..1,
-    rounded to two digits so that the same audio gives the same page bytes."""
-    if samples.size == 0:
-        return ()
-    count = min(count, samples.size)
-    edges = np.linspace(0, samples.size, count + 1).astype(np.int64)
-    magnitude = np.abs(samples.astype(np.int32))
-    tops = np.maximum.reduceat(magnitude, edges[:-1])
-    return tuple(round(min(1.0, float(top) / 32768), 2) for top in tops)
 
 
 def _wav(data: bytes) -> tuple[npt.NDArray[np.int16], int]:

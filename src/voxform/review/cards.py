@@ -11,6 +11,8 @@ import html
 import math
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
+from itertools import pairwise
 
 from voxform.review.diff import diff_html
 from voxform.review.model import ReviewItem, Take
@@ -52,22 +54,31 @@ def strip_svg(peaks: tuple[float, ...]) -> str:
     height is the square root of the peak: speech peaking at -12 dB still fills half."""
     if not peaks:
         return ""
-    middle = _STRIP_HEIGHT // 2
-    path: list[str] = []
-    bottom = middle
-    for index, peak in enumerate(peaks):
-        level = math.sqrt(min(max(peak, 0.0), 1.0)) if math.isfinite(peak) else 0.0
-        half = max(1, round(level * (middle - 1)))
-        top = middle - half
-        step = top - bottom
-        path.append(f"M.5 {top}" if index == 0 else f"m1{'' if step < 0 else ' '}{step}")
-        path.append(f"v{2 * half}")
-        bottom = top + 2 * half
+    halves = [_half_bar(peak) for peak in peaks]
+    # From the bottom of one bar (middle + its half) to the top of the next (middle - its
+    # half), always upwards: each bar's text depends on the two halves only.
+    path = [f"M.5 {_STRIP_HEIGHT // 2 - halves[0]}v{2 * halves[0]}"]
+    path += [_BARS[before][half] for before, half in pairwise(halves)]
     return (
         f'<svg class="bars" viewBox="0 0 {len(peaks)} {_STRIP_HEIGHT}" '
         f'preserveAspectRatio="none" aria-hidden="true" focusable="false">'
         f'<path d="{"".join(path)}"/></svg>'
     )
+
+
+@lru_cache(maxsize=1024)
+def _half_bar(peak: float) -> int:
+    """Half a bar's height in units (1 .. middle - 1) for a peak level 0..1."""
+    middle = _STRIP_HEIGHT // 2
+    level = math.sqrt(min(max(peak, 0.0), 1.0)) if math.isfinite(peak) else 0.0
+    return max(1, round(level * (middle - 1)))
+
+
+# _BARS[before][half]: the path of a bar of `half` after one of `before` (a move up, a line)
+_BARS = [
+    [f"m1{-(before + half)}v{2 * half}" for half in range(_STRIP_HEIGHT // 2)]
+    for before in range(_STRIP_HEIGHT // 2)
+]
 
 
 def item_html(

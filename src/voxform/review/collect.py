@@ -83,6 +83,12 @@ def collect(
     loaded.require_valid()
     root = loaded.project.root
     with contextlib.ExitStack() as stack:
+        state = loaded.journal_path.parent
+        previewer = Previewer(
+            state / PREVIEWS, root, engine or _engine(options.workers), _version(), options.workers
+        )
+        stack.callback(previewer.close)
+        previewer.warm()  # the engine starts up while the change is planned
         before = _before(loaded, options, stack)
         working = loaded if options.base is None else dataclasses.replace(loaded, lock=before.lock)
         try:
@@ -98,12 +104,8 @@ def collect(
             held = None
         plan = working.plan(select=options.select, held=held, refresh=options.refresh)
         changes = [c for c in plan.changes if c.action != "unchanged"]
-        state = working.journal_path.parent
-        previewer = Previewer(
-            state / PREVIEWS, root, engine or _engine(options.workers), _version(), options.workers
-        )
-        stack.callback(previewer.close)
         cache = LevelsCache(state / LEVELS, root)
+        stack.callback(cache.flush)
         objects = stack.enter_context(
             Objects(
                 loaded.project.targets,
@@ -114,15 +116,24 @@ def collect(
         )
         olds = {c.id: _trusted(before, c.id) for c in changes}
         entries = {c.id: before.lock.items.get(c.id) for c in changes}
+
+        # the previews after the change are made by the engine (and their files put beside
+        # the page as they come) while this process reads the recorded takes: both cores
+        # busy from the start
+        def place(made: Preview) -> None:
+            _preview_files(made, files)
+
+        previewer.start((_speech(c.rendered) for c in changes if c.rendered is not None), place)
         nows = _recorded(changes, entries, root, objects, files, cache, options.workers)
-        speeches: list[Speech] = []
-        for change in changes:
-            if change.rendered is not None:
-                speeches.append(_speech(change.rendered))
-            old = olds[change.id]
-            if isinstance(nows[change.id], Missing) and old is not None:
-                speeches.append(_speech(old))
-        previews = previewer.make_all(speeches)
+        previewer.start(  # the recorded text's, where its audio cannot be had
+            (
+                _speech(old)
+                for change in changes
+                if isinstance(nows[change.id], Missing) and (old := olds[change.id]) is not None
+            ),
+            place,
+        )
+        previews = previewer.results()
         items = tuple(
             _item(change, entries[change.id], olds[change.id], nows[change.id], previews, files)
             for change in changes
@@ -254,11 +265,17 @@ def _preview_take(made: Preview | ItemError, files: PageFiles, note: str | None)
     """A preview as a take; `note`: it stands in for recorded audio that cannot be had."""
     if isinstance(made, ItemError):
         return None
-    src = files.put(made.audio, "mp3")
-    subtitles = files.put(vtt(made.segments).encode(), "vtt") if made.segments else None
+    src, subtitles = _preview_files(made, files)
     shown = None if note is None else f"{note}: {PREVIEW_LABEL}"
     levels = made.levels
     return Take("preview", src, "audio/mpeg", levels.duration, levels.peaks, subtitles, note=shown)
+
+
+def _preview_files(made: Preview, files: PageFiles) -> tuple[str, str | None]:
+    """A preview's audio and subtitles beside the page (each written once): their paths."""
+    src = files.put(made.audio, "mp3", source=made.path, sha256=made.sha256)
+    subtitles = files.put(vtt(made.segments).encode(), "vtt") if made.segments else None
+    return src, subtitles
 
 
 def _speech(item: RenderedItem) -> Speech:
@@ -275,7 +292,7 @@ def _engine(workers: int) -> Callable[[], EspeakEngine]:
     def open_engine() -> EspeakEngine:
         from voxform.engine.client import EspeakEngine
 
-        return EspeakEngine(workers)
+        return EspeakEngine(workers, backlog=workers)  # see Previewer.threads
 
     return open_engine
 

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import html
 import math
+import posixpath
 from collections import Counter
 from importlib import resources
 from pathlib import Path
@@ -120,8 +121,16 @@ def subtitle_tracks(review: Review, out: Path) -> dict[str, str]:
         for take in (item.now, item.after)
         if take is not None and take.subtitles is not None
     }
+    folders: dict[str, bool] = {}  # whether a folder of `out` resolves inside it
     for name in sorted(names):
-        if relative_path(name) is None or not (out / name).resolve().is_relative_to(inside):
+        if relative_path(name) is None:
+            continue
+        # The folder resolved once for all its files: the file itself is read without
+        # following a link (read_regular), so nothing it reads leads out of `out`.
+        folder = posixpath.dirname(name)
+        if folder not in folders:
+            folders[folder] = (out / folder).resolve().is_relative_to(inside)
+        if not folders[folder]:
             continue
         try:
             data = read_regular(out / name, _SUBTITLES_LIMIT, "subtitles", follow=False)

@@ -1,6 +1,7 @@
 """The `now` take: the audio the lockfile records for an item, as it can be heard today.
 
-A local target's file is copied beside the page when its bytes are still those recorded; an
+A local target's file is put beside the page (hard-linked; copied where a link cannot be
+made) when its bytes are still those recorded; an
 ICE target's object is linked by a presigned GET URL (its duration and peaks read once from
 its bytes, cached by ETag under .voxform/). When neither can be had, the caller offers a
 preview of the recorded render instead, with the note said here.
@@ -11,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from voxform.errors import PathEscapeError, VoxformError
-from voxform.files import write_atomic
 from voxform.manifest.model import Target
 from voxform.paths import inside
 from voxform.review.audio import MIMES, Levels, UndecodableAudio, levels
 from voxform.review.folder import PageFiles
 from voxform.review.model import Take
+from voxform.review.records import Records
 from voxform.state.lockfile import LockEntry
 from voxform.state.outputs import files_of, objects_of, split_object_url
 
@@ -45,32 +45,42 @@ class Missing:
 
 class LevelsCache:
     """Levels of recorded audio by a name that changes with its bytes (a file's SHA-256,
-    an object's ETag): a record that does not read is read again from the audio."""
+    an object's ETag), in one index (records.py): a record that does not read is read again
+    from the audio."""
 
     def __init__(self, folder: Path, root: Path) -> None:
-        self.folder = folder
-        self.root = root
+        self.records = Records(folder, root)
 
     def get(self, name: str) -> Levels | None:
-        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            record = json.loads((self.folder / f"{name}.json").read_bytes())
-            found = Levels(float(record["duration"]), tuple(float(p) for p in record["peaks"]))
-            if found.duration >= 0 and all(0 <= p <= 1 for p in found.peaks):
-                return found
+        found = levels_of(self.records.get(name))
+        if found is not None and found.duration >= 0 and all(0 <= p <= 1 for p in found.peaks):
+            return found
         return None
 
     def put(self, name: str, found: Levels) -> None:
-        record = {"duration": found.duration, "peaks": list(found.peaks)}
-        with contextlib.suppress(OSError):
-            path = self.folder / f"{name}.json"
-            write_atomic(path, json.dumps(record).encode(), durable=False, root=self.root)
+        self.records.put(name, {"duration": found.duration, "peaks": list(found.peaks)})
+
+    def flush(self) -> None:
+        self.records.flush()
+
+
+def levels_of(record: Mapping[str, object] | None) -> Levels | None:
+    """The levels a cache record states, or None when it does not read as levels."""
+    if record is None:
+        return None
+    duration, peaks = record.get("duration"), record.get("peaks")
+    if not isinstance(duration, int | float) or not isinstance(peaks, list):
+        return None
+    if not all(isinstance(p, int | float) for p in peaks):
+        return None
+    return Levels(float(duration), tuple(float(p) for p in peaks))
 
 
 def local_take(
     root: Path, entry: LockEntry, files: PageFiles, cache: LevelsCache
 ) -> Take | Missing:
-    """The recorded file of a local target's item, copied beside the page, with its
-    subtitles; Missing when it is not the bytes the lockfile records."""
+    """The recorded file of a local target's item, linked (or copied) beside the page, with
+    its subtitles; Missing when it is not the bytes the lockfile records."""
     recorded = files_of(entry.outputs)
     if not entry.url or entry.url not in recorded:
         return Missing("the lockfile records no audio file for it")
@@ -78,7 +88,8 @@ def local_take(
     if ext not in MIMES:
         return Missing(f"recorded as {ext.upper()}, which a browser cannot play")
     try:
-        data = inside(root, entry.url).read_bytes()
+        path = inside(root, entry.url)
+        data = path.read_bytes()
     except (OSError, PathEscapeError) as exc:
         return Missing(f"recorded file {entry.url} cannot be read ({_why(exc)})")
     sha = hashlib.sha256(data).hexdigest()
@@ -95,10 +106,11 @@ def local_take(
     vtt = (entry.subtitles or {}).get("vtt")
     if vtt is not None and vtt in recorded:
         with contextlib.suppress(OSError, PathEscapeError):
-            text = inside(root, vtt).read_bytes()
+            vtt_path = inside(root, vtt)
+            text = vtt_path.read_bytes()
             if hashlib.sha256(text).hexdigest() == recorded[vtt].sha256:
-                subtitles = files.put(text, "vtt")
-    src = files.put(data, ext)
+                subtitles = files.put(text, "vtt", source=vtt_path)
+    src = files.put(data, ext, source=path, sha256=sha)
     return Take("recorded", src, MIMES[ext], found.duration, found.peaks, subtitles)
 
 
