@@ -171,7 +171,8 @@ def load_project(directory: Path, lockfile: Path | None = None) -> LoadedProject
     texts.save()
     printer = _Printer(project)
     memo = RenderCache(state / RENDER_CACHE, project, known, identity=identity, printer=printer)
-    rendered, render_problems = render_items(project, items, known, memo)
+    printer.engines()  # worked out once, before any worker is forked
+    rendered, render_problems = render_items(project, items, known, memo, printer.prints)
     memo.save()
     problems = one_per_cause(
         [
@@ -209,11 +210,18 @@ class _Printer:
             )
         return self._facts[target]
 
+    def engines(self) -> None:
+        for target in self.project.targets:
+            self.engine(target)
+
     def prints(self, rendered: RenderedItem) -> Prints | None:
         facts = self.engine(rendered.item.settings.target)
         if facts is None:
             return None
         kind, engine = facts
+        known = rendered.prints
+        if known is not None and known[0] == kind and known[1] == engine:
+            return known  # worked out where it was rendered
         return (
             kind,
             engine,

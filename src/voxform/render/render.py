@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from itertools import accumulate
 from types import MappingProxyType, TracebackType
@@ -16,13 +16,20 @@ from jinja2.sandbox import SandboxedEnvironment
 from voxform.digest import digest
 from voxform.errors import Location, Problem
 from voxform.manifest.model import BUILTIN_TEMPLATE, Project
-from voxform.render.assemble import Made, made_of, remade, rendered_item, request_for
+from voxform.render.assemble import (
+    Made,
+    made_of,
+    remade,
+    rendered_item,
+    request_for,
+    with_prints,
+)
 from voxform.render.chunking import sentence_spans
 from voxform.render.document import check_document
 from voxform.render.ids import align_parts, part_chunk
 from voxform.render.inputs import core_digests
 from voxform.render.lexicon import apply_lexicon
-from voxform.render.model import Item, RenderedItem
+from voxform.render.model import Item, Prints, RenderedItem
 from voxform.render.parallel import render_forked, workers_for
 from voxform.render.parts import partition
 from voxform.render.sandbox import Sandbox, render_template
@@ -65,15 +72,18 @@ def render_items(
     items: list[Item],
     known: Mapping[str, str] = MappingProxyType({}),
     memo: RenderMemo | None = None,
+    prints: Callable[[RenderedItem], Prints | None] | None = None,
 ) -> tuple[list[RenderedItem], list[Problem]]:
     """Render every item, in order; an over-long source chunk is split at sentence
     boundaries into parts whose ids reuse those in `known` (the lockfile's ids and chunk
     digests). With a memo, only the items it does not answer are rendered (in worker
-    processes when they are many: the results are the same)."""
+    processes when they are many: the results are the same). With `prints`, each plain
+    result rendered here carries the fingerprints it gives (model.py), worked out where
+    the item is rendered: in a worker, not after it in this process."""
     env = make_environment(project.root)
     results = [memo.get(item) if memo is not None else None for item in items]
     misses = [i for i, result in enumerate(results) if result is None]
-    fresh = _render_all(project, env, [items[i] for i in misses], known)
+    fresh = _render_all(project, env, [items[i] for i in misses], known, prints)
     for index, result in zip(misses, fresh, strict=True):
         results[index] = memo.put(items[index], result) if memo is not None else result
     rendered: list[RenderedItem] = []
@@ -86,15 +96,20 @@ def render_items(
 
 
 def _render_all(
-    project: Project, env: Sandbox, items: list[Item], known: Mapping[str, str]
+    project: Project,
+    env: Sandbox,
+    items: list[Item],
+    known: Mapping[str, str],
+    prints: Callable[[RenderedItem], Prints | None] | None,
 ) -> list[ItemResult]:
+    render = render_item if prints is None else _printing(prints)
     workers = workers_for(len(items))
     if workers > 1:
         forked = render_forked(
             project,
             items,
             known,
-            render_item,
+            render,
             lambda: make_environment(project.root),
             workers,
             _packed,
@@ -102,7 +117,26 @@ def _render_all(
         )
         if forked is not None:
             return forked
-    return [render_item(project, env, item, known) for item in items]
+    return [render(project, env, item, known) for item in items]
+
+
+def _printing(
+    prints: Callable[[RenderedItem], Prints | None],
+) -> Callable[[Project, SandboxedEnvironment, Item, Mapping[str, str]], ItemResult]:
+    """render_item, its plain results with their fingerprints."""
+
+    def render(
+        project: Project, env: SandboxedEnvironment, item: Item, known: Mapping[str, str]
+    ) -> ItemResult:
+        result = render_item(project, env, item, known)
+        if result.problems or len(result.rendered) != 1 or result.rendered[0].warnings:
+            return result
+        found = prints(result.rendered[0])
+        return (
+            result if found is None else ItemResult((with_prints(result.rendered[0], found),), ())
+        )
+
+    return render
 
 
 def render_item(
@@ -298,17 +332,18 @@ def _render(
     return rendered_item(project, request, Made(final, characters, core, legacy, item), warnings)
 
 
-def _packed(result: ItemResult) -> ItemResult | Made:
+def _packed(result: ItemResult) -> ItemResult | tuple[Made, Prints | None]:
     """What a worker sends of an item's result: for one request without problems, only
-    what its render made (assemble.py puts the rest together again)."""
+    what its render made and its fingerprints (assemble.py puts the rest together again)."""
     if result.problems or len(result.rendered) != 1 or result.rendered[0].warnings:
         return result
-    return made_of(result.rendered[0])
+    return made_of(result.rendered[0]), result.rendered[0].prints
 
 
 def _unpacked(project: Project, packed: object) -> ItemResult:
-    if isinstance(packed, Made):
-        return ItemResult((remade(project, packed),), ())
+    if isinstance(packed, tuple):
+        made, prints = packed
+        return ItemResult((remade(project, made, prints),), ())
     assert isinstance(packed, ItemResult)
     return packed
 
