@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from voxform.aside import aside, wait
 from voxform.deletions import with_deletions
 from voxform.errors import ManifestError, Problem, VoxformError, did_you_mean, one_per_cause
 from voxform.manifest.checks import check_output_folders
@@ -154,8 +155,13 @@ class LoadedProject:
         return {**legacy, **drift(self.project.root, recorded, cache)}
 
 
-def load_project(directory: Path, lockfile: Path | None = None) -> LoadedProject:
-    """Load, expand and render everything; problems are collected, not raised."""
+def load_project(
+    directory: Path, lockfile: Path | None = None, *, caches_aside: bool = False
+) -> LoadedProject:
+    """Load, expand and render everything; problems are collected, not raised. With
+    `caches_aside`, the caches are written beside the rest of the command (aside.py: the
+    caller waits for them)."""
+    wait()  # a load before in this process has written its caches
     project, problems = load_manifests(directory)
     lock_path = lockfile if lockfile is not None else project.root / LOCKFILE
     journal = journal_path(project.root, lock_path)
@@ -168,12 +174,15 @@ def load_project(directory: Path, lockfile: Path | None = None) -> LoadedProject
     identity = project_identity(project)
     texts = SourceCache(state / SOURCE_CACHE, project.root, identity=identity, limit=MAX_TEXT_BYTES)
     items, expand_problems = expand(project, known, texts)
-    texts.save()
     printer = _Printer(project)
     memo = RenderCache(state / RENDER_CACHE, project, known, identity=identity, printer=printer)
     printer.engines()  # worked out once, before any worker is forked
     rendered, render_problems = render_items(project, items, known, memo, printer.prints)
-    memo.save()
+    if caches_aside:
+        aside(texts.save, memo.save)
+    else:
+        texts.save()
+        memo.save()
     problems = one_per_cause(
         [
             *problems,

@@ -98,11 +98,14 @@ def render_forked(
     workers: int,
     pack: Callable[[T], object] = lambda result: result,
     unpack: Callable[[object], T] = lambda packed: packed,  # type: ignore[assignment,return-value]
+    finish: Callable[[int, T], T] = lambda index, result: result,
 ) -> list[T] | None:
-    """`render(project, env, item, known)` of every item, in order, by this process and
-    `workers - 1` forked ones, each taking the next run of items while there is one; None
-    when the run-wide step budget could have told otherwise (render them serially then).
-    A worker sends `pack(result)`, which `unpack` makes the result again."""
+    """`finish(i, render(project, env, items[i], known))` of every item, in order, by this
+    process and `workers - 1` forked ones, each taking the next run of items while there is
+    one; None when the run-wide step budget could have told otherwise (render them serially
+    then). A worker sends `pack(result)`, which `unpack` makes the result again; `finish` is
+    this process's, on each result as it comes, between the runs it renders itself (so the
+    workers render more of them meanwhile)."""
     global _job
     runs = _runs(len(items), workers * _RUNS_PER_WORKER)
     context = multiprocessing.get_context("fork")
@@ -124,26 +127,31 @@ def render_forked(
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         env = make_env()
         done: dict[int, list[T]] = {}
+        excess = finished = 0
         while (index := _claim(claimed, len(runs))) is not None:
             start, end = runs[index]
-            done[index] = [render(project, env, items[i], known) for i in range(start, end)]
-        excess = env.excess_steps
-        finished = 0
+            done[index] = [
+                finish(i, render(project, env, items[i], known)) for i in range(start, end)
+            ]
+            while finished < len(children):  # what the workers sent meanwhile
+                try:
+                    answer = answers.get(block=False)
+                except queue.Empty:
+                    break
+                finished += _take(answer, runs, items, done, unpack, finish)
+                excess += answer[2]
         while finished < len(children):
             try:
-                index, blob, steps = answers.get(timeout=_PATIENCE)
+                answer = answers.get(timeout=_PATIENCE)
             except queue.Empty:
                 if any(child.is_alive() for child in children):
                     continue
                 return None  # a worker was killed (out of memory?): render serially
-            excess += steps
-            if index == _FAILED:
-                return None  # it raised: serially, the same error tells itself
-            if index == _FINISHED:
-                finished += 1
-            else:
-                loaded = _Unpickler(blob, items, runs[index][0]).load()
-                done[index] = [unpack(packed) for packed in loaded]
+            finished += _take(answer, runs, items, done, unpack, finish)
+            excess += answer[2]
+        excess += env.excess_steps
+    except _Failed:
+        return None  # a worker's render raised: serially, the same error tells itself
     finally:
         _job = None
         for child in children:
@@ -153,6 +161,30 @@ def render_forked(
     if excess > limits.RUN_STEPS - limits.STEPS_PER_RENDER:
         return None
     return [result for index in range(len(runs)) for result in done[index]]
+
+
+class _Failed(Exception):
+    """A worker's render raised."""
+
+
+def _take(
+    answer: tuple[int, bytes, int],
+    runs: list[tuple[int, int]],
+    items: Sequence[Item],
+    done: dict[int, list[T]],
+    unpack: Callable[[object], T],
+    finish: Callable[[int, T], T],
+) -> int:
+    """Take in a worker's answer: 1 when it is its last one, else 0."""
+    index, blob, _ = answer
+    if index == _FAILED:
+        raise _Failed
+    if index == _FINISHED:
+        return 1
+    start = runs[index][0]
+    loaded = _Unpickler(blob, items, start).load()
+    done[index] = [finish(start + i, unpack(packed)) for i, packed in enumerate(loaded)]
+    return 0
 
 
 def _claim(claimed: Any, count: int) -> int | None:

@@ -83,9 +83,13 @@ def render_items(
     env = make_environment(project.root)
     results = [memo.get(item) if memo is not None else None for item in items]
     misses = [i for i, result in enumerate(results) if result is None]
-    fresh = _render_all(project, env, [items[i] for i in misses], known, prints)
+
+    def learnt(index: int, result: ItemResult) -> ItemResult:
+        return result if memo is None else memo.put(items[misses[index]], result)
+
+    fresh = _render_all(project, env, [items[i] for i in misses], known, prints, learnt)
     for index, result in zip(misses, fresh, strict=True):
-        results[index] = memo.put(items[index], result) if memo is not None else result
+        results[index] = result
     rendered: list[RenderedItem] = []
     problems: list[Problem] = []
     for done in results:
@@ -101,7 +105,9 @@ def _render_all(
     items: list[Item],
     known: Mapping[str, str],
     prints: Callable[[RenderedItem], Prints | None] | None,
+    finish: Callable[[int, ItemResult], ItemResult],
 ) -> list[ItemResult]:
+    """Each item's result, `finish(index, result)` (by this process, as results come)."""
     render = render_item if prints is None else _printing(prints)
     workers = workers_for(len(items))
     if workers > 1:
@@ -114,10 +120,11 @@ def _render_all(
             workers,
             _packed,
             lambda packed: _unpacked(project, packed),
+            finish,
         )
         if forked is not None:
             return forked
-    return [render(project, env, item, known) for item in items]
+    return [finish(i, render(project, env, item, known)) for i, item in enumerate(items)]
 
 
 def _printing(
