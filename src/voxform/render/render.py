@@ -15,6 +15,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from voxform.digest import digest
 from voxform.errors import Location, Problem
+from voxform.frozen import maker
 from voxform.manifest.model import BUILTIN_TEMPLATE, Project
 from voxform.render.assemble import (
     Made,
@@ -53,6 +54,9 @@ class ItemResult:
 
     rendered: tuple[RenderedItem, ...]
     problems: tuple[Problem, ...]
+
+
+_result = maker(ItemResult)  # ItemResult without its __init__ (voxform/frozen.py)
 
 
 class RenderMemo(Protocol):
@@ -119,7 +123,7 @@ def _render_all(
             lambda: make_environment(project.root),
             workers,
             _packed,
-            lambda packed: _unpacked(project, packed),
+            lambda packed, item: _unpacked(project, packed, item),
             finish,
         )
         if forked is not None:
@@ -339,18 +343,32 @@ def _render(
     return rendered_item(project, request, Made(final, characters, core, legacy, item), warnings)
 
 
-def _packed(result: ItemResult) -> ItemResult | tuple[Made, Prints | None]:
+# What a worker sends of a plain result (parallel.py): the request's input, the characters
+# it speaks, the five core digests, the input before canonical SSML (None: the same), the
+# fingerprints (or None). Strings and numbers only, in a plain tuple: pickled fast.
+_Plain = tuple[str, int, str, str, str, str, str, "str | None", "Prints | None"]
+
+
+def _packed(result: ItemResult) -> ItemResult | _Plain:
     """What a worker sends of an item's result: for one request without problems, only
     what its render made and its fingerprints (assemble.py puts the rest together again)."""
     if result.problems or len(result.rendered) != 1 or result.rendered[0].warnings:
         return result
-    return made_of(result.rendered[0]), result.rendered[0].prints
+    made = made_of(result.rendered[0])
+    final, core, legacy = made.final, made.core, made.legacy
+    spelt = None if legacy is final else legacy
+    return (final, made.characters, *core, spelt, result.rendered[0].prints)
 
 
-def _unpacked(project: Project, packed: object) -> ItemResult:
-    if isinstance(packed, tuple):
-        made, prints = packed
-        return ItemResult((remade(project, made, prints),), ())
+_made = tuple.__new__  # Made from a tuple of its fields, without NamedTuple's own __new__
+
+
+def _unpacked(project: Project, packed: object, item: Item) -> ItemResult:
+    if type(packed) is tuple:
+        final, characters, source, text, ssml, output, location, legacy, prints = packed
+        core = (source, text, ssml, output, location)
+        fields = (final, characters, core, final if legacy is None else legacy, item)
+        return _result((remade(project, _made(Made, fields), prints),), ())
     assert isinstance(packed, ItemResult)
     return packed
 
