@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import gc
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,20 +95,21 @@ class LoadedProject:
                 raise VoxformError(
                     f"--replace {item_id!r}: no such item{hint or did_you_mean(item_id, ids)}"
                 )
-        plan = make_plan(
-            self.rendered,
-            self.lock,
-            self.targets(),
-            select=select,
-            replace=replace,
-            drift=self.drift() if refresh else {},
-            held=held or {},
-        )
-        cache = self.journal_path.parent / CACHE_NAME
-        targets = self.project.targets
-        return with_deletions(
-            plan, self.rendered, self.lock, targets, self.project.root, cache, held
-        )
+        with _collector_paused():
+            plan = make_plan(
+                self.rendered,
+                self.lock,
+                self.targets(),
+                select=select,
+                replace=replace,
+                drift=self.drift() if refresh else {},
+                held=held or {},
+            )
+            cache = self.journal_path.parent / CACHE_NAME
+            targets = self.project.targets
+            return with_deletions(
+                plan, self.rendered, self.lock, targets, self.project.root, cache, held
+            )
 
     def saved(
         self, plan: Plan, select: Sequence[str], replace: Sequence[str], *, refresh: bool = True
@@ -153,6 +156,20 @@ class LoadedProject:
         cache_path = self.journal_path.parent / CACHE_NAME if recorded else None
         cache = StatCache(cache_path, root=self.project.root)
         return {**legacy, **drift(self.project.root, recorded, cache)}
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused: a plan makes a change per item, all of them
+    kept, and the collector would walk them again and again as they are made (half a
+    second at 100,000 items) to free nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def load_project(
