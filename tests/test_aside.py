@@ -55,4 +55,5 @@ def test_a_plan_has_written_its_caches_whole_when_it_exits(project) -> None:
     assert {"render-cache", "source-cache"} <= caches.keys()
     second = subprocess.run(command, capture_output=True, check=True)
     assert second.stdout == first.stdout
-    assert {p.name: p.read_bytes() for p in (root / ".voxform").iterdir()} == caches
+    # read whole: every item answered from it, so it is not written again
+    assert (root / ".voxform/render-cache").read_bytes() == caches["render-cache"]
