@@ -181,8 +181,10 @@ def markdown_blocks(text: str) -> Iterator[str]:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\0", "\ufffd")
     if _plain(text) and text.count("\n\n") < _PLAIN_BLOCKS:
-        markup = any(character in text for character in _MARKUP_CHARACTERS)
-        return _plain_paragraphs(text, markup=markup)
+        if any(character in text for character in _MARKUP_CHARACTERS):
+            return _plain_paragraphs(text, markup=True)
+        # what _plain_paragraphs gives without markup, with no generator step per block
+        return iter([content for block in text.split("\n\n") if (content := block.strip())])
     return parsed_blocks(text)
 
 
