@@ -15,16 +15,8 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from voxform.digest import digest
 from voxform.errors import Location, Problem
-from voxform.frozen import maker
 from voxform.manifest.model import BUILTIN_TEMPLATE, Project
-from voxform.render.assemble import (
-    Made,
-    made_of,
-    remade,
-    rendered_item,
-    request_for,
-    with_prints,
-)
+from voxform.render.assemble import Made, rendered_item, request_for
 from voxform.render.chunking import sentence_spans
 from voxform.render.document import check_document
 from voxform.render.ids import align_parts, part_chunk
@@ -33,6 +25,8 @@ from voxform.render.lexicon import apply_lexicon
 from voxform.render.model import Item, Prints, RenderedItem
 from voxform.render.parallel import render_forked, workers_for
 from voxform.render.parts import partition
+from voxform.render.results import ItemResult as ItemResult
+from voxform.render.results import item_result, packed, printing, unpacked
 from voxform.render.sandbox import Sandbox, render_template
 from voxform.render.shortcut import render_simple
 from voxform.render.ssml import canonical_ssml, spoken_text
@@ -45,18 +39,6 @@ _SPEAK_OPEN = re.compile(r"^<speak\b")
 class _TooLong:
     length: int
     limit: int
-
-
-@dataclass(frozen=True, slots=True)
-class ItemResult:
-    """One item rendered: its requests (several when it was cut into parts) and what the
-    checks found, warnings included, in the order they were found."""
-
-    rendered: tuple[RenderedItem, ...]
-    problems: tuple[Problem, ...]
-
-
-_result = maker(ItemResult)  # ItemResult without its __init__ (voxform/frozen.py)
 
 
 class RenderMemo(Protocol):
@@ -112,7 +94,7 @@ def _render_all(
     finish: Callable[[int, ItemResult], ItemResult],
 ) -> list[ItemResult]:
     """Each item's result, `finish(index, result)` (by this process, as results come)."""
-    render = render_item if prints is None else _printing(prints)
+    render = render_item if prints is None else printing(render_item, prints)
     workers = workers_for(len(items))
     if workers > 1:
         forked = render_forked(
@@ -122,32 +104,13 @@ def _render_all(
             render,
             lambda: make_environment(project.root),
             workers,
-            _packed,
-            lambda packed, item: _unpacked(project, packed, item),
+            packed,
+            lambda packed, item: unpacked(project, packed, item),
             finish,
         )
         if forked is not None:
             return forked
     return [finish(i, render(project, env, item, known)) for i, item in enumerate(items)]
-
-
-def _printing(
-    prints: Callable[[RenderedItem], Prints | None],
-) -> Callable[[Project, SandboxedEnvironment, Item, Mapping[str, str]], ItemResult]:
-    """render_item, its plain results with their fingerprints."""
-
-    def render(
-        project: Project, env: SandboxedEnvironment, item: Item, known: Mapping[str, str]
-    ) -> ItemResult:
-        result = render_item(project, env, item, known)
-        if result.problems or len(result.rendered) != 1 or result.rendered[0].warnings:
-            return result
-        found = prints(result.rendered[0])
-        return (
-            result if found is None else ItemResult((with_prints(result.rendered[0], found),), ())
-        )
-
-    return render
 
 
 def render_item(
@@ -163,7 +126,7 @@ def render_item(
         return ItemResult((), (_too_long(item, result, splittable=False),))
     if isinstance(result, list):
         return ItemResult((), tuple(result))
-    return ItemResult((result,), result.warnings)
+    return item_result((result,), result.warnings)
 
 
 def _split(
@@ -341,36 +304,6 @@ def _render(
     core = core_digests(item.text, str(text), output, target, request, settings.template)
     characters = len(spoken_text(final)) if document.spoken is None else document.spoken
     return rendered_item(project, request, Made(final, characters, core, legacy, item), warnings)
-
-
-# What a worker sends of a plain result (parallel.py): the request's input, the characters
-# it speaks, the five core digests, the input before canonical SSML (None: the same), the
-# fingerprints (or None). Strings and numbers only, in a plain tuple: pickled fast.
-_Plain = tuple[str, int, str, str, str, str, str, "str | None", "Prints | None"]
-
-
-def _packed(result: ItemResult) -> ItemResult | _Plain:
-    """What a worker sends of an item's result: for one request without problems, only
-    what its render made and its fingerprints (assemble.py puts the rest together again)."""
-    if result.problems or len(result.rendered) != 1 or result.rendered[0].warnings:
-        return result
-    made = made_of(result.rendered[0])
-    final, core, legacy = made.final, made.core, made.legacy
-    spelt = None if legacy is final else legacy
-    return (final, made.characters, *core, spelt, result.rendered[0].prints)
-
-
-_made = tuple.__new__  # Made from a tuple of its fields, without NamedTuple's own __new__
-
-
-def _unpacked(project: Project, packed: object, item: Item) -> ItemResult:
-    if type(packed) is tuple:
-        final, characters, source, text, ssml, output, location, legacy, prints = packed
-        core = (source, text, ssml, output, location)
-        fields = (final, characters, core, final if legacy is None else legacy, item)
-        return _result((remade(project, _made(Made, fields), prints),), ())
-    assert isinstance(packed, ItemResult)
-    return packed
 
 
 def _template_problem(
