@@ -237,6 +237,7 @@ class _Printer:
         return self._facts[target]
 
     def engines(self) -> None:
+        """Work out every target's facts now (a forked worker then inherits them)."""
         for target in self.project.targets:
             self.engine(target)
 

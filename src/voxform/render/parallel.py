@@ -75,23 +75,26 @@ def workers_for(count: int) -> int:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return max(1, min(cores, round(cores - _busy()), count // (MIN_ITEMS // 2)))
-
-
-def _busy() -> float:
-    """How many cores other processes keep busy: the lesser of the load average (which
-    still counts, for a minute, the commands that ran just before this one: a bench's or a
-    script's) and the processes running at this moment besides this one."""
     try:
-        busy = os.getloadavg()[0]
+        load: float | None = os.getloadavg()[0]
     except OSError:
-        return 0.0
+        load = None
     try:
         with open("/proc/loadavg", encoding="ascii") as file:  # "0.52 0.58 0.59 3/467 1234"
-            running = int(file.read().split()[3].partition("/")[0])
+            running: int | None = int(file.read().split()[3].partition("/")[0])
     except (OSError, ValueError, IndexError):
-        return max(0.0, busy - 1)  # this process counts in the load
-    return max(0.0, min(busy - 1, running - 1))
+        running = None
+    return max(1, min(cores, round(cores - busy(load, running)), count // (MIN_ITEMS // 2)))
+
+
+def busy(load: float | None, running: int | None) -> float:
+    """How many cores other processes keep busy, by the load average `load` (which still
+    counts, for a minute, the commands that ran just before this one: a bench's or a
+    script's) and the processes `running` at this moment, this one included: the lesser."""
+    if load is None:
+        return 0.0
+    others = load - 1  # this process counts in the load
+    return max(0.0, others if running is None else min(others, running - 1))
 
 
 def render_forked(
