@@ -37,9 +37,11 @@ def test_the_collector_is_paused_while_a_project_loads(
     seen: list[bool] = []
     load = loading.load_project
 
-    def watched(directory: Path, lockfile: Path | None = None) -> loading.LoadedProject:
+    def watched(
+        directory: Path, lockfile: Path | None = None, **options: bool
+    ) -> loading.LoadedProject:
         seen.append(gc.isenabled())
-        return load(directory, lockfile)
+        return load(directory, lockfile, **options)
 
     monkeypatch.setattr(loading, "load_project", watched)
     result = voxform(quickstart, "plan", "--json")

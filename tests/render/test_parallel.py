@@ -110,6 +110,14 @@ def test_a_plan_of_many_items_is_the_same_in_workers_and_serially(
     assert {e["file"] for e in errors} == {"templates/bad.ssml.j2", "voxform.yaml"}, errors[:3]
 
 
+def test_cores_are_free_once_the_commands_before_have_ended() -> None:
+    assert parallel.busy(1.6, 1) == 0  # a bench's last command still in the load average
+    assert parallel.busy(0.3, 4) == 0  # a moment's processes, gone a minute ago
+    assert parallel.busy(5.0, 7) == 4
+    assert parallel.busy(3.0, None) == 2  # no /proc: the load average alone
+    assert parallel.busy(None, 9) == 0
+
+
 class _Memo:
     def __init__(self) -> None:
         self.kept: dict[str, ItemResult] = {}

@@ -156,6 +156,7 @@ def load(ctx: click.Context, reporter: Reporter | None = None) -> LoadedProject:
     """The project named by -C and --lockfile, loaded and rendered; its warnings go to
     `reporter` when it is valid (`validate` shows them with the errors itself)."""
     # Here: the loader, the renderer and what they import are for the commands that load.
+    from voxform.aside import wait
     from voxform.project import load_project
 
     # A load makes about ten objects per item, and all of them live to the end of the
@@ -166,10 +167,11 @@ def load(ctx: click.Context, reporter: Reporter | None = None) -> LoadedProject:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        loaded = load_project(project_dir(ctx), ctx.obj["lockfile"])
+        loaded = load_project(project_dir(ctx), ctx.obj["lockfile"], caches_aside=True)
     finally:
         gc.freeze()
         ctx.call_on_close(gc.unfreeze)
+        ctx.call_on_close(wait)  # the caches it writes beside the command (aside.py)
         if enabled:
             gc.enable()
     if reporter is not None and not loaded.errors:

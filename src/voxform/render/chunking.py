@@ -68,7 +68,10 @@ def paragraphs(text: str, *, markdown: bool) -> list[str]:
 
 def _single_spaced(block: str) -> str:
     """`block` with each run of whitespace one space, none at the ends: split and joined
-    (a string per word) when short, else by pattern (a string per run that is not one space)."""
+    (a string per word) when short, else by pattern (a string per run that is not one space);
+    itself when it is already (every whitespace character but the space is unprintable)."""
+    if block.isprintable() and "  " not in block and block[:1] != " " and block[-1:] != " ":
+        return block
     if len(block) < _SHORT:
         return " ".join(block.split())
     return _SPACE.sub(" ", block).strip()

@@ -32,6 +32,8 @@ def align(prefix: str, digests: list[str], known: Mapping[str, str]) -> list[str
         match = _PART.match(item_id[len(prefix) + 1 :])
         if match:
             old.setdefault(Decimal(match.group(1)), chunk_digest.split("/", 1)[0])
+    if not old:  # what _keys gives then, 1 to n, without a Decimal each
+        return [f"p{number}" for number in range(1, len(digests) + 1)]
     return [f"p{_format(k)}" for k in _keys(old, digests)]
 
 

@@ -28,13 +28,17 @@ _ENDS_SENTENCE = tuple(".!?…。！？")
 # and strikethrough, links and images, autolinks and HTML, entities. A cell without any is
 # spoken as written, without the inline parser.
 _INLINE_MARKUP = re.compile(r"[\\`*_~\[<&]")
+_MARKUP_CHARACTERS = "\\`*_~[<&"  # the same, each looked for on its own in a whole file
 _CELL_PIPE = re.compile(r"(?<!\\)\|")  # markdown-it's escapedSplit: `\|` is a pipe in a cell
 _ROW = re.compile(r"[^\n]+")
 # A line that could start a block construct other than a paragraph (heading, list, quote,
 # code, fence, rule, HTML, table, reference, setext underline) or be a blank one with
 # spaces: starting with anything but a letter (or ending the text). A file without one is
 # read without markdown-it's block rules.
-_UNPLAIN_LINE = re.compile(r"^(?:[^\w\n]|[\d_])", re.MULTILINE)
+# Looked for as a line break and what follows it (a literal first: searched for fast, where
+# a `^` is tried at every character), the first line on its own.
+_UNPLAIN_START = re.compile(r"[^\w\n]|[\d_]")
+_UNPLAIN_LINE = re.compile(r"\n(?:[^\w\n]|[\d_])")
 _MUCH_MARKUP = (
     "a paragraph with more than {limit:,} pieces of Markdown (text, emphasis, links, code); "
     "split it"
@@ -176,9 +180,17 @@ def markdown_blocks(text: str) -> Iterator[str]:
     if "\r" in text:  # markdown-it's own normalising makes a string per line
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\0", "\ufffd")
-    if _UNPLAIN_LINE.search(text) is None and text.count("\n\n") < _PLAIN_BLOCKS:
-        return _plain_paragraphs(text, markup=_INLINE_MARKUP.search(text) is not None)
+    if _plain(text) and text.count("\n\n") < _PLAIN_BLOCKS:
+        if any(character in text for character in _MARKUP_CHARACTERS):
+            return _plain_paragraphs(text, markup=True)
+        # what _plain_paragraphs gives without markup, with no generator step per block
+        return iter([content for block in text.split("\n\n") if (content := block.strip())])
     return parsed_blocks(text)
+
+
+def _plain(text: str) -> bool:
+    """Whether every line of `text` starts with a letter or is empty."""
+    return _UNPLAIN_START.match(text) is None and _UNPLAIN_LINE.search(text) is None
 
 
 def parsed_blocks(text: str) -> Iterator[str]:

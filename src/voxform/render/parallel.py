@@ -11,8 +11,10 @@ handled here:
   ones. Otherwise the items are rendered again, serially.
 - Order: each worker renders a contiguous run of items and the runs are joined in order.
 
-Items travel back by reference (a pickle persistent id): a worker's answer names the
-parent's own Item objects instead of copying their text.
+A worker's answer is a run's results packed: plain tuples of strings and numbers (what
+most results are packed to: nothing of them is the parent's already) pickled as they are,
+and the rest pickled apart with the items by reference (a pickle persistent id), naming the
+parent's own Item objects instead of copying their text. Unpacking a tuple is given its item.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ class _Job:
 
 
 _job: _Job | None = None
+# (index of the run, its plain results pickled, the others pickled with items by reference,
+# the steps its renders took beyond the per-item allowance)
+_Answer = tuple[int, bytes, bytes, int]
 
 
 def workers_for(count: int) -> int:
@@ -71,10 +76,25 @@ def workers_for(count: int) -> int:
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
     try:
-        free = cores - os.getloadavg()[0] + 1  # this process counts in the load
+        load: float | None = os.getloadavg()[0]
     except OSError:
-        free = cores
-    return max(1, min(cores, round(free), count // (MIN_ITEMS // 2)))
+        load = None
+    try:
+        with open("/proc/loadavg", encoding="ascii") as file:  # "0.52 0.58 0.59 3/467 1234"
+            running: int | None = int(file.read().split()[3].partition("/")[0])
+    except (OSError, ValueError, IndexError):
+        running = None
+    return max(1, min(cores, round(cores - busy(load, running)), count // (MIN_ITEMS // 2)))
+
+
+def busy(load: float | None, running: int | None) -> float:
+    """How many cores other processes keep busy, by the load average `load` (which still
+    counts, for a minute, the commands that ran just before this one: a bench's or a
+    script's) and the processes `running` at this moment, this one included: the lesser."""
+    if load is None:
+        return 0.0
+    others = load - 1  # this process counts in the load
+    return max(0.0, others if running is None else min(others, running - 1))
 
 
 def render_forked(
@@ -85,17 +105,20 @@ def render_forked(
     make_env: Callable[[], Sandbox],
     workers: int,
     pack: Callable[[T], object] = lambda result: result,
-    unpack: Callable[[object], T] = lambda packed: packed,  # type: ignore[assignment,return-value]
+    unpack: Callable[[object, Item], T] = lambda packed, item: packed,  # type: ignore[assignment,return-value]
+    finish: Callable[[int, T], T] = lambda index, result: result,
 ) -> list[T] | None:
-    """`render(project, env, item, known)` of every item, in order, by this process and
-    `workers - 1` forked ones, each taking the next run of items while there is one; None
-    when the run-wide step budget could have told otherwise (render them serially then).
-    A worker sends `pack(result)`, which `unpack` makes the result again."""
+    """`finish(i, render(project, env, items[i], known))` of every item, in order, by this
+    process and `workers - 1` forked ones, each taking the next run of items while there is
+    one; None when the run-wide step budget could have told otherwise (render them serially
+    then). A worker sends `pack(result)`, which `unpack(packed, item)` makes the result
+    again; `finish` is this process's, on each result as it comes, between the runs it
+    renders itself (so the workers render more of them meanwhile)."""
     global _job
     runs = _runs(len(items), workers * _RUNS_PER_WORKER)
     context = multiprocessing.get_context("fork")
     claimed = context.Value("i", 0)
-    answers: multiprocessing.queues.Queue[tuple[int, bytes, int]] = context.Queue()
+    answers: multiprocessing.queues.Queue[_Answer] = context.Queue()
     _job = _Job(project, items, known, render, make_env, pack)
     children = [
         context.Process(target=_work, args=(runs, claimed, answers), daemon=True)
@@ -112,26 +135,31 @@ def render_forked(
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         env = make_env()
         done: dict[int, list[T]] = {}
+        excess = finished = 0
         while (index := _claim(claimed, len(runs))) is not None:
             start, end = runs[index]
-            done[index] = [render(project, env, items[i], known) for i in range(start, end)]
-        excess = env.excess_steps
-        finished = 0
+            done[index] = [
+                finish(i, render(project, env, items[i], known)) for i in range(start, end)
+            ]
+            while finished < len(children):  # what the workers sent meanwhile
+                try:
+                    answer = answers.get(block=False)
+                except queue.Empty:
+                    break
+                finished += _take(answer, runs, items, done, unpack, finish)
+                excess += answer[3]
         while finished < len(children):
             try:
-                index, blob, steps = answers.get(timeout=_PATIENCE)
+                answer = answers.get(timeout=_PATIENCE)
             except queue.Empty:
                 if any(child.is_alive() for child in children):
                     continue
                 return None  # a worker was killed (out of memory?): render serially
-            excess += steps
-            if index == _FAILED:
-                return None  # it raised: serially, the same error tells itself
-            if index == _FINISHED:
-                finished += 1
-            else:
-                loaded = _Unpickler(blob, items, runs[index][0]).load()
-                done[index] = [unpack(packed) for packed in loaded]
+            finished += _take(answer, runs, items, done, unpack, finish)
+            excess += answer[3]
+        excess += env.excess_steps
+    except _Failed:
+        return None  # a worker's render raised: serially, the same error tells itself
     finally:
         _job = None
         for child in children:
@@ -141,6 +169,35 @@ def render_forked(
     if excess > limits.RUN_STEPS - limits.STEPS_PER_RENDER:
         return None
     return [result for index in range(len(runs)) for result in done[index]]
+
+
+class _Failed(Exception):
+    """A worker's render raised."""
+
+
+def _take(
+    answer: _Answer,
+    runs: list[tuple[int, int]],
+    items: Sequence[Item],
+    done: dict[int, list[T]],
+    unpack: Callable[[object, Item], T],
+    finish: Callable[[int, T], T],
+) -> int:
+    """Take in a worker's answer: 1 when it is its last one, else 0."""
+    index, plain, rest, _ = answer
+    if index == _FAILED:
+        raise _Failed
+    if index == _FINISHED:
+        return 1
+    start = runs[index][0]
+    loaded: list[object] = pickle.loads(plain)
+    if rest:
+        for i, packed in _Unpickler(rest, items, start).load().items():
+            loaded[i] = packed
+    done[index] = [
+        finish(start + i, unpack(packed, items[start + i])) for i, packed in enumerate(loaded)
+    ]
+    return 0
 
 
 def _claim(claimed: Any, count: int) -> int | None:
@@ -174,13 +231,18 @@ def _work(runs: list[tuple[int, int]], claimed: Any, answers: Any) -> None:
                 job.pack(job.render(job.project, env, job.items[i], job.known))
                 for i in range(start, end)
             ]
+            rest = {i: packed for i, packed in enumerate(results) if type(packed) is not tuple}
+            for i in rest:
+                results[i] = None
+            plain = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
             buffer = io.BytesIO()
-            _Pickler(buffer, job.items, start, end).dump(results)
-            answers.put((index, buffer.getvalue(), env.excess_steps - excess))
+            if rest:
+                _Pickler(buffer, job.items, start, end).dump(rest)
+            answers.put((index, plain, buffer.getvalue(), env.excess_steps - excess))
             excess = env.excess_steps
-        answers.put((_FINISHED, b"", env.excess_steps - excess))
+        answers.put((_FINISHED, b"", b"", env.excess_steps - excess))
     except Exception:  # the parent renders serially, where the error tells itself
-        answers.put((_FAILED, b"", 0))
+        answers.put((_FAILED, b"", b"", 0))
     answers.close()
     answers.join_thread()
 

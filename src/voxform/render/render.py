@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from itertools import accumulate
 from types import MappingProxyType, TracebackType
@@ -16,15 +16,17 @@ from jinja2.sandbox import SandboxedEnvironment
 from voxform.digest import digest
 from voxform.errors import Location, Problem
 from voxform.manifest.model import BUILTIN_TEMPLATE, Project
-from voxform.render.assemble import Made, made_of, remade, rendered_item, request_for
+from voxform.render.assemble import Made, rendered_item, request_for
 from voxform.render.chunking import sentence_spans
 from voxform.render.document import check_document
 from voxform.render.ids import align_parts, part_chunk
 from voxform.render.inputs import core_digests
 from voxform.render.lexicon import apply_lexicon
-from voxform.render.model import Item, RenderedItem
+from voxform.render.model import Item, Prints, RenderedItem
 from voxform.render.parallel import render_forked, workers_for
 from voxform.render.parts import partition
+from voxform.render.results import ItemResult as ItemResult
+from voxform.render.results import item_result, packed, printing, unpacked
 from voxform.render.sandbox import Sandbox, render_template
 from voxform.render.shortcut import render_simple
 from voxform.render.ssml import canonical_ssml, spoken_text
@@ -37,15 +39,6 @@ _SPEAK_OPEN = re.compile(r"^<speak\b")
 class _TooLong:
     length: int
     limit: int
-
-
-@dataclass(frozen=True, slots=True)
-class ItemResult:
-    """One item rendered: its requests (several when it was cut into parts) and what the
-    checks found, warnings included, in the order they were found."""
-
-    rendered: tuple[RenderedItem, ...]
-    problems: tuple[Problem, ...]
 
 
 class RenderMemo(Protocol):
@@ -65,17 +58,24 @@ def render_items(
     items: list[Item],
     known: Mapping[str, str] = MappingProxyType({}),
     memo: RenderMemo | None = None,
+    prints: Callable[[RenderedItem], Prints | None] | None = None,
 ) -> tuple[list[RenderedItem], list[Problem]]:
     """Render every item, in order; an over-long source chunk is split at sentence
     boundaries into parts whose ids reuse those in `known` (the lockfile's ids and chunk
     digests). With a memo, only the items it does not answer are rendered (in worker
-    processes when they are many: the results are the same)."""
+    processes when they are many: the results are the same). With `prints`, each plain
+    result rendered here carries the fingerprints it gives (model.py), worked out where
+    the item is rendered: in a worker, not after it in this process."""
     env = make_environment(project.root)
     results = [memo.get(item) if memo is not None else None for item in items]
     misses = [i for i, result in enumerate(results) if result is None]
-    fresh = _render_all(project, env, [items[i] for i in misses], known)
+
+    def learnt(index: int, result: ItemResult) -> ItemResult:
+        return result if memo is None else memo.put(items[misses[index]], result)
+
+    fresh = _render_all(project, env, [items[i] for i in misses], known, prints, learnt)
     for index, result in zip(misses, fresh, strict=True):
-        results[index] = memo.put(items[index], result) if memo is not None else result
+        results[index] = result
     rendered: list[RenderedItem] = []
     problems: list[Problem] = []
     for done in results:
@@ -86,23 +86,31 @@ def render_items(
 
 
 def _render_all(
-    project: Project, env: Sandbox, items: list[Item], known: Mapping[str, str]
+    project: Project,
+    env: Sandbox,
+    items: list[Item],
+    known: Mapping[str, str],
+    prints: Callable[[RenderedItem], Prints | None] | None,
+    finish: Callable[[int, ItemResult], ItemResult],
 ) -> list[ItemResult]:
+    """Each item's result, `finish(index, result)` (by this process, as results come)."""
+    render = render_item if prints is None else printing(render_item, prints)
     workers = workers_for(len(items))
     if workers > 1:
         forked = render_forked(
             project,
             items,
             known,
-            render_item,
+            render,
             lambda: make_environment(project.root),
             workers,
-            _packed,
-            lambda packed: _unpacked(project, packed),
+            packed,
+            lambda packed, item: unpacked(project, packed, item),
+            finish,
         )
         if forked is not None:
             return forked
-    return [render_item(project, env, item, known) for item in items]
+    return [finish(i, render(project, env, item, known)) for i, item in enumerate(items)]
 
 
 def render_item(
@@ -118,7 +126,7 @@ def render_item(
         return ItemResult((), (_too_long(item, result, splittable=False),))
     if isinstance(result, list):
         return ItemResult((), tuple(result))
-    return ItemResult((result,), result.warnings)
+    return item_result((result,), result.warnings)
 
 
 def _split(
@@ -296,21 +304,6 @@ def _render(
     core = core_digests(item.text, str(text), output, target, request, settings.template)
     characters = len(spoken_text(final)) if document.spoken is None else document.spoken
     return rendered_item(project, request, Made(final, characters, core, legacy, item), warnings)
-
-
-def _packed(result: ItemResult) -> ItemResult | Made:
-    """What a worker sends of an item's result: for one request without problems, only
-    what its render made (assemble.py puts the rest together again)."""
-    if result.problems or len(result.rendered) != 1 or result.rendered[0].warnings:
-        return result
-    return made_of(result.rendered[0])
-
-
-def _unpacked(project: Project, packed: object) -> ItemResult:
-    if isinstance(packed, Made):
-        return ItemResult((remade(project, packed),), ())
-    assert isinstance(packed, ItemResult)
-    return packed
 
 
 def _template_problem(
