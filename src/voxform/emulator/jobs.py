@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 import time
 import uuid
@@ -108,6 +109,34 @@ class Job:
             "EditingConfig": sub.editing_json,
             "OutputConfig": {"Bucket": sub.bucket, "Object": sub.object},
         }
+
+
+_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def store_audio(target: Path, audio: bytes) -> None:
+    """Write a job's audio into the OSS stand-in (`target` resolved inside it), unsynced: a
+    stand-in, not a store. A new object is created and written in place, since no one reads
+    it before its job has ended (a temporary file and a rename cost the emulator a third of
+    its CPU per job); one that is there already is replaced atomically, as it may be read."""
+    try:
+        fd = os.open(target, _NEW, 0o666)
+    except FileNotFoundError:  # its folder is new
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, _NEW, 0o666)
+    except FileExistsError:
+        write_atomic(target, audio, durable=False)
+        return
+    try:
+        view = memoryview(audio)
+        while view:
+            view = view[os.write(fd, view) :]
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(target)
+        raise
+    os.close(fd)
 
 
 def _quote_key(key: str) -> str:
@@ -231,7 +260,7 @@ class JobStore:
         try:
             target = inside(self.storage, sub.key)
             synthesis = self._synthesizer.synthesize(sub)
-            write_atomic(target, synthesis.audio, durable=False)  # a stand-in, not a store
+            store_audio(target, synthesis.audio)
             if self._written is not None:
                 self._written(target, synthesis.audio)
         except ItemError as exc:
