@@ -28,6 +28,17 @@ KEYS = [
 ]
 
 
+def every_key(root: Path, prefix: str) -> list[str]:
+    """The bucket's objects (regular files, not voxform's temporary ones) by brute force."""
+    bucket = root / BUCKET
+    keys = [
+        p.relative_to(bucket).as_posix()
+        for p in bucket.rglob("*")
+        if p.is_file() and not p.is_symlink() and not p.name.endswith(".voxform-tmp")
+    ]
+    return sorted((k for k in keys if k.startswith(prefix)), key=str.encode)
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> ObjectStore:
     root = tmp_path_factory.mktemp("storage")
@@ -46,7 +57,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> ObjectStore:
 def test_a_page_is_the_first_keys_after_the_marker_in_byte_order(
     store: ObjectStore, prefix: str, after: str, limit: int
 ) -> None:
-    every = store.keys(BUCKET, prefix)
+    every = every_key(store.storage, prefix)
     expected = [k for k in every if k.encode() > after.encode()][:limit]
 
     assert store.keys_after(BUCKET, prefix, after, limit) == expected
@@ -71,4 +82,4 @@ def test_a_listing_of_a_bucket_of_hundreds_pages_through_it(tmp_path: Path) -> N
         after = page[-1]
 
     assert [len(p) for p in pages] == [250, 250, 100]
-    assert [k for p in pages for k in p] == store.keys(BUCKET, "gen/")
+    assert [k for p in pages for k in p] == every_key(tmp_path, "gen/")

@@ -109,24 +109,22 @@ class Latency:
     estimate: float = 1.0  # seconds, as of `since`
     floor: float = 0.05
     ceiling: float = 600.0
-    decay: float = 0.98  # per second since the estimate was last raised
-    fast: float = 0.8  # per second since the first submission, until the first raise
-    raised: float | None = None  # monotonic time of the last raise
-    started: float | None = None  # monotonic time of the first submission
+    decay: float = 0.98  # per second since the estimate was last set, once `learnt`
+    fast: float = 0.8  # per second since the first submission, until then
+    learnt: bool = False  # a first look has found its job running
+    since: float | None = None  # monotonic time the estimate was set (the first submission)
     probe_at: float = 0.5
     often: int = 16  # one job in this many is a probe while probes pay
     rare: int = 64  # ... and one in this many after a probe found its job running
     every: int = 16
-    _since: float | None = None  # when `estimate` was set (None: the first submission)
     _count: int = 0
 
     def first_look(self, now: float) -> float:
         """Seconds from a submission at `now` to its first look."""
-        if self.started is None:
-            self.started = now
-        since = self._since if self._since is not None else self.started
-        rate = self.fast if self.raised is None else self.decay
-        factor: float = rate ** max(0.0, now - since)
+        if self.since is None:
+            self.since = now
+        rate = self.decay if self.learnt else self.fast
+        factor: float = rate ** max(0.0, now - self.since)
         return max(self.floor, self.estimate * factor)
 
     def plan_look(self, now: float) -> tuple[float, bool]:
@@ -147,11 +145,11 @@ class Latency:
             self.every = self.rare
         current = self.first_look(now)
         self.estimate = min(self.ceiling, max(current, elapsed * 1.1))
-        self.raised = self._since = now
+        self.learnt, self.since = True, now
 
     def done(self, elapsed: float, now: float) -> None:
         """A probe found its job done `elapsed` seconds after its submission."""
         self.every = self.often
         lowered = max(self.floor, elapsed * 1.1)
         if lowered < self.first_look(now):
-            self.estimate, self._since = lowered, now
+            self.estimate, self.since = lowered, now

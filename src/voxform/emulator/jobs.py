@@ -128,15 +128,12 @@ def store_audio(target: Path, audio: bytes) -> None:
         write_atomic(target, audio, durable=False)
         return
     try:
-        view = memoryview(audio)
-        while view:
-            view = view[os.write(fd, view) :]
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(audio)
     except BaseException:
-        os.close(fd)
         with contextlib.suppress(OSError):
             os.unlink(target)
         raise
-    os.close(fd)
 
 
 def _quote_key(key: str) -> str:
