@@ -135,3 +135,14 @@ def test_no_probe_is_planned_below_the_floor() -> None:
     latency.learn(0.05, now=0.0)
 
     assert not any(latency.plan_look(0.0)[1] for _ in range(64))
+
+
+def test_a_probe_found_running_is_looked_at_again_when_its_first_look_was_due() -> None:
+    """Jobs of 1 s, the estimate 1.1 s: a probe looked at after 0.55 s is running; backing
+    off from there (0.275 s, then 0.41 s) would spend two more reads, not one."""
+    latency = Latency(estimate=1.0)
+    latency.learn(1.0, now=0.0)
+
+    assert latency.after_probe(10.0, now=10.6) == pytest.approx(10.0 + 1.1 * 0.98**10.6)
+    # A probe answered after its regular look was due is looked at after the usual pause.
+    assert latency.after_probe(10.0, now=12.0) == pytest.approx(12.0 + latency.next_look(1))

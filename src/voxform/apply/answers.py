@@ -105,7 +105,11 @@ class Answers:
                     now - flight.submitted_at, now, probe=flight.probe
                 )
             flight.stage = "running"
-            self._at(now + self.latency[flight.target].next_look(flight.looks), flight)
+            latency = self.latency[flight.target]
+            if flight.probe and flight.looks == 1:
+                self._at(latency.after_probe(flight.submitted_at, now), flight)
+            else:
+                self._at(now + latency.next_look(flight.looks), flight)
         else:
             assert isinstance(done.value, JobResult)
             if flight.looks == 1 and flight.probe:

@@ -139,6 +139,13 @@ class Latency:
         """Seconds until the next look after `looks` early ones."""
         return min(30.0, max(0.2, self.estimate * 0.25) * 1.5 ** max(0, looks - 1))
 
+    def after_probe(self, submitted: float, now: float) -> float:
+        """When to look again at a probe's job found running (monotonic): when its first
+        look would have been had it not been a probe, so that a probe costs one read more,
+        not the two or three of looks backing off from half the latency."""
+        when = submitted + self.first_look(now)
+        return when if when > now else now + self.next_look(1)
+
     def learn(self, elapsed: float, now: float, *, probe: bool = False) -> None:
         """A first look `elapsed` seconds after its submission found the job still running."""
         if probe:
