@@ -126,6 +126,7 @@ def main() -> None:
         ["client CPU per item", f"{run.cpu / max(items, 1) * 1000:.2f} ms"],
         ["client peak memory", f"{run.peak_mb:.0f} MB"],
         ["emulator CPU during the apply", f"{emulator_cpu:.1f} s"],
+        ["emulator CPU per call", f"{emulator_cpu / max(total_calls, 1) * 1000:.2f} ms"],
         ["calls per item", calls_per_item(stats, items)],
         ["ICE calls in all", total_calls],
         ["throttled answers", ", ".join(f"{op} {throttled.get(op, 0)}" for op in OPERATIONS)],

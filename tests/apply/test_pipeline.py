@@ -9,6 +9,7 @@ apply/run.py builds it: the journal opened first, closed with the final state af
 
 from __future__ import annotations
 
+import errno
 import json
 import threading
 import time
@@ -503,6 +504,38 @@ class Witnessed(Journal):
         super().flush()
         self.events.extend(self.queued)
         self.queued.clear()
+
+
+class FullDisk(Journal):
+    """The real journal on a disk that is full for its first sync (then freed)."""
+
+    def __init__(self, loaded: LoadedProject) -> None:
+        super().__init__(loaded.lock_path, journal_path(loaded.project.root, loaded.lock_path))
+        self.full = True
+
+    def flush(self) -> None:
+        if self.dirty and self.full:
+            self.full = False
+            raise OSError(errno.ENOSPC, "No space left on device")
+        super().flush()
+
+
+def test_intents_whose_sync_fails_are_never_sent_and_the_run_stops(
+    loaded: LoadedProject,
+) -> None:
+    """The journal is synced on a thread of its own; a sync that fails there stops the run
+    as one on the scheduler's thread did: the submissions it held never leave."""
+    backend = DurableBackend()
+    journal = FullDisk(loaded)
+    apply = Apply(loaded, backend, parallelism=3, journal=journal)
+
+    outcome = apply.run(loaded.plan())
+
+    assert isinstance(outcome.fatal, FatalError)
+    assert "cannot write the apply journal" in str(outcome.fatal)
+    assert "No space left on device" in str(outcome.fatal)
+    assert backend.submitted == []
+    assert on_disk(loaded) == {}
 
 
 @pytest.mark.parametrize("durable", [True, False], ids=["durable", "in-process"])

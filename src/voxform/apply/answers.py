@@ -97,14 +97,23 @@ class Answers:
             flight.job_id, flight.stage = str(done.value), "running"
             flight.submitted_at = now
             self._record(flight)
-            self._at(now + self.latency[flight.target].first_look(now), flight)
+            wait, flight.probe = self.latency[flight.target].plan_look(now)
+            self._at(now + wait, flight)
         elif done.value is None:  # still running
             if flight.looks == 1:  # later looks of a long job would drag every first look
-                self.latency[flight.target].learn(now - flight.submitted_at, now)
+                self.latency[flight.target].learn(
+                    now - flight.submitted_at, now, probe=flight.probe
+                )
             flight.stage = "running"
-            self._at(now + self.latency[flight.target].next_look(flight.looks), flight)
+            latency = self.latency[flight.target]
+            if flight.probe and flight.looks == 1:
+                self._at(latency.after_probe(flight.submitted_at, now), flight)
+            else:
+                self._at(now + latency.next_look(flight.looks), flight)
         else:
             assert isinstance(done.value, JobResult)
+            if flight.looks == 1 and flight.probe:
+                self.latency[flight.target].done(now - flight.submitted_at, now)
             self._finish(flight, done.value)
 
     def _retry(self, flight: Flight, role: Operation, error: RetryableError, now: float) -> None:

@@ -30,6 +30,10 @@ from voxform.state.outputs import ObjectDigest, objects_of, recordable
 # Reading objects after a run is bookkeeping: an OSS outage delays the end of apply by this
 # much at most, and what is not read now is read by the next apply or refresh.
 RECORD_DEADLINE = 60.0
+# Pages of a bucket's listing per second unless the target states a limit: OSS serves
+# thousands of calls a second per bucket (copies.py starts copies the same way), and the
+# modest start of an unknown limit (10 a second) cost a second per 10,000 objects read.
+LIST_OPERATION, LIST_RATE = "ListObjectsV2", 100.0
 
 
 @dataclass
@@ -54,7 +58,11 @@ def paced_storages(
     through transient errors for `deadline` seconds."""
     with open_storages(project, names, profile=profile) as storages:
         yield {
-            name: PacedStorage(storage, project.targets[name].rate_limits, deadline=deadline)
+            name: PacedStorage(
+                storage,
+                {LIST_OPERATION: LIST_RATE, **project.targets[name].rate_limits},
+                deadline=deadline,
+            )
             for name, storage in storages.items()
         }
 

@@ -6,8 +6,9 @@ goes), then with growing pauses. Each operation has its own adaptive rate (pacin
 refused call gives its token back. Only a failed call is retried (backoff with jitter); an
 item fails only after a long deadline; a lost submission is found by its token (lookup.py).
 Every change is journaled by this thread alone, intents durable before their requests leave
-(commit.py), so changes that land together share one fsync. What each answer does (a job
-id, a result, an error, a page of the job list) is answers.py's.
+(commit.py: the fsync itself runs on a thread of its own), so changes that land together
+share one fsync. What each answer does (a job id, a result, an error, a page of the job
+list) is answers.py's.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ class Pipeline(Answers):
         self._order = itertools.count()
         self._lookups = {t: Lookups() for t in providers}
         self._in_flight = 0  # items whose submission has begun and whose result is not in
-        self.commit = GroupCommit(journal, clock())
+        self.commit = GroupCommit(journal, clock(), wake=lambda: self.calls.done.put(None))
 
     def stop(self) -> None:
         """Stop submitting and looking; calls under way finish, then state is saved."""
@@ -111,6 +112,7 @@ class Pipeline(Answers):
         try:
             self._loop()
         finally:
+            self.commit.close()
             self._pool.close()
         self._withdraw(flights)
         self.outcome.seconds = self.clock() - started
@@ -236,12 +238,16 @@ class Pipeline(Answers):
         self.calls.start(flight, role)
 
     def _flush(self, *, force: bool = False) -> None:
-        """Sync the journal when due (commit.py), then send what waited for it."""
+        """Send what waited for a sync of the journal that has ended, and start the next
+        when due (commit.py); with `force`, sync here and now."""
         now = self.clock()
-        if not self.commit.due(now, force=force):
-            return
         try:
-            ready = self.commit.flush(now)
+            if force:
+                ready = self.commit.flush(now)
+            else:
+                ready = self.commit.collect()
+                if self.commit.due(now):
+                    self.commit.begin(now)
         except OSError as exc:
             self.outcome.fatal = self.outcome.fatal or FatalError(
                 f"cannot write the apply journal {self.journal.path}: {exc.strerror or exc}; "

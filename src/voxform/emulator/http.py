@@ -125,7 +125,7 @@ class _Server6(Server):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out in two writes
+    disable_nagle_algorithm = True  # an answer's head and body go out as they are written
     server: Server
     timeout = 60  # idle keep-alive connections end after this
 
@@ -276,8 +276,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("x-acs-request-id", str(body["RequestId"]))
         for name, value in (extra or {}).items():
             self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        # Head and body in one write (end_headers would send the head by itself): an
+        # answer in two segments woke the client twice, and cost the emulator a send.
+        if self.request_version == "HTTP/0.9":  # no head at all
+            self.wfile.write(data)
+            return
+        self._headers_buffer.append(b"\r\n")  # type: ignore[attr-defined]
+        self._headers_buffer.append(data)  # type: ignore[attr-defined]
+        self.flush_headers()
 
     def _drop(self) -> None:
         """Close the connection without a word (a reset, like a failing load balancer)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from functools import lru_cache
 from typing import Literal, Protocol
 
@@ -61,6 +62,9 @@ class SilentSynthesizer:
     def __init__(self, workers: int | None = None) -> None:
         # The work is a cache lookup and a file write: a few threads keep the disk busy.
         self.workers = workers if workers is not None else max(4, os.cpu_count() or 1)
+        # numpy and lameenc load now, in the background: loaded by the first job, they made
+        # it a second late, and a client learning the service's latency learnt that second.
+        threading.Thread(target=_load_encoder, name="voxform-emulator-load", daemon=True).start()
 
     def synthesize(self, submission: Submission) -> Synthesis:
         """Silent audio in the submission's format, rate and estimated length."""
@@ -76,6 +80,10 @@ class SilentSynthesizer:
 
     def close(self) -> None:
         """Nothing to stop."""
+
+
+def _load_encoder() -> None:
+    import voxform.engine.audio  # noqa: F401
 
 
 @lru_cache(maxsize=4096)

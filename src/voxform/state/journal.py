@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,6 +147,10 @@ class Journal:
         self._handle: IO[bytes] | None = None
         self._buffer: list[bytes] = []
         self.since_checkpoint = 0
+        # Apply syncs on a thread of its own while changes are still recorded: the queue is
+        # handed over under `_queue`, and one flush writes at a time.
+        self._queue = threading.Lock()
+        self._writing = threading.Lock()
 
     def open(self) -> None:
         """Open for appending and prove that both the journal and the lockfile can be
@@ -166,7 +171,9 @@ class Journal:
     def record(self, key: str, entry: LockEntry | None) -> None:
         """Queue one change (None: the item has no entry); durable after the next `flush`."""
         line = {"at": round(time.time(), 3), "entry": entry and entry.to_json(), "id": key}
-        self._buffer.append(json.dumps(line, ensure_ascii=False, sort_keys=True).encode() + b"\n")
+        encoded = json.dumps(line, ensure_ascii=False, sort_keys=True).encode() + b"\n"
+        with self._queue:
+            self._buffer.append(encoded)
 
     @property
     def dirty(self) -> bool:
@@ -174,23 +181,31 @@ class Journal:
 
     def flush(self) -> None:
         """Write every queued change with one fsync; OSError (a full disk) leaves the
-        journal with whole lines only, and the queued changes unwritten."""
-        if not self._buffer:
-            return
-        assert self._handle is not None, "journal not open"
-        data = memoryview(b"".join(self._buffer))
-        fd = self._handle.fileno()
-        start = os.lseek(fd, 0, os.SEEK_END)
-        try:
-            while data:
-                data = data[os.write(fd, data) :]
-            os.fsync(fd)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, start)  # whole lines only, whatever was half written
-            raise
-        self.since_checkpoint += len(self._buffer)
-        self._buffer.clear()
+        journal with whole lines only, and the queued changes unwritten. Changes recorded
+        meanwhile (from another thread) wait for the next flush."""
+        with self._writing:
+            with self._queue:
+                lines, self._buffer = self._buffer, []
+            if not lines:
+                return
+            assert self._handle is not None, "journal not open"
+            data = memoryview(b"".join(lines))
+            fd = self._handle.fileno()
+            try:
+                start = os.lseek(fd, 0, os.SEEK_END)
+                try:
+                    while data:
+                        data = data[os.write(fd, data) :]
+                    os.fsync(fd)
+                except OSError:
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(fd, start)  # whole lines only, whatever was half written
+                    raise
+            except OSError:
+                with self._queue:
+                    self._buffer[:0] = lines
+                raise
+            self.since_checkpoint += len(lines)
 
     def checkpoint(self, state: LockState) -> None:
         """Fold everything into voxform.lock and start the journal afresh."""

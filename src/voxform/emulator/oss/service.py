@@ -163,7 +163,7 @@ class OssService:
         prefix = query.get("prefix", "")
         token = query.get("continuation-token", "")
         after = _token_key(token) if token else query.get("start-after", "")
-        keys = [k for k in self.store.keys(bucket, prefix) if k.encode() > after.encode()]
+        keys = self.store.keys_after(bucket, prefix, after, max_keys + 1)
         page = keys[:max_keys]
         objects: list[ObjectInfo] = []
         for key in page:
