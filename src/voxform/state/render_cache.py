@@ -95,6 +95,9 @@ class RenderCache:
         self.items: dict[bytes, Item] = {}
         self.learnt = False
         self.read: dict[bytes, int] = {}  # key -> where its record is in the file read
+        # id(item) -> the item and its key, known without spelling it again (the block
+        # cache's, or worked out once): the item is held, so its id is not reused meanwhile
+        self.given: dict[int, tuple[Item, bytes]] = {}
         self._settings: dict[int, tuple[Settings, str | None]] = {}
         self._places: dict[int, tuple[Location, str]] = {}
         self._heads: dict[
@@ -109,6 +112,9 @@ class RenderCache:
 
     def key(self, item: Item) -> bytes | None:
         """The digest of everything `item`'s render reads; None when that cannot be known."""
+        given = self.given.get(id(item))
+        if given is not None and given[0] is item:
+            return given[1]
         head = self._head(item.settings, item.location, item.text_location)
         if head is None:
             return None
@@ -120,7 +126,14 @@ class RenderCache:
             f"\0{'-' if chunk is None else f'{len(chunk)}:{chunk}'}"
             f"\0{'s' if item.splittable else '-'}\0{_spell(sorted(parts)) if parts else '-'}"
         )
-        return hashlib.sha256(spelt.encode("utf-8", "surrogatepass")).digest()
+        key = hashlib.sha256(spelt.encode("utf-8", "surrogatepass")).digest()
+        self.given[id(item)] = (item, key)  # asked again by put, and by the block cache
+        return key
+
+    def head(self, settings: Settings, location: Location, file: str) -> str | None:
+        """The head of the keys of a source file's items (`file`, its path), as `key`
+        spells it: what they share (state/block_cache.py)."""
+        return self._head(settings, location, Location(file, 1, 1))
 
     def get(self, item: Item) -> ItemResult | None:
         key = self.key(item)

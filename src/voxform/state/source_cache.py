@@ -74,6 +74,12 @@ class SourceCache:
             self._keep(str(path), now, _text_key(text, markdown), paragraphs)
             self.learnt = True
 
+    def text_key(self, path: Path) -> bytes | None:
+        """The key of the text of the file at `path` whose paragraphs this cache gave or
+        learnt in this command; None when it did neither."""
+        found = self.stats.get(str(path))
+        return None if found is None else found[1]
+
     def save(self) -> None:
         """Write what this command read, if it is not what the file holds."""
         known = len(self.reader.records) if self.reader is not None else -1
