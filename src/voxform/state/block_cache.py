@@ -32,7 +32,9 @@ KIND = "blocks 1"
 _PREFIX = "sha256:"
 _RAW = 32  # a sha256's bytes
 _INTS = 2 * _RAW // 8  # a chunk's digest and its render key, as int64
-_Block = tuple[list[str], list[str], list[bytes]]  # id keys, chunk digests, render keys
+# A block as read: its id keys, chunk digests and render keys, and as stored (the keys
+# spelt in one string, the digests and render keys in one run of bytes), to be written back
+_Block = tuple[list[str], list[str], list[bytes], str, bytes]
 
 
 class BlockCache:
@@ -50,6 +52,7 @@ class BlockCache:
         self._asked: dict[str, bytes | None] = {}  # file -> its block's key (None: none)
         self._found: dict[str, _Block] = {}  # file -> its block as read
         self.blocks: dict[bytes, list[Item]] = {}  # block key -> the file's items
+        self.kept: dict[bytes, _Block] = {}  # block key -> the block read for its items
         self.hits = 0
 
     def chunk_ids(
@@ -80,6 +83,7 @@ class BlockCache:
             for item, render_key in zip(items, found[2], strict=True):
                 self.renders.given[id(item)] = (item, render_key)
             self.hits += 1
+            self.kept[key] = found
         self.blocks[key] = items
 
     def save(self) -> None:
@@ -92,6 +96,14 @@ class BlockCache:
         results = self.renders.results
         for key in sorted(self.blocks):
             items = self.blocks[key]
+            kept = self.kept.get(key)
+            if kept is not None:  # as it was read, if each of its results is still kept
+                if all(k in results for k in kept[2]):
+                    table.record(key)
+                    table.number(len(items))
+                    table.text(kept[3])
+                    table.ints.frombytes(kept[4])
+                continue
             render_keys = [self.renders.key(item) for item in items]
             if not all(k is not None and k in results for k in render_keys):
                 continue  # a result not kept (a run-wide problem): the file is done item by item
@@ -139,4 +151,4 @@ class BlockCache:
             return None
         digests = [_PREFIX + raw[i : i + _RAW].hex() for i in range(0, len(raw), 2 * _RAW)]
         renders = [raw[i + _RAW : i + 2 * _RAW] for i in range(0, len(raw), 2 * _RAW)]
-        return keys, digests, renders
+        return keys, digests, renders, spelt or "", raw
