@@ -245,3 +245,26 @@ def test_a_source_edited_in_the_tick_the_caches_saw_it_with_its_size_is_read_aga
 
     assert "text changed" in cached
     assert cached == plan_without_caches(voxform, copy)
+
+
+def test_the_first_plan_after_an_apply_takes_the_blocks_the_apply_made(
+    copy: Path, voxform: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An apply makes each file's block before it records the ids (as a plan without the
+    # lockfile does here); then the lockfile knows exactly the ids and chunks of each block,
+    # so the blocks are taken as they are.
+    lockfile = copy / "voxform.lock"
+    recorded = lockfile.read_bytes()
+    lockfile.unlink()
+    voxform(copy, "plan", "--json")
+    lockfile.write_bytes(recorded)
+    import voxform.render.sources as sources
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise AssertionError("aligned again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sources, "align", refuse)
+        cached = voxform(copy, "plan", "--json")
+    assert cached.exit_code == 0, cached.output
+    assert cached.output == plan_without_caches(voxform, copy)

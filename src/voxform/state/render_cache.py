@@ -150,6 +150,10 @@ class RenderCache:
         spells it: what they share (state/block_cache.py)."""
         return self._head(settings, location, Location(file, 1, 1))
 
+    def has_parts(self, item_id: str) -> bool:
+        """Whether the lockfile knows parts of item `item_id` (its key reads their ids)."""
+        return item_id in self._parts
+
     def get(self, item: Item) -> ItemResult | None:
         key = self.key(item)
         if key is None or self.reader is None:
