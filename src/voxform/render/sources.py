@@ -36,7 +36,7 @@ class SourceMemo(Protocol):
 class BlockMemo(Protocol):
     """Where the chunks of earlier expansions are kept, a block per file (a cache in
     .voxform/): `chunk_ids` answers a file's chunks' id keys and digests only when all that
-    makes them (its text, the lockfile's ids under its prefix) is what it was, else None."""
+    makes them (its text, the lockfile's ids under its prefix) gives the same, else None."""
 
     def chunk_ids(
         self, source: SourceSpec, path: Path, rel: str, prefix: str, known: Mapping[str, str]

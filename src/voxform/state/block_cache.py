@@ -6,9 +6,9 @@ A block is found by a key: the sha256 of everything but the lockfile that makes 
 items and their render keys (state/render_cache.py). That is the key's head for the file
 (the source's settings, voice, target, template and the files it includes, lexicon, the
 render version: RenderCache.head), the file's path and id prefix, how it is split, and its
-text (the source cache's key of it: state/source_cache.py,
-which trusts a file's stat as git does and re-reads a racily clean one). A block keeps, for
-each chunk in order, its id's key (`p2.5`), its digest and its item's render key.
+text (the source cache's key of it: state/source_cache.py, which trusts a file's stat as
+git does and re-reads a racily clean one). A block keeps, for each chunk in order, its id's
+key (`p2.5`), its digest and its item's render key.
 
 The ids are aligned with those the lockfile knows under the prefix (render/ids.py): a block
 keeps the digest of the ids and chunks it was made with, and is taken when they are the
