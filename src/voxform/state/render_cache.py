@@ -174,7 +174,8 @@ class RenderCache:
         self.results[key] = result
         self.items[key] = item
         (self.read_delta if reader is delta else self.read)[key] = start
-        if engine is not None and _plain(result) and result.rendered[0].prints is None:
+        rendered = result.rendered
+        if engine is not None and rendered and rendered[0].prints is None and _plain(result):
             result = self._printed(key, result)  # another engine's: worked out, written anew
         return result
 
