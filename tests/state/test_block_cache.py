@@ -4,7 +4,7 @@ an edited one's are aligned again, and the items are those made without any cach
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -38,9 +38,9 @@ def test_sentences_come_from_the_block_until_their_file_changes(
     aligned: list[str] = []
     real = sources.align
 
-    def counting(prefix: str, *args: object) -> list[str]:
+    def counting(prefix: str, digests: list[str], known: Mapping[str, str]) -> list[str]:
         aligned.append(prefix)
-        return real(prefix, *args)  # type: ignore[arg-type]
+        return real(prefix, digests, known)
 
     monkeypatch.setattr(sources, "align", counting)
     assert everything(root, cached=True) == first
