@@ -3,13 +3,12 @@ an edited one's are aligned again, and the items are those made without any cach
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
 
-from voxform.project import load_project
+from state.loading import everything
 
 MANIFEST = """
     version: 1
@@ -19,13 +18,6 @@ MANIFEST = """
     sources: [{id: book, glob: "texts/*.md", split: sentence}]
 """
 TEXT = "One sentence here. Another one there.\n\nA second paragraph. With two sentences.\n"
-
-
-def everything(root: Path, *, cached: bool) -> tuple[object, ...]:
-    if not cached:
-        shutil.rmtree(root / ".voxform", ignore_errors=True)
-    loaded = load_project(root)
-    return tuple(loaded.rendered), tuple(loaded.problems)
 
 
 def test_sentences_come_from_the_block_until_their_file_changes(

@@ -3,11 +3,10 @@ after many, the whole file again. Either way a plan renders what it would withou
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from voxform.project import load_project
+from state.loading import everything
 from voxform.state.render_cache import DELTA, DELTA_MIN, DELTA_SHARE, RENDER_CACHE
 
 PARAGRAPHS = DELTA_MIN + 100
@@ -25,13 +24,6 @@ def book(edited: int = 0) -> str:
     for n in range(edited):
         paragraphs[n * 7] += " Edited."
     return "\n\n".join(paragraphs) + "\n"
-
-
-def everything(root: Path, *, cached: bool) -> tuple[object, ...]:
-    if not cached:
-        shutil.rmtree(root / ".voxform", ignore_errors=True)
-    loaded = load_project(root)
-    return tuple(loaded.rendered), tuple(loaded.problems)
 
 
 def test_a_few_new_records_go_in_a_delta_and_many_rewrite_the_file(

@@ -4,11 +4,10 @@ are read again next time, and the plans stay what they would be without the cach
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from voxform.project import load_project
+from state.loading import everything
 from voxform.state.source_cache import REREAD_MIN, REREAD_SHARE, SOURCE_CACHE
 
 LONG_AGO = 1_000_000_000_000_000_000
@@ -20,13 +19,6 @@ MANIFEST = """
     defaults: {voice: n, format: wav, target: local}
     sources: [{id: notes, glob: "texts/*.txt", split: paragraph}]
 """
-
-
-def everything(root: Path, *, cached: bool) -> tuple[object, ...]:
-    if not cached:
-        shutil.rmtree(root / ".voxform", ignore_errors=True)
-    loaded = load_project(root)
-    return tuple(loaded.rendered), tuple(loaded.problems)
 
 
 def edit(root: Path, number: int, words: str) -> None:
