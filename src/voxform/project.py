@@ -174,6 +174,7 @@ def load_project(directory: Path, lockfile: Path | None = None) -> LoadedProject
         state / BLOCK_CACHE, project.root, identity=identity, texts=texts, renders=memo
     )
     items, expand_problems = expand(project, known, texts, blocks)
+    blocks.expanded()
     texts.save()
     rendered, render_problems = render_items(project, items, known, memo)
     memo.save()

@@ -42,6 +42,7 @@ _INTS = 2 * _RAW // 8  # a chunk's digest and its render key, as int64
 # spelt in one string, the digests and render keys in one run of bytes, the digest of the
 # lockfile's ids it was made with, whether it is partless), to be written back
 _Block = tuple[list[str], list[str], list[bytes], str, bytes, str, int]
+_Kept = tuple[list[bytes], str, bytes, str, int]  # a block taken: all but its keys, digests
 _Asked = tuple[bytes, str]  # a file's block key, and the digest of the lockfile's ids for it
 
 
@@ -57,10 +58,11 @@ class BlockCache:
         self.texts = texts
         self.renders = renders
         self.reader = read_cache(path, KIND, identity)
+        self.count = len(self.reader.records) if self.reader is not None else -1
         self._asked: dict[str, _Asked | None] = {}  # file -> its block's key (None: none)
         self._found: dict[str, _Block] = {}  # file -> its block as read
         self.blocks: dict[bytes, tuple[list[Item], str]] = {}  # key -> the items, ids' digest
-        self.kept: dict[bytes, _Block] = {}  # block key -> the block read for its items
+        self.kept: dict[bytes, _Kept] = {}  # block key -> the block read for its items
         self.hits = 0
 
     def chunk_ids(
@@ -102,14 +104,18 @@ class BlockCache:
             for item, render_key in zip(items, found[2], strict=True):
                 self.renders.given[id(item)] = (item, render_key)
             self.hits += 1
-            self.kept[key] = found
+            self.kept[key] = found[2:]
         self.blocks[key] = (items, asked[1])
+
+    def expanded(self) -> None:
+        """Let go of the file read: the expansion it was for is over (what save writes back
+        of it is kept), and it is as big as the items' chunks' digests."""
+        self.reader = None
 
     def save(self) -> None:
         """Write the blocks of this command's files whose items all have a render record
         (call after the render cache has learnt them), unless the file has just those."""
-        known = len(self.reader.records) if self.reader is not None else -1
-        if self.hits == len(self.blocks) == known:
+        if self.hits == len(self.blocks) == self.count:
             return
         table = CacheTable()
         results = self.renders.results
@@ -117,13 +123,13 @@ class BlockCache:
             items, ids = self.blocks[key]
             kept = self.kept.get(key)
             if kept is not None:  # as it was read, if each of its results is still kept
-                if all(k in results for k in kept[2]):
+                if all(k in results for k in kept[0]):
                     table.record(key)
                     table.number(len(items))
+                    table.text(kept[1])
                     table.text(kept[3])
-                    table.text(kept[5])
-                    table.number(kept[6])
-                    table.ints.frombytes(kept[4])
+                    table.number(kept[4])
+                    table.ints.frombytes(kept[2])
                 continue
             render_keys = [self.renders.key(item) for item in items]
             if not all(k is not None and k in results for k in render_keys):
