@@ -75,6 +75,7 @@ def write_atomic(
     *,
     durable: bool = True,
     root: Path | None = None,
+    stats: dict[str, os.stat_result] | None = None,
 ) -> None:
     """Write to a temporary file beside `path`, fsync it, rename it over `path`, fsync the dir.
     `data` is the bytes, a list of pieces written one after another (never joined), or a
@@ -87,8 +88,10 @@ def write_atomic(
     With `root`, no directory between it and `path` may be a symlink (missing ones are made).
     UnsafeFileError, writing nothing, when `path` is a symlink, read-only or not a file.
     Temporary files that a killed writer left in the folder go at its first write here.
+    `stats`: as for write_atomic_files, by the file's name.
     """
-    write_atomic_files(path.parent, {path.name: data}, durable=durable, root=root)
+    files = {path.name: data}
+    write_atomic_files(path.parent, files, durable=durable, root=root, stats=stats)
 
 
 def write_atomic_files(
@@ -97,9 +100,12 @@ def write_atomic_files(
     *,
     durable: bool = True,
     root: Path | None = None,
+    stats: dict[str, os.stat_result] | None = None,
 ) -> None:
     """`write_atomic` of several files (name -> bytes) in one folder, reached once: each
-    file is whole or as it was, one by one, in the order given."""
+    file is whole or as it was, one by one, in the order given. `stats`, when given, gets
+    each file's stat as written (the file it was renamed to keeps it: a stat cache can take
+    the bytes written for what a file of that stat holds)."""
     with _folder(folder_path, root, create=True) as folder:
         assert folder is not None
         _sweep(folder, folder_path)
@@ -107,14 +113,19 @@ def write_atomic_files(
             _check_replaceable(folder, name, _shown(folder_path / name, root), "write")
             tmp = temporary_name(name)
             fd = os.open(tmp, _NEW, 0o666, dir_fd=folder)  # the user's umask decides
+            written: os.stat_result | None = None
             try:
                 try:
                     _write_data(fd, data)
                     if durable:
                         os.fsync(fd)
+                    if stats is not None:
+                        written = os.fstat(fd)
                 finally:
                     os.close(fd)
                 os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
+                if written is not None and stats is not None:
+                    stats[name] = written
             except BaseException as exc:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp, dir_fd=folder)

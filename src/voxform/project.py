@@ -22,6 +22,7 @@ from voxform.providers.registry import provider_for
 from voxform.render.model import Prints, RenderedItem
 from voxform.render.render import render_items
 from voxform.render.sources import MAX_TEXT_BYTES, expand
+from voxform.state.block_cache import BLOCK_CACHE, BlockCache
 from voxform.state.journal import journal_path, read_state
 from voxform.state.lockfile import LOCKFILE, LockState
 from voxform.state.outputs import CACHE_NAME, FileDigest, Output, StatCache, drift, files_of
@@ -190,16 +191,21 @@ def load_project(
     state = journal.parent
     identity = project_identity(project)
     texts = SourceCache(state / SOURCE_CACHE, project.root, identity=identity, limit=MAX_TEXT_BYTES)
-    items, expand_problems = expand(project, known, texts)
     printer = _Printer(project)
     memo = RenderCache(state / RENDER_CACHE, project, known, identity=identity, printer=printer)
+    blocks = BlockCache(
+        state / BLOCK_CACHE, project.root, identity=identity, texts=texts, renders=memo
+    )
+    items, expand_problems = expand(project, known, texts, blocks)
+    blocks.expanded()
     printer.engines()  # worked out once, before any worker is forked
     rendered, render_problems = render_items(project, items, known, memo, printer.prints)
     if caches_aside:
-        aside(texts.save, memo.save)
+        aside(texts.save, memo.save, blocks.save)
     else:
         texts.save()
         memo.save()
+        blocks.save()
     problems = one_per_cause(
         [
             *problems,

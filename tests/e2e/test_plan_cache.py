@@ -14,10 +14,11 @@ import pytest
 
 from conftest import Runner, copy_example
 from voxform.project import LoadedProject, load_project
+from voxform.state.block_cache import BLOCK_CACHE
 from voxform.state.render_cache import RENDER_CACHE
 from voxform.state.source_cache import SOURCE_CACHE
 
-CACHES = (RENDER_CACHE, SOURCE_CACHE)
+CACHES = (RENDER_CACHE, SOURCE_CACHE, BLOCK_CACHE)
 
 
 def replace_in(path: Path, old: str, new: str) -> None:
@@ -44,6 +45,20 @@ def delete_paragraph(root: Path) -> None:
     path.write_text("\n\n".join(blocks), "utf-8")
 
 
+def rename_file(root: Path) -> None:
+    chapter(root, "02-joins.md").rename(chapter(root, "03-joins.md"))
+
+
+def swap_chunks_in_lockfile(root: Path) -> None:
+    """A hand edit of the lockfile: the chunks recorded for two ids swapped, so that the
+    ids of that file's paragraphs are aligned the other way round."""
+    path = root / "voxform.lock"
+    lock = json.loads(path.read_text("utf-8"))
+    first, second = (lock["items"][f"chapters/01-basics/p{n}"] for n in (1, 2))
+    first["chunk"], second["chunk"] = second["chunk"], first["chunk"]
+    path.write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n", "utf-8")
+
+
 EDITS: dict[str, Callable[[Path], None]] = {
     "text": lambda r: replace_in(chapter(r, "01-basics.md"), "SELECT", "SELECT DISTINCT"),
     "insert": insert_paragraph,
@@ -55,6 +70,8 @@ EDITS: dict[str, Callable[[Path], None]] = {
     "vars": lambda r: replace_in(r / "voxform.yaml", "Getting started", "Starting out"),
     "format": lambda r: replace_in(r / "voxform.yaml", "format: mp3", "format: wav"),
     "target": lambda r: replace_in(r / "voxform.yaml", "path: build/audio", "path: build/sound"),
+    "rename": rename_file,
+    "lockfile": swap_chunks_in_lockfile,
 }
 
 
@@ -101,15 +118,15 @@ def test_a_plan_with_the_caches_is_the_plan_without_them_after_each_kind_of_edit
     EDITS[kind](copy)
 
     cached = voxform(copy, "plan", "--json")
-    kept = (copy / ".voxform" / RENDER_CACHE).read_bytes()  # records read, written back
+    kept = [(copy / ".voxform" / n).read_bytes() for n in (RENDER_CACHE, BLOCK_CACHE)]
     with_caches = rendered(copy)
     without = plan_without_caches(voxform, copy)
-    afresh = (copy / ".voxform" / RENDER_CACHE).read_bytes()  # every record made anew
+    afresh = [(copy / ".voxform" / n).read_bytes() for n in (RENDER_CACHE, BLOCK_CACHE)]
     shutil.rmtree(copy / ".voxform")
 
     assert cached.exit_code in (0, 1), cached.output
     assert cached.output == without
-    assert kept == afresh
+    assert kept == afresh  # records read are written back as they are made anew
     assert cached.output != before  # the edit shows: this test could fail
     assert with_caches == rendered(copy)
 
@@ -130,6 +147,7 @@ def test_a_second_plan_renders_nothing_and_reads_no_unchanged_source(
     monkeypatch.setattr(sources, "read_text", refuse)
     monkeypatch.setattr(render, "render_item", refuse)
     monkeypatch.setattr(sources, "paragraphs", refuse)
+    monkeypatch.setattr(sources, "align", refuse)  # each file's ids come from its block
 
     assert voxform(copy, "plan", "--json").output == first
 
@@ -206,3 +224,47 @@ def header(cache: bytes) -> dict[str, object]:
     """The JSON header line of a cache file (after its magic line)."""
     found: dict[str, object] = json.loads(cache.split(b"\n", 2)[1])
     return found
+
+
+def test_a_source_edited_in_the_tick_the_caches_saw_it_with_its_size_is_read_again(
+    copy: Path, voxform: Runner
+) -> None:
+    # Racily clean: a file changed in the same clock tick as the plan that cached it, its
+    # size kept, has the stat the cache saw; the cache must not vouch for its text.
+    path = chapter(copy, "01-basics.md")
+    path.write_text(path.read_text("utf-8"), "utf-8")  # written just now
+    before = os.stat(path)
+    voxform(copy, "plan", "--json")
+    text = path.read_text("utf-8")
+    edited = text.replace("SELECT", "TCELES", 1)
+    assert edited != text and len(edited) == len(text)
+    path.write_text(edited, "utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+    cached = voxform(copy, "plan", "--json").output
+
+    assert "text changed" in cached
+    assert cached == plan_without_caches(voxform, copy)
+
+
+def test_the_first_plan_after_an_apply_takes_the_blocks_the_apply_made(
+    copy: Path, voxform: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An apply makes each file's block before it records the ids (as a plan without the
+    # lockfile does here); then the lockfile knows exactly the ids and chunks of each block,
+    # so the blocks are taken as they are.
+    lockfile = copy / "voxform.lock"
+    recorded = lockfile.read_bytes()
+    lockfile.unlink()
+    voxform(copy, "plan", "--json")
+    lockfile.write_bytes(recorded)
+    import voxform.render.sources as sources
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise AssertionError("aligned again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sources, "align", refuse)
+        cached = voxform(copy, "plan", "--json")
+    assert cached.exit_code == 0, cached.output
+    assert cached.output == plan_without_caches(voxform, copy)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Runner
+from state.loading import everything
 from voxform.plan.fingerprint import audio_digest, fingerprint
 from voxform.project import load_project
 from voxform.render.model import Item, Prints, RenderedItem
@@ -32,13 +32,6 @@ DYNAMIC = """
     defaults: {voice: n, format: wav, target: local, template: pick}
     items: [{id: one, text: Hello there., vars: {part: templates/a.j2}}]
 """
-
-
-def everything(root: Path, *, cached: bool) -> tuple[object, ...]:
-    if not cached:
-        shutil.rmtree(root / ".voxform", ignore_errors=True)
-    loaded = load_project(root)
-    return tuple(loaded.rendered), tuple(loaded.problems)
 
 
 def test_the_key_reads_every_field_of_an_item() -> None:

@@ -22,6 +22,7 @@ from voxform.plan.plan import SYNTHESIZING, Change, Plan
 from voxform.project import LoadedProject
 from voxform.providers.registry import open_providers, open_storages, provider_for
 from voxform.state.journal import Journal
+from voxform.state.outputs import CACHE_NAME, save_written
 
 DEFAULT_PARALLELISM = 200  # jobs in flight: a 30/s target with 3 s jobs needs about 100
 
@@ -127,6 +128,9 @@ def apply_plan(
     finally:
         if not saved:
             journal.close(None)  # keep the journal: the next command replays it
+        # The subtitle files written, as the stat cache of a plan would hold them: the plan
+        # after this apply reads none of them again.
+        save_written(loaded.project.root, loaded.journal_path.parent / CACHE_NAME)
     return outcome
 
 

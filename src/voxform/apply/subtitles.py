@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +14,7 @@ from voxform.ice.wire import Segment
 from voxform.paths import below
 from voxform.plan.plan import UNSTORED
 from voxform.providers.protocol import JobResult
-from voxform.state.outputs import FileDigest, digest_of
+from voxform.state.outputs import FileDigest, digest_of, remember_written
 
 FORMATS = ("vtt", "srt")
 
@@ -83,13 +84,18 @@ def write_subtitles(
         f"{name}.{ext}": render(segments).encode("utf-8")
         for ext, render in zip(FORMATS, (to_vtt, to_srt), strict=True)
     }
+    stats: dict[str, os.stat_result] = {}
     with _failing_the_item(base, FORMATS):
         # Not fsync'd: derived from the job's timings, and at thousands of items the
         # syncs would cost more than the rest of apply's client work together. Both files
         # in one pass over the folders (each is reached without following a link).
-        write_atomic_files(directory, files, durable=False, root=root)
+        write_atomic_files(directory, files, durable=False, root=root, stats=stats)
     written = {ext: f"{base}.{ext}" for ext in FORMATS}
-    digests = {written[ext]: digest_of(files[f"{name}.{ext}"]) for ext in FORMATS}
+    digests = {}
+    for ext in FORMATS:
+        file = f"{name}.{ext}"
+        digests[written[ext]] = found = digest_of(files[file])
+        remember_written(root, written[ext], stats[file], found)  # for the stat cache
     return written, digests
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import posixpath
 import threading
 from collections.abc import Mapping
@@ -14,7 +15,7 @@ from voxform.ice.wire import AudioRequest
 from voxform.manifest.model import Target
 from voxform.paths import below, relative_to_root
 from voxform.providers.protocol import JobPage, JobResult, Operation, Resources
-from voxform.state.outputs import digest_of
+from voxform.state.outputs import digest_of, remember_written
 
 if TYPE_CHECKING:
     from voxform.engine.client import EspeakEngine
@@ -90,16 +91,19 @@ class LocalProvider:
             synthesis = self.engine.synthesize_config(
                 request.input, request.editing, request.sample_rate
             )
-            write_atomic(target, synthesis.audio, root=self.root)
+            stats: dict[str, os.stat_result] = {}
+            write_atomic(target, synthesis.audio, root=self.root, stats=stats)
         except UnsafeFileError as exc:
             raise ItemError(str(exc), code="UnsafeOutput") from exc
         url = relative_to_root(self.root, target)
+        written = digest_of(synthesis.audio)
+        remember_written(self.root, url, stats[target.name], written)  # for the stat cache
         result = JobResult(
             state="finished",
             url=url,
             duration=round(synthesis.duration, 3),
             segments=synthesis.segments,
-            outputs={url: digest_of(synthesis.audio)},
+            outputs={url: written},
         )
         job_id = f"local:{request.item_id}"
         with self._guard:

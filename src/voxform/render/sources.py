@@ -33,11 +33,29 @@ class SourceMemo(Protocol):
     def learn(self, path: Path, text: str, markdown: bool, paragraphs: list[str]) -> None: ...
 
 
+class BlockMemo(Protocol):
+    """Where the chunks of earlier expansions are kept, a block per file (a cache in
+    .voxform/): `chunk_ids` answers a file's chunks' id keys and digests only when all that
+    makes them (its text, the lockfile's ids under its prefix) gives the same, else None."""
+
+    def chunk_ids(
+        self, source: SourceSpec, path: Path, rel: str, prefix: str, known: Mapping[str, str]
+    ) -> tuple[list[str], list[str]] | None: ...
+
+    def made(self, path: Path, items: list[Item]) -> None:
+        """The items made of the file at `path`, in order (after `chunk_ids` for it)."""
+        ...
+
+
 def expand(
-    project: Project, known: Mapping[str, str], memo: SourceMemo | None = None
+    project: Project,
+    known: Mapping[str, str],
+    memo: SourceMemo | None = None,
+    blocks: BlockMemo | None = None,
 ) -> tuple[list[Item], list[Problem]]:
     """Items of the project; `known` maps ids already in the lockfile to their chunk digests.
-    With a memo, a file whose text it knows is neither read nor parsed here."""
+    With a memo, a file whose text it knows is neither read nor parsed here; with `blocks`,
+    a file whose chunks they know has its chunks' ids and digests from them."""
     items: list[Item] = []
     problems: list[Problem] = []
     for spec in project.items:
@@ -65,7 +83,7 @@ def expand(
     for item_id, chunk in known.items():
         by_file.setdefault(item_id.rpartition("/")[0], {})[item_id] = chunk
     for source in project.sources:
-        items.extend(_expand_source(project, source, by_file, problems, memo))
+        items.extend(_expand_source(project, source, by_file, problems, memo, blocks))
     return items, problems
 
 
@@ -106,6 +124,7 @@ def _expand_source(
     by_file: Mapping[str, Mapping[str, str]],
     problems: list[Problem],
     memo: SourceMemo | None,
+    blocks: BlockMemo | None = None,
 ) -> list[Item]:
     where = source.locations.get("glob", source.location)
     try:
@@ -165,23 +184,33 @@ def _expand_source(
                 )
             continue
         chunks = [s for p in paras for s in sentences(p)] if source.split == "sentence" else paras
-        digests = [digest(c) for c in chunks]
         # A chunk's id is its file's prefix, a slash and a key without one (ids.py): the
         # ids known under that prefix are all align reads, not the whole lockfile per file.
-        keys = align(prefix, digests, by_file.get(prefix, {}))
-        for key, chunk, chunk_digest in zip(keys, chunks, digests, strict=True):
-            items.append(
-                _item(
-                    f"{prefix}/{key}",
-                    chunk,
-                    source.settings,
-                    source.location,
-                    file_where,
-                    rel,
-                    chunk_digest,
-                    True,
-                )
+        known_here = by_file.get(prefix, {})
+        kept = None
+        if blocks is not None:
+            kept = blocks.chunk_ids(source, path, rel, prefix, known_here)
+        if kept is not None and len(kept[0]) == len(chunks):
+            keys, digests = kept
+        else:
+            digests = [digest(c) for c in chunks]
+            keys = align(prefix, digests, known_here)
+        made = [
+            _item(
+                f"{prefix}/{key}",
+                chunk,
+                source.settings,
+                source.location,
+                file_where,
+                rel,
+                chunk_digest,
+                True,
             )
+            for key, chunk, chunk_digest in zip(keys, chunks, digests, strict=True)
+        ]
+        items.extend(made)
+        if blocks is not None:
+            blocks.made(path, made)
     return items
 
 

@@ -94,8 +94,11 @@ class CacheTable:
 class CacheReader:
     """A cache file read and checked: records by key, and its strings, -1 being None."""
 
-    def __init__(self, keys: bytes, ints: array[int], text: str, offsets: array[int]) -> None:
+    def __init__(
+        self, keys: bytes, ints: array[int], text: str, offsets: array[int], digest: str = ""
+    ) -> None:
         self.ints = ints
+        self.digest = digest  # the sha256 of the body, as the header says (checked)
         self._text = text
         self._offsets = offsets  # string n is text[offsets[n]:offsets[n + 1]]
         self._shared: dict[int, object] = {}
@@ -203,7 +206,7 @@ def _checked(data: bytes, kind: str, identity: str) -> CacheReader | None:
         return None
     if any(a > b for a, b in pairwise(offsets)):
         return None
-    return CacheReader(bytes(pieces[0]), ints, text, offsets)
+    return CacheReader(bytes(pieces[0]), ints, text, offsets, str(header["sha256"]))
 
 
 def _decode(data: memoryview) -> str:

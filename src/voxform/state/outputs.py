@@ -17,6 +17,7 @@ import os
 import posixpath
 import re
 import stat
+import threading
 import time
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -166,17 +167,62 @@ class StatCache:
         self.dirty = True
         return FileDigest(sha, st.st_size)
 
-    def save(self) -> None:
-        """Write the cache if it learnt anything, leaving out racily clean entries; a cache
-        that cannot be written is only a slower next plan."""
+    def save(self, *, now_ns: int | None = None) -> None:
+        """Write the cache if it learnt anything, leaving out racily clean entries (an mtime
+        within RACY_NS of `now_ns`, by default now); a cache that cannot be written is only
+        a slower next plan."""
         if self.path is None or not self.dirty:
             return
-        horizon = time.time_ns() - RACY_NS
+        horizon = (time.time_ns() if now_ns is None else now_ns) - RACY_NS
         kept = {k: list(v) for k, v in self.entries.items() if v[1] < horizon}
         with contextlib.suppress(OSError):
             data = json.dumps(kept, separators=(",", ":")).encode()
             write_atomic(self.path, data, durable=False, root=self.root)
         self.dirty = False
+
+
+# Project files this process wrote (apply's subtitles), by project root: each one's stat as
+# written and the digest of the bytes written, so that the stat cache can learn them without
+# reading them again (`save_written`), and the plan after an apply reads none of them.
+_WRITTEN: dict[str, dict[str, tuple[int, int, int, str]]] = {}
+_writing = threading.Lock()  # apply's workers write subtitles in parallel
+_REAL: dict[str, str] = {}  # a root as given -> as resolved: the same project, however named
+
+
+def _real(root: Path) -> str:
+    given = str(root)
+    found = _REAL.get(given)
+    if found is None:
+        found = _REAL[given] = str(root.resolve())
+    return found
+
+
+def remember_written(root: Path, name: str, written: os.stat_result, digest: FileDigest) -> None:
+    """Note that this process wrote `digest`'s bytes to project file `name` (relative to
+    `root`), which had the stat `written` as it was written."""
+    if written.st_size != digest.size or not stat.S_ISREG(written.st_mode):
+        return
+    entry = (written.st_size, written.st_mtime_ns, written.st_ino, digest.sha256)
+    real = _real(root)
+    with _writing:
+        _WRITTEN.setdefault(real, {})[name] = entry
+
+
+def save_written(root: Path, cache_path: Path, *, now_ns: int | None = None) -> int:
+    """Add the files this process wrote below `root` (`remember_written`) to the stat cache
+    at `cache_path`, and forget them; how many were noted. As any entry of the cache, one
+    whose mtime is within RACY_NS of the writing (`now_ns`, by default now) is left out: a
+    write in the same clock tick as ours would have left its stat as it was."""
+    real = _real(root)
+    with _writing:
+        written = _WRITTEN.pop(real, None)
+    if not written:
+        return 0
+    cache = StatCache(cache_path, root=root)
+    cache.entries.update(written)
+    cache.dirty = True
+    cache.save(now_ns=now_ns)
+    return len(written)
 
 
 def _entries(raw: object) -> dict[str, tuple[int, int, int, str]]:

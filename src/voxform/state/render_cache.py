@@ -14,11 +14,15 @@ they are for (a Printer works them out: the plan's functions, for the target's e
 a plan does not digest again the SSML of an item whose render it did not do again.
 
 A template that includes a name computed as it renders is not cached. The file holds the
-results of the last command's items and no others, so it stays the size of the project.
+results of the last command's items and no others, so it stays the size of the project;
+except that when few of them are new (an edit), they are written to a second file over it
+(`render-cache-delta`, made for that file's digest and ignored beside any other), and the
+first keeps the records of items gone, until the two differ by a tenth of the first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Mapping
 from dataclasses import astuple, replace
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import Protocol
 
 from voxform.errors import Location
+from voxform.files import remove_file
 from voxform.manifest.model import BUILTIN_TEMPLATE, Project, Settings
 from voxform.render.assemble import with_prints
 from voxform.render.dependencies import TemplateFiles
@@ -37,6 +42,9 @@ from voxform.state.cachefile import CacheTable, read_cache, write_cache
 from voxform.state.render_records import copy_plain, decode, encode, engine_spelt
 
 RENDER_CACHE = "render-cache"
+DELTA = "-delta"  # the second file's name: the first's and this
+DELTA_SHARE = 10  # records new or gone, at most a tenth of the first file's, go in a delta
+DELTA_MIN = 1000  # a first file of fewer records is always written whole
 KIND = "render 4"  # the layout of a record (render_records.py); a change of it is a new kind
 _RUN_WIDE = "steps over all items"  # sandbox.py's budget of a whole run, spent in order
 # The fields of an Item that key() reads: a test checks that Item has no others.
@@ -91,10 +99,20 @@ class RenderCache:
         self.identity = identity
         self.files = TemplateFiles(project.root, make_environment(project.root))
         self.reader = read_cache(path, KIND, identity)
+        self.delta_path = path.with_name(path.name + DELTA)
+        self.delta = (  # the records new since the file was written whole, if any
+            read_cache(self.delta_path, KIND, _over(identity, self.reader.digest))
+            if self.reader is not None
+            else None
+        )
+        self.read_delta: dict[bytes, int] = {}  # key -> where its record is in the delta
         self.results: dict[bytes, ItemResult] = {}
         self.items: dict[bytes, Item] = {}
         self.learnt = False
         self.read: dict[bytes, int] = {}  # key -> where its record is in the file read
+        # id(item) -> the item and its key, known without spelling it again (the block
+        # cache's, or worked out once): the item is held, so its id is not reused meanwhile
+        self.given: dict[int, tuple[Item, bytes]] = {}
         self._settings: dict[int, tuple[Settings, str | None]] = {}
         self._places: dict[int, tuple[Location, str]] = {}
         self._heads: dict[
@@ -109,6 +127,9 @@ class RenderCache:
 
     def key(self, item: Item) -> bytes | None:
         """The digest of everything `item`'s render reads; None when that cannot be known."""
+        given = self.given.get(id(item))
+        if given is not None and given[0] is item:
+            return given[1]
         head = self._head(item.settings, item.location, item.text_location)
         if head is None:
             return None
@@ -120,24 +141,41 @@ class RenderCache:
             f"\0{'-' if chunk is None else f'{len(chunk)}:{chunk}'}"
             f"\0{'s' if item.splittable else '-'}\0{_spell(sorted(parts)) if parts else '-'}"
         )
-        return hashlib.sha256(spelt.encode("utf-8", "surrogatepass")).digest()
+        key = hashlib.sha256(spelt.encode("utf-8", "surrogatepass")).digest()
+        self.given[id(item)] = (item, key)  # asked again by put, and by the block cache
+        return key
+
+    def head(self, settings: Settings, location: Location, file: str) -> str | None:
+        """The head of the keys of a source file's items (`file`, its path), as `key`
+        spells it: what they share (state/block_cache.py)."""
+        return self._head(settings, location, Location(file, 1, 1))
+
+    def has_parts(self, item_id: str) -> bool:
+        """Whether the lockfile knows parts of item `item_id` (its key reads their ids)."""
+        return item_id in self._parts
 
     def get(self, item: Item) -> ItemResult | None:
         key = self.key(item)
         if key is None or self.reader is None:
             return None
-        start = self.reader.records.get(key)
-        if start is None:
-            return None
+        reader, delta = self.reader, self.delta
+        start = delta.records.get(key) if delta is not None else None
+        if start is not None and delta is not None:
+            reader = delta  # the newer record
+        else:
+            start = reader.records.get(key)
+            if start is None:
+                return None
         engine = self._engine(item.settings.target)
         try:
-            result = decode(self.project, self.reader, start, item, engine)
+            result = decode(self.project, reader, start, item, engine)
         except (IndexError, ValueError, TypeError, KeyError):  # a record that is not one
             return None
         self.results[key] = result
         self.items[key] = item
-        self.read[key] = start
-        if engine is not None and _plain(result) and result.rendered[0].prints is None:
+        (self.read_delta if reader is delta else self.read)[key] = start
+        rendered = result.rendered
+        if engine is not None and rendered and rendered[0].prints is None and _plain(result):
             result = self._printed(key, result)  # another engine's: worked out, written anew
         return result
 
@@ -157,6 +195,7 @@ class RenderCache:
                 result = ItemResult((with_prints(result.rendered[0], prints),), ())
         self.results[key] = result
         self.read.pop(key, None)
+        self.read_delta.pop(key, None)
         self.learnt = True
         return result
 
@@ -168,19 +207,38 @@ class RenderCache:
         return self._engines[target]
 
     def save(self) -> None:
-        """Write the results of this command's items, when they are not what the file has."""
-        stale = self.reader is None or len(self.reader.records) != len(self.results)
+        """Write the results of this command's items, when they are not what the files
+        have: the few new since the file was written whole in a delta over it, else all."""
+        reader, read, delta = self.reader, self.read, self.delta
+        if reader is not None and len(reader.records) >= DELTA_MIN:
+            fresh = [key for key in self.results if key not in read]  # new, or the delta's
+            gone = len(reader.records) - (len(self.results) - len(fresh))
+            if len(fresh) + gone <= len(reader.records) // DELTA_SHARE:
+                if self.learnt or len(fresh) != (len(delta.records) if delta else 0):
+                    self._write(self.delta_path, _over(self.identity, reader.digest), fresh)
+                return
+        stale = reader is None or delta is not None or len(reader.records) != len(self.results)
         if not (self.learnt or stale):
             return
+        self._write(self.path, self.identity, list(self.results))
+        if delta is not None:
+            with contextlib.suppress(OSError):  # over another file now: it would be ignored
+                remove_file(self.delta_path, root=self.project.root)
+
+    def _write(self, path: Path, identity: str, keys: list[bytes]) -> None:
+        """The records of `keys` written at `path` as a cache made for `identity`."""
         table = CacheTable()
-        reader, read = self.reader, self.read
-        for key in sorted(self.results):  # the same bytes whatever order items were asked in
+        sources = ((self.reader, self.read), (self.delta, self.read_delta))
+        for key in sorted(keys):  # the same bytes whatever order items were asked in
             table.record(key)
-            # A record read from the file is written as it was read (decoded, it was good):
+            # A record read from a file is written as it was read (decoded, it was good):
             # after one edit, 99,999 records of 100,000 are copied, not made again.
-            if reader is None or key not in read or not copy_plain(table, reader, read[key]):
+            for reader, read in sources:
+                if reader is not None and key in read and copy_plain(table, reader, read[key]):
+                    break
+            else:
                 encode(table, self.items[key], self.results[key])
-        write_cache(self.path, self.project.root, KIND, self.identity, table)
+        write_cache(path, self.project.root, KIND, identity, table)
 
     def _head(self, settings: Settings, location: Location, where: Location) -> str | None:
         """The key's spelling of the settings and places the items of one entry or file
@@ -237,6 +295,11 @@ class RenderCache:
                 astuple(target) if target is not None else None,
             )
         )
+
+
+def _over(identity: str, digest: str) -> str:
+    """The identity of a delta over the file whose body has sha256 `digest`."""
+    return f"{identity} over {digest}"
 
 
 def _plain(result: ItemResult) -> bool:

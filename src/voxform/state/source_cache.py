@@ -7,6 +7,11 @@ checkout, a `touch`) is read and its text digested; paragraphs are kept by that 
 it is parsed again only when its text is new. An entry whose mtime was within RACY_NS of
 the cache's writing is kept without its stat ("racily clean": an edit in the same clock tick
 would leave the stat as it was), so that file is read again next time.
+
+A large cache is not written again for a few files read (an edit): at most one in
+REREAD_SHARE of its files, of a cache of REREAD_MIN records or more. Their entries stay as
+they were, which their stats no longer match, so they are read (and parsed) again next time:
+a few files, where writing the cache is all of them.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from voxform.state.cachefile import CacheReader, CacheTable, read_cache, write_c
 from voxform.state.outputs import RACY_NS
 
 SOURCE_CACHE = "source-cache"
+REREAD_SHARE = 100  # files read again, at most this share of the cache's, leave it unwritten
+REREAD_MIN = 1000  # records of a cache that is always written when it learnt anything
 KIND = "sources 2"
 _Stat = tuple[int, int, int, int, int]
 
@@ -38,6 +45,7 @@ class SourceCache:
         self.texts: dict[bytes, list[str]] = {}  # text key -> paragraphs
         self.pending: dict[str, _Stat] = {}  # file -> its stat before it was read
         self.learnt = False
+        self.reread = 0  # files whose stat did not vouch for their text
 
     def paragraphs(self, path: Path, markdown: bool) -> list[str] | None:
         """The paragraphs of the file at `path` if its text is one this cache knows; None
@@ -56,6 +64,7 @@ class SourceCache:
                 if found is not None:
                     self._keep(name, now, recorded[1], found)
                     return found
+        self.reread += 1
         try:
             text = read_text(path, self.limit)
         except (OSError, ValueError, FileTooLargeError):  # sources.py reads it again, and tells
@@ -74,11 +83,19 @@ class SourceCache:
             self._keep(str(path), now, _text_key(text, markdown), paragraphs)
             self.learnt = True
 
+    def text_key(self, path: Path) -> bytes | None:
+        """The key of the text of the file at `path` whose paragraphs this cache gave or
+        learnt in this command; None when it did neither."""
+        found = self.stats.get(str(path))
+        return None if found is None else found[1]
+
     def save(self) -> None:
         """Write what this command read, if it is not what the file holds."""
         known = len(self.reader.records) if self.reader is not None else -1
         if not self.learnt and known == len(self.stats) + len(self.texts):
             return
+        if known >= REREAD_MIN and self.reread * REREAD_SHARE <= len(self.stats):
+            return  # these few are read again next time: cheaper than writing all
         horizon = time.time_ns() - RACY_NS
         table = CacheTable()
         for name, (stat, key) in self.stats.items():

@@ -1,0 +1,179 @@
+"""The chunks of each source file kept as one block in `.voxform/block-cache`, so that an
+unchanged file costs one lookup: its chunks' ids and digests are not worked out again, and
+its items' render keys are not spelt and hashed again.
+
+A block is found by a key: the sha256 of everything but the lockfile that makes a file's
+items and their render keys (state/render_cache.py). That is the key's head for the file
+(the source's settings, voice, target, template and the files it includes, lexicon, the
+render version: RenderCache.head), the file's path and id prefix, how it is split, and its
+text (the source cache's key of it: state/source_cache.py, which trusts a file's stat as
+git does and re-reads a racily clean one). A block keeps, for each chunk in order, its id's
+key (`p2.5`), its digest and its item's render key.
+
+The ids are aligned with those the lockfile knows under the prefix (render/ids.py): a block
+keeps the digest of the ids and chunks it was made with, and is taken when they are the
+same, or when they are exactly the block's own ids and chunks and none of its items' render
+keys read parts' ids (what an apply records of the file: `align` gives back the same keys
+for them, and the render keys are the same, as they read no other ids). So the plan after
+an apply finds the blocks that the apply made.
+
+As the other caches, the file holds the last command's blocks and no others, and one that
+is damaged, foreign or stale is ignored and rebuilt (state/cachefile.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+
+from voxform.manifest.model import SourceSpec
+from voxform.render.model import Item
+from voxform.state.cachefile import CacheTable, read_cache, write_cache
+from voxform.state.render_cache import RenderCache
+from voxform.state.source_cache import SourceCache
+
+BLOCK_CACHE = "block-cache"
+KIND = "blocks 2"
+_PREFIX = "sha256:"
+_RAW = 32  # a sha256's bytes
+_INTS = 2 * _RAW // 8  # a chunk's digest and its render key, as int64
+# A block as read: its id keys, chunk digests and render keys, and as stored (the keys
+# spelt in one string, the digests and render keys in one run of bytes, the digest of the
+# lockfile's ids it was made with, whether it is partless), to be written back
+_Block = tuple[list[str], list[str], list[bytes], str, bytes, str, int]
+_Kept = tuple[list[bytes], str, bytes, str, int]  # a block taken: all but its keys, digests
+_Asked = tuple[bytes, str]  # a file's block key, and the digest of the lockfile's ids for it
+
+
+class BlockCache:
+    """A BlockMemo (render/sources.py) over `.voxform/block-cache`."""
+
+    def __init__(
+        self, path: Path, root: Path, *, identity: str, texts: SourceCache, renders: RenderCache
+    ) -> None:
+        self.path = path
+        self.root = root
+        self.identity = identity
+        self.texts = texts
+        self.renders = renders
+        self.reader = read_cache(path, KIND, identity)
+        self.count = len(self.reader.records) if self.reader is not None else -1
+        self._asked: dict[str, _Asked | None] = {}  # file -> its block's key (None: none)
+        self._found: dict[str, _Block] = {}  # file -> its block as read
+        self.blocks: dict[bytes, tuple[list[Item], str]] = {}  # key -> the items, ids' digest
+        self.kept: dict[bytes, _Kept] = {}  # block key -> the block read for its items
+        self.hits = 0
+
+    def chunk_ids(
+        self, source: SourceSpec, path: Path, rel: str, prefix: str, known: Mapping[str, str]
+    ) -> tuple[list[str], list[str]] | None:
+        """The id keys and digests of the chunks of the file at `path`, as the block of
+        what makes them (its text among them) keeps them; None when there is none."""
+        key = self._key(source, path, rel, prefix)
+        name = str(path)
+        spelt = f"{sorted(known.items())!r}"
+        ids = hashlib.sha256(spelt.encode("utf-8", "surrogatepass")).hexdigest()
+        self._asked[name] = None if key is None else (key, ids)
+        if key is None or self.reader is None:
+            return None
+        found = self._read(key)
+        if found is None:
+            return None
+        if found[5] != ids and not (
+            found[6] == 1
+            and len(known) == len(found[0])
+            and all(
+                known.get(f"{prefix}/{k}") == d for k, d in zip(found[0], found[1], strict=True)
+            )
+        ):
+            return None  # the lockfile's ids are neither those it was made with nor its own
+        self._found[name] = found
+        return found[0], found[1]
+
+    def made(self, path: Path, items: list[Item]) -> None:
+        """`items`, in order, are the items of the file at `path` (chunk_ids was asked for
+        it): when they came from its block, the render cache is told their keys."""
+        name = str(path)
+        asked = self._asked.pop(name, None)
+        if asked is None:
+            return
+        key = asked[0]
+        found = self._found.pop(name, None)
+        if found is not None and len(found[2]) == len(items):
+            for item, render_key in zip(items, found[2], strict=True):
+                self.renders.given[id(item)] = (item, render_key)
+            self.hits += 1
+            self.kept[key] = found[2:]
+        self.blocks[key] = (items, asked[1])
+
+    def expanded(self) -> None:
+        """Let go of the file read: the expansion it was for is over (what save writes back
+        of it is kept), and it is as big as the items' chunks' digests."""
+        self.reader = None
+
+    def save(self) -> None:
+        """Write the blocks of this command's files whose items all have a render record
+        (call after the render cache has learnt them), unless the file has just those."""
+        if self.hits == len(self.blocks) == self.count:
+            return
+        table = CacheTable()
+        results = self.renders.results
+        for key in sorted(self.blocks):
+            items, ids = self.blocks[key]
+            kept = self.kept.get(key)
+            if kept is not None:  # as it was read, if each of its results is still kept
+                if all(k in results for k in kept[0]):
+                    table.record(key)
+                    table.number(len(items))
+                    table.text(kept[1])
+                    table.text(kept[3])
+                    table.number(kept[4])
+                    table.ints.frombytes(kept[2])
+                continue
+            render_keys = [self.renders.key(item) for item in items]
+            if not all(k is not None and k in results for k in render_keys):
+                continue  # a result not kept (a run-wide problem): the file is done item by item
+            raw = b"".join(
+                bytes.fromhex(item.chunk[len(_PREFIX) :]) + k
+                for item, k in zip(items, render_keys, strict=True)
+                if item.chunk is not None and k is not None
+            )
+            if len(raw) != len(items) * 2 * _RAW:
+                continue
+            table.record(key)
+            table.number(len(items))
+            table.text("\n".join(item.id.rpartition("/")[2] for item in items))
+            table.text(ids)
+            table.number(0 if any(self.renders.has_parts(item.id) for item in items) else 1)
+            table.ints.frombytes(raw)
+        write_cache(self.path, self.root, KIND, self.identity, table)
+
+    def _key(self, source: SourceSpec, path: Path, rel: str, prefix: str) -> bytes | None:
+        """The digest of everything but the lockfile that the items of the file at `path`
+        and their render keys are made of; None when that cannot be known."""
+        text = self.texts.text_key(path)
+        head = self.renders.head(source.settings, source.location, rel)
+        if text is None or head is None:
+            return None
+        spelt = f"{head}\0{len(rel)}:{rel}\0{len(prefix)}:{prefix}\0{source.split}\0{text.hex()}"
+        return hashlib.sha256(spelt.encode("utf-8", "surrogatepass")).digest()
+
+    def _read(self, key: bytes) -> _Block | None:
+        reader = self.reader
+        at = reader.records.get(key) if reader is not None else None
+        if reader is None or at is None:
+            return None
+        try:
+            count = reader.ints[at]
+            spelt, ids = reader.text(reader.ints[at + 1]), reader.text(reader.ints[at + 2])
+            partless = reader.ints[at + 3]
+            raw = reader.ints[at + 4 : at + 4 + count * _INTS].tobytes()
+        except (IndexError, ValueError):
+            return None
+        keys = spelt.split("\n") if spelt is not None else []
+        if count < 1 or len(keys) != count or len(raw) != count * _INTS * 8 or ids is None:
+            return None
+        digests = [_PREFIX + raw[i : i + _RAW].hex() for i in range(0, len(raw), 2 * _RAW)]
+        renders = [raw[i + _RAW : i + 2 * _RAW] for i in range(0, len(raw), 2 * _RAW)]
+        return keys, digests, renders, spelt or "", raw, ids, partless
