@@ -20,6 +20,7 @@ from voxform.plan.plan import Plan, TargetFacts, make_plan, selected
 from voxform.plan.saved import SavedPlan, inputs_digest, lockfile_digest
 from voxform.providers.registry import provider_for
 from voxform.render.model import Prints, RenderedItem
+from voxform.render.parallel import MIN_ITEMS
 from voxform.render.render import render_items
 from voxform.render.sources import MAX_TEXT_BYTES, expand
 from voxform.state.block_cache import BLOCK_CACHE, BlockCache
@@ -200,7 +201,7 @@ def load_project(
     blocks.expanded()
     printer.engines()  # worked out once, before any worker is forked
     rendered, render_problems = render_items(project, items, known, memo, printer.prints)
-    if caches_aside:
+    if caches_aside and len(items) >= MIN_ITEMS:  # a fork costs more than a few writes
         aside(texts.save, memo.save, blocks.save)
     else:
         texts.save()
