@@ -120,11 +120,8 @@ def store_audio(target: Path, audio: bytes) -> None:
     it before its job has ended (a temporary file and a rename cost the emulator a third of
     its CPU per job); one that is there already is replaced atomically, as it may be read."""
     try:
-        fd = os.open(target, _NEW, 0o666)
-    except FileNotFoundError:  # its folder is new
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(target, _NEW, 0o666)
-    except FileExistsError:
+        fd = _create(target)
+    except FileExistsError:  # there before, or made meanwhile by a job for the same object
         write_atomic(target, audio, durable=False)
         return
     try:
@@ -134,6 +131,15 @@ def store_audio(target: Path, audio: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(target)
         raise
+
+
+def _create(target: Path) -> int:
+    """`target` made anew for writing (its folders too); FileExistsError if it is there."""
+    try:
+        return os.open(target, _NEW, 0o666)
+    except FileNotFoundError:  # its folder is new
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(target, _NEW, 0o666)
 
 
 def _quote_key(key: str) -> str:
