@@ -97,7 +97,7 @@ class LoadedProject:
                 raise VoxformError(
                     f"--replace {item_id!r}: no such item{hint or did_you_mean(item_id, ids)}"
                 )
-        with _collector_paused():
+        with collector_paused():
             plan = make_plan(
                 self.rendered,
                 self.lock,
@@ -161,10 +161,10 @@ class LoadedProject:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused: a plan makes a change per item, all of them
-    kept, and the collector would walk them again and again as they are made (half a
-    second at 100,000 items) to free nothing."""
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused (and started again only if it was running): a
+    load or a plan makes objects per item, all of them kept, and the collector would walk
+    them again and again as they are made (half a second at 100,000 items) to free nothing."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -157,23 +157,20 @@ def load(ctx: click.Context, reporter: Reporter | None = None) -> LoadedProject:
     `reporter` when it is valid (`validate` shows them with the errors itself)."""
     # Here: the loader, the renderer and what they import are for the commands that load.
     from voxform.aside import wait
-    from voxform.project import load_project
+    from voxform.project import collector_paused, load_project
 
     # A load makes about ten objects per item, and all of them live to the end of the
     # command: the cyclic collector would walk them again and again as they are made (a
     # second at 100,000 items) and find nothing to free. It is paused while they are made,
     # and they are frozen out of its reach until the command is over (then given back, so
     # that a process running many commands, a test run, frees their cycles).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        loaded = load_project(project_dir(ctx), ctx.obj["lockfile"], caches_aside=True)
-    finally:
-        gc.freeze()
-        ctx.call_on_close(gc.unfreeze)
-        ctx.call_on_close(wait)  # the caches it writes beside the command (aside.py)
-        if enabled:
-            gc.enable()
+    with collector_paused():
+        try:
+            loaded = load_project(project_dir(ctx), ctx.obj["lockfile"], caches_aside=True)
+        finally:
+            gc.freeze()
+            ctx.call_on_close(gc.unfreeze)
+            ctx.call_on_close(wait)  # the caches it writes beside the command (aside.py)
     if reporter is not None and not loaded.errors:
         for problem in loaded.warnings:
             reporter.warning(f"{problem.location}: {problem.message}")
