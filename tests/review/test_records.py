@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,19 @@ def test_records_beyond_the_limit_go_oldest_first_but_never_this_reviews(
         "newest",
         "mine",
     ]
+
+
+@pytest.mark.parametrize("planted", ["symlink", "fifo"])
+def test_an_index_that_is_not_a_regular_file_of_its_own_is_not_read(
+    tmp_path: Path, planted: str
+) -> None:
+    folder = tmp_path / ".voxform/cache"
+    folder.mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text('{"a": {"n": 1}}')
+    index = folder / records.INDEX
+    if planted == "symlink":
+        index.symlink_to(elsewhere)
+    else:
+        os.mkfifo(index)  # read as a file, it would wait for a writer forever
+    assert Records(folder, tmp_path).get("a") is None

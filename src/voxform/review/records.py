@@ -14,10 +14,13 @@ import json
 import threading
 from pathlib import Path
 
+from voxform.errors import VoxformError
 from voxform.files import write_atomic
+from voxform.reading import read_regular
 
 INDEX = "index.json"
 KEEP = 50_000  # records kept beyond those of this review, the newest first
+MAX_INDEX_BYTES = 1 << 30  # far beyond KEEP records of a few hundred bytes each
 
 
 class Records:
@@ -62,9 +65,11 @@ class Records:
 
 
 def _read(path: Path) -> dict[str, dict[str, object]]:
+    """The records at `path`; none when it is missing, damaged, too large, or not a regular
+    file of its own (a symlink, a FIFO, a device planted there is not read)."""
     try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        data = json.loads(read_regular(path, MAX_INDEX_BYTES, "review cache", follow=False))
+    except (OSError, ValueError, VoxformError):
         return {}
     if not isinstance(data, dict):
         return {}
