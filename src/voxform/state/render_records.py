@@ -17,7 +17,6 @@ render uses, so both are the same values. Any other result is kept whole.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import astuple, replace
 from typing import TypeVar, cast
@@ -39,35 +38,57 @@ _PREFIX = "sha256:"
 _HEX = 64  # a digest's hex digits
 _PREFIXED = len(_PREFIX)
 _PRINT_INTS = 8  # a fingerprint's and an audio digest's 32 bytes each, as int64
-_HEX_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+_DIGEST = _PREFIXED + _HEX  # a digest's length
 _DIGESTS = _HEX * len(_CORE)
+_NONE = ("",) * len(_CORE)  # a digest missing: never a plain record's
+_PREFIXES = (_PREFIX,) * len(_CORE)
 
 
-def encode(table: CacheTable, item: Item, result: ItemResult) -> None:
-    """The record of `item`'s `result`, after the table's `record(key)`."""
-    if not result.problems and len(result.rendered) == 1:
-        rendered = result.rendered[0]
-        digests = rendered.digests
-        core = [digests.get(name, "") for name in _CORE]
-        if (
-            not rendered.warnings
-            and (rendered.item is item or rendered.item == item)
-            and all(len(d) == len(_PREFIX) + _HEX and d.startswith(_PREFIX) for d in core)
-        ):
-            table.number(PLAIN)
-            hexes = "".join(d[len(_PREFIX) :] for d in core)
-            table.text(hexes + rendered.request.input, unique=True)
-            table.number(rendered.characters)
-            table.text(rendered.legacy_input)
-            prints = rendered.prints
-            if prints is not None and _printable(prints):
-                table.text(engine_spelt(prints[0], prints[1]))
-                raw = bytes.fromhex(prints[2][_PREFIXED:] + prints[3][_PREFIXED:])
-                table.ints.frombytes(raw)  # 64 bytes, not 142 characters of hex
-            else:
-                table.text(None)
-            return
-    _encode_general(table, item, result)
+# What a plain record holds (encode): the five digests' hex and the input as one string,
+# the characters spoken, the input as spelt before canonical SSML, the engine its
+# fingerprints are for as engine_spelt spells it and their 64 bytes (or None, None).
+Plain = tuple[str, int, "str | None", "str | None", "bytes | None"]
+
+
+def encode(table: CacheTable, item: Item, result: ItemResult, plain: Plain | None = None) -> None:
+    """The record of `item`'s `result`, after the table's `record(key)`; `plain`: what
+    `plain_record` gave for them, taken out before (None: taken out here)."""
+    if plain is None:
+        plain = plain_record(item, result)
+    if plain is None:
+        _encode_general(table, item, result)
+        return
+    kept, characters, legacy, engine, raw = plain
+    table.number(PLAIN)
+    table.text(kept, unique=True)
+    table.number(characters)
+    table.text(legacy)
+    table.text(engine)
+    if raw is not None:
+        table.ints.frombytes(raw)  # 64 bytes, not 142 characters of hex
+
+
+def plain_record(item: Item, result: ItemResult) -> Plain | None:
+    """What the plain record of `item`'s `result` holds; None when it is not plain."""
+    if result.problems or len(result.rendered) != 1:
+        return None
+    rendered = result.rendered[0]
+    # one statement per digest and C-level checks: 100,000 records a command
+    source, text, ssml, output, location = map(rendered.digests.get, _CORE, _NONE)
+    if not (
+        not rendered.warnings
+        and (rendered.item is item or rendered.item == item)
+        and len(source) == len(text) == len(ssml) == len(output) == len(location) == _DIGEST
+        and all(map(str.startswith, (source, text, ssml, output, location), _PREFIXES))
+    ):
+        return None
+    kept = source[_PREFIXED:] + text[_PREFIXED:] + ssml[_PREFIXED:]
+    kept += output[_PREFIXED:] + location[_PREFIXED:] + rendered.request.input
+    prints = rendered.prints
+    raw = None if prints is None else _print_bytes(prints)
+    if raw is None or prints is None:
+        return kept, rendered.characters, rendered.legacy_input, None, None
+    return kept, rendered.characters, rendered.legacy_input, engine_spelt(*prints[:2]), raw
 
 
 def engine_spelt(kind: str, engine: str | None) -> str:
@@ -75,13 +96,24 @@ def engine_spelt(kind: str, engine: str | None) -> str:
     return f"{kind}\0{'-' if engine is None else '+' + engine}"
 
 
-def _printable(prints: Prints) -> bool:
+def _print_bytes(prints: Prints) -> bytes | None:
+    """The fingerprint's and the audio digest's 64 bytes, when `prints` can be kept: its
+    digests are `sha256:` and 64 lowercase hex digits, its kind and engine hold no NUL."""
     kind, engine, fingerprint, audio = prints
-    return (
-        "\0" not in kind
+    if not (
+        len(fingerprint) == len(audio) == _DIGEST
+        and fingerprint.startswith(_PREFIX)
+        and audio.startswith(_PREFIX)
+        and "\0" not in kind
         and (engine is None or "\0" not in engine)
-        and all(_HEX_DIGEST.fullmatch(d) for d in (fingerprint, audio))
-    )
+    ):
+        return None
+    spelt = fingerprint[_PREFIXED:] + audio[_PREFIXED:]
+    try:
+        raw = bytes.fromhex(spelt)
+    except ValueError:
+        return None
+    return raw if raw.hex() == spelt else None  # lowercase hex digits only, no spaces
 
 
 def copy_plain(table: CacheTable, reader: CacheReader, at: int) -> bool:
