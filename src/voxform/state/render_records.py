@@ -44,10 +44,10 @@ _NONE = ("",) * len(_CORE)  # a digest missing: never a plain record's
 _PREFIXES = (_PREFIX,) * len(_CORE)
 
 
-# What a plain record holds (encode): the five digests' hex and the input as one string,
-# the characters spoken, the input as spelt before canonical SSML, the engine its
-# fingerprints are for as engine_spelt spells it and their 64 bytes (or None, None).
-Plain = tuple[str, int, "str | None", "str | None", "bytes | None"]
+# What a plain record is made of (encode): the five digests, the input, the characters
+# spoken, the input as spelt before canonical SSML, the fingerprints (the values themselves,
+# not copies: taken out of a result, they cost a tuple).
+Plain = tuple[str, str, str, str, str, str, int, "str | None", "Prints | None"]
 
 
 def encode(table: CacheTable, item: Item, result: ItemResult, plain: Plain | None = None) -> None:
@@ -58,18 +58,22 @@ def encode(table: CacheTable, item: Item, result: ItemResult, plain: Plain | Non
     if plain is None:
         _encode_general(table, item, result)
         return
-    kept, characters, legacy, engine, raw = plain
+    source, text, ssml, output, location, final, characters, legacy, prints = plain
     table.number(PLAIN)
-    table.text(kept, unique=True)
+    kept = source[_PREFIXED:] + text[_PREFIXED:] + ssml[_PREFIXED:]
+    table.text(kept + output[_PREFIXED:] + location[_PREFIXED:] + final, unique=True)
     table.number(characters)
     table.text(legacy)
-    table.text(engine)
-    if raw is not None:
+    raw = None if prints is None else _print_bytes(prints)
+    if raw is not None and prints is not None:
+        table.text(engine_spelt(prints[0], prints[1]))
         table.ints.frombytes(raw)  # 64 bytes, not 142 characters of hex
+    else:
+        table.text(None)
 
 
 def plain_record(item: Item, result: ItemResult) -> Plain | None:
-    """What the plain record of `item`'s `result` holds; None when it is not plain."""
+    """What the plain record of `item`'s `result` is made of; None when it is not plain."""
     if result.problems or len(result.rendered) != 1:
         return None
     rendered = result.rendered[0]
@@ -82,13 +86,10 @@ def plain_record(item: Item, result: ItemResult) -> Plain | None:
         and all(map(str.startswith, (source, text, ssml, output, location), _PREFIXES))
     ):
         return None
-    kept = source[_PREFIXED:] + text[_PREFIXED:] + ssml[_PREFIXED:]
-    kept += output[_PREFIXED:] + location[_PREFIXED:] + rendered.request.input
-    prints = rendered.prints
-    raw = None if prints is None else _print_bytes(prints)
-    if raw is None or prints is None:
-        return kept, rendered.characters, rendered.legacy_input, None, None
-    return kept, rendered.characters, rendered.legacy_input, engine_spelt(*prints[:2]), raw
+    return (
+        *(source, text, ssml, output, location, rendered.request.input),
+        *(rendered.characters, rendered.legacy_input, rendered.prints),
+    )
 
 
 def engine_spelt(kind: str, engine: str | None) -> str:
