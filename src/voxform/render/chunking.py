@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from sentencex import segment  # type: ignore[import-untyped]
 
 from voxform.errors import VoxformError
+from voxform.render.prose import has_markup, normalised, plain, prose_blocks
 
 # A run of whitespace that is not already one space: re.sub makes a string per match, so a
 # pattern matching every single space costs a hundred bytes per word of a long table.
@@ -58,11 +59,14 @@ def paragraphs(text: str, *, markdown: bool) -> list[str]:
     Markdown at its blocks (a heading, a paragraph, each list entry, a table)."""
     if not markdown:
         return [joined for block in _plain_blocks(text) if (joined := _single_spaced(block))]
-    # Here: markdown-it is imported when a file is parsed, not for a plan whose every
-    # source the source cache knows.
+    text = normalised(_strip_front_matter(text))
+    if plain(text) and not has_markup(text):  # prose alone (prose.py): as markdown-it reads it
+        return [joined for block in prose_blocks(text) if (joined := _single_spaced(block))]
+    # Here: markdown-it is imported when a file holds Markdown, not for a plan whose every
+    # source is prose or known to the source cache.
     from voxform.render.markdown import markdown_blocks
 
-    blocks = markdown_blocks(_strip_front_matter(text))
+    blocks = markdown_blocks(text)
     return [joined for block in blocks if (joined := _single_spaced(block))]
 
 

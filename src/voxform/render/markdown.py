@@ -21,6 +21,7 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType
 
 from voxform.render.chunking import MarkdownLimit
+from voxform.render.prose import MAX_BLOCK_TOKENS, has_markup, normalised, plain, prose_blocks
 
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 _ENDS_SENTENCE = tuple(".!?…。！？")
@@ -28,27 +29,16 @@ _ENDS_SENTENCE = tuple(".!?…。！？")
 # and strikethrough, links and images, autolinks and HTML, entities. A cell without any is
 # spoken as written, without the inline parser.
 _INLINE_MARKUP = re.compile(r"[\\`*_~\[<&]")
-_MARKUP_CHARACTERS = "\\`*_~[<&"  # the same, each looked for on its own in a whole file
 _CELL_PIPE = re.compile(r"(?<!\\)\|")  # markdown-it's escapedSplit: `\|` is a pipe in a cell
 _ROW = re.compile(r"[^\n]+")
-# A line that could start a block construct other than a paragraph (heading, list, quote,
-# code, fence, rule, HTML, table, reference, setext underline) or be a blank one with
-# spaces: starting with anything but a letter (or ending the text). A file without one is
-# read without markdown-it's block rules.
-# Looked for as a line break and what follows it (a literal first: searched for fast, where
-# a `^` is tried at every character), the first line on its own.
-_UNPLAIN_START = re.compile(r"[^\w\n]|[\d_]")
-_UNPLAIN_LINE = re.compile(r"\n(?:[^\w\n]|[\d_])")
 _MUCH_MARKUP = (
     "a paragraph with more than {limit:,} pieces of Markdown (text, emphasis, links, code); "
     "split it"
 )
-# About 50 MB of block tokens, and 40 MB of one block's inline tokens: a 10 MB book of
-# prose makes some 60,000 block tokens and at most a few thousand inline ones per block.
-MAX_BLOCK_TOKENS: Final = 150_000
+# 40 MB of one block's inline tokens: a 10 MB book of prose makes at most a few thousand
+# inline ones per block (and some 60,000 block tokens: prose.py's MAX_BLOCK_TOKENS).
 MAX_INLINE_TOKENS: Final = 50_000
 _SEEN_CELLS: Final = 10_000
-_PLAIN_BLOCKS: Final = MAX_BLOCK_TOKENS // 3 - 1  # 3 tokens a paragraph: the limit tells
 TABLE: Final = "voxform_table"  # the one token a table leaves, its spoken text as content
 
 
@@ -177,20 +167,13 @@ def markdown_blocks(text: str) -> Iterator[str]:
     are parsed first (so every reference definition is known), then each block's inline
     Markdown on its own, its tokens dropped once read. A block's line breaks and runs of
     spaces may differ from what a reader sees (one space): callers collapse them."""
-    if "\r" in text:  # markdown-it's own normalising makes a string per line
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = text.replace("\0", "\ufffd")
-    if _plain(text) and text.count("\n\n") < _PLAIN_BLOCKS:
-        if any(character in text for character in _MARKUP_CHARACTERS):
+    text = normalised(text)
+    if plain(text):
+        if has_markup(text):
             return _plain_paragraphs(text, markup=True)
         # what _plain_paragraphs gives without markup, with no generator step per block
-        return iter([content for block in text.split("\n\n") if (content := block.strip())])
+        return iter(prose_blocks(text))
     return parsed_blocks(text)
-
-
-def _plain(text: str) -> bool:
-    """Whether every line of `text` starts with a letter or is empty."""
-    return _UNPLAIN_START.match(text) is None and _UNPLAIN_LINE.search(text) is None
 
 
 def parsed_blocks(text: str) -> Iterator[str]:
