@@ -157,6 +157,7 @@ def load(ctx: click.Context, reporter: Reporter | None = None) -> LoadedProject:
     `reporter` when it is valid (`validate` shows them with the errors itself)."""
     # Here: the loader, the renderer and what they import are for the commands that load.
     from voxform.aside import wait
+    from voxform.cli.main import keep
     from voxform.project import collector_paused, load_project
 
     # A load makes about ten objects per item, and all of them live to the end of the
@@ -171,6 +172,7 @@ def load(ctx: click.Context, reporter: Reporter | None = None) -> LoadedProject:
             gc.freeze()
             ctx.call_on_close(gc.unfreeze)
             ctx.call_on_close(wait)  # the caches it writes beside the command (aside.py)
+    keep(loaded)  # freed by the process's end, not object by object (cli/main.py)
     if reporter is not None and not loaded.errors:
         for problem in loaded.warnings:
             reporter.warning(f"{problem.location}: {problem.message}")
