@@ -79,6 +79,12 @@ def output_owners(
     later entry, naming both items and where the first is defined. `folders`: each target's
     subtitle folder (the providers know it). Items with one id are left to the duplicate-id
     check."""
+    items = items if isinstance(items, list | tuple) else list(items)
+    if len({(item.settings.target, item.settings.format) for item in items}) < 2:
+        # Within one target and format, two items' places are one only if their ids are:
+        # a place is one of fixed prefixes (objects `o:`, files `f:`), the id, and an
+        # extension (no dot in it), so none of 100,000 items' places needs spelling here.
+        return []
     owners: dict[str, Owner] = {}
     clashes: dict[tuple[Location, Location], _Clash] = {}
     spots: dict[str, _Spots | None] = {}
