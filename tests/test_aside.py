@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,25 @@ def test_set_aside_work_runs_in_another_process_and_is_waited_for(
     aside(lambda: done.write_text(str(os.getpid())))
     wait()
     assert done.read_text() not in ("never", str(os.getpid()))
+
+
+def test_work_set_apart_runs_in_processes_of_its_own_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("threading.active_count", lambda: 1)  # xdist's threads hold no lock
+    first, second = tmp_path / "first", tmp_path / "second"
+
+    def waits_for_the_second() -> None:  # done only if the second runs meanwhile
+        deadline = time.monotonic() + 30
+        while not second.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        first.write_text(f"{os.getpid()} {second.exists()}")
+
+    aside(waits_for_the_second, lambda: second.write_text(str(os.getpid())), apart=True)
+    wait()
+    pid, saw = first.read_text().split()
+    assert saw == "True"
+    assert len({pid, second.read_text(), str(os.getpid())}) == 3
 
 
 def test_with_other_threads_the_work_is_done_here_and_now(
