@@ -150,6 +150,37 @@ def remade(project: Project, made: Made, prints: Prints | None = None) -> Render
     return rendered_item(project, request, made, (), prints)
 
 
+def remade_plain(
+    project: Project,
+    item: Item,
+    final: str,
+    characters: int,
+    core: Core,
+    legacy: str,
+    prints: Prints | None,
+) -> RenderedItem:
+    """remade(project, Made(final, characters, core, legacy, item), prints), with what the
+    item's settings share looked up once: a worker's results are taken in by the 100,000."""
+    settings = item.settings
+    shared = _shared(project, settings)
+    request = _request(  # as request_for makes it
+        item.id,
+        final,
+        shared.editing,
+        settings.sample_rate,
+        shared.prefix + item.id,
+        shared.bucket,
+        settings.title,
+        settings.description,
+        settings.user_data,
+    )
+    digests = shared.digests.copy()  # as rendered_item makes them for such a request
+    digests["source"], digests["text"], digests["ssml"] = core[0], core[1], core[2]
+    digests["output"], digests["location"] = core[3], core[4]
+    spelt = legacy if legacy != final else None
+    return _rendered(item, request, characters, digests, (), spelt, prints)
+
+
 @lru_cache(maxsize=256)
 def _editing(voice: Voice, audio_format: AudioFormat) -> EditingConfig:
     """One EditingConfig for every item a voice speaks in a format."""

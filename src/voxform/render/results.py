@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from voxform.errors import Problem
 from voxform.frozen import maker
 from voxform.manifest.model import Project
-from voxform.render.assemble import Made, made_of, remade, with_prints
+from voxform.render.assemble import made_of, remade_plain, with_prints
 from voxform.render.model import Item, Prints, RenderedItem
 from voxform.render.sandbox import Sandbox
 
@@ -71,14 +71,13 @@ def packed(result: ItemResult) -> ItemResult | _Plain:
     return (final, made.characters, *core, spelt, result.rendered[0].prints)
 
 
-_made = tuple.__new__  # Made from a tuple of its fields, without NamedTuple's own __new__
-
-
 def unpacked(project: Project, packed: object, item: Item) -> ItemResult:
     if type(packed) is tuple:
         final, characters, source, text, ssml, output, location, legacy, prints = packed
         core = (source, text, ssml, output, location)
-        fields = (final, characters, core, final if legacy is None else legacy, item)
-        return item_result((remade(project, _made(Made, fields), prints),), ())
+        spelt = final if legacy is None else legacy
+        return item_result(
+            (remade_plain(project, item, final, characters, core, spelt, prints),), ()
+        )
     assert isinstance(packed, ItemResult)
     return packed
