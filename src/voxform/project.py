@@ -15,7 +15,7 @@ from voxform.manifest.checks import check_output_folders
 from voxform.manifest.loader import load_manifests
 from voxform.manifest.model import Project
 from voxform.manifest.owners import output_owners
-from voxform.plan.fingerprint import audio_digest, fingerprint
+from voxform.plan.fingerprint import prints_of
 from voxform.plan.plan import Plan, TargetFacts, make_plan, selected
 from voxform.plan.saved import SavedPlan, inputs_digest, lockfile_digest
 from voxform.providers.registry import provider_for
@@ -263,12 +263,7 @@ class _Printer:
         known = rendered.prints
         if known is not None and known[0] == kind and known[1] == engine:
             return known  # worked out where it was rendered
-        return (
-            kind,
-            engine,
-            fingerprint(rendered, kind, engine),
-            audio_digest(rendered, kind, engine),
-        )
+        return (kind, engine, *prints_of(rendered, kind, engine))
 
 
 def _output_folders(project: Project, rendered: list[RenderedItem]) -> list[Problem]:

@@ -18,7 +18,7 @@ from voxform.digest import digest
 from voxform.endpoints import endpoint_identity
 from voxform.ice.wire import AudioRequest, EditingConfig
 from voxform.manifest.model import Target
-from voxform.plan.fingerprint import audio_digest, fingerprint
+from voxform.plan.fingerprint import audio_digest, fingerprint, prints_of
 from voxform.project import load_project
 from voxform.render.inputs import core_digests, item_digests
 from voxform.render.model import RenderedItem
@@ -94,6 +94,10 @@ def test_a_fingerprint_is_json_dumps_of_its_inputs(
     assert fingerprint(item, provider, engine) == _spec_fingerprint(
         editing, spelt, output, provider, engine
     )
+    assert prints_of(item, provider, engine) == (
+        fingerprint(item, provider, engine),
+        audio_digest(item, provider, engine),
+    )
 
 
 @given(
@@ -127,6 +131,7 @@ def test_an_audio_digest_is_json_dumps_of_its_inputs(
     encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     expected = "sha256:" + hashlib.sha256(encoded.encode("utf-8")).hexdigest()
     assert audio_digest(item, provider, engine) == expected
+    assert prints_of(item, provider, engine)[1] == expected
 
 
 def _spec_output_digests(target: Target, request: AudioRequest) -> tuple[str, str]:
