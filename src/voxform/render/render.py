@@ -261,18 +261,21 @@ def _render(
     if not _SPEAK_OPEN.match(output):
         output = f"<speak>{output}</speak>"
     document = check_document(output, str(text), emotions=voice.has_emotions)
-    problems = [
-        Problem(
-            _locate(env, path, issue.snippet, item, where),
-            issue.message,
-            "ssml",
-            item.id,
-            "warning" if issue.warning else "error",
-        )
-        for issue in document.issues
-    ]
-    warnings = tuple(p for p in problems if p.severity == "warning")
-    problems = [p for p in problems if p.severity == "error"]
+    warnings: tuple[Problem, ...] = ()
+    problems: list[Problem] = []
+    if document.issues:
+        found = [
+            Problem(
+                _locate(env, path, issue.snippet, item, where),
+                issue.message,
+                "ssml",
+                item.id,
+                "warning" if issue.warning else "error",
+            )
+            for issue in document.issues
+        ]
+        warnings = tuple(p for p in found if p.severity == "warning")
+        problems = [p for p in found if p.severity == "error"]
     declared = document.declared
     if declared is not None and declared != str(settings.sample_rate):
         problems.append(
@@ -294,7 +297,9 @@ def _render(
     )
     # What a voxform before canonical SSML sent, to recognise the fingerprints it recorded.
     legacy = (
-        spelt
+        final  # the same characters: one string for both
+        if spelt == output
+        else spelt
         if declared
         else spelt.replace("<speak", f'<speak sampleRate="{settings.sample_rate}"', 1)
     )
