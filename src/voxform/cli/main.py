@@ -141,7 +141,7 @@ def _leave(code: int | str | None) -> None:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-        if isinstance(code, str):  # what sys.exit does with a message
+        if code is not None and not isinstance(code, int):  # sys.exit prints it, exits 1
             print(code, file=sys.stderr, flush=True)
         atexit._run_exitfuncs()
         sys.stdout.flush()
