@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+import shutil
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
@@ -15,6 +17,7 @@ from voxform.project import load_project
 from voxform.render.model import Item, Prints, RenderedItem
 from voxform.state.cachefile import CacheTable, read_cache, write_cache
 from voxform.state.render_cache import ITEM_FIELDS, RENDER_CACHE, RenderCache, project_identity
+from voxform.state.render_records import CachedRendered
 
 SENTENCES = [f"Sentence number {n} walks along the quiet river bank at dawn." for n in range(40)]
 SPLIT = """
@@ -205,3 +208,31 @@ def test_the_fingerprints_kept_are_the_plans_and_only_for_their_engine(
         assert len(prints) == len(items)
         assert prints == [_Engine(version).prints(r) for r in loaded.rendered]
         assert prints[0] is not None and prints[0][1] == version
+
+
+def test_a_plain_result_read_back_builds_its_request_and_digests_as_the_render_did(
+    project: Callable[[dict[str, str]], Path],
+) -> None:
+    """A plain record comes back as a CachedRendered whose request and digests are put
+    together when first read: each is the value a fresh render makes, and it pickles as
+    the RenderedItem it stands for."""
+    root = project({"voxform.yaml": ICE, "texts/a.md": "One paragraph.\n\nAnother, 中文.\n"})
+    shutil.rmtree(root / ".voxform", ignore_errors=True)
+    fresh = load_project(root).rendered
+    warm = load_project(root).rendered
+    assert len(warm) == len(fresh) == 2
+    for cached, rendered in zip(warm, fresh, strict=True):
+        assert isinstance(cached, CachedRendered)
+        assert cached.digests == rendered.digests
+        assert cached.request == rendered.request
+        assert (cached.characters, cached.legacy_input) == (
+            rendered.characters,
+            rendered.legacy_input,
+        )
+        assert cached == rendered and rendered == cached
+        copied = pickle.loads(pickle.dumps(cached))
+        assert type(copied) is RenderedItem and copied == rendered
+    other = load_project(root).rendered[0]
+    assert isinstance(other, CachedRendered)
+    assert other.request.input == fresh[0].request.input  # the request before the digests
+    assert other != fresh[1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal, NamedTuple, TypeGuard
@@ -157,8 +157,7 @@ def make_plan(
             continue
         target = item.item.settings.target
         facts = providers[target]
-        inputs = dict(item.digests)
-        inputs["engine"] = engines[target]
+        inputs = _Inputs(item, engines[target])
         prints = item.prints  # kept with its render, when it was for this engine
         if prints is not None and prints[0] == facts.kind and prints[1] == facts.engine:
             current, audio = prints[2], prints[3]
@@ -206,6 +205,36 @@ def make_plan(
         if key not in present and selected(key, select):
             changes.append(Change(key, "delete", (REMOVED,), 0))
     return Plan(tuple(with_copies(changes, lock, providers, replace)))
+
+
+class _Inputs(Mapping[str, str]):
+    """An item's inputs as the lockfile keeps them (its digests and its engine's), put
+    together when first read: of the 100,000 items of a plan, most never are."""
+
+    __slots__ = ("_engine", "_rendered", "_spelt")
+
+    def __init__(self, rendered: RenderedItem, engine: str) -> None:
+        self._rendered = rendered
+        self._engine = engine
+        self._spelt: dict[str, str] | None = None
+
+    def _all(self) -> dict[str, str]:
+        spelt = self._spelt
+        if spelt is None:
+            spelt = self._spelt = {**self._rendered.digests, "engine": self._engine}
+        return spelt
+
+    def __getitem__(self, key: str) -> str:
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
 
 
 def object_drift(entry: LockEntry | None, held: Mapping[str, Output | None]) -> str | None:

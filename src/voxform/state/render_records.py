@@ -19,14 +19,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import astuple, replace
+from dataclasses import astuple, fields, replace
 from typing import TypeVar, cast
 
 from voxform.errors import Location, Problem
 from voxform.frozen import maker
 from voxform.ice.wire import FORMATS, AudioRequest, EditingConfig
 from voxform.manifest.model import Project
-from voxform.render.assemble import Made, remade
+from voxform.render.assemble import digests_of, request_for
+from voxform.render.inputs import Core
 from voxform.render.model import Item, Prints, RenderedItem
 from voxform.render.render import ItemResult
 from voxform.state.cachefile import CacheReader, CacheTable
@@ -114,18 +115,9 @@ def decode(
         return _decode_general(reader, at, item)
     if form != PLAIN:
         raise ValueError(form)
-    kept, characters, legacy = reader.text(ints[at + 1]), ints[at + 2], reader.text(ints[at + 3])
-    if kept is None or len(kept) < _DIGESTS or characters < 0:
+    kept, characters, legacy = ints[at + 1], ints[at + 2], reader.text(ints[at + 3])
+    if reader.size(kept) < _DIGESTS or characters < 0:
         raise ValueError("not a plain record")
-    final = kept[_DIGESTS:]
-    core = (
-        _PREFIX + kept[:_HEX],
-        _PREFIX + kept[_HEX : 2 * _HEX],
-        _PREFIX + kept[2 * _HEX : 3 * _HEX],
-        _PREFIX + kept[3 * _HEX : 4 * _HEX],
-        _PREFIX + kept[4 * _HEX : _DIGESTS],
-    )
-    made = Made(final, characters, core, final if legacy is None else legacy, item)
     prints: Prints | None = None
     if engine is not None and ints[at + 4] >= 0 and reader.text(ints[at + 4]) == engine:
         raw = ints[at + 5 : at + 5 + _PRINT_INTS]
@@ -135,7 +127,100 @@ def decode(
         fingerprint, audio = _PREFIX + both[:_HEX], _PREFIX + both[_HEX:]
         kind, _, version = engine.partition("\0")
         prints = (kind, None if version == "-" else version[1:], fingerprint, audio)
-    return _result((remade(project, made, prints),), ())
+    if legacy is not None and legacy == (reader.text(kept) or "")[_DIGESTS:]:
+        legacy = None
+    return _result((_cached(item, characters, legacy, prints, project, reader, kept),), ())
+
+
+# RenderedItem's own slot descriptors
+_DIGESTS_SLOT = RenderedItem.__dict__["digests"]
+_REQUEST_SLOT = RenderedItem.__dict__["request"]
+_FIELDS = tuple(f.name for f in fields(RenderedItem))
+
+
+class CachedRendered(RenderedItem):
+    """A plain result read from the cache, whose request and digests (a dict of a dozen
+    strings) are put together only when first read, from the string of the record that
+    keeps them (its digests' hex and the request's input): a plan reads them for the items
+    it changes, not for the 100,000 it does not. Equal to, and pickled as, the
+    RenderedItem `rendered_item` makes of the same record."""
+
+    __slots__ = ("_kept", "_project", "_reader")
+    _project: Project
+    _reader: CacheReader
+    _kept: int  # the index of the record's string in the reader
+
+    @property
+    def request(self) -> AudioRequest:
+        try:
+            found: AudioRequest = _REQUEST_SLOT.__get__(self, RenderedItem)
+        except AttributeError:
+            final = (self._reader.text(self._kept) or "")[_DIGESTS:]
+            found = request_for(self._project, self.item, final)
+            _REQUEST_SLOT.__set__(self, found)
+        return found
+
+    @property
+    def digests(self) -> dict[str, str]:
+        try:
+            found: dict[str, str] = _DIGESTS_SLOT.__get__(self, RenderedItem)
+        except AttributeError:
+            hexes = (self._reader.text(self._kept) or "")[:_DIGESTS]
+            core = tuple(_PREFIX + hexes[i : i + _HEX] for i in range(0, _DIGESTS, _HEX))
+            found = digests_of(self._project, self.item, self.request, cast(Core, core))
+            _DIGESTS_SLOT.__set__(self, found)
+        return found
+
+    def plain(self) -> RenderedItem:
+        """The same value as a RenderedItem."""
+        return cast(RenderedItem, _MAKERS[RenderedItem](*(getattr(self, n) for n in _FIELDS)))
+
+    def __eq__(self, other: object) -> bool:
+        return self.plain() == other
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuilt, tuple(getattr(self, n) for n in _FIELDS))
+
+
+def _rebuilt(*values: object) -> RenderedItem:
+    return _revive(RenderedItem, *values)
+
+
+def _cached(
+    item: Item,
+    characters: int,
+    legacy: str | None,
+    prints: Prints | None,
+    project: Project,
+    reader: CacheReader,
+    kept: int,
+) -> CachedRendered:
+    value = _new(CachedRendered)
+    _SET_ITEM(value, item)
+    _SET_CHARACTERS(value, characters)
+    _SET_WARNINGS(value, ())
+    _SET_LEGACY(value, legacy)
+    _SET_PRINTS(value, prints)
+    _SET_PROJECT(value, project)
+    _SET_READER(value, reader)
+    _SET_KEPT(value, kept)
+    return value
+
+
+_new = object.__new__
+_SET_ITEM = RenderedItem.__dict__["item"].__set__
+_SET_CHARACTERS = RenderedItem.__dict__["characters"].__set__
+_SET_WARNINGS = RenderedItem.__dict__["warnings"].__set__
+_SET_LEGACY = RenderedItem.__dict__["legacy_input"].__set__
+_SET_PRINTS = RenderedItem.__dict__["prints"].__set__
+_SET_PROJECT = CachedRendered.__dict__["_project"].__set__
+_SET_READER = CachedRendered.__dict__["_reader"].__set__
+_SET_KEPT = CachedRendered.__dict__["_kept"].__set__
 
 
 def _encode_general(table: CacheTable, item: Item, result: ItemResult) -> None:
