@@ -19,6 +19,7 @@ from voxform.plan.fingerprint import audio_digest, fingerprint
 from voxform.plan.plan import Plan, TargetFacts, make_plan, selected
 from voxform.plan.saved import SavedPlan, inputs_digest, lockfile_digest
 from voxform.providers.registry import provider_for
+from voxform.render.assemble import object_key
 from voxform.render.model import Prints, RenderedItem
 from voxform.render.parallel import MIN_ITEMS
 from voxform.render.render import render_items
@@ -269,10 +270,11 @@ def _output_folders(project: Project, rendered: list[RenderedItem]) -> list[Prob
     target's audio) is a real folder or none yet: else nothing of it could be kept, and a
     paid job would be lost to a write refused after it."""
     bases = _subtitle_dirs(project)
+    # Each key as its request has it, without making a request of a cached item for it.
     places = (
-        (f"{base}/{item.request.object_key}".rpartition("/")[0], item.item.location, item.id)
-        for item in rendered
-        if (base := bases.get(item.item.settings.target)) is not None
+        (f"{base}/{object_key(project, r.item)}".rpartition("/")[0], r.item.location, r.id)
+        for r in rendered
+        if (base := bases.get(r.item.settings.target)) is not None
     )
     paths = [t.path for t in project.targets.values() if t.path is not None]
     return check_output_folders(project.root, places, reported=paths)

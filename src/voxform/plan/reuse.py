@@ -125,7 +125,7 @@ def _destination(
         return None
     if facts.bucket is None:
         return ""
-    bucket = change.rendered.request.bucket or facts.bucket
+    bucket = facts.bucket  # its request's (render/assemble.py: request_for), not read from it
     return bucket if regions.get(bucket, {facts.region}) == {facts.region} else None
 
 

@@ -79,6 +79,11 @@ def _shared(project: Project, settings: Settings) -> _Shared:
     return found
 
 
+def object_key(project: Project, item: Item) -> str:
+    """Where `item`'s audio goes in its target (without extension): its request's."""
+    return _shared(project, item.settings).prefix + item.id
+
+
 def request_for(project: Project, item: Item, final: str) -> AudioRequest:
     """The request that sends `final` for `item`."""
     settings = item.settings
