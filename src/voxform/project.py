@@ -10,16 +10,23 @@ from pathlib import Path
 
 from voxform.aside import aside, wait
 from voxform.deletions import with_deletions
-from voxform.errors import ManifestError, Problem, VoxformError, did_you_mean, one_per_cause
+from voxform.errors import (
+    Location,
+    ManifestError,
+    Problem,
+    VoxformError,
+    did_you_mean,
+    one_per_cause,
+)
 from voxform.manifest.checks import check_output_folders
 from voxform.manifest.loader import load_manifests
-from voxform.manifest.model import Project
+from voxform.manifest.model import Project, Settings
 from voxform.manifest.owners import output_owners
 from voxform.plan.fingerprint import audio_digest, fingerprint
 from voxform.plan.plan import Plan, TargetFacts, make_plan, selected
 from voxform.plan.saved import SavedPlan, inputs_digest, lockfile_digest
 from voxform.providers.registry import provider_for
-from voxform.render.assemble import object_key
+from voxform.render.assemble import key_prefix
 from voxform.render.model import Prints, RenderedItem
 from voxform.render.parallel import MIN_ITEMS
 from voxform.render.render import render_items
@@ -269,15 +276,26 @@ def _output_folders(project: Project, rendered: list[RenderedItem]) -> list[Prob
     """Every folder an item's files go into (its subtitles, and beside them a local
     target's audio) is a real folder or none yet: else nothing of it could be kept, and a
     paid job would be lost to a write refused after it."""
-    bases = _subtitle_dirs(project)
-    # Each key as its request has it, without making a request of a cached item for it.
-    places = (
-        (f"{base}/{object_key(project, r.item)}".rpartition("/")[0], r.item.location, r.id)
-        for r in rendered
-        if (base := bases.get(r.item.settings.target)) is not None
-    )
     paths = [t.path for t in project.targets.values() if t.path is not None]
-    return check_output_folders(project.root, places, reported=paths)
+    return check_output_folders(project.root, _places(project, rendered), reported=paths)
+
+
+def _places(project: Project, rendered: list[RenderedItem]) -> Iterator[tuple[str, Location, str]]:
+    """The folder of each item's object key below its target's subtitle folder, with its
+    place and id. The key as its request has it, without making the request of a cached
+    item for it (state/render_records.py); its head worked out once per settings object."""
+    bases = _subtitle_dirs(project)
+    heads: dict[int, tuple[Settings, str | None]] = {}  # id(settings) -> it, its keys' head
+    for r in rendered:
+        item = r.item
+        settings = item.settings
+        found = heads.get(id(settings))
+        if found is None or found[0] is not settings:
+            base = bases.get(settings.target)
+            head = None if base is None else f"{base}/{key_prefix(project, settings)}"
+            found = heads[id(settings)] = (settings, head)
+        if found[1] is not None:
+            yield f"{found[1]}{item.id}".rpartition("/")[0], item.location, item.id
 
 
 def _subtitle_dirs(project: Project) -> dict[str, str]:

@@ -81,7 +81,12 @@ def _shared(project: Project, settings: Settings) -> _Shared:
 
 def object_key(project: Project, item: Item) -> str:
     """Where `item`'s audio goes in its target (without extension): its request's."""
-    return _shared(project, item.settings).prefix + item.id
+    return key_prefix(project, item.settings) + item.id
+
+
+def key_prefix(project: Project, settings: Settings) -> str:
+    """What comes before the id in the object key of each item of `settings`."""
+    return _shared(project, settings).prefix
 
 
 def request_for(project: Project, item: Item, final: str) -> AudioRequest:
