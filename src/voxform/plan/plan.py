@@ -151,11 +151,12 @@ def make_plan(
     engines = {name: engine_digest(f.kind, f.engine) for name, f in providers.items()}
     entries = lock.items
     for item in rendered:
-        item_id = item.id
+        made = item.item
+        item_id = made.id
         present.add(item_id)
         if select and not selected(item_id, select) and item_id not in replace:
             continue
-        target = item.item.settings.target
+        target = made.settings.target
         facts = providers[target]
         inputs = _Inputs(item, engines[target])
         prints = item.prints  # kept with its render, when it was for this engine
@@ -164,21 +165,12 @@ def make_plan(
         else:
             current, audio = fingerprint(item, facts.kind, facts.engine), None
         entry = entries.get(item_id)
-        if (
-            entry is not None
-            and entry.fingerprint != current
-            and item.legacy_input is not None
-            and entry.fingerprint == fingerprint(item, facts.kind, facts.engine, legacy=True)
-        ):
-            current = entry.fingerprint  # recorded before SSML was canonical: the same audio
-        action, reasons = _decide(entry, current, inputs, item.id in replace)
-        gone = object_drift(entry, held) if action == "unchanged" and held else None
-        if gone is not None:
-            action, reasons = "update", (gone,)  # reading the job again restores no object
-        elif action == "unchanged" and item.id in drift and entry is not None:
-            action, reasons = _rebuild(entry, drift[item.id], facts)
-        elif unstored(entry) and action == "retry" and item.id not in replace:
-            action, reasons = _rebuild(entry, reasons[0], facts, otherwise="retry")
+        if entry is None:  # a new item: what _decide says of it, and nothing else to look at
+            action, reasons = "create", _NEW
+        else:
+            action, reasons, current = _entry_action(
+                item, entry, current, inputs, facts, item_id in replace, drift, held
+            )
         # Digested only for what apply makes: an unchanged item's costs nothing to plan.
         if action == "unchanged":
             audio = None
@@ -186,7 +178,7 @@ def make_plan(
             audio = audio_digest(item, facts.kind, facts.engine)
         changes.append(
             _change(
-                item.id,
+                item_id,
                 action,
                 reasons,
                 item.characters,
@@ -205,6 +197,34 @@ def make_plan(
         if key not in present and selected(key, select):
             changes.append(Change(key, "delete", (REMOVED,), 0))
     return Plan(tuple(with_copies(changes, lock, providers, replace)))
+
+
+def _entry_action(
+    item: RenderedItem,
+    entry: LockEntry,
+    current: str,
+    inputs: Mapping[str, str],
+    facts: TargetFacts,
+    forced: bool,
+    drift: Mapping[str, str],
+    held: Mapping[str, Output | None],
+) -> tuple[Action, tuple[str, ...], str]:
+    """What to do with an item the lockfile has an entry for, why, and its fingerprint."""
+    if (
+        entry.fingerprint != current
+        and item.legacy_input is not None
+        and entry.fingerprint == fingerprint(item, facts.kind, facts.engine, legacy=True)
+    ):
+        current = entry.fingerprint  # recorded before SSML was canonical: the same audio
+    action, reasons = _decide(entry, current, inputs, forced)
+    gone = object_drift(entry, held) if action == "unchanged" and held else None
+    if gone is not None:
+        action, reasons = "update", (gone,)  # reading the job again restores no object
+    elif action == "unchanged" and item.id in drift:
+        action, reasons = _rebuild(entry, drift[item.id], facts)
+    elif unstored(entry) and action == "retry" and not forced:
+        action, reasons = _rebuild(entry, reasons[0], facts, otherwise="retry")
+    return action, reasons, current
 
 
 class _Inputs(Mapping[str, str]):
@@ -270,11 +290,14 @@ def _rebuild(
     return otherwise, (reason,)
 
 
+_NEW: tuple[str, ...] = ("new item",)
+
+
 def _decide(
     entry: LockEntry | None, current: str, inputs: Mapping[str, str], forced: bool
 ) -> tuple[Action, tuple[str, ...]]:
     if entry is None:
-        return "create", ("new item",)
+        return "create", _NEW
     same = entry.fingerprint == current
     if entry.state == "pending" and same:
         if entry.job_id is None:

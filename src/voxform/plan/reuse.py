@@ -79,12 +79,22 @@ def with_copies(
     acting = {change.id: change.action for change in changes} if index else {}
     result = list(changes)
     places: dict[int, str | None] = {}  # where each synthesizing change writes, found once
+    by_target: dict[str | None, str | None] = {}  # a place depends on its target alone
+
+    def destination(change: Change) -> str | None:
+        if change.rendered is None:
+            return None
+        target = change.target
+        if target not in by_target:
+            by_target[target] = _destination(change, providers, regions)
+        return by_target[target]
+
     for at in wanting:
         change = result[at]
         sources = index.get(change.audio_digest or "")
         if not sources:
             continue
-        place = places[at] = _destination(change, providers, regions)
+        place = places[at] = destination(change)
         for source in sources if place is not None else ():
             if source == change.id or acting.get(source, "unchanged") not in STEADY:
                 continue
@@ -97,7 +107,7 @@ def with_copies(
     for at, change in enumerate(result):
         if change.action in SYNTHESIZING and change.audio_digest:
             if at not in places:
-                places[at] = _destination(change, providers, regions)
+                places[at] = destination(change)
             place = places[at]
             if place is not None:
                 makers.setdefault((change.audio_digest, place), change.id)
@@ -105,7 +115,7 @@ def with_copies(
         change = result[at]
         if change.action == "copy":
             continue
-        place = places[at] if at in places else _destination(change, providers, regions)
+        place = places[at] if at in places else destination(change)
         if place is None:
             continue
         maker = makers.get((change.audio_digest or "", place))
