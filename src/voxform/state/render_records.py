@@ -109,27 +109,12 @@ def decode(
     """The result the record at `at` keeps for `item`, with the fingerprints it keeps when
     they are for `engine` (as `engine_spelt` spells it); IndexError, ValueError, TypeError
     or KeyError when it is not a record."""
-    ints = reader.ints
-    form = ints[at]
-    if form == GENERAL:
+    if reader.ints[at] == GENERAL:
         return _decode_general(reader, at, item)
-    if form != PLAIN:
-        raise ValueError(form)
-    kept, characters, legacy = ints[at + 1], ints[at + 2], reader.text(ints[at + 3])
-    if reader.size(kept) < _DIGESTS or characters < 0:
+    found = decode_plains(project, reader, [at], [item], engine)[0]
+    if found is None:
         raise ValueError("not a plain record")
-    prints: Prints | None = None
-    if engine is not None and ints[at + 4] >= 0 and reader.text(ints[at + 4]) == engine:
-        raw = ints[at + 5 : at + 5 + _PRINT_INTS]
-        if len(raw) != _PRINT_INTS:
-            raise IndexError("a record cut short")
-        both = raw.tobytes().hex()
-        fingerprint, audio = _PREFIX + both[:_HEX], _PREFIX + both[_HEX:]
-        kind, _, version = engine.partition("\0")
-        prints = (kind, None if version == "-" else version[1:], fingerprint, audio)
-    if legacy is not None and legacy == (reader.text(kept) or "")[_DIGESTS:]:
-        legacy = None
-    return _result((_cached(item, characters, legacy, prints, project, reader, kept),), ())
+    return found
 
 
 def decode_plains(
@@ -139,9 +124,9 @@ def decode_plains(
     items: list[Item],
     engine: str | None,
 ) -> list[ItemResult | None]:
-    """`decode` of the record at each of `starts` for the item beside it, in one loop (a
-    second plan reads 100,000 of them): None for a record that is not plain, or not a
-    record (`decode` tells which, for each of those)."""
+    """The plain result the record at each of `starts` keeps for the item beside it, in
+    one loop (a second plan reads 100,000 of them); None for a record that is not plain,
+    or not a record."""
     ints, text, size = reader.ints, reader.text, reader.size
     kind, _, version = (engine or "").partition("\0")
     made_for = None if version == "-" else version[1:]
