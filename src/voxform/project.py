@@ -93,8 +93,8 @@ class LoadedProject:
         `refresh` off (--no-refresh): the project's output files are not checked either, and
         the plan is made from the lockfile alone (a CI checkout has no build output)."""
         self.require_valid()
-        ids = [r.id for r in self.rendered]
-        known = set(ids) | set(self.lock.items)
+        ids = [r.item.id for r in self.rendered] if select or replace else []
+        known = set(ids) | set(self.lock.items) if select else set()
         for pattern in select:
             if not any(selected(i, [pattern]) for i in known):
                 hint = did_you_mean(pattern, ids)
@@ -305,6 +305,9 @@ def _subtitle_dirs(project: Project) -> dict[str, str]:
 
 def _duplicate_ids(rendered: list[RenderedItem]) -> list[Problem]:
     """Expanded ids can collide with explicit ones; each id names one audio object."""
+    ids = [r.item.id for r in rendered]
+    if len(set(ids)) == len(ids):
+        return []  # none does (the usual case, told without an entry per item)
     seen: dict[str, RenderedItem] = {}
     problems = []
     for item in rendered:
