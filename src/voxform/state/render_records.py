@@ -5,7 +5,10 @@ Nearly every result is plain: one request for the item itself, no warning, no pr
 it only what its render made is kept (the request's input, the characters it speaks, five
 digests, the input as spelt before canonical SSML, as a worker sends it: render/assemble.py)
 and the rest is put together again from the item and its settings by the functions the
-render uses, so both are the same values. Any other result is kept whole.
+render uses, so both are the same values. Any other result is kept whole. A plain result
+read back is a CachedRendered: its request and digests are put together only when first
+read (a plan of 100,000 unchanged items reads neither), from the record's string, which
+stays in the file read.
 
     plain:   PLAIN, the five digests' hex and the input (one string), characters, legacy,
              the provider and engine its fingerprints are for (or -1), then (unless -1)
