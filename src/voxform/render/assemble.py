@@ -79,13 +79,9 @@ def _shared(project: Project, settings: Settings) -> _Shared:
     return found
 
 
-def object_key(project: Project, item: Item) -> str:
-    """Where `item`'s audio goes in its target (without extension): its request's."""
-    return key_prefix(project, item.settings) + item.id
-
-
 def key_prefix(project: Project, settings: Settings) -> str:
-    """What comes before the id in the object key of each item of `settings`."""
+    """What comes before the id in the object key of each item of `settings` (the key of
+    its request: `request_for`)."""
     return _shared(project, settings).prefix
 
 

@@ -208,22 +208,15 @@ class CachedRendered(RenderedItem):
 
     def plain(self) -> RenderedItem:
         """The same value as a RenderedItem."""
-        return cast(RenderedItem, _MAKERS[RenderedItem](*(getattr(self, n) for n in _FIELDS)))
+        return _revive(RenderedItem, *(getattr(self, n) for n in _FIELDS))
 
     def __eq__(self, other: object) -> bool:
         return self.plain() == other
 
-    def __ne__(self, other: object) -> bool:
-        return not self == other
-
     __hash__ = None  # type: ignore[assignment]
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuilt, tuple(getattr(self, n) for n in _FIELDS))
-
-
-def _rebuilt(*values: object) -> RenderedItem:
-    return _revive(RenderedItem, *values)
+        return (_revive, (RenderedItem, *(getattr(self, n) for n in _FIELDS)))
 
 
 def _cached(
