@@ -11,15 +11,17 @@ from pathlib import Path, PurePosixPath
 from voxform.errors import PathEscapeError
 
 
-def inside(root: Path, relative: str) -> Path:
-    """Resolve `relative` under `root`; refuse absolute paths, `..` and escaping symlinks."""
+def inside(root: Path, relative: str, *, real_root: Path | None = None) -> Path:
+    """Resolve `relative` under `root`; refuse absolute paths, `..` and escaping symlinks.
+    `real_root`: `root` resolved already (for a caller asking of many paths)."""
     if not relative or relative.startswith(("/", "\\")) or PurePosixPath(relative).is_absolute():
         raise PathEscapeError(f"{relative!r} is absolute; paths must be relative to the project")
     if len(relative) > 1 and relative[1] == ":":
         raise PathEscapeError(f"{relative!r} is absolute; paths must be relative to the project")
     if "\x00" in relative:
         raise PathEscapeError(f"{relative!r} has a NUL character, which no file name holds")
-    real_root = root.resolve()
+    if real_root is None:
+        real_root = root.resolve()
     candidate = (real_root / relative).resolve()
     if candidate != real_root and real_root not in candidate.parents:
         raise PathEscapeError(f"{relative!r} escapes the project root")
@@ -39,9 +41,12 @@ def below(root: Path, relative: str) -> Path:
     return root.joinpath(*parts)
 
 
-def relative_to_root(root: Path, path: Path) -> str:
-    """A project-relative POSIX path for messages and the lockfile."""
-    return Path(os.path.relpath(path, root.resolve())).as_posix()
+def relative_to_root(root: Path, path: Path, *, real_root: Path | None = None) -> str:
+    """A project-relative POSIX path for messages and the lockfile (`real_root`: `root`
+    resolved already)."""
+    return Path(
+        os.path.relpath(path, root.resolve() if real_root is None else real_root)
+    ).as_posix()
 
 
 # -- ids: the names of audio objects, and of their files under a target's path --------------

@@ -10,15 +10,23 @@ from pathlib import Path
 
 from voxform.aside import aside, wait
 from voxform.deletions import with_deletions
-from voxform.errors import ManifestError, Problem, VoxformError, did_you_mean, one_per_cause
+from voxform.errors import (
+    Location,
+    ManifestError,
+    Problem,
+    VoxformError,
+    did_you_mean,
+    one_per_cause,
+)
 from voxform.manifest.checks import check_output_folders
 from voxform.manifest.loader import load_manifests
-from voxform.manifest.model import Project
+from voxform.manifest.model import Project, Settings
 from voxform.manifest.owners import output_owners
 from voxform.plan.fingerprint import prints_of
 from voxform.plan.plan import Plan, TargetFacts, make_plan, selected
 from voxform.plan.saved import SavedPlan, inputs_digest, lockfile_digest
 from voxform.providers.registry import provider_for
+from voxform.render.assemble import key_prefix
 from voxform.render.model import Prints, RenderedItem
 from voxform.render.parallel import MIN_ITEMS
 from voxform.render.render import render_items
@@ -85,8 +93,8 @@ class LoadedProject:
         `refresh` off (--no-refresh): the project's output files are not checked either, and
         the plan is made from the lockfile alone (a CI checkout has no build output)."""
         self.require_valid()
-        ids = [r.id for r in self.rendered]
-        known = set(ids) | set(self.lock.items)
+        ids = [r.item.id for r in self.rendered] if select or replace else []
+        known = set(ids) | set(self.lock.items) if select else set()
         for pattern in select:
             if not any(selected(i, [pattern]) for i in known):
                 hint = did_you_mean(pattern, ids)
@@ -270,14 +278,26 @@ def _output_folders(project: Project, rendered: list[RenderedItem]) -> list[Prob
     """Every folder an item's files go into (its subtitles, and beside them a local
     target's audio) is a real folder or none yet: else nothing of it could be kept, and a
     paid job would be lost to a write refused after it."""
-    bases = _subtitle_dirs(project)
-    places = (
-        (f"{base}/{item.request.object_key}".rpartition("/")[0], item.item.location, item.id)
-        for item in rendered
-        if (base := bases.get(item.item.settings.target)) is not None
-    )
     paths = [t.path for t in project.targets.values() if t.path is not None]
-    return check_output_folders(project.root, places, reported=paths)
+    return check_output_folders(project.root, _places(project, rendered), reported=paths)
+
+
+def _places(project: Project, rendered: list[RenderedItem]) -> Iterator[tuple[str, Location, str]]:
+    """The folder of each item's object key below its target's subtitle folder, with its
+    place and id. The key as its request has it, without making the request of a cached
+    item for it (state/render_records.py); its head worked out once per settings object."""
+    bases = _subtitle_dirs(project)
+    heads: dict[int, tuple[Settings, str | None]] = {}  # id(settings) -> it, its keys' head
+    for r in rendered:
+        item = r.item
+        settings = item.settings
+        found = heads.get(id(settings))
+        if found is None or found[0] is not settings:
+            base = bases.get(settings.target)
+            head = None if base is None else f"{base}/{key_prefix(project, settings)}"
+            found = heads[id(settings)] = (settings, head)
+        if found[1] is not None:
+            yield f"{found[1]}{item.id}".rpartition("/")[0], item.location, item.id
 
 
 def _subtitle_dirs(project: Project) -> dict[str, str]:
@@ -287,6 +307,9 @@ def _subtitle_dirs(project: Project) -> dict[str, str]:
 
 def _duplicate_ids(rendered: list[RenderedItem]) -> list[Problem]:
     """Expanded ids can collide with explicit ones; each id names one audio object."""
+    ids = [r.item.id for r in rendered]
+    if len(set(ids)) == len(ids):
+        return []  # none does (the usual case, told without an entry per item)
     seen: dict[str, RenderedItem] = {}
     problems = []
     for item in rendered:

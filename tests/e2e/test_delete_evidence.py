@@ -125,11 +125,14 @@ def test_prune_keeps_an_audio_file_whose_bytes_changed_and_the_lockfile_still_na
     audio.write_bytes(b"my own recording, not voxform's")
     drop_p3(applied_quickstart)
 
-    plan = json.loads(voxform(applied_quickstart, "plan", "--json").stdout)["changes"][0]
+    printed = json.loads(voxform(applied_quickstart, "plan", "--json").stdout)
+    plan = printed["changes"][0]
     assert plan["deletes"] == P3_FILES[1:]
     assert plan["kept"] == [
         {"file": P3_FILES[0], "reason": "changed since voxform wrote it (not the bytes recorded)"}
     ]
+    counted = printed["summary"]
+    assert [counted[k] for k in ("files_to_prune", "files_to_delete", "files_kept")] == [2, 0, 1]
 
     result = voxform(applied_quickstart, "apply", "--yes", "--prune")
     assert result.exit_code == 1, result.output  # the prune is not done: the item stays

@@ -223,3 +223,29 @@ def test_a_target_prefix_that_climbs_out_is_refused(
     assert len(lines) == 1
     assert lines[0].startswith("voxform.yaml:3:")
     assert "prefix '../../../escape/' is not a valid object key prefix" in lines[0]
+
+
+def test_an_expanded_id_that_an_entry_has_too_is_reported_at_the_source(
+    project, voxform: Runner
+) -> None:
+    root = project(
+        {
+            "voxform.yaml": """
+                version: 1
+                targets: {local: {provider: local, path: out}}
+                voices: {n: {voice: siqi}}
+                defaults: {voice: n, format: wav, target: local}
+                items: [{id: book/a/p1, text: Hello there.}]
+                sources: [{id: book, glob: "texts/*.md"}]
+            """,
+            "texts/a.md": "One.\n\nTwo.\n",
+        }
+    )
+    result = voxform(root, "validate")
+    assert result.exit_code == 1
+    assert (
+        "voxform.yaml:6:11: error: duplicate id 'book/a/p1' (also produced by the entry at "
+        "voxform.yaml:5:9)"
+    ) in result.output
+    (root / "texts/a.md").rename(root / "texts/b.md")  # book/b/p1: no longer the same id
+    assert voxform(root, "validate").exit_code == 0

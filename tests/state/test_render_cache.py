@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pickle
+import shutil
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
@@ -13,8 +15,10 @@ from state.loading import everything
 from voxform.plan.fingerprint import audio_digest, fingerprint
 from voxform.project import load_project
 from voxform.render.model import Item, Prints, RenderedItem
+from voxform.render.results import ItemResult
 from voxform.state.cachefile import CacheTable, read_cache, write_cache
 from voxform.state.render_cache import ITEM_FIELDS, RENDER_CACHE, RenderCache, project_identity
+from voxform.state.render_records import CachedRendered
 
 SENTENCES = [f"Sentence number {n} walks along the quiet river bank at dawn." for n in range(40)]
 SPLIT = """
@@ -159,6 +163,9 @@ ICE = """
 """
 
 
+ICE_TARGET = "local: {provider: ice, region: cn-shanghai, bucket: my-bucket, prefix: p/}"
+
+
 class _Engine:
     """The plan's fingerprints for an ICE target, as if its engine were `version`."""
 
@@ -205,3 +212,73 @@ def test_the_fingerprints_kept_are_the_plans_and_only_for_their_engine(
         assert len(prints) == len(items)
         assert prints == [_Engine(version).prints(r) for r in loaded.rendered]
         assert prints[0] is not None and prints[0][1] == version
+
+
+def test_a_plain_result_read_back_builds_its_request_and_digests_as_the_render_did(
+    project: Callable[[dict[str, str]], Path],
+) -> None:
+    """A plain record comes back as a CachedRendered whose request and digests are put
+    together when first read: each is the value a fresh render makes, and it pickles as
+    the RenderedItem it stands for."""
+    root = project({"voxform.yaml": ICE, "texts/a.md": "One paragraph.\n\nAnother, 中文.\n"})
+    shutil.rmtree(root / ".voxform", ignore_errors=True)
+    fresh = load_project(root).rendered
+    warm = load_project(root).rendered
+    assert len(warm) == len(fresh) == 2
+    for cached, rendered in zip(warm, fresh, strict=True):
+        assert isinstance(cached, CachedRendered)
+        assert cached.digests == rendered.digests
+        assert cached.request == rendered.request
+        assert (cached.characters, cached.legacy_input) == (
+            rendered.characters,
+            rendered.legacy_input,
+        )
+        assert cached == rendered and rendered == cached
+        copied = pickle.loads(pickle.dumps(cached))
+        assert type(copied) is RenderedItem and copied == rendered
+    other = load_project(root).rendered[0]
+    assert isinstance(other, CachedRendered)
+    assert other.request.input == fresh[0].request.input  # the request before the digests
+    assert other != fresh[1]
+
+
+@pytest.mark.parametrize("version", [None, "espeak 2"])
+def test_many_items_are_read_back_as_one_by_one(
+    project: Callable[[dict[str, str]], Path], version: str | None
+) -> None:
+    """get_many, the loop a load reads the file in, answers and learns what get would for
+    each item: plain records, kept whole ones (a warning, a problem), the fingerprints of
+    their engine kept and another engine's worked out anew."""
+    root = project(
+        {
+            "voxform.yaml": MIXED.replace("local: {provider: local, path: out}", ICE_TARGET),
+            "templates/odd.j2": "<speak><blink>{{ text }}</blink></speak>",
+            "texts/a.md": "Ünïcödé paragraph, 中文.\n\nA second one.\n",
+        }
+    )
+    load_project(root)
+    loaded = load_project(root)
+    items = [r.item for r in loaded.rendered] + [loaded.rendered[0].item]
+
+    def memo() -> RenderCache:
+        return RenderCache(
+            root / ".voxform" / RENDER_CACHE,
+            loaded.project,
+            {},
+            identity=project_identity(loaded.project),
+            printer=_Engine(version),
+        )
+
+    many, one = memo(), memo()
+    found = many.get_many([*items, replace(items[0], id="elsewhere")])
+    assert found[-1] is None
+    ones = [one.get(item) for item in items]
+    assert found[:-1] == ones
+    assert all(r is not None for r in found[:-1]) and len(found) > 4
+
+    def prints(results: list[ItemResult | None]) -> list[list[Prints | None]]:
+        return [[r.prints for r in result.rendered] for result in results if result]
+
+    assert prints(found[:-1]) == prints(ones)  # not part of an item's value: looked at apart
+    assert (many.results, many.read, many.learnt) == (one.results, one.read, one.learnt)
+    assert many.learnt == (version is not None)

@@ -78,13 +78,22 @@ def with_copies(
     index = recorded_audio(lock)
     acting = {change.id: change.action for change in changes} if index else {}
     result = list(changes)
-    places: dict[int, str | None] = {}  # where each synthesizing change writes, found once
-    for at in wanting:
+    by_target: dict[str | None, str | None] = {}  # a place depends on its target alone
+
+    def destination(change: Change) -> str | None:
+        if change.rendered is None:
+            return None
+        target = change.target
+        if target not in by_target:
+            by_target[target] = _destination(change, providers, regions)
+        return by_target[target]
+
+    for at in wanting if index else ():
         change = result[at]
         sources = index.get(change.audio_digest or "")
         if not sources:
             continue
-        place = places[at] = _destination(change, providers, regions)
+        place = destination(change)
         for source in sources if place is not None else ():
             if source == change.id or acting.get(source, "unchanged") not in STEADY:
                 continue
@@ -94,18 +103,18 @@ def with_copies(
     # What this plan makes once, each other change of the same audio and place copies
     # (apply copies it once it is made).
     makers: dict[tuple[str, str], str] = {}
-    for at, change in enumerate(result):
+    shared = False  # whether two changes make the same audio in the same place
+    for change in result:
         if change.action in SYNTHESIZING and change.audio_digest:
-            if at not in places:
-                places[at] = _destination(change, providers, regions)
-            place = places[at]
+            place = destination(change)
             if place is not None:
-                makers.setdefault((change.audio_digest, place), change.id)
-    for at in wanting:
+                first = makers.setdefault((change.audio_digest, place), change.id)
+                shared = shared or first != change.id
+    for at in wanting if shared else ():  # else each change is its audio's only maker
         change = result[at]
         if change.action == "copy":
             continue
-        place = places[at] if at in places else _destination(change, providers, regions)
+        place = destination(change)
         if place is None:
             continue
         maker = makers.get((change.audio_digest or "", place))
@@ -125,7 +134,7 @@ def _destination(
         return None
     if facts.bucket is None:
         return ""
-    bucket = change.rendered.request.bucket or facts.bucket
+    bucket = facts.bucket  # its request's (render/assemble.py: request_for), not read from it
     return bucket if regions.get(bucket, {facts.region}) == {facts.region} else None
 
 

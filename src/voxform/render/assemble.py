@@ -79,6 +79,12 @@ def _shared(project: Project, settings: Settings) -> _Shared:
     return found
 
 
+def key_prefix(project: Project, settings: Settings) -> str:
+    """What comes before the id in the object key of each item of `settings` (the key of
+    its request: `request_for`)."""
+    return _shared(project, settings).prefix
+
+
 def request_for(project: Project, item: Item, final: str) -> AudioRequest:
     """The request that sends `final` for `item`."""
     settings = item.settings
@@ -106,18 +112,23 @@ def rendered_item(
     """The rendered item of `made`, with every digest and shown value (and `prints`, its
     fingerprints when they are known: model.py)."""
     item = made.item
+    digests = digests_of(project, item, request, made.core)
+    legacy = made.legacy if made.legacy != request.input else None
+    return _rendered(item, request, made.characters, digests, warnings, legacy, prints)
+
+
+def digests_of(project: Project, item: Item, request: AudioRequest, core: Core) -> dict[str, str]:
+    """Every digest and shown value of `item` rendered into `request`, with `core` the
+    digests its render made."""
     settings = item.settings
     shared = _shared(project, settings)
-    core = made.core
     if request.editing is shared.editing and request.sample_rate == settings.sample_rate:
         digests = shared.digests.copy()  # its keys in item_digests' order already
         digests["source"], digests["text"], digests["ssml"] = core[0], core[1], core[2]
         digests["output"], digests["location"] = core[3], core[4]
-    else:
-        target = project.targets[settings.target]
-        digests = item_digests(core, target, request, settings.template)
-    legacy = made.legacy if made.legacy != request.input else None
-    return _rendered(item, request, made.characters, digests, warnings, legacy, prints)
+        return digests
+    target = project.targets[settings.target]
+    return item_digests(core, target, request, settings.template)
 
 
 def with_prints(rendered: RenderedItem, prints: Prints) -> RenderedItem:

@@ -67,7 +67,10 @@ def render_items(
     result rendered here carries the fingerprints it gives (model.py), worked out where
     the item is rendered: in a worker, not after it in this process."""
     env = make_environment(project.root)
-    results = [memo.get(item) if memo is not None else None for item in items]
+    many = getattr(memo, "get_many", None)  # the memo's own loop over many items, if it has one
+    results: list[ItemResult | None] = (
+        many(items) if many is not None else [None if memo is None else memo.get(i) for i in items]
+    )
     misses = [i for i, result in enumerate(results) if result is None]
 
     def learnt(index: int, result: ItemResult) -> ItemResult:

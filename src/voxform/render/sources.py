@@ -149,10 +149,11 @@ def _expand_source(
     items: list[Item] = []
     base = _glob_base_dir(project.root, source.glob)
     stems: dict[str, str] = {}  # id prefix -> the file that has it
+    real_root = project.root.resolve()  # once, not twice for each file
     for path in files:
-        rel = relative_to_root(project.root, path)
+        rel = relative_to_root(project.root, path, real_root=real_root)
         try:
-            inside(project.root, rel)
+            inside(project.root, rel, real_root=real_root)
         except PathEscapeError as exc:
             problems.append(Problem(where, f"{rel}: {exc}", "path-escape"))
             continue

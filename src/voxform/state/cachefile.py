@@ -117,6 +117,13 @@ class CacheReader:
         offsets = self._offsets
         return self._text[offsets[index] : offsets[index + 1]]
 
+    def size(self, index: int) -> int:
+        """The length of string `index`; IndexError when there is none."""
+        if index < 0:
+            raise IndexError(index)
+        offsets = self._offsets
+        return offsets[index + 1] - offsets[index]
+
     def shared(self, index: int, build: Callable[[str], T]) -> T:
         """`build` of string `index`, made once for all the records that hold it (a voice's
         settings, the names of the digests)."""

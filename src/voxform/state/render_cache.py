@@ -39,7 +39,14 @@ from voxform.render.render import ItemResult
 from voxform.render.templates import make_environment
 from voxform.render.version import render_identity
 from voxform.state.cachefile import CacheTable, read_cache, write_cache
-from voxform.state.render_records import copy_plain, decode, encode, engine_spelt, plain_record
+from voxform.state.render_records import (
+    copy_plain,
+    decode,
+    decode_plains,
+    encode,
+    engine_spelt,
+    plain_record,
+)
 
 RENDER_CACHE = "render-cache"
 DELTA = "-delta"  # the second file's name: the first's and this
@@ -178,6 +185,51 @@ class RenderCache:
         if engine is not None and rendered and rendered[0].prints is None and _plain(result):
             result = self._printed(key, result)  # another engine's: worked out, written anew
         return result
+
+    def get_many(self, items: list[Item]) -> list[ItemResult | None]:
+        """[get(item) for item in items], the plain records of the file read in one loop."""
+        reader = self.reader
+        found: list[ItemResult | None] = [None] * len(items)
+        if reader is None:
+            return found
+        delta = self.delta.records if self.delta is not None else {}
+        given, records = self.given, reader.records
+        asked: dict[str, tuple[list[int], list[int], list[Item], list[bytes]]] = {}
+        for index, item in enumerate(items):
+            known = given.get(id(item))
+            key = known[1] if known is not None and known[0] is item else self.key(item)
+            if key is None:
+                continue
+            start = records.get(key) if key not in delta else None
+            if start is None:
+                if key in delta:
+                    found[index] = self.get(item)  # the newer record, in the delta
+                continue
+            target = item.settings.target
+            wanted = asked.get(target)
+            if wanted is None:
+                wanted = asked[target] = ([], [], [], [])
+            wanted[0].append(index)
+            wanted[1].append(start)
+            wanted[2].append(item)
+            wanted[3].append(key)
+        results, kept, read = self.results, self.items, self.read
+        for target, (indexes, starts, asked_items, keys) in asked.items():
+            engine = self._engine(target)
+            decoded = decode_plains(self.project, reader, starts, asked_items, engine)
+            for index, start, item, key, result in zip(
+                indexes, starts, asked_items, keys, decoded, strict=True
+            ):
+                if result is None:  # not plain (or not a record): as get reads it
+                    found[index] = self.get(item)
+                    continue
+                results[key] = result
+                kept[key] = item
+                read[key] = start
+                if engine is not None and result.rendered[0].prints is None:
+                    result = self._printed(key, result)  # another engine's: worked out anew
+                found[index] = result
+        return found
 
     def put(self, item: Item, result: ItemResult) -> ItemResult:
         key = self.key(item)

@@ -5,7 +5,10 @@ Nearly every result is plain: one request for the item itself, no warning, no pr
 it only what its render made is kept (the request's input, the characters it speaks, five
 digests, the input as spelt before canonical SSML, as a worker sends it: render/assemble.py)
 and the rest is put together again from the item and its settings by the functions the
-render uses, so both are the same values. Any other result is kept whole.
+render uses, so both are the same values. Any other result is kept whole. A plain result
+read back is a CachedRendered: its request and digests are put together only when first
+read (a plan of 100,000 unchanged items reads neither), from the record's string, which
+stays in the file read.
 
     plain:   PLAIN, the five digests' hex and the input (one string), characters, legacy,
              the provider and engine its fingerprints are for (or -1), then (unless -1)
@@ -18,14 +21,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import astuple, replace
+from dataclasses import astuple, fields, replace
 from typing import TypeVar, cast
 
 from voxform.errors import Location, Problem
 from voxform.frozen import maker
 from voxform.ice.wire import FORMATS, AudioRequest, EditingConfig
 from voxform.manifest.model import Project
-from voxform.render.assemble import Made, remade
+from voxform.render.assemble import digests_of, request_for
+from voxform.render.inputs import Core
 from voxform.render.model import Item, Prints, RenderedItem
 from voxform.render.render import ItemResult
 from voxform.state.cachefile import CacheReader, CacheTable
@@ -141,34 +145,143 @@ def decode(
     """The result the record at `at` keeps for `item`, with the fingerprints it keeps when
     they are for `engine` (as `engine_spelt` spells it); IndexError, ValueError, TypeError
     or KeyError when it is not a record."""
-    ints = reader.ints
-    form = ints[at]
-    if form == GENERAL:
+    if reader.ints[at] == GENERAL:
         return _decode_general(reader, at, item)
-    if form != PLAIN:
-        raise ValueError(form)
-    kept, characters, legacy = reader.text(ints[at + 1]), ints[at + 2], reader.text(ints[at + 3])
-    if kept is None or len(kept) < _DIGESTS or characters < 0:
+    found = decode_plains(project, reader, [at], [item], engine)[0]
+    if found is None:
         raise ValueError("not a plain record")
-    final = kept[_DIGESTS:]
-    core = (
-        _PREFIX + kept[:_HEX],
-        _PREFIX + kept[_HEX : 2 * _HEX],
-        _PREFIX + kept[2 * _HEX : 3 * _HEX],
-        _PREFIX + kept[3 * _HEX : 4 * _HEX],
-        _PREFIX + kept[4 * _HEX : _DIGESTS],
-    )
-    made = Made(final, characters, core, final if legacy is None else legacy, item)
-    prints: Prints | None = None
-    if engine is not None and ints[at + 4] >= 0 and reader.text(ints[at + 4]) == engine:
-        raw = ints[at + 5 : at + 5 + _PRINT_INTS]
-        if len(raw) != _PRINT_INTS:
-            raise IndexError("a record cut short")
-        both = raw.tobytes().hex()
-        fingerprint, audio = _PREFIX + both[:_HEX], _PREFIX + both[_HEX:]
-        kind, _, version = engine.partition("\0")
-        prints = (kind, None if version == "-" else version[1:], fingerprint, audio)
-    return _result((remade(project, made, prints),), ())
+    return found
+
+
+def decode_plains(
+    project: Project,
+    reader: CacheReader,
+    starts: list[int],
+    items: list[Item],
+    engine: str | None,
+) -> list[ItemResult | None]:
+    """The plain result the record at each of `starts` keeps for the item beside it, in
+    one loop (a second plan reads 100,000 of them); None for a record that is not plain,
+    or not a record."""
+    ints, text, size = reader.ints, reader.text, reader.size
+    kind, _, version = (engine or "").partition("\0")
+    made_for = None if version == "-" else version[1:]
+    spelt = -2  # the index of `engine`'s string in this reader, once seen (strings are kept once)
+    found: list[ItemResult | None] = []
+    for at, item in zip(starts, items, strict=True):
+        try:
+            if ints[at] != PLAIN:
+                found.append(None)
+                continue
+            kept, characters, legacy = ints[at + 1], ints[at + 2], ints[at + 3]
+            if size(kept) < _DIGESTS or characters < 0:
+                found.append(None)
+                continue
+            prints: Prints | None = None
+            index = ints[at + 4]
+            if engine is not None and index >= 0 and (index == spelt or text(index) == engine):
+                spelt = index
+                raw = ints[at + 5 : at + 5 + _PRINT_INTS]
+                if len(raw) != _PRINT_INTS:
+                    found.append(None)
+                    continue
+                both = raw.tobytes().hex()
+                prints = (kind, made_for, _PREFIX + both[:_HEX], _PREFIX + both[_HEX:])
+            legacy_input = None
+            if legacy != -1:
+                legacy_input = text(legacy)
+                if legacy_input == (text(kept) or "")[_DIGESTS:]:
+                    legacy_input = None
+        except (IndexError, ValueError, TypeError, KeyError):
+            found.append(None)
+            continue
+        cached = _cached(item, characters, legacy_input, prints, project, reader, kept)
+        found.append(_result((cached,), ()))
+    return found
+
+
+# RenderedItem's own slot descriptors
+_DIGESTS_SLOT = RenderedItem.__dict__["digests"]
+_REQUEST_SLOT = RenderedItem.__dict__["request"]
+_FIELDS = tuple(f.name for f in fields(RenderedItem))
+
+
+class CachedRendered(RenderedItem):
+    """A plain result read from the cache, whose request and digests (a dict of a dozen
+    strings) are put together only when first read, from the string of the record that
+    keeps them (its digests' hex and the request's input): a plan reads them for the items
+    it changes, not for the 100,000 it does not. Equal to, and pickled as, the
+    RenderedItem `rendered_item` makes of the same record."""
+
+    __slots__ = ("_kept", "_project", "_reader")
+    _project: Project
+    _reader: CacheReader
+    _kept: int  # the index of the record's string in the reader
+
+    @property
+    def request(self) -> AudioRequest:
+        try:
+            found: AudioRequest = _REQUEST_SLOT.__get__(self, RenderedItem)
+        except AttributeError:
+            final = (self._reader.text(self._kept) or "")[_DIGESTS:]
+            found = request_for(self._project, self.item, final)
+            _REQUEST_SLOT.__set__(self, found)
+        return found
+
+    @property
+    def digests(self) -> dict[str, str]:
+        try:
+            found: dict[str, str] = _DIGESTS_SLOT.__get__(self, RenderedItem)
+        except AttributeError:
+            hexes = (self._reader.text(self._kept) or "")[:_DIGESTS]
+            core = tuple(_PREFIX + hexes[i : i + _HEX] for i in range(0, _DIGESTS, _HEX))
+            found = digests_of(self._project, self.item, self.request, cast(Core, core))
+            _DIGESTS_SLOT.__set__(self, found)
+        return found
+
+    def plain(self) -> RenderedItem:
+        """The same value as a RenderedItem."""
+        return _revive(RenderedItem, *(getattr(self, n) for n in _FIELDS))
+
+    def __eq__(self, other: object) -> bool:
+        return self.plain() == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_revive, (RenderedItem, *(getattr(self, n) for n in _FIELDS)))
+
+
+def _cached(
+    item: Item,
+    characters: int,
+    legacy: str | None,
+    prints: Prints | None,
+    project: Project,
+    reader: CacheReader,
+    kept: int,
+) -> CachedRendered:
+    value = _new(CachedRendered)
+    _SET_ITEM(value, item)
+    _SET_CHARACTERS(value, characters)
+    _SET_WARNINGS(value, ())
+    _SET_LEGACY(value, legacy)
+    _SET_PRINTS(value, prints)
+    _SET_PROJECT(value, project)
+    _SET_READER(value, reader)
+    _SET_KEPT(value, kept)
+    return value
+
+
+_new = object.__new__
+_SET_ITEM = RenderedItem.__dict__["item"].__set__
+_SET_CHARACTERS = RenderedItem.__dict__["characters"].__set__
+_SET_WARNINGS = RenderedItem.__dict__["warnings"].__set__
+_SET_LEGACY = RenderedItem.__dict__["legacy_input"].__set__
+_SET_PRINTS = RenderedItem.__dict__["prints"].__set__
+_SET_PROJECT = CachedRendered.__dict__["_project"].__set__
+_SET_READER = CachedRendered.__dict__["_reader"].__set__
+_SET_KEPT = CachedRendered.__dict__["_kept"].__set__
 
 
 def _encode_general(table: CacheTable, item: Item, result: ItemResult) -> None:
