@@ -85,7 +85,8 @@ def quick_entry(raw: object) -> LockEntry | None:
     """The entry of one block as voxform writes it, or None (see the module)."""
     if type(raw) is not dict or not raw.keys() <= _FIELD_SET:
         return None
-    values = {name: value for name, value in raw.items() if value is not None}
+    # a field set to null is one left out (voxform writes none: the block itself, then)
+    values = {n: v for n, v in raw.items() if v is not None} if None in raw.values() else raw
     fingerprint, count = values.get("fingerprint"), values.get("characters")
     state = values.get("state")
     if (
