@@ -56,7 +56,10 @@ def plan(
     loaded.require_valid()  # a manifest error is told before any bucket is read
     ahead = ReadAhead(reporter, refresh=refresh, select=select, profile=profile)
     ahead.start(loaded.project, loaded.lock)  # the buckets answer while the files are checked
-    drift = loaded.drift() if refresh else None
+    from voxform.project import collector_paused  # loaded: `plan --help` imports none of it
+
+    with collector_paused():  # as in loaded.plan: objects per file, all kept
+        drift = loaded.drift() if refresh else None
     held = ahead.result(loaded)
     result = loaded.plan(select=select, replace=replace, held=held, refresh=refresh, drift=drift)
     if out is not None:
