@@ -44,7 +44,7 @@ def usual() -> LockState:
         fingerprint=FINGERPRINT,
         characters=3,
         error_code="Throttling",
-        error_message="too many calls",
+        error_message="\u8bf7\u6c42\u8fc7\u4e8e\u9891\u7e41 (too many calls)",
         duration=7,
     )
     return LockState({"b/p1": finished, "b/p2": pending, "b/p3": failed})

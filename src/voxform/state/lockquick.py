@@ -4,9 +4,9 @@ with a few calls each.
 A lockfile of 10,000 items is 21 MB, and `plan` right after an apply reads all of it: the
 field-by-field checks of `parse_entry` (a call or two per field, 40 fields an item with its
 inputs and outputs) cost more than the JSON itself. Here each block is checked whole: every
-field of the kind voxform writes, its text ASCII, its digests and names matching their
-patterns. The quick reading is stricter than the full one, never looser: whatever it does not
-take (a non-ASCII message, a number too big, a field of the wrong kind, a duplicated key, a
+field of the kind voxform writes, its text what UTF-8 carries, its digests and names matching
+their patterns. The quick reading is stricter than the full one, never looser: whatever it does not
+take (a lone surrogate, a number too big, a field of the wrong kind, a duplicated key, a
 NaN), it gives up on, and the lockfile is read the full way, which takes or refuses it and
 says where. So a lockfile reads the same either way; only the time differs.
 """
@@ -28,7 +28,6 @@ from voxform.state.lockfile import (
     TOKEN,
     LockEntry,
     LockState,
-    _all_text,
     _entry,
 )
 from voxform.state.outputs import FileDigest, ObjectDigest, Output
@@ -98,13 +97,13 @@ def quick_entry(raw: object) -> LockEntry | None:
         or not 0 <= count < SAFE_INTEGER
     ):
         return None
-    try:  # every text field a string (join refuses anything else), and ASCII
-        if not "".join([values.get(name, "") for name in _TEXTS]).isascii():
+    try:  # every text field a string (join refuses anything else) UTF-8 can carry
+        if not _text("".join([values.get(name, "") for name in _TEXTS])):
             return None
     except TypeError:
         return None
     for name in ("inputs", "subtitles"):
-        if name in values and not _all_text(values[name]):
+        if name in values and not _names(values[name]):
             return None
     duration = values.get("duration")
     if duration is not None and not (
@@ -125,14 +124,14 @@ def quick_entry(raw: object) -> LockEntry | None:
 
 
 def _outputs(raw: object) -> dict[str, Output] | None:
-    """Recorded outputs as voxform writes them: ASCII names; a file's sha256 and size, an
+    """Recorded outputs as voxform writes them: names in UTF-8; a file's sha256 and size, an
     object's bucket, key, etag, size and CRC-64."""
     if type(raw) is not dict:
         return None
     recorded: dict[str, Output] = {}
     buckets: set[str] = set()
     for name, value in raw.items():
-        if type(value) is not dict or not name.isascii():
+        if type(value) is not dict or not _text(name):
             return None
         size = value.get("size")
         if type(size) is not int or not 0 <= size < SAFE_INTEGER:
@@ -148,7 +147,7 @@ def _outputs(raw: object) -> dict[str, Output] | None:
             if not BUCKET.fullmatch(bucket):
                 return None
             buckets.add(bucket)
-        if not slash or not key or len(key) > MAX_KEY_BYTES or key[0] in "/\\":
+        if not slash or not key or _size(key) > MAX_KEY_BYTES or key[0] in "/\\":
             return None
         etag, crc = value.get("etag"), value.get("crc64")
         if not _OBJECT_LEAST <= value.keys() <= _OBJECT_MOST:
@@ -162,3 +161,29 @@ def _outputs(raw: object) -> dict[str, Output] | None:
                 return None
         recorded[name] = ObjectDigest(etag, size, None if crc is None else int(crc))
     return recorded
+
+
+def _text(value: str) -> bool:
+    """Whether UTF-8 can carry `value` (JSON escapes can spell a lone surrogate)."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _names(value: object) -> bool:
+    """An object of strings UTF-8 can carry, checked at once."""
+    if type(value) is not dict:
+        return False
+    try:
+        return _text("".join(value) + "".join(value.values()))
+    except TypeError:  # a member that is not a string
+        return False
+
+
+def _size(key: str) -> int:
+    """`key`'s length in UTF-8 bytes."""
+    return len(key) if key.isascii() else len(key.encode("utf-8"))
