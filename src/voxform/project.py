@@ -86,12 +86,14 @@ class LoadedProject:
         replace: Sequence[str] = (),
         held: Mapping[str, Output | None] | None = None,
         refresh: bool = True,
+        drift: Mapping[str, str] | None = None,
     ) -> Plan:
         """What apply would do; ManifestError when the project is not valid, VoxformError
         when a --select or --replace names nothing (a typo must not read as "no changes").
         `held`: what the objects the lockfile names hold now, when the buckets were read;
         `refresh` off (--no-refresh): the project's output files are not checked either, and
-        the plan is made from the lockfile alone (a CI checkout has no build output)."""
+        the plan is made from the lockfile alone (a CI checkout has no build output).
+        `drift`: `self.drift()` if the caller has it already (else it is worked out here)."""
         self.require_valid()
         ids = [r.item.id for r in self.rendered] if select or replace else []
         known = set(ids) | set(self.lock.items) if select else set()
@@ -112,7 +114,7 @@ class LoadedProject:
                 self.targets(),
                 select=select,
                 replace=replace,
-                drift=self.drift() if refresh else {},
+                drift=({} if not refresh else self.drift() if drift is None else drift),
                 held=held or {},
             )
             cache = self.journal_path.parent / CACHE_NAME

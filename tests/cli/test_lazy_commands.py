@@ -36,7 +36,8 @@ HEAVY = (
 MODULES_AT_EXIT = """\
 import atexit, sys
 def tell():
-    sys.stderr.write("MODULES " + " ".join(sorted(sys.modules)) + "\\n")
+    imported = (name for name, module in sys.modules.items() if module is not None)
+    sys.stderr.write("MODULES " + " ".join(sorted(imported)) + "\\n")
 atexit.register(tell)
 sys.argv[0] = "voxform"
 from voxform.cli.main import main
@@ -186,3 +187,15 @@ def test_a_commands_own_help_is_its_own() -> None:
     assert done.stdout.startswith("Usage: python -m voxform validate [OPTIONS]")
     assert COMMANDS["validate"] in done.stdout
     assert "--format" in done.stdout
+
+
+def test_the_http_client_comes_without_its_command_line_tool() -> None:
+    # httpx imports its own command-line client (rich's console, pygments) whenever they are
+    # installed; voxform never runs it, and a plan paid 40-90 ms for it.
+    code = (
+        "import sys, voxform.providers.oss_client, httpx\n"
+        "print(sorted(m for m in ('httpx._main', 'rich', 'pygments') if sys.modules.get(m)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[]\n"

@@ -119,6 +119,24 @@ def test_a_bucket_that_cannot_be_read_is_one_error_suggesting_no_refresh(
     assert offline.exit_code == 0, offline.output
 
 
+def test_an_invalid_project_is_told_before_a_bucket_that_cannot_be_read(
+    applied: str, ice_project: Path, voxform: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The buckets are read on a thread beside the plan's own checks (cli/plan.py): an item
+    # that cannot render is found before any of that starts, and is the one error told.
+    manifest = ice_project / "voxform.yaml"
+    welcome = "Welcome. This course is narrated by a service and stored in OSS."
+    manifest.write_text(manifest.read_text().replace(welcome, "word " * 3000))
+    monkeypatch.setenv("VOXFORM_OSS_ENDPOINT", "http://127.0.0.1:9")  # nothing listens
+
+    result = voxform(ice_project, "plan")
+
+    assert result.exit_code == 1
+    assert "item 'welcome' renders to 15033 characters" in result.output
+    assert "cannot read what bucket" not in result.output
+    assert "Traceback" not in result.output
+
+
 def test_refresh_tells_the_objects_that_drifted(
     applied: str, ice_project: Path, voxform: Runner
 ) -> None:

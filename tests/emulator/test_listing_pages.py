@@ -83,3 +83,26 @@ def test_a_listing_of_a_bucket_of_hundreds_pages_through_it(tmp_path: Path) -> N
 
     assert [len(p) for p in pages] == [250, 250, 100]
     assert [k for p in pages for k in p] == every_key(tmp_path, "gen/")
+
+
+def test_a_page_tells_what_head_tells_of_each_key_and_leaves_out_what_went_meanwhile(
+    tmp_path: Path,
+) -> None:
+    store = ObjectStore(tmp_path)
+    for n, key in enumerate(["a/1.mp3", "a/2.mp3", "a/3.mp3", "b.mp3"]):
+        path = tmp_path / BUCKET / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"audio %d" % n)
+    keys = store.keys_after(BUCKET, "", "", 1000)
+    heads = {key: store.head(BUCKET, key) for key in keys}
+    # between the walk and the stat: one deleted, one turned into a link out of the bucket
+    (tmp_path / BUCKET / "a/2.mp3").unlink()
+    outside = tmp_path / "outside.mp3"
+    outside.write_bytes(b"not an object")
+    (tmp_path / BUCKET / "b.mp3").unlink()
+    (tmp_path / BUCKET / "b.mp3").symlink_to(outside)
+
+    listed = store.listed(BUCKET, keys)
+
+    assert [info.key for info in listed] == ["a/1.mp3", "a/3.mp3"]
+    assert listed == [heads["a/1.mp3"], heads["a/3.mp3"]]

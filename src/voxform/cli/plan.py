@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from voxform.apply.held import held_objects
+from voxform.apply.held import ReadAhead
 from voxform.cli.common import (
     load,
     profile_option,
@@ -54,8 +54,14 @@ def plan(
             "(a mistyped --lockfile?)"
         )
     loaded.require_valid()  # a manifest error is told before any bucket is read
-    held = held_objects(loaded, reporter, refresh=refresh, select=select, profile=profile)
-    result = loaded.plan(select=select, replace=replace, held=held, refresh=refresh)
+    ahead = ReadAhead(reporter, refresh=refresh, select=select, profile=profile)
+    ahead.start(loaded.project, loaded.lock)  # the buckets answer while the files are checked
+    from voxform.project import collector_paused  # loaded: `plan --help` imports none of it
+
+    with collector_paused():  # as in loaded.plan: objects per file, all kept
+        drift = loaded.drift() if refresh else None
+    held = ahead.result(loaded)
+    result = loaded.plan(select=select, replace=replace, held=held, refresh=refresh, drift=drift)
     if out is not None:
         saved = loaded.saved(result, select, replace, refresh=held is not None)
         write_atomic(out, save(result, saved))

@@ -303,13 +303,17 @@ def _object(name: str, value: object) -> ObjectDigest | None:
 _ADVICE = "fix it or restore it from git"
 
 
-def read_lockfile(path: Path) -> LockState:
+def read_lockfile(path: Path, *, quick: bool = True) -> LockState:
     """The lockfile at `path`, or an empty state when there is none yet; LockfileError, in
-    one sentence naming what is wrong and where, for anything voxform would not write."""
+    one sentence naming what is wrong and where, for anything voxform would not write.
+    `quick`: first the quick way (lockquick.py), which gives the same state or gives up."""
     try:
         data = read_regular(path, MAX_LOCKFILE_BYTES, "lockfile")
     except FileNotFoundError:
         return LockState()
+    found = _quickly(data) if quick else None
+    if found is not None:
+        return found
     try:
         document = load_json(data)
     except JsonProblem as exc:
@@ -350,6 +354,16 @@ def read_lockfile(path: Path) -> LockState:
             )
         state.items[key] = parse_entry(str(path), key, raw, _ADVICE)
     return state
+
+
+def _quickly(data: bytes) -> LockState | None:
+    """The lockfile read the quick way (lockquick.py), or None: read it the full way."""
+    from voxform.state.lockquick import quick_state  # it builds on this module
+
+    try:
+        return quick_state(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None
 
 
 def write_lockfile(path: Path, state: LockState) -> None:

@@ -30,7 +30,6 @@ from voxform.ice.wire import FORMATS
 from voxform.oss.names import bucket_problem, key_problem
 from voxform.paths import below
 from voxform.reading import read_regular
-from voxform.state.jsonfile import JsonProblem, load_json
 
 CACHE_NAME = "stat-cache.json"
 RACY_NS = 2_000_000_000  # mtimes this close to the cache's writing are rehashed next time
@@ -138,23 +137,30 @@ class StatCache:
         self.entries: dict[str, tuple[int, int, int, str]] = {}
         self.dirty = False
         if path is not None:
-            with contextlib.suppress(OSError, JsonProblem):
-                self.entries = _entries(load_json(read_regular(path, MAX_CACHE_BYTES)))
+            # json's own reading: a cache is ours, and a damaged one only a slower plan
+            with contextlib.suppress(OSError, ValueError, RecursionError):
+                self.entries = _entries(json.loads(read_regular(path, MAX_CACHE_BYTES)))
 
     def digest(self, root: Path | str, name: str) -> FileDigest | None:
         """The digest of project file `name` now; None when it is missing or not a regular
         file (a symlink or a directory is not an output voxform wrote)."""
-        path = os.path.join(root, name)  # a string: no Path made for each of 20,000 files
+        # a string, no Path made for each of 20,000 files (nor a join: `name` is relative)
+        path = f"{root}/{name}" if type(root) is str else os.path.join(root, name)
         try:
             st = os.lstat(path)
         except (OSError, ValueError):
             return None
         if not stat.S_ISREG(st.st_mode):
             return None
-        key = (st.st_size, st.st_mtime_ns, st.st_ino)
         cached = self.entries.get(name)
-        if cached is not None and cached[:3] == key:
-            return FileDigest(cached[3], st.st_size)
+        if (
+            cached is not None
+            and cached[1] == st.st_mtime_ns
+            and cached[0] == st.st_size
+            and cached[2] == st.st_ino
+        ):
+            return FileDigest(cached[3], cached[0])
+        key = (st.st_size, st.st_mtime_ns, st.st_ino)
         if st.st_size > MAX_HASHED:
             return FileDigest("", st.st_size)
         try:
@@ -228,14 +234,11 @@ def save_written(root: Path, cache_path: Path, *, now_ns: int | None = None) -> 
 def _entries(raw: object) -> dict[str, tuple[int, int, int, str]]:
     """The well-formed entries of a cache file; anything else is left out (a slower plan)."""
     entries = {}
-    for name, value in (raw if isinstance(raw, dict) else {}).items():
-        if (
-            isinstance(value, list)
-            and len(value) == 4
-            and all(type(v) is int for v in value[:3])
-            and isinstance(value[3], str)
-        ):
-            entries[name] = (value[0], value[1], value[2], value[3])
+    for name, value in (raw if type(raw) is dict else {}).items():
+        if type(value) is list and len(value) == 4:
+            size, mtime, inode, sha = value
+            if type(size) is int and type(mtime) is int and type(inode) is int and type(sha) is str:
+                entries[name] = (size, mtime, inode, sha)
     return entries
 
 

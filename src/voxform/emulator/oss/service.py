@@ -165,12 +165,7 @@ class OssService:
         after = _token_key(token) if token else query.get("start-after", "")
         keys = self.store.keys_after(bucket, prefix, after, max_keys + 1)
         page = keys[:max_keys]
-        objects: list[ObjectInfo] = []
-        for key in page:
-            try:
-                objects.append(self.store.head(bucket, key))
-            except StoreError:  # deleted meanwhile
-                continue
+        objects = self.store.listed(bucket, page)  # one deleted meanwhile is left out
         more = len(keys) > max_keys
         next_token = base64.urlsafe_b64encode(page[-1].encode()).decode() if more else None
         body = documents.list_document(

@@ -14,8 +14,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 import sys
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,16 +90,40 @@ class ObjectStore:
             status = path.stat()
             if not path.is_file():
                 raise no_such_key()
-            signature = (status.st_size, status.st_mtime_ns, status.st_ino)
-            with self._lock:
-                seen = self._seen.get(str(path))
-            if seen is None or seen.signature != signature:
-                data = path.read_bytes()
-                seen = _Seen(signature, _etag(data), crc64(data))
-                with self._lock:
-                    self._seen[str(path)] = seen
+            return self._info(key, str(path), status)
         except OSError:
             raise no_such_key() from None
+
+    def listed(self, bucket: str, keys: Iterable[str]) -> list[ObjectInfo]:
+        """`head` of each of `keys`, which `keys_after` has just found by walking the bucket's
+        folder with no symlink followed: their files are below the storage by how they were
+        found, so each costs one lstat, not a realpath of every folder on its way (which made
+        a page of 1,000 objects take a fifth of a second). A key no longer a regular file
+        (deleted meanwhile) is left out."""
+        folder = os.path.join(self.storage.resolve(), bucket)
+        found = []
+        for key in keys:
+            path = os.path.join(folder, key)
+            try:
+                status = os.lstat(path)
+                if stat.S_ISREG(status.st_mode):
+                    found.append(self._info(key, path, status))
+            except OSError:
+                continue
+        return found
+
+    def _info(self, key: str, path: str, status: os.stat_result) -> ObjectInfo:
+        """The facts of regular file `path` (resolved), whose stat is `status`: its digests
+        as kept while the file's size, time and inode stay, else read now."""
+        signature = (status.st_size, status.st_mtime_ns, status.st_ino)
+        with self._lock:
+            seen = self._seen.get(path)
+        if seen is None or seen.signature != signature:
+            with open(path, "rb") as handle:
+                data = handle.read()
+            seen = _Seen(signature, _etag(data), crc64(data))
+            with self._lock:
+                self._seen[path] = seen
         modified = datetime.fromtimestamp(status.st_mtime, UTC)
         return ObjectInfo(key, seen.etag, status.st_size, seen.crc64, modified)
 
