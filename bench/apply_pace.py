@@ -122,6 +122,10 @@ def main() -> None:
         ["wall / ideal", f"{run.seconds / ideal:.2f}x"],
         ["items/s", f"{items / run.seconds:.0f}"],
         ["client CPU", f"{run.cpu:.1f} s ({run.cpu / run.seconds:.0%} of one core)"],
+        # Kernel time is mostly making the subtitle files' inodes, which on an ext4 without a
+        # journal is slow for a minute or more after many files were deleted (perf:
+        # find_inode_bit -> recently_deleted), by another run's clean-up say.
+        ["of which in the kernel", f"{run.system:.1f} s"],
         ["client CPU per call", f"{run.cpu / max(total_calls, 1) * 1000:.2f} ms"],
         ["client CPU per item", f"{run.cpu / max(items, 1) * 1000:.2f} ms"],
         ["client peak memory", f"{run.peak_mb:.0f} MB"],

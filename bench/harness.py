@@ -192,6 +192,7 @@ class Run:
     output: str
     tree_mb: float = float("nan")  # the process and its children together, sampled
     errors: str = ""  # standard error, when kept apart (else it is in `output`)
+    system: float = float("nan")  # of `cpu`, the seconds spent in the kernel
 
 
 def voxform(
@@ -312,7 +313,8 @@ def finish(started_run: Started, *, timeout: float = 3600) -> Run:
     cpu = usage.ru_utime + usage.ru_stime if usage else float("nan")
     peak = usage.ru_maxrss / 1024 if usage else float("nan")
     tree = started_run.tree[0] if started_run.tree else float("nan")
-    return Run(process.returncode, seconds, cpu, peak, output, tree, errors)
+    system = usage.ru_stime if usage else float("nan")
+    return Run(process.returncode, seconds, cpu, peak, output, tree, errors, system)
 
 
 def median_run(runs: Sequence[Run]) -> Run:

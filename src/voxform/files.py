@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Literal
 
+from voxform.beneath import open_beneath
 from voxform.errors import VoxformError
 
 
@@ -59,11 +60,15 @@ _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _CLOEXEC
 _LINK_ERRNOS = {errno.ELOOP, errno.EMLINK}  # what O_NOFOLLOW gives for a link (Linux, BSD)
 
 
+_pid = [os.getpid()]  # a system call each time, twice per item an apply finishes
+os.register_at_fork(after_in_child=lambda: _pid.__setitem__(0, os.getpid()))
+
+
 def temporary_name(name: str) -> str:
     """The name of a new temporary file of this process for the file `name` (beside it)."""
     # a long name is cut, so that any name the file system takes has a temporary one
     short = name.encode()[:120].decode(errors="ignore")
-    return f".{short}.{os.getpid()}-{_RUN}-{next(_serial)}{_MARKER}"
+    return f".{short}.{_pid[0]}-{_RUN}-{next(_serial)}{_MARKER}"
 
 
 WriteData = bytes | list[bytes] | Callable[[BinaryIO], object]
@@ -309,6 +314,9 @@ def _folder(folder: Path, root: Path | None, *, create: bool) -> Iterator[int | 
             raise
         yield None
         return
+    if parts and (quick := open_beneath(fd, "/".join(parts))) is not None:
+        os.close(fd)  # there, with no symlink on the way: the walk below is not needed
+        fd, parts = quick, ()
     try:
         for depth, part in enumerate(parts, start=1):
             below = _descend(fd, part, "/".join(parts[:depth]), create)

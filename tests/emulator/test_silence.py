@@ -78,3 +78,15 @@ def test_a_failed_start_leaves_no_socket_or_thread(tmp_path: Path, synthesis: st
         Emulator(config)
     assert set(os.listdir("/proc/self/fd")) <= fds
     assert set(threading.enumerate()) <= threads
+
+
+@pytest.mark.parametrize("rate", [8000, 16000, 24000])
+def test_mp3_silence_made_from_frames_is_the_encoders_byte_for_byte(rate: int) -> None:
+    """Lengths over every remainder of a frame (576 samples: 18 tenths at 8 kHz cover them
+    all), and a few long ones."""
+    from voxform.emulator.synthesis import _silent_frame, silent_audio
+    from voxform.engine.audio import silence
+
+    assert _silent_frame(rate) is not None  # made from frames, not by the encoder
+    for tenths in [*range(1, 19), 95, 161, 1234]:
+        assert silent_audio("mp3", rate, tenths) == silence(tenths / 10, rate, "mp3"), tenths

@@ -19,12 +19,14 @@ from voxform.state.outputs import FileDigest, digest_of, remember_written
 FORMATS = ("vtt", "srt")
 
 
-def _stamp(seconds: float, separator: str) -> str:
+def _stamp(seconds: float) -> tuple[str, str]:
+    """`HH:MM:SS` and `mmm` of `seconds`, rounded to the millisecond (a time before the start
+    is the start); WebVTT joins them with a dot, SRT with a comma."""
     millis = max(0, round(seconds * 1000))
     hours, rest = divmod(millis, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
     secs, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}", f"{millis:03d}"
 
 
 def _cue_text(content: str) -> str:
@@ -38,14 +40,20 @@ def _vtt_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+Cue = tuple[tuple[str, str], tuple[str, str], str]  # start, end (see _stamp), text
+
+
+def _cues(segments: Sequence[Segment]) -> list[Cue]:
+    """The cue of each spoken segment, its stamps worked out once for both formats (an
+    apply writes both for every item)."""
+    return [
+        (_stamp(s.start), _stamp(s.end), text) for s in segments if (text := _cue_text(s.content))
+    ]
+
+
 def to_vtt(segments: Sequence[Segment]) -> str:
     """A WebVTT document, one cue per segment."""
-    cues = [
-        f"{_stamp(s.start, '.')} --> {_stamp(s.end, '.')}\n{_vtt_escape(text)}\n"
-        for s in segments
-        if (text := _cue_text(s.content))
-    ]
-    return "WEBVTT\n\n" + "\n".join(cues)
+    return _vtt(_cues(segments))
 
 
 def to_srt(segments: Sequence[Segment]) -> str:
@@ -54,10 +62,19 @@ def to_srt(segments: Sequence[Segment]) -> str:
     The text goes verbatim: SubRip has no escape syntax, and the players that read it
     (ffmpeg, mpv, VLC) show `&amp;` as those five characters, so escaping would print
     entities where the narration said `&`."""
-    cues = [(s, text) for s in segments if (text := _cue_text(s.content))]
+    return _srt(_cues(segments))
+
+
+def _vtt(cues: list[Cue]) -> str:
+    return "WEBVTT\n\n" + "\n".join(
+        f"{a}.{am} --> {b}.{bm}\n{_vtt_escape(text)}\n" for (a, am), (b, bm), text in cues
+    )
+
+
+def _srt(cues: list[Cue]) -> str:
     return "\n".join(
-        f"{n}\n{_stamp(s.start, ',')} --> {_stamp(s.end, ',')}\n{text}\n"
-        for n, (s, text) in enumerate(cues, start=1)
+        f"{n}\n{a},{am} --> {b},{bm}\n{text}\n"
+        for n, ((a, am), (b, bm), text) in enumerate(cues, start=1)
     )
 
 
@@ -80,9 +97,10 @@ def write_subtitles(
     file), fails the item (ItemError), never the run, and nothing is written through it; so
     does a write the system refuses (a full disk: ItemError naming the file)."""
     directory, name = _place(root, base)
+    cues = _cues(segments)
     files = {
-        f"{name}.{ext}": render(segments).encode("utf-8")
-        for ext, render in zip(FORMATS, (to_vtt, to_srt), strict=True)
+        f"{name}.{ext}": render(cues).encode("utf-8")
+        for ext, render in zip(FORMATS, (_vtt, _srt), strict=True)
     }
     stats: dict[str, os.stat_result] = {}
     with _failing_the_item(base, FORMATS):

@@ -1,0 +1,77 @@
+"""A folder below a trusted one opened in one system call, never through a symlink.
+
+files.py reaches a folder by opening each directory on the way with O_NOFOLLOW: two calls a
+level (open, close), twelve for a subtitle folder five levels down, made twice for each item
+an apply finishes (the check before it pays for a job, and the write). Linux 5.6 has one call
+for the whole walk, openat2 with RESOLVE_BENEATH (no `..` out, no absolute path) and
+RESOLVE_NO_SYMLINKS (no symlink anywhere on the way, the last part included), which refuses
+exactly what the walk refuses. Python has no wrapper for it, so it is called through ctypes.
+
+`open_beneath` is only a fast path: None whenever it cannot say yes (another system, a kernel
+or sandbox without openat2, a missing folder, a symlink or a file on the way), and the caller
+then walks the path itself, which makes missing folders and words its refusals.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+import threading
+
+_SYS_OPENAT2 = {"x86_64": 437, "aarch64": 437}  # the generic syscall number, where it is
+_RESOLVE = 0x04 | 0x08  # RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH
+_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_UNAVAILABLE = {1, 38}  # EPERM (a seccomp filter), ENOSYS: not on this system, never again
+
+
+class _OpenHow(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
+
+
+class _Openat2:
+    """The call, made ready on first use (ctypes is not loaded by commands that never write)."""
+
+    def __init__(self) -> None:
+        machine = os.uname().machine if sys.platform == "linux" else ""
+        self._number = _SYS_OPENAT2.get(machine, 0)
+        self.available = bool(self._number)
+        self._call: object = None
+        self._how: _OpenHow | None = None
+        self._guard = threading.Lock()
+
+    def open(self, folder: int, relative: str) -> int | None:
+        if not self.available:
+            return None
+        if self._how is None:
+            with self._guard:
+                if self._how is None:
+                    call = ctypes.CDLL(None, use_errno=True).syscall
+                    call.restype = ctypes.c_long
+                    self._call = call
+                    self._how = _OpenHow(_FLAGS, 0, _RESOLVE)
+        how = self._how
+        fd: int = self._call(  # type: ignore[operator]
+            ctypes.c_long(self._number),
+            ctypes.c_int(folder),
+            os.fsencode(relative),
+            ctypes.byref(how),
+            ctypes.c_size_t(ctypes.sizeof(how)),
+        )
+        if fd < 0:
+            if ctypes.get_errno() in _UNAVAILABLE:
+                self.available = False
+            return None
+        return fd
+
+
+_OPENAT2 = _Openat2()
+
+
+def open_beneath(folder: int, relative: str) -> int | None:
+    """A descriptor of the directory `relative` (a relative POSIX path without `..`) below
+    the open directory `folder`, reached without following any symlink; None when this
+    cannot be done here in one call, for whatever reason (see the module's docstring)."""
+    if not relative or relative.startswith("/") or "\x00" in relative:
+        return None
+    return _OPENAT2.open(folder, relative)
