@@ -16,9 +16,9 @@ from voxform.plan.fingerprint import audio_digest, fingerprint
 from voxform.project import load_project
 from voxform.render.model import Item, Prints, RenderedItem
 from voxform.render.results import ItemResult
+from voxform.state.cached_rendered import CachedRendered
 from voxform.state.cachefile import CacheTable, read_cache, write_cache
 from voxform.state.render_cache import ITEM_FIELDS, RENDER_CACHE, RenderCache, project_identity
-from voxform.state.render_records import CachedRendered
 
 SENTENCES = [f"Sentence number {n} walks along the quiet river bank at dawn." for n in range(40)]
 SPLIT = """

@@ -87,8 +87,12 @@ def key_prefix(project: Project, settings: Settings) -> str:
 
 def request_for(project: Project, item: Item, final: str) -> AudioRequest:
     """The request that sends `final` for `item`."""
+    return _request_of(item, _shared(project, item.settings), final)
+
+
+def _request_of(item: Item, shared: _Shared, final: str) -> AudioRequest:
+    """The request that sends `final` for `item`, whose settings share `shared`."""
     settings = item.settings
-    shared = _shared(project, settings)
     return _request(  # AudioRequest's fields in order: item_id, input, editing, sample_rate,
         item.id,  # object_key, bucket, title, description, user_data
         final,
@@ -174,17 +178,7 @@ def remade_plain(
     item's settings share looked up once: a worker's results are taken in by the 100,000."""
     settings = item.settings
     shared = _shared(project, settings)
-    request = _request(  # as request_for makes it
-        item.id,
-        final,
-        shared.editing,
-        settings.sample_rate,
-        shared.prefix + item.id,
-        shared.bucket,
-        settings.title,
-        settings.description,
-        settings.user_data,
-    )
+    request = _request_of(item, shared, final)
     digests = shared.digests.copy()  # as rendered_item makes them for such a request
     digests["source"], digests["text"], digests["ssml"] = core[0], core[1], core[2]
     digests["output"], digests["location"] = core[3], core[4]

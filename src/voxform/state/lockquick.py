@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from voxform.oss.names import BUCKET, MAX_KEY_BYTES
-from voxform.state.jsonfile import SAFE_INTEGER
+from voxform.state.jsonfile import SAFE_INTEGER, is_text
 from voxform.state.lockfile import (
     _ETAG,
     _FIELD_SET,
@@ -98,7 +98,7 @@ def quick_entry(raw: object) -> LockEntry | None:
     ):
         return None
     try:  # every text field a string (join refuses anything else) UTF-8 can carry
-        if not _text("".join([values.get(name, "") for name in _TEXTS])):
+        if not is_text("".join([values.get(name, "") for name in _TEXTS])):
             return None
     except TypeError:
         return None
@@ -131,7 +131,7 @@ def _outputs(raw: object) -> dict[str, Output] | None:
     recorded: dict[str, Output] = {}
     buckets: set[str] = set()
     for name, value in raw.items():
-        if type(value) is not dict or not _text(name):
+        if type(value) is not dict or not is_text(name):
             return None
         size = value.get("size")
         if type(size) is not int or not 0 <= size < SAFE_INTEGER:
@@ -163,23 +163,12 @@ def _outputs(raw: object) -> dict[str, Output] | None:
     return recorded
 
 
-def _text(value: str) -> bool:
-    """Whether UTF-8 can carry `value` (JSON escapes can spell a lone surrogate)."""
-    if value.isascii():
-        return True
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _names(value: object) -> bool:
     """An object of strings UTF-8 can carry, checked at once."""
     if type(value) is not dict:
         return False
     try:
-        return _text("".join(value) + "".join(value.values()))
+        return is_text("".join(value) + "".join(value.values()))
     except TypeError:  # a member that is not a string
         return False
 

@@ -20,32 +20,30 @@ stays in the file read.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import astuple, fields, replace
-from typing import TypeVar, cast
+from dataclasses import astuple, replace
 
 from voxform.errors import Location, Problem
 from voxform.frozen import maker
 from voxform.ice.wire import FORMATS, AudioRequest, EditingConfig
 from voxform.manifest.model import Project
-from voxform.render.assemble import digests_of, request_for
-from voxform.render.inputs import Core
 from voxform.render.model import Item, Prints, RenderedItem
 from voxform.render.render import ItemResult
+from voxform.state.cached_rendered import (
+    CORE,
+    DIGESTS,
+    HEX,
+    PREFIX,
+    cached,
+    revive,
+)
 from voxform.state.cachefile import CacheReader, CacheTable
 
-_Value = TypeVar("_Value", AudioRequest, RenderedItem)
-
 PLAIN, GENERAL = 0, 1
-_CORE = ("source", "text", "ssml", "output", "location")  # assemble.py's Core, in order
-_PREFIX = "sha256:"
-_HEX = 64  # a digest's hex digits
-_PREFIXED = len(_PREFIX)
+_PREFIXED = len(PREFIX)
 _PRINT_INTS = 8  # a fingerprint's and an audio digest's 32 bytes each, as int64
-_DIGEST = _PREFIXED + _HEX  # a digest's length
-_DIGESTS = _HEX * len(_CORE)
-_NONE = ("",) * len(_CORE)  # a digest missing: never a plain record's
-_PREFIXES = (_PREFIX,) * len(_CORE)
+_DIGEST = _PREFIXED + HEX  # a digest's length
+_NONE = ("",) * len(CORE)  # a digest missing: never a plain record's
+_PREFIXES = (PREFIX,) * len(CORE)
 
 
 # What a plain record is made of (encode): the five digests, the input, the characters
@@ -82,7 +80,7 @@ def plain_record(item: Item, result: ItemResult) -> Plain | None:
         return None
     rendered = result.rendered[0]
     # one statement per digest and C-level checks: 100,000 records a command
-    source, text, ssml, output, location = map(rendered.digests.get, _CORE, _NONE)
+    source, text, ssml, output, location = map(rendered.digests.get, CORE, _NONE)
     if not (
         not rendered.warnings
         and (rendered.item is item or rendered.item == item)
@@ -107,8 +105,8 @@ def _print_bytes(prints: Prints) -> bytes | None:
     kind, engine, fingerprint, audio = prints
     if not (
         len(fingerprint) == len(audio) == _DIGEST
-        and fingerprint.startswith(_PREFIX)
-        and audio.startswith(_PREFIX)
+        and fingerprint.startswith(PREFIX)
+        and audio.startswith(PREFIX)
         and "\0" not in kind
         and (engine is None or "\0" not in engine)
     ):
@@ -174,7 +172,7 @@ def decode_plains(
                 found.append(None)
                 continue
             kept, characters, legacy = ints[at + 1], ints[at + 2], ints[at + 3]
-            if size(kept) < _DIGESTS or characters < 0:
+            if size(kept) < DIGESTS or characters < 0:
                 found.append(None)
                 continue
             prints: Prints | None = None
@@ -186,102 +184,18 @@ def decode_plains(
                     found.append(None)
                     continue
                 both = raw.tobytes().hex()
-                prints = (kind, made_for, _PREFIX + both[:_HEX], _PREFIX + both[_HEX:])
+                prints = (kind, made_for, PREFIX + both[:HEX], PREFIX + both[HEX:])
             legacy_input = None
             if legacy != -1:
                 legacy_input = text(legacy)
-                if legacy_input == (text(kept) or "")[_DIGESTS:]:
+                if legacy_input == (text(kept) or "")[DIGESTS:]:
                     legacy_input = None
         except (IndexError, ValueError, TypeError, KeyError):
             found.append(None)
             continue
-        cached = _cached(item, characters, legacy_input, prints, project, reader, kept)
-        found.append(_result((cached,), ()))
+        value = cached(item, characters, legacy_input, prints, project, reader, kept)
+        found.append(_result((value,), ()))
     return found
-
-
-# RenderedItem's own slot descriptors
-_DIGESTS_SLOT = RenderedItem.__dict__["digests"]
-_REQUEST_SLOT = RenderedItem.__dict__["request"]
-_FIELDS = tuple(f.name for f in fields(RenderedItem))
-
-
-class CachedRendered(RenderedItem):
-    """A plain result read from the cache, whose request and digests (a dict of a dozen
-    strings) are put together only when first read, from the string of the record that
-    keeps them (its digests' hex and the request's input): a plan reads them for the items
-    it changes, not for the 100,000 it does not. Equal to, and pickled as, the
-    RenderedItem `rendered_item` makes of the same record."""
-
-    __slots__ = ("_kept", "_project", "_reader")
-    _project: Project
-    _reader: CacheReader
-    _kept: int  # the index of the record's string in the reader
-
-    @property
-    def request(self) -> AudioRequest:
-        try:
-            found: AudioRequest = _REQUEST_SLOT.__get__(self, RenderedItem)
-        except AttributeError:
-            final = (self._reader.text(self._kept) or "")[_DIGESTS:]
-            found = request_for(self._project, self.item, final)
-            _REQUEST_SLOT.__set__(self, found)
-        return found
-
-    @property
-    def digests(self) -> dict[str, str]:
-        try:
-            found: dict[str, str] = _DIGESTS_SLOT.__get__(self, RenderedItem)
-        except AttributeError:
-            hexes = (self._reader.text(self._kept) or "")[:_DIGESTS]
-            core = tuple(_PREFIX + hexes[i : i + _HEX] for i in range(0, _DIGESTS, _HEX))
-            found = digests_of(self._project, self.item, self.request, cast(Core, core))
-            _DIGESTS_SLOT.__set__(self, found)
-        return found
-
-    def plain(self) -> RenderedItem:
-        """The same value as a RenderedItem."""
-        return _revive(RenderedItem, *(getattr(self, n) for n in _FIELDS))
-
-    def __eq__(self, other: object) -> bool:
-        return self.plain() == other
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_revive, (RenderedItem, *(getattr(self, n) for n in _FIELDS)))
-
-
-def _cached(
-    item: Item,
-    characters: int,
-    legacy: str | None,
-    prints: Prints | None,
-    project: Project,
-    reader: CacheReader,
-    kept: int,
-) -> CachedRendered:
-    value = _new(CachedRendered)
-    _SET_ITEM(value, item)
-    _SET_CHARACTERS(value, characters)
-    _SET_WARNINGS(value, ())
-    _SET_LEGACY(value, legacy)
-    _SET_PRINTS(value, prints)
-    _SET_PROJECT(value, project)
-    _SET_READER(value, reader)
-    _SET_KEPT(value, kept)
-    return value
-
-
-_new = object.__new__
-_SET_ITEM = RenderedItem.__dict__["item"].__set__
-_SET_CHARACTERS = RenderedItem.__dict__["characters"].__set__
-_SET_WARNINGS = RenderedItem.__dict__["warnings"].__set__
-_SET_LEGACY = RenderedItem.__dict__["legacy_input"].__set__
-_SET_PRINTS = RenderedItem.__dict__["prints"].__set__
-_SET_PROJECT = CachedRendered.__dict__["_project"].__set__
-_SET_READER = CachedRendered.__dict__["_reader"].__set__
-_SET_KEPT = CachedRendered.__dict__["_kept"].__set__
 
 
 def _encode_general(table: CacheTable, item: Item, result: ItemResult) -> None:
@@ -325,7 +239,7 @@ def _decode_general(reader: CacheReader, at: int, item: Item) -> ItemResult:
         )
         if item_id is None or ssml is None or object_key is None:
             raise ValueError("a request without its id, input or object")
-        request = _revive(
+        request = revive(
             AudioRequest,
             item_id,
             ssml,
@@ -345,23 +259,13 @@ def _decode_general(reader: CacheReader, at: int, item: Item) -> ItemResult:
         warnings = _read_problems(text(ints[end]))
         legacy, characters = text(ints[at + 3]), ints[at + 4]
         rendered.append(
-            _revive(RenderedItem, this, request, characters, digests, warnings, legacy, None)
+            revive(RenderedItem, this, request, characters, digests, warnings, legacy, None)
         )
         at = end
     return ItemResult(tuple(rendered), _read_problems(text(ints[at + 1])))
 
 
-# A frozen dataclass's __init__ sets each field through object.__setattr__, which costs more
-# than all the rest of reading a record, 100,000 times over (voxform/frozen.py).
-_MAKERS: dict[type, Callable[..., object]] = {
-    cls: maker(cls) for cls in (AudioRequest, RenderedItem)
-}
 _result = maker(ItemResult)
-
-
-def _revive(cls: type[_Value], *values: object) -> _Value:
-    """A `cls` of `values` (every field, in order), made without its __init__."""
-    return cast(_Value, _MAKERS[cls](*values))
 
 
 def _editing(spelt: str) -> EditingConfig:
