@@ -31,17 +31,17 @@ def fingerprint(
     The canonical JSON of {editing, engine, input, output, provider, version} with sorted
     keys, no spaces, UTF-8: what stays the same for a voice and a backend is encoded once,
     and each value by itself, as json.dumps would."""
-    request = rendered.request
-    spelt = rendered.legacy_input if legacy and rendered.legacy_input else request.input
-    head, tail = _shared(_fixed, request.editing, engine_version, provider)
+    spelt = rendered.legacy_input if legacy and rendered.legacy_input else rendered.request.input
+    return _fingerprint(rendered, encode_basestring(spelt), provider, engine_version)
+
+
+def _fingerprint(
+    rendered: RenderedItem, spelt: str, provider: str, engine_version: str | None
+) -> str:
+    """`fingerprint` of `rendered` with its input as `spelt` (JSON-encoded already)."""
+    head, tail = _shared(_fixed, rendered.request.editing, engine_version, provider)
     encoded = "".join(
-        (
-            head,
-            encode_basestring(spelt),
-            ',"output":',
-            encode_basestring(rendered.digests["output"]),
-            tail,
-        )
+        (head, spelt, ',"output":', encode_basestring(rendered.digests["output"]), tail)
     )
     return "sha256:" + hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
@@ -85,25 +85,27 @@ def audio_digest(rendered: RenderedItem, provider: str, engine_version: str | No
 
     The canonical JSON of {audio, editing, engine, input, provider, sample_rate}, encoded
     as `fingerprint` is: the parts a voice and a backend share once, each value by itself."""
+    spelt = encode_basestring(rendered.request.input)
+    return _audio_digest(rendered, spelt, provider, engine_version)
+
+
+def _audio_digest(
+    rendered: RenderedItem, spelt: str, provider: str, engine_version: str | None
+) -> str:
+    """`audio_digest` of `rendered` with its input as `spelt` (JSON-encoded already)."""
     request = rendered.request
     head, tail = _shared(_audio_fixed, request.editing, engine_version, provider)
-    encoded = f"{head}{encode_basestring(request.input)}{tail}{request.sample_rate:d}}}"
+    encoded = f"{head}{spelt}{tail}{request.sample_rate:d}}}"
     return "sha256:" + hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
 def prints_of(rendered: RenderedItem, provider: str, engine_version: str | None) -> tuple[str, str]:
     """(fingerprint, audio_digest) of `rendered`, its input encoded once for both (a plan
     works them out for each of 100,000 items)."""
-    request = rendered.request
-    spelt = encode_basestring(request.input)
-    head, tail = _shared(_fixed, request.editing, engine_version, provider)
-    output = encode_basestring(rendered.digests["output"])
-    encoded = "".join((head, spelt, ',"output":', output, tail))
-    head, tail = _shared(_audio_fixed, request.editing, engine_version, provider)
-    audio = f"{head}{spelt}{tail}{request.sample_rate:d}}}"
+    spelt = encode_basestring(rendered.request.input)
     return (
-        "sha256:" + hashlib.sha256(encoded.encode("utf-8")).hexdigest(),
-        "sha256:" + hashlib.sha256(audio.encode("utf-8")).hexdigest(),
+        _fingerprint(rendered, spelt, provider, engine_version),
+        _audio_digest(rendered, spelt, provider, engine_version),
     )
 
 
