@@ -178,7 +178,7 @@ def make_plan(
         else:
             current, audio = fingerprint(item, facts.kind, facts.engine), None
         entry = entries.get(item_id)
-        if entry is None:  # a new item: what _decide says of it, and nothing else to look at
+        if entry is None:  # a new item: nothing else to look at
             action, reasons = "create", _NEW
         else:
             action, reasons, current = _entry_action(
@@ -307,10 +307,8 @@ _NEW: tuple[str, ...] = ("new item",)
 
 
 def _decide(
-    entry: LockEntry | None, current: str, inputs: Mapping[str, str], forced: bool
+    entry: LockEntry, current: str, inputs: Mapping[str, str], forced: bool
 ) -> tuple[Action, tuple[str, ...]]:
-    if entry is None:
-        return "create", _NEW
     same = entry.fingerprint == current
     if entry.state == "pending" and same:
         if entry.job_id is None:
