@@ -122,8 +122,8 @@ class _Memo:
     def __init__(self) -> None:
         self.kept: dict[str, ItemResult] = {}
 
-    def get(self, item):  # type: ignore[no-untyped-def]
-        return self.kept.get(item.id)
+    def get_many(self, items):  # type: ignore[no-untyped-def]
+        return [self.kept.get(item.id) for item in items]
 
     def put(self, item, result):  # type: ignore[no-untyped-def]
         self.kept[item.id] = result

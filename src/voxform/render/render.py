@@ -42,10 +42,10 @@ class _TooLong:
 
 
 class RenderMemo(Protocol):
-    """Where earlier renders are kept (a cache in .voxform/): `get` answers an item's result
-    only when everything its render reads is what it was, else None."""
+    """Where earlier renders are kept (a cache in .voxform/): `get_many` answers each item's
+    result only when everything its render reads is what it was, else None."""
 
-    def get(self, item: Item) -> ItemResult | None: ...
+    def get_many(self, items: list[Item]) -> list[ItemResult | None]: ...
 
     def put(self, item: Item, result: ItemResult) -> ItemResult:
         """Learn `result`; the result to use (the same, perhaps with what the memo worked
@@ -67,10 +67,7 @@ def render_items(
     result rendered here carries the fingerprints it gives (model.py), worked out where
     the item is rendered: in a worker, not after it in this process."""
     env = make_environment(project.root)
-    many = getattr(memo, "get_many", None)  # the memo's own loop over many items, if it has one
-    results: list[ItemResult | None] = (
-        many(items) if many is not None else [None if memo is None else memo.get(i) for i in items]
-    )
+    results: list[ItemResult | None] = [None] * len(items) if memo is None else memo.get_many(items)
     misses = [i for i, result in enumerate(results) if result is None]
 
     def learnt(index: int, result: ItemResult) -> ItemResult:
