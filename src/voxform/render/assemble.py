@@ -127,12 +127,18 @@ def digests_of(project: Project, item: Item, request: AudioRequest, core: Core) 
     settings = item.settings
     shared = _shared(project, settings)
     if request.editing is shared.editing and request.sample_rate == settings.sample_rate:
-        digests = shared.digests.copy()  # its keys in item_digests' order already
-        digests["source"], digests["text"], digests["ssml"] = core[0], core[1], core[2]
-        digests["output"], digests["location"] = core[3], core[4]
-        return digests
+        return _shared_digests(shared, core)
     target = project.targets[settings.target]
     return item_digests(core, target, request, settings.template)
+
+
+def _shared_digests(shared: _Shared, core: Core) -> dict[str, str]:
+    """The digests of a request made of `shared` (its editing and sample rate), with `core`
+    the digests its render made."""
+    digests = shared.digests.copy()  # its keys in item_digests' order already
+    digests["source"], digests["text"], digests["ssml"] = core[0], core[1], core[2]
+    digests["output"], digests["location"] = core[3], core[4]
+    return digests
 
 
 def with_prints(rendered: RenderedItem, prints: Prints) -> RenderedItem:
@@ -176,14 +182,10 @@ def remade_plain(
 ) -> RenderedItem:
     """remade(project, Made(final, characters, core, legacy, item), prints), with what the
     item's settings share looked up once: a worker's results are taken in by the 100,000."""
-    settings = item.settings
-    shared = _shared(project, settings)
+    shared = _shared(project, item.settings)
     request = _request_of(item, shared, final)
-    digests = shared.digests.copy()  # as rendered_item makes them for such a request
-    digests["source"], digests["text"], digests["ssml"] = core[0], core[1], core[2]
-    digests["output"], digests["location"] = core[3], core[4]
     spelt = legacy if legacy != final else None
-    return _rendered(item, request, characters, digests, (), spelt, prints)
+    return _rendered(item, request, characters, _shared_digests(shared, core), (), spelt, prints)
 
 
 @lru_cache(maxsize=256)
