@@ -159,7 +159,8 @@ _PROSE = st.lists(
 
 @given(_PROSE)
 def test_plain_paragraphs_read_as_markdown_it_reads_them(text: str) -> None:
-    from voxform.render.markdown import markdown_blocks, parsed_blocks
+    from voxform.render.chunking import markdown_blocks
+    from voxform.render.markdown import parsed_blocks
 
     def spoken(blocks: Iterator[str]) -> list[str]:
         return [b for b in (" ".join(x.split()) for x in blocks) if b]
@@ -169,7 +170,8 @@ def test_plain_paragraphs_read_as_markdown_it_reads_them(text: str) -> None:
 
 
 def test_a_book_of_plain_paragraphs_reads_as_markdown_it_reads_it() -> None:
-    from voxform.render.markdown import markdown_blocks, parsed_blocks
+    from voxform.render.chunking import markdown_blocks
+    from voxform.render.markdown import parsed_blocks
 
     book = "\n\n".join(
         f"Paragraph {n} has *some* words,\nand a line break{'  ' * (n % 2)}\nhere & there."

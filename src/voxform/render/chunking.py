@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from sentencex import segment  # type: ignore[import-untyped]
 
@@ -59,15 +59,24 @@ def paragraphs(text: str, *, markdown: bool) -> list[str]:
     Markdown at its blocks (a heading, a paragraph, each list entry, a table)."""
     if not markdown:
         return [joined for block in _plain_blocks(text) if (joined := _single_spaced(block))]
-    text = normalised(_strip_front_matter(text))
-    if plain(text) and not has_markup(text):  # prose alone (prose.py): as markdown-it reads it
-        return [joined for block in prose_blocks(text) if (joined := _single_spaced(block))]
+    blocks = markdown_blocks(_strip_front_matter(text))
+    return [joined for block in blocks if (joined := _single_spaced(block))]
+
+
+def markdown_blocks(text: str) -> Iterable[str]:
+    """The spoken text of each block; a table is one block, one sentence per row. Blocks
+    are parsed first (so every reference definition is known), then each block's inline
+    Markdown on its own, its tokens dropped once read. A block's line breaks and runs of
+    spaces may differ from what a reader sees (one space): callers collapse them."""
+    text = normalised(text)
+    is_plain = plain(text)
+    if is_plain and not has_markup(text):  # prose alone (prose.py): as markdown-it reads it
+        return prose_blocks(text)
     # Here: markdown-it is imported when a file holds Markdown, not for a plan whose every
     # source is prose or known to the source cache.
-    from voxform.render.markdown import markdown_blocks
+    from voxform.render.markdown import parsed_blocks, plain_paragraphs
 
-    blocks = markdown_blocks(text)
-    return [joined for block in blocks if (joined := _single_spaced(block))]
+    return plain_paragraphs(text) if is_plain else parsed_blocks(text)
 
 
 def _single_spaced(block: str) -> str:

@@ -21,7 +21,7 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType
 
 from voxform.render.chunking import MarkdownLimit
-from voxform.render.prose import MAX_BLOCK_TOKENS, has_markup, normalised, plain, prose_blocks
+from voxform.render.prose import MAX_BLOCK_TOKENS
 
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 _ENDS_SENTENCE = tuple(".!?…。！？")
@@ -162,20 +162,6 @@ class _Tokens(list[Token]):
         super().append(token)
 
 
-def markdown_blocks(text: str) -> Iterator[str]:
-    """The spoken text of each block; a table is one block, one sentence per row. Blocks
-    are parsed first (so every reference definition is known), then each block's inline
-    Markdown on its own, its tokens dropped once read. A block's line breaks and runs of
-    spaces may differ from what a reader sees (one space): callers collapse them."""
-    text = normalised(text)
-    if plain(text):
-        if has_markup(text):
-            return _plain_paragraphs(text, markup=True)
-        # what _plain_paragraphs gives without markup, with no generator step per block
-        return iter(prose_blocks(text))
-    return parsed_blocks(text)
-
-
 def parsed_blocks(text: str) -> Iterator[str]:
     """markdown_blocks by markdown-it's block rules, whatever the text holds."""
     env: EnvType = {}
@@ -195,11 +181,11 @@ def parsed_blocks(text: str) -> Iterator[str]:
             yield _spoken_table(_MARKDOWN, token.content, env)
 
 
-def _plain_paragraphs(text: str, *, markup: bool) -> Iterator[str]:
+def plain_paragraphs(text: str) -> Iterator[str]:
     """The paragraphs of a file whose every line starts with a letter (or is blank): no
     block construct can start there, so its blocks are its runs of lines, what markdown-it's
     paragraph rule makes of them, without its per-line rules; a paragraph is inline-parsed
-    only when it holds markup (never when the file holds none)."""
+    only when it holds markup (a file of prose alone is chunking.markdown_blocks' own)."""
     line = 0
     for block in text.split("\n\n"):
         start = line + len(block) - len(block.lstrip("\n"))
@@ -207,7 +193,7 @@ def _plain_paragraphs(text: str, *, markup: bool) -> Iterator[str]:
         content = block.strip()
         if not content:
             continue
-        if not markup or _INLINE_MARKUP.search(content) is None:
+        if _INLINE_MARKUP.search(content) is None:
             yield content
             continue
         children = _Tokens(MAX_INLINE_TOKENS, _MUCH_MARKUP, start)
