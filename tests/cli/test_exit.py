@@ -5,6 +5,7 @@ ordinary exit has them."""
 from __future__ import annotations
 
 import json
+import pstats
 import subprocess
 import sys
 from pathlib import Path
@@ -44,3 +45,21 @@ def test_a_failed_load_exits_as_before(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert "voxform.yaml:4:1" in done.stdout + done.stderr
     assert done.stderr.count("EXIT HANDLER RAN") == 1, done.stderr
+
+
+def test_a_profiled_plan_exits_the_ordinary_way_so_the_profile_is_written(
+    quickstart: Path, tmp_path: Path
+) -> None:
+    profile = tmp_path / "plan.prof"
+    profiled = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "voxform"]
+    done = subprocess.run(
+        [*profiled, "-C", str(quickstart), "plan", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["changes"], done.stdout[-500:]
+    stats = pstats.Stats(str(profile))  # written after main returned
+    functions = stats.stats  # type: ignore[attr-defined]
+    assert any(name == "load_project" for _, _, name in functions), "no project load profiled"

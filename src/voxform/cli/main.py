@@ -132,11 +132,12 @@ def main() -> None:
 def _leave(code: int | str | None) -> None:
     """Exit as sys.exit(code) would, exit handlers run and output flushed, but without the
     interpreter's shutdown, which frees every object left (what `keep` kept); return, to
-    exit the ordinary way, when another thread runs (the shutdown waits for it) or standard
-    output or error cannot be flushed (the ordinary exit tells or quiets that)."""
+    exit the ordinary way, when another thread runs (the shutdown waits for it), a profiler
+    or tracer watches (`python -m cProfile -o F`, coverage: they write when `main` returns),
+    or standard output or error cannot be flushed (the ordinary exit tells or quiets that)."""
     import threading
 
-    if threading.active_count() > 1:
+    if threading.active_count() > 1 or sys.getprofile() or sys.gettrace():
         return
     try:
         sys.stdout.flush()
