@@ -31,18 +31,21 @@ from voxform.manifest.model import SourceSpec
 from voxform.render.model import Item
 from voxform.state.cachefile import CacheTable, read_cache, write_cache
 from voxform.state.render_cache import RenderCache
+from voxform.state.render_records import engine_spelt, print_bytes
 from voxform.state.source_cache import SourceCache
 
 BLOCK_CACHE = "block-cache"
-KIND = "blocks 2"
+KIND = "blocks 3"
 _PREFIX = "sha256:"
 _RAW = 32  # a sha256's bytes
 _INTS = 2 * _RAW // 8  # a chunk's digest and its render key, as int64
 # A block as read: its id keys, chunk digests and render keys, and as stored (the keys
 # spelt in one string, the digests and render keys in one run of bytes, the digest of the
-# lockfile's ids it was made with, whether it is partless), to be written back
-_Block = tuple[list[str], list[str], list[bytes], str, bytes, str, int]
-_Kept = tuple[list[bytes], str, bytes, str, int]  # a block taken: all but its keys, digests
+# lockfile's ids it was made with, whether it is partless), to be written back, and what it
+# tells of its plain results (the engine, the characters, the fingerprints' bytes) if it does
+_Told = tuple[str, list[int], bytes]
+_Block = tuple[list[str], list[str], list[bytes], str, bytes, str, int, "_Told | None"]
+_Kept = tuple[list[bytes], str, bytes, str, int, "_Told | None"]  # all but keys, digests
 _Asked = tuple[bytes, str]  # a file's block key, and the digest of the lockfile's ids for it
 
 
@@ -64,6 +67,7 @@ class BlockCache:
         self.blocks: dict[bytes, tuple[list[Item], str]] = {}  # key -> the items, ids' digest
         self.kept: dict[bytes, _Kept] = {}  # block key -> the block read for its items
         self.hits = 0
+        self.told: set[bytes] = set()  # the blocks that told their results (no record read)
 
     def chunk_ids(
         self, source: SourceSpec, path: Path, rel: str, prefix: str, known: Mapping[str, str]
@@ -101,8 +105,14 @@ class BlockCache:
         key = asked[0]
         found = self._found.pop(name, None)
         if found is not None and len(found[2]) == len(items):
-            for item, render_key in zip(items, found[2], strict=True):
-                self.renders.given[id(item)] = (item, render_key)
+            told = found[7]
+            if told is not None and told[0] == self.renders.engine_of(items[0].settings.target):
+                # its results as it tells them: the render cache is not read for them
+                self.renders.tell(items, (found[2], told[1], told[2]), told[0])
+                self.told.add(key)
+            else:
+                for item, render_key in zip(items, found[2], strict=True):
+                    self.renders.given[id(item)] = (item, render_key)
             self.hits += 1
             self.kept[key] = found[2:]
         self.blocks[key] = (items, asked[1])
@@ -123,13 +133,18 @@ class BlockCache:
             items, ids = self.blocks[key]
             kept = self.kept.get(key)
             if kept is not None:  # as it was read, if each of its results is still kept
-                if all(k in results for k in kept[0]):
+                if key in self.told or all(k in results for k in kept[0]):
                     table.record(key)
                     table.number(len(items))
                     table.text(kept[1])
                     table.text(kept[3])
                     table.number(kept[4])
+                    told = kept[5]
+                    if told is None or told[0] != self.renders.engine_of(items[0].settings.target):
+                        told = self._told(items, kept[0])
+                    table.text(None if told is None else told[0])
                     table.ints.frombytes(kept[2])
+                    _write_told(table, told)
                 continue
             render_keys = [self.renders.key(item) for item in items]
             if not all(k is not None and k in results for k in render_keys):
@@ -146,8 +161,41 @@ class BlockCache:
             table.text("\n".join(item.id.rpartition("/")[2] for item in items))
             table.text(ids)
             table.number(0 if any(self.renders.has_parts(item.id) for item in items) else 1)
+            told = self._told(items, [k for k in render_keys if k is not None])
+            table.text(None if told is None else told[0])
             table.ints.frombytes(raw)
+            _write_told(table, told)
         write_cache(self.path, self.root, KIND, self.identity, table)
+
+    def _told(self, items: list[Item], render_keys: list[bytes]) -> _Told | None:
+        """What the block of `items` tells of their results (late_rendered.py): their
+        engine, characters and fingerprints; None unless each is plain, with fingerprints
+        for the engine of its target."""
+        engine = self.renders.engine_of(items[0].settings.target)
+        results = self.renders.results
+        characters: list[int] = []
+        raws: list[bytes] = []
+        for item, render_key in zip(items, render_keys, strict=True):
+            result = results.get(render_key)
+            if engine is None or result is None or result.problems or len(result.rendered) != 1:
+                return None
+            rendered = result.rendered[0]
+            prints = rendered.prints
+            if (
+                rendered.warnings
+                or rendered.legacy_input is not None
+                or prints is None
+                or type(rendered.characters) is not int
+                or engine_spelt(prints[0], prints[1]) != engine
+                or (rendered.item is not item and rendered.item != item)
+            ):
+                return None
+            raw = print_bytes(prints)
+            if raw is None:
+                return None
+            characters.append(rendered.characters)
+            raws.append(raw)
+        return None if engine is None else (engine, characters, b"".join(raws))
 
     def _key(self, source: SourceSpec, path: Path, rel: str, prefix: str) -> bytes | None:
         """The digest of everything but the lockfile that the items of the file at `path`
@@ -167,8 +215,18 @@ class BlockCache:
         try:
             count = reader.ints[at]
             spelt, ids = reader.text(reader.ints[at + 1]), reader.text(reader.ints[at + 2])
-            partless = reader.ints[at + 3]
-            raw = reader.ints[at + 4 : at + 4 + count * _INTS].tobytes()
+            partless, engine = reader.ints[at + 3], reader.text(reader.ints[at + 4])
+            end = at + 5 + count * _INTS
+            raw = reader.ints[at + 5 : end].tobytes()
+            told = None
+            if engine is not None:
+                characters = reader.ints[end : end + count].tolist()
+                prints = reader.ints[end + count : end + count + count * _INTS].tobytes()
+                if len(characters) != count or len(prints) != count * _INTS * 8:
+                    return None
+                if count and min(characters) < 0:
+                    return None
+                told = (engine, characters, prints)
         except (IndexError, ValueError):
             return None
         keys = spelt.split("\n") if spelt is not None else []
@@ -176,4 +234,11 @@ class BlockCache:
             return None
         digests = [_PREFIX + raw[i : i + _RAW].hex() for i in range(0, len(raw), 2 * _RAW)]
         renders = [raw[i + _RAW : i + 2 * _RAW] for i in range(0, len(raw), 2 * _RAW)]
-        return keys, digests, renders, spelt or "", raw, ids, partless
+        return keys, digests, renders, spelt or "", raw, ids, partless, told
+
+
+def _write_told(table: CacheTable, told: _Told | None) -> None:
+    """A block's told results, after its digests and render keys (read by `_read`)."""
+    if told is not None:
+        table.ints.extend(told[1])
+        table.ints.frombytes(told[2])

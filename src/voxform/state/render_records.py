@@ -66,7 +66,7 @@ def encode(table: CacheTable, item: Item, result: ItemResult, plain: Plain | Non
     table.text(kept + output[_PREFIXED:] + location[_PREFIXED:] + final, unique=True)
     table.number(characters)
     table.text(legacy)
-    raw = None if prints is None else _print_bytes(prints)
+    raw = None if prints is None else print_bytes(prints)
     if raw is not None and prints is not None:
         table.text(engine_spelt(prints[0], prints[1]))
         table.ints.frombytes(raw)  # 64 bytes, not 142 characters of hex
@@ -99,7 +99,7 @@ def engine_spelt(kind: str, engine: str | None) -> str:
     return f"{kind}\0{'-' if engine is None else '+' + engine}"
 
 
-def _print_bytes(prints: Prints) -> bytes | None:
+def print_bytes(prints: Prints) -> bytes | None:
     """The fingerprint's and the audio digest's 64 bytes, when `prints` can be kept: its
     digests are `sha256:` and 64 lowercase hex digits, its kind and engine hold no NUL."""
     kind, engine, fingerprint, audio = prints
@@ -135,6 +135,37 @@ def copy_plain(table: CacheTable, reader: CacheReader, at: int) -> bool:
     if engine >= 0:
         table.ints.extend(ints[at + 5 : at + 5 + _PRINT_INTS])
     return True
+
+
+def plain_string(reader: CacheReader, at: int) -> int | None:
+    """The index of the string of the plain record at `at` (its digests and input); None
+    when it is not a plain record."""
+    ints = reader.ints
+    try:
+        if ints[at] != PLAIN or reader.size(ints[at + 1]) < DIGESTS or ints[at + 2] < 0:
+            return None
+    except IndexError:
+        return None
+    return ints[at + 1]
+
+
+def same_plain(reader: CacheReader, at: int, characters: int, prints: bytes, engine: str) -> bool:
+    """Whether the record at `at` is plain, of `characters` and an input as spelt canonically,
+    with the fingerprints `prints` (their 64 bytes) for `engine` (as `engine_spelt`)."""
+    ints, text = reader.ints, reader.text
+    try:
+        kept = plain_string(reader, at)
+        return (
+            kept is not None
+            and ints[at + 2] == characters
+            # no input spelt before canonical SSML, or the same (decoded: none)
+            and (ints[at + 3] == -1 or text(ints[at + 3]) == (text(kept) or "")[DIGESTS:])
+            and ints[at + 4] >= 0
+            and reader.text(ints[at + 4]) == engine
+            and ints[at + 5 : at + 5 + _PRINT_INTS].tobytes() == prints
+        )
+    except (IndexError, ValueError):
+        return False
 
 
 def decode(

@@ -1,0 +1,220 @@
+"""A source file's block tells its items' results (state/late_rendered.py) for a target
+whose fingerprints the caches keep (ICE): the render cache is then not read for them. That
+changes no plan: after every kind of edit, `plan --json` prints the same bytes with the
+caches of the previous command as with none, and the caches are written as afresh; a told
+result whose record is gone, or not what the block tells, is made and written again."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import Runner, copy_example
+from voxform.project import LoadedProject, load_project
+from voxform.render.model import RenderedItem
+from voxform.state import render_records
+from voxform.state.block_cache import BLOCK_CACHE
+from voxform.state.cached_rendered import CachedRendered
+from voxform.state.late_rendered import LateRendered
+from voxform.state.render_cache import RENDER_CACHE, RenderCache, project_identity
+
+ICE_TARGET = "ice: {provider: ice, region: cn-shanghai, bucket: my-bucket, prefix: course/}"
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def chapter(root: Path, name: str) -> Path:
+    return root / "texts/chapters" / name
+
+
+def insert_paragraph(root: Path) -> None:
+    path = chapter(root, "02-joins.md")
+    blocks = path.read_text("utf-8").split("\n\n")
+    blocks.insert(1, "A paragraph written in between, about keys.")
+    path.write_text("\n\n".join(blocks), "utf-8")
+
+
+def delete_paragraph(root: Path) -> None:
+    path = chapter(root, "01-basics.md")
+    blocks = path.read_text("utf-8").split("\n\n")
+    del blocks[1]
+    path.write_text("\n\n".join(blocks), "utf-8")
+
+
+def rename_file(root: Path) -> None:
+    chapter(root, "02-joins.md").rename(chapter(root, "03-joins.md"))
+
+
+EDITS: dict[str, Callable[[Path], None]] = {
+    "text": lambda r: replace_in(chapter(r, "01-basics.md"), "SELECT", "SELECT DISTINCT"),
+    "insert": insert_paragraph,
+    "delete": delete_paragraph,
+    "template": lambda r: replace_in(r / "templates/plain.ssml.j2", "{{ text }}", "{{ text }}."),
+    "include": lambda r: replace_in(r / "templates/intro.j2", "Welcome", "Hello"),
+    "lexicon": lambda r: replace_in(r / "voxform.yaml", "alias: sequel", "alias: S Q L"),
+    "voice": lambda r: replace_in(r / "voxform.yaml", "speech_rate: 0,", "speech_rate: 20,"),
+    "vars": lambda r: replace_in(r / "voxform.yaml", "Getting started", "Starting out"),
+    "format": lambda r: replace_in(r / "voxform.yaml", "format: mp3", "format: wav"),
+    "target": lambda r: replace_in(r / "voxform.yaml", "prefix: course/", "prefix: lessons/"),
+    "rename": rename_file,
+}
+
+
+@pytest.fixture
+def ice(tmp_path: Path) -> Path:
+    """The quickstart with an ICE target (the chapters its two source files) and its
+    lesson template including another file."""
+    root = copy_example("quickstart", tmp_path / "quickstart")
+    manifest = root / "voxform.yaml"
+    replace_in(manifest, "local: {provider: local, path: build/audio}", ICE_TARGET)
+    replace_in(manifest, "target: local}", "target: ice}")
+    (root / "templates/intro.j2").write_text("<s>Welcome to lesson {{ vars.number }}.</s>\n")
+    replace_in(
+        root / "templates/lesson.ssml.j2", "<speak>", '<speak>{% include "templates/intro.j2" %}'
+    )
+    return root
+
+
+def caches(root: Path) -> list[bytes]:
+    return [(root / ".voxform" / name).read_bytes() for name in (RENDER_CACHE, BLOCK_CACHE)]
+
+
+def rendered(root: Path) -> tuple[object, ...]:
+    loaded: LoadedProject = load_project(root)
+    return tuple(loaded.rendered), tuple(loaded.problems)
+
+
+def chapters(loaded: LoadedProject) -> list[object]:
+    return [r for r in loaded.rendered if r.item.id.startswith("chapters/")]
+
+
+@pytest.mark.parametrize("kind", list(EDITS))
+def test_a_plan_with_told_results_is_the_plan_without_caches_after_each_kind_of_edit(
+    ice: Path, voxform: Runner, kind: str
+) -> None:
+    before = voxform(ice, "plan", "--json").output  # the caches made
+    assert voxform(ice, "plan", "--json").output == before  # told by the blocks
+    unedited = rendered(ice)
+    EDITS[kind](ice)
+
+    cached = voxform(ice, "plan", "--json")
+    kept = caches(ice)
+    with_caches = rendered(ice)
+    shutil.rmtree(ice / ".voxform")
+    without = voxform(ice, "plan", "--json")
+    afresh = caches(ice)
+    shutil.rmtree(ice / ".voxform")
+
+    assert cached.exit_code == 0, cached.output
+    assert cached.output == without.output
+    assert kept == afresh  # records copied as told are the records made anew
+    assert with_caches != unedited  # the edit shows: this test could fail
+    assert with_caches == rendered(ice)
+
+
+def test_a_second_load_takes_each_chapter_from_its_block_without_its_record(
+    ice: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = load_project(ice)
+    assert not any(isinstance(r, CachedRendered) for r in fresh.rendered)
+
+    import voxform.state.render_cache as render_cache
+
+    asked: list[str] = []
+
+    def decoding(*args: Any) -> Any:
+        asked.extend(item.id for item in args[3])
+        return render_records.decode_plains(*args)
+
+    monkeypatch.setattr(render_cache, "decode_plains", decoding)
+    told = load_project(ice)
+    monkeypatch.undo()
+
+    assert chapters(told) and all(isinstance(r, LateRendered) for r in chapters(told))
+    assert asked and not any(i.startswith("chapters/") for i in asked)  # the items' alone
+    for late, made in zip(told.rendered, fresh.rendered, strict=True):
+        assert late.prints == made.prints
+        assert late.characters == made.characters
+        assert late.request == made.request and late.digests == made.digests
+        assert late == made
+
+
+def test_told_results_whose_records_are_gone_are_made_and_written_again(
+    ice: Path, voxform: Runner
+) -> None:
+    first = voxform(ice, "plan", "--json").output
+    afresh = caches(ice)
+    (ice / ".voxform" / RENDER_CACHE).unlink()  # the blocks are still there
+
+    loaded = load_project(ice)  # told, and their records looked for as it is saved
+    assert chapters(loaded) and all(isinstance(r, LateRendered) for r in chapters(loaded))
+    assert caches(ice) == afresh  # rendered again, and written as they were
+    assert voxform(ice, "plan", "--json").output == first
+    assert caches(ice) == afresh
+
+
+def test_a_record_that_is_not_what_its_block_tells_is_written_anew(ice: Path) -> None:
+    load_project(ice)
+    afresh = caches(ice)
+    loaded = load_project(ice)
+    # The render cache written again without the fingerprints (as by a command whose
+    # printer had none): each record is the same render, but not what its block tells.
+    memo = RenderCache(
+        ice / ".voxform" / RENDER_CACHE,
+        loaded.project,
+        {},
+        identity=project_identity(loaded.project),
+    )
+    items = [r.item for r in loaded.rendered]
+    assert all(found is not None for found in memo.get_many(items))
+    memo.read.clear()
+    memo.learnt = True
+    memo.save()
+    assert caches(ice) != afresh
+
+    again = load_project(ice)
+    assert all(isinstance(r, LateRendered) for r in chapters(again))
+    assert caches(ice) == afresh
+
+
+def test_a_told_result_is_settled_by_its_record_or_else_by_rendering_it_again(
+    ice: Path,
+) -> None:
+    made = chapters(load_project(ice))
+    loaded = load_project(ice)
+    for path in (ice / ".voxform" / RENDER_CACHE, ice / ".voxform" / "none"):
+        memo = RenderCache(path, loaded.project, {}, identity=project_identity(loaded.project))
+        for fresh in made:
+            assert isinstance(fresh, RenderedItem)
+            key = memo.key(fresh.item)
+            assert key is not None
+            found = memo.settle(key, fresh.item)
+            if path.exists():  # where its record is
+                assert isinstance(found, tuple) and found[0] is memo.reader
+            else:
+                assert isinstance(found, RenderedItem)
+                assert (found.request, found.digests) == (fresh.request, fresh.digests)
+        assert memo.learnt == (not path.exists())  # what it rendered again is written
+
+
+@pytest.mark.parametrize("name", [RENDER_CACHE, BLOCK_CACHE])
+def test_a_damaged_cache_of_told_blocks_is_ignored_and_rebuilt(
+    ice: Path, voxform: Runner, name: str
+) -> None:
+    first = voxform(ice, "plan", "--json").output
+    afresh = caches(ice)
+    path = ice / ".voxform" / name
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 1  # a byte of its last record (a block's told fingerprints, a record's)
+    path.write_bytes(bytes(data))
+
+    assert voxform(ice, "plan", "--json").output == first
+    assert caches(ice) == afresh
