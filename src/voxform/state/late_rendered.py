@@ -64,8 +64,9 @@ class ToldBlock:
     def results(self) -> list[ItemResult]:
         """Each item's result, in order."""
         results = []
-        for n in range(len(self.items)):
+        for n, item in enumerate(self.items):
             value = _new(LateRendered)
+            _SET_ITEM(value, item)  # read often (a plan's every step): not looked up
             _SET_BLOCK(value, self)
             _SET_N(value, n)
             results.append(_result((value,), ()))
@@ -82,10 +83,6 @@ class LateRendered(CachedRendered):
     _n: int
 
     @property  # read-only, as a frozen dataclass's field
-    def item(self) -> Item:
-        return self._block.items[self._n]
-
-    @property
     def characters(self) -> int:
         return self._block.characters[self._n]
 
@@ -152,6 +149,7 @@ _READER_SLOT = CachedRendered.__dict__["_reader"]
 _SET_READER = _READER_SLOT.__set__
 _SET_KEPT = CachedRendered.__dict__["_kept"].__set__
 _SET_PROJECT = CachedRendered.__dict__["_project"].__set__
+_SET_ITEM = RenderedItem.__dict__["item"].__set__
 _SET_BLOCK = LateRendered.__dict__["_block"].__set__
 _SET_N = LateRendered.__dict__["_n"].__set__
 _CACHED_REQUEST = CachedRendered.__dict__["request"].fget

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from dataclasses import replace
 from operator import is_
 from pathlib import Path
 from typing import Protocol
@@ -34,7 +33,7 @@ from voxform.manifest.model import Project
 from voxform.render.assemble import with_prints
 from voxform.render.model import Item, Prints, RenderedItem
 from voxform.render.render import ItemResult, render_items
-from voxform.state.cachefile import CacheReader, CacheTable, read_cache, write_cache
+from voxform.state.cachefile import CacheReader, CacheTable, read_cache, read_keys, write_cache
 from voxform.state.late_rendered import LateRendered, Told, ToldBlock
 from voxform.state.render_keys import RenderKeys
 from voxform.state.render_keys import project_identity as project_identity
@@ -44,6 +43,7 @@ from voxform.state.render_records import (
     decode_plains,
     encode,
     engine_spelt,
+    keepable,
     plain_record,
     plain_string,
     same_plain,
@@ -55,7 +55,6 @@ DELTA_SHARE = 10  # records new or gone, at most a tenth of the first file's, go
 DELTA_MIN = 1000  # a first file of fewer records is always written whole
 KIND = "render 4"  # the layout of a record (render_records.py); a change of it is a new kind
 _RAW = 32  # a sha256's bytes
-_RUN_WIDE = "steps over all items"  # sandbox.py's budget of a whole run, spent in order
 # The fields of an Item that key() reads: a test checks that Item has no others.
 ITEM_FIELDS = (
     "id",
@@ -261,7 +260,7 @@ class RenderCache(RenderKeys):
 
     def put(self, item: Item, result: ItemResult) -> ItemResult:
         key = self.key(item)
-        if key is not None and _keepable(item, result):
+        if key is not None and keepable(item, result):
             self.items[key] = item
             result = self._printed(key, result)
         return result
@@ -290,6 +289,8 @@ class RenderCache(RenderKeys):
         """Write the results of this command's items, when they are not what the files
         have: the few new since the file was written whole in a delta over it, else all.
         The results told by blocks are looked for in the files first (late_rendered.py)."""
+        if self.late and self._files is None and not self.learnt and self._holds_told():
+            return  # every result told by a block, whose record the files hold
         if self.late:
             self._settle_told()
         reader, read, delta = self.reader, self.read, self.delta
@@ -307,6 +308,20 @@ class RenderCache(RenderKeys):
         if delta is not None:
             with contextlib.suppress(OSError):  # over another file now: it would be ignored
                 remove_file(self.delta_path, root=self.project.root)
+
+    def _holds_told(self) -> bool:
+        """Whether the files, whole, have a record of each told result (their keys alone
+        read: what a second plan, which reads nothing else of them, checks)."""
+        first = read_keys(self.path, KIND, self.identity)
+        if first is None:
+            return False
+        delta = read_keys(self.delta_path, KIND, _over(self.identity, first[0]))
+        held = {
+            keys[at : at + _RAW]
+            for keys in (first[1], b"" if delta is None else delta[1])
+            for at in range(0, len(keys), _RAW)
+        }
+        return all(key in held for late in self.late for key in late[2])
 
     def _settle_told(self) -> None:
         """Each result told by a block is found in the files, whose record is copied when it
@@ -379,20 +394,3 @@ def _over(identity: str, digest: str) -> str:
 def _plain(result: ItemResult) -> bool:
     """One request, no problem, no warning: a result whose fingerprints can be kept."""
     return not result.problems and len(result.rendered) == 1 and not result.rendered[0].warnings
-
-
-def _keepable(item: Item, result: ItemResult) -> bool:
-    """Whether `result` is a function of its key alone: each request is of the item or of a
-    part made from it by id, text and chunk (render/render.py), and no problem is the
-    sandbox's budget over all items (which depends on the items rendered before it)."""
-    for rendered in result.rendered:
-        this = rendered.item
-        # the item itself (as good as equal to itself replaced with its own id, text, chunk)
-        if this is not item and this != replace(item, id=this.id, text=this.text, chunk=this.chunk):
-            return False
-        if rendered.request.item_id != this.id:
-            return False
-    if not result.problems and len(result.rendered) == 1 and not result.rendered[0].warnings:
-        return True  # no problem at all, so none of the run-wide budget
-    problems = [*result.problems, *(w for r in result.rendered for w in r.warnings)]
-    return not any(_RUN_WIDE in p.message for p in problems)

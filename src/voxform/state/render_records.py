@@ -346,3 +346,23 @@ def _int(value: object) -> int:
     if type(value) is not int:
         raise TypeError(value)
     return value
+
+
+_RUN_WIDE = "steps over all items"  # sandbox.py's budget of a whole run, spent in order
+
+
+def keepable(item: Item, result: ItemResult) -> bool:
+    """Whether `result` is a function of its key alone: each request is of the item or of a
+    part made from it by id, text and chunk (render/render.py), and no problem is the
+    sandbox's budget over all items (which depends on the items rendered before it)."""
+    for rendered in result.rendered:
+        this = rendered.item
+        # the item itself (as good as equal to itself replaced with its own id, text, chunk)
+        if this is not item and this != replace(item, id=this.id, text=this.text, chunk=this.chunk):
+            return False
+        if rendered.request.item_id != this.id:
+            return False
+    if not result.problems and len(result.rendered) == 1 and not result.rendered[0].warnings:
+        return True  # no problem at all, so none of the run-wide budget
+    problems = [*result.problems, *(w for r in result.rendered for w in r.warnings)]
+    return not any(_RUN_WIDE in p.message for p in problems)
