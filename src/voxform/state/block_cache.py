@@ -31,7 +31,7 @@ from voxform.manifest.model import SourceSpec
 from voxform.render.model import Item
 from voxform.state.cachefile import CacheTable, read_cache, write_cache
 from voxform.state.render_cache import RenderCache
-from voxform.state.render_records import engine_spelt, print_bytes
+from voxform.state.render_records import print_bytes
 from voxform.state.source_cache import SourceCache
 
 BLOCK_CACHE = "block-cache"
@@ -172,6 +172,8 @@ class BlockCache:
         engine, characters and fingerprints; None unless each is plain, with fingerprints
         for the engine of its target."""
         engine = self.renders.engine_of(items[0].settings.target)
+        kind, _, version = (engine or "").partition("\0")
+        made_for = None if version == "-" else version[1:]
         results = self.renders.results
         characters: list[int] = []
         raws: list[bytes] = []
@@ -186,7 +188,8 @@ class BlockCache:
                 or rendered.legacy_input is not None
                 or prints is None
                 or type(rendered.characters) is not int
-                or engine_spelt(prints[0], prints[1]) != engine
+                or prints[0] != kind
+                or prints[1] != made_for
                 or (rendered.item is not item and rendered.item != item)
             ):
                 return None

@@ -46,7 +46,6 @@ from voxform.state.render_records import (
     keepable,
     plain_record,
     plain_string,
-    same_plain,
 )
 
 RENDER_CACHE = "render-cache"
@@ -54,7 +53,7 @@ DELTA = "-delta"  # the second file's name: the first's and this
 DELTA_SHARE = 10  # records new or gone, at most a tenth of the first file's, go in a delta
 DELTA_MIN = 1000  # a first file of fewer records is always written whole
 KIND = "render 4"  # the layout of a record (render_records.py); a change of it is a new kind
-_RAW = 32  # a sha256's bytes
+_RAW = 32  # a key's bytes
 # The fields of an Item that key() reads: a test checks that Item has no others.
 ITEM_FIELDS = (
     "id",
@@ -142,7 +141,7 @@ class RenderCache(RenderKeys):
         results = ToldBlock(items, told, kind, made_for, self, self.project).results()
         if items:
             self.told[id(items[0])] = (items, results)
-        self.late.append((items, results, *told, engine))
+        self.late.append((items, results, told[0]))
 
     def settle(self, key: bytes, item: Item) -> tuple[CacheReader, int] | RenderedItem:
         """Where the request and digests of a told result are: the record of `key` in the
@@ -324,37 +323,35 @@ class RenderCache(RenderKeys):
         return all(key in held for late in self.late for key in late[2])
 
     def _settle_told(self) -> None:
-        """Each result told by a block is found in the files, whose record is copied when it
-        keeps the values told; else it is written anew (made again, all at once, when the
-        files have no record of it)."""
+        """Each result told by a block is found in the files, and its record (the render of
+        its key, as what the block tells is) copied as it is; one the files have no record
+        of is written anew, made again (all such at once)."""
         reader, delta = self._read()
+        in_delta = delta.records if delta is not None else {}
+        in_file = reader.records if reader is not None else {}
+        results, kept, read, read_delta = self.results, self.items, self.read, self.read_delta
         absent: list[LateRendered] = []
-        for items, results, keys, characters, raw, engine in self.late:
-            for n, key in enumerate(keys):
-                self.results[key] = results[n]
-                self.items[key] = items[n]
-                if key in self.read or key in self.read_delta:
+        for items, told, keys in self.late:
+            for key, item, result in zip(keys, items, told, strict=True):
+                results[key] = result
+                kept[key] = item
+                start = in_delta.get(key)
+                if start is not None:
+                    read_delta[key] = start
                     continue
-                recorded = False
-                for source, read in ((delta, self.read_delta), (reader, self.read)):
-                    start = source.records.get(key) if source is not None else None
-                    if source is not None and start is not None:
-                        recorded = True
-                        told = raw[n * 2 * _RAW : (n + 1) * 2 * _RAW]
-                        if same_plain(source, start, characters[n], told, engine):
-                            read[key] = start
-                        break
-                if key in self.read or key in self.read_delta:
+                start = in_file.get(key)
+                if start is not None:
+                    read[key] = start
                     continue
-                self.learnt = True  # not as told: written anew
-                result = self.results[key].rendered[0]
-                if not recorded and isinstance(result, LateRendered) and not result.settled():
-                    absent.append(result)
+                self.learnt = True  # written anew
+                late = result.rendered[0]
+                if isinstance(late, LateRendered) and not late.settled():
+                    absent.append(late)
         self.late = []
         if absent:
             again = self._render_again([r.item for r in absent])
-            for result, rendered in zip(absent, again, strict=True):
-                result.settle(rendered)
+            for late, rendered in zip(absent, again, strict=True):
+                late.settle(rendered)
 
     def _write(self, path: Path, identity: str, keys: list[bytes]) -> None:
         """The records of `keys` written at `path` as a cache made for `identity`."""
@@ -381,9 +378,8 @@ class RenderCache(RenderKeys):
         write_cache(path, self.project.root, KIND, identity, table)
 
 
-# A block told: its items and their results, its render keys, characters, fingerprints'
-# bytes and engine (late_rendered.py)
-_Late = tuple[list[Item], list[ItemResult], list[bytes], list[int], bytes, str]
+# A block told: its items, their results and their render keys (late_rendered.py)
+_Late = tuple[list[Item], list[ItemResult], list[bytes]]
 
 
 def _over(identity: str, digest: str) -> str:

@@ -149,25 +149,6 @@ def plain_string(reader: CacheReader, at: int) -> int | None:
     return ints[at + 1]
 
 
-def same_plain(reader: CacheReader, at: int, characters: int, prints: bytes, engine: str) -> bool:
-    """Whether the record at `at` is plain, of `characters` and an input as spelt canonically,
-    with the fingerprints `prints` (their 64 bytes) for `engine` (as `engine_spelt`)."""
-    ints, text = reader.ints, reader.text
-    try:
-        kept = plain_string(reader, at)
-        return (
-            kept is not None
-            and ints[at + 2] == characters
-            # no input spelt before canonical SSML, or the same (decoded: none)
-            and (ints[at + 3] == -1 or text(ints[at + 3]) == (text(kept) or "")[DIGESTS:])
-            and ints[at + 4] >= 0
-            and reader.text(ints[at + 4]) == engine
-            and ints[at + 5 : at + 5 + _PRINT_INTS].tobytes() == prints
-        )
-    except (IndexError, ValueError):
-        return False
-
-
 def decode(
     project: Project, reader: CacheReader, at: int, item: Item, engine: str | None = None
 ) -> ItemResult:
