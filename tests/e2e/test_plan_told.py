@@ -179,12 +179,18 @@ def rewritten(root: Path, keep: Callable[[bytes], bool]) -> None:
     memo.save()
 
 
+def sources_only(root: Path) -> None:
+    """The project's manifest without its items: each item is a source's, told by its
+    block when nothing of it changed."""
+    manifest = root / "voxform.yaml"
+    text = manifest.read_text("utf-8")
+    manifest.write_text(text[: text.index("items:")] + text[text.index("sources:") :], "utf-8")
+
+
 def test_a_second_load_writes_no_render_cache_unless_a_told_record_is_missing(
     ice: Path,
 ) -> None:
-    manifest = ice / "voxform.yaml"  # its sources alone: every item told by its block
-    text = manifest.read_text("utf-8")
-    manifest.write_text(text[: text.index("items:")] + text[text.index("sources:") :], "utf-8")
+    sources_only(ice)
     loaded = load_project(ice)
     path = ice / ".voxform" / RENDER_CACHE
     identity = project_identity(loaded.project)
@@ -240,3 +246,41 @@ def test_a_damaged_cache_of_told_blocks_is_ignored_and_rebuilt(
 
     assert voxform(ice, "plan", "--json").output == first
     assert caches(ice) == afresh
+
+
+def test_an_edited_file_takes_its_unchanged_paragraphs_from_its_block_before_the_edit(
+    ice: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources_only(ice)
+    load_project(ice)
+    EDITS["text"](ice)  # one paragraph of 01-basics.md
+    import voxform.state.render_cache as render_cache
+
+    asked: list[str] = []
+
+    def decoding(*args: Any) -> Any:
+        asked.extend(item.id for item in args[3])
+        return render_records.decode_plains(*args)
+
+    opened: list[bool] = []  # whether the render cache was read when the load asked it
+    get_many = RenderCache.get_many
+
+    def answering(memo: RenderCache, items: list[Any]) -> Any:
+        found = get_many(memo, items)
+        opened.append(memo._files is not None)
+        return found
+
+    monkeypatch.setattr(render_cache, "decode_plains", decoding)
+    monkeypatch.setattr(RenderCache, "get_many", answering)
+    edited = load_project(ice)
+    monkeypatch.undo()
+
+    basics = [r for r in edited.rendered if r.item.id.startswith("chapters/01-basics/")]
+    told = [r for r in basics if isinstance(r, LateRendered)]
+    assert len(basics) > len(told) > 0  # the edited paragraph rendered, the others told
+    assert not asked
+    assert opened == [False]  # the render cache not read: the new paragraph is rendered
+    kept = caches(ice)
+    shutil.rmtree(ice / ".voxform")
+    assert tuple(edited.rendered) == tuple(load_project(ice).rendered)
+    assert caches(ice) == kept

@@ -23,6 +23,7 @@ is damaged, foreign or stale is ignored and rebuilt (state/cachefile.py).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -68,6 +69,7 @@ class BlockCache:
         self.kept: dict[bytes, _Kept] = {}  # block key -> the block read for its items
         self.hits = 0
         self.told: set[bytes] = set()  # the blocks that told their results (no record read)
+        self._before: dict[str, bytes] | None = None  # file -> its block read, when asked
 
     def chunk_ids(
         self, source: SourceSpec, path: Path, rel: str, prefix: str, known: Mapping[str, str]
@@ -115,7 +117,62 @@ class BlockCache:
                     self.renders.given[id(item)] = (item, render_key)
             self.hits += 1
             self.kept[key] = found[2:]
+        elif items:
+            self._told_before(items)
         self.blocks[key] = (items, asked[1])
+
+    def _told_before(self, items: list[Item]) -> None:
+        """The items of an edited file (its block not found) whose render keys the file's
+        block before the edit has are told by it; when some are, the others are new (an
+        edited paragraph), and the render cache renders them without looking for them."""
+        rel = items[0].source_file
+        if self._before is None:
+            self._before = self._blocks_by_file()
+        previous = self._before.get(rel) if rel is not None else None
+        found = self._read(previous) if previous is not None else None
+        told = found[7] if found is not None else None
+        if found is None or told is None:
+            return
+        engine, characters, raw = told
+        if engine != self.renders.engine_of(items[0].settings.target):
+            return
+        at = {render_key: n for n, render_key in enumerate(found[2])}
+        where = [at.get(self.renders.key(item) or b"") for item in items]
+        if all(n is None for n in where):
+            return  # none kept: each is looked for in the render cache
+        run: list[tuple[Item, int]] = []
+        for item, n in [*zip(items, where, strict=True), (None, None)]:
+            if n is not None and item is not None:
+                run.append((item, n))
+                continue
+            if run:
+                chosen = [n for _, n in run]
+                self.renders.tell(
+                    [i for i, _ in run],
+                    (
+                        [found[2][n] for n in chosen],
+                        [characters[n] for n in chosen],
+                        b"".join(raw[n * 8 * _INTS : (n + 1) * 8 * _INTS] for n in chosen),
+                    ),
+                    engine,
+                    some=True,
+                )
+                run = []
+            if item is not None:
+                self.renders.fresh[id(item)] = item
+
+    def _blocks_by_file(self) -> dict[str, bytes]:
+        """The key of the block read for each file (by its path in the project)."""
+        reader = self.reader
+        found: dict[str, bytes] = {}
+        if reader is None:
+            return found
+        for key, at in reader.records.items():
+            with contextlib.suppress(IndexError, ValueError):
+                rel = reader.text(reader.ints[at + 5])
+                if rel is not None:
+                    found[rel] = key
+        return found
 
     def expanded(self) -> None:
         """Let go of the file read: the expansion it was for is over (what save writes back
@@ -143,11 +200,12 @@ class BlockCache:
                     if told is None or told[0] != self.renders.engine_of(items[0].settings.target):
                         told = self._told(items, kept[0])
                     table.text(None if told is None else told[0])
+                    table.text(items[0].source_file)
                     table.ints.frombytes(kept[2])
                     _write_told(table, told)
                 continue
             render_keys = [self.renders.key(item) for item in items]
-            if not all(k is not None and k in results for k in render_keys):
+            if not all(k is not None and self.renders.result_of(k) for k in render_keys):
                 continue  # a result not kept (a run-wide problem): the file is done item by item
             raw = b"".join(
                 bytes.fromhex(item.chunk[len(_PREFIX) :]) + k
@@ -163,6 +221,7 @@ class BlockCache:
             table.number(0 if any(self.renders.has_parts(item.id) for item in items) else 1)
             told = self._told(items, [k for k in render_keys if k is not None])
             table.text(None if told is None else told[0])
+            table.text(items[0].source_file)
             table.ints.frombytes(raw)
             _write_told(table, told)
         write_cache(self.path, self.root, KIND, self.identity, table)
@@ -174,11 +233,10 @@ class BlockCache:
         engine = self.renders.engine_of(items[0].settings.target)
         kind, _, version = (engine or "").partition("\0")
         made_for = None if version == "-" else version[1:]
-        results = self.renders.results
         characters: list[int] = []
         raws: list[bytes] = []
         for item, render_key in zip(items, render_keys, strict=True):
-            result = results.get(render_key)
+            result = self.renders.result_of(render_key)
             if engine is None or result is None or result.problems or len(result.rendered) != 1:
                 return None
             rendered = result.rendered[0]
@@ -219,8 +277,8 @@ class BlockCache:
             count = reader.ints[at]
             spelt, ids = reader.text(reader.ints[at + 1]), reader.text(reader.ints[at + 2])
             partless, engine = reader.ints[at + 3], reader.text(reader.ints[at + 4])
-            end = at + 5 + count * _INTS
-            raw = reader.ints[at + 5 : end].tobytes()
+            end = at + 6 + count * _INTS
+            raw = reader.ints[at + 6 : end].tobytes()
             told = None
             if engine is not None:
                 characters = reader.ints[end : end + count].tolist()

@@ -106,6 +106,8 @@ class RenderCache(RenderKeys):
         # id(a block's first item) -> its items and their results, as the block told them
         self.told: dict[int, tuple[list[Item], list[ItemResult]]] = {}
         self.late: list[_Late] = []  # the blocks told, until they are settled (save)
+        self.some: dict[bytes, ItemResult] = {}  # render key -> a result told, of a few
+        self.fresh: dict[int, Item] = {}  # id(item) -> it: new, not looked for in the file
         self.read_delta: dict[bytes, int] = {}  # key -> where its record is in the delta
         self.results: dict[bytes, ItemResult] = {}
         self.items: dict[bytes, Item] = {}
@@ -118,30 +120,33 @@ class RenderCache(RenderKeys):
         return self._read()[0]
 
     @property
-    def delta(self) -> CacheReader | None:
-        """The records new since the file was written whole, if any."""
+    def delta(self) -> CacheReader | None:  # the records new since the file was written whole
         return self._read()[1]
 
     def _read(self) -> tuple[CacheReader | None, CacheReader | None]:
         if self._files is None:
             reader = read_cache(self.path, KIND, self.identity)
-            delta = (
-                read_cache(self.delta_path, KIND, _over(self.identity, reader.digest))
-                if reader is not None
-                else None
-            )
+            over = _over(self.identity, reader.digest) if reader is not None else None
+            delta = read_cache(self.delta_path, KIND, over) if over is not None else None
             self._files = (reader, delta)
         return self._files
 
-    def tell(self, items: list[Item], told: Told, engine: str) -> None:
+    def tell(self, items: list[Item], told: Told, engine: str, *, some: bool = False) -> None:
         """The results of `items` (a block's, in order) as the block tells them, for
-        `engine` (as `engine_spelt` spells it): get_many answers them without the file."""
+        `engine` (as `engine_spelt` spells it): get_many answers them without the file.
+        `some`: a few items of a file (result_of answers them too)."""
         kind, _, version = engine.partition("\0")
         made_for = None if version == "-" else version[1:]
         results = ToldBlock(items, told, kind, made_for, self, self.project).results()
         if items:
             self.told[id(items[0])] = (items, results)
         self.late.append((items, results, told[0]))
+        if some:
+            self.some.update(zip(told[0], results, strict=True))
+
+    def result_of(self, key: bytes) -> ItemResult | None:
+        """The result of render key `key` (rendered, read, or told with a few others)."""
+        return self.results.get(key) or self.some.get(key)
 
     def settle(self, key: bytes, item: Item) -> tuple[CacheReader, int] | RenderedItem:
         """Where the request and digests of a told result are: the record of `key` in the
@@ -158,7 +163,7 @@ class RenderCache(RenderKeys):
 
     def _render_again(self, items: list[Item]) -> list[RenderedItem]:
         """`items`, told plain by their blocks, rendered again (their records are gone)."""
-        rendered, _ = render_items(self.project, items, self.known)
+        rendered = render_items(self.project, items, self.known)[0]
         if [r.item.id for r in rendered] != [i.id for i in items]:
             raise ValueError("a result told plain by its block is not plain")
         return rendered
@@ -208,6 +213,8 @@ class RenderCache(RenderKeys):
             rest.append(index)
             found.append(None)
             index += 1
+        fresh = self.fresh
+        rest = [i for i in rest if fresh.get(id(items[i])) is not items[i]]
         if rest:
             for index, result in zip(rest, self._get_many([items[i] for i in rest]), strict=True):
                 found[index] = result
