@@ -10,6 +10,12 @@ text (the source cache's key of it: state/source_cache.py, which trusts a file's
 git does and re-reads a racily clean one). A block keeps, for each chunk in order, its id's
 key (`p2.5`), its digest and its item's render key.
 
+When each of its items' results is plain, with fingerprints for its target's engine, a block
+tells them too (the engine, and each result's characters, fingerprint and audio digest:
+state/late_rendered.py), and a plan reads no render cache record for the file. It keeps its
+file's path: when the file is edited, the block it had before tells the results of the
+paragraphs whose render keys it has, and the new ones are rendered without looking for them.
+
 The ids are aligned with those the lockfile knows under the prefix (render/ids.py): a block
 keeps the digest of the ids and chunks it was made with, and is taken when they are the
 same, or when they are exactly the block's own ids and chunks and none of its items' render
