@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from conftest import Runner, copy_example
+from e2e.test_plan_cache import EDITS as CACHE_EDITS
+from e2e.test_plan_cache import replace_in
 from voxform.project import LoadedProject, load_project
 from voxform.render.model import RenderedItem
 from voxform.state import render_records
@@ -26,46 +28,11 @@ from voxform.state.render_cache import KIND, RENDER_CACHE, RenderCache, project_
 ICE_TARGET = "ice: {provider: ice, region: cn-shanghai, bucket: my-bucket, prefix: course/}"
 
 
-def replace_in(path: Path, old: str, new: str) -> None:
-    text = path.read_text("utf-8")
-    assert old in text, (path, old)
-    path.write_text(text.replace(old, new, 1), "utf-8")
-
-
-def chapter(root: Path, name: str) -> Path:
-    return root / "texts/chapters" / name
-
-
-def insert_paragraph(root: Path) -> None:
-    path = chapter(root, "02-joins.md")
-    blocks = path.read_text("utf-8").split("\n\n")
-    blocks.insert(1, "A paragraph written in between, about keys.")
-    path.write_text("\n\n".join(blocks), "utf-8")
-
-
-def delete_paragraph(root: Path) -> None:
-    path = chapter(root, "01-basics.md")
-    blocks = path.read_text("utf-8").split("\n\n")
-    del blocks[1]
-    path.write_text("\n\n".join(blocks), "utf-8")
-
-
-def rename_file(root: Path) -> None:
-    chapter(root, "02-joins.md").rename(chapter(root, "03-joins.md"))
-
-
+# The edits of test_plan_cache.py, but for the target's: an ICE target's prefix changed. The
+# lockfile's edit needs an apply (there the quickstart's, against its local target).
 EDITS: dict[str, Callable[[Path], None]] = {
-    "text": lambda r: replace_in(chapter(r, "01-basics.md"), "SELECT", "SELECT DISTINCT"),
-    "insert": insert_paragraph,
-    "delete": delete_paragraph,
-    "template": lambda r: replace_in(r / "templates/plain.ssml.j2", "{{ text }}", "{{ text }}."),
-    "include": lambda r: replace_in(r / "templates/intro.j2", "Welcome", "Hello"),
-    "lexicon": lambda r: replace_in(r / "voxform.yaml", "alias: sequel", "alias: S Q L"),
-    "voice": lambda r: replace_in(r / "voxform.yaml", "speech_rate: 0,", "speech_rate: 20,"),
-    "vars": lambda r: replace_in(r / "voxform.yaml", "Getting started", "Starting out"),
-    "format": lambda r: replace_in(r / "voxform.yaml", "format: mp3", "format: wav"),
+    **{kind: edit for kind, edit in CACHE_EDITS.items() if kind not in ("target", "lockfile")},
     "target": lambda r: replace_in(r / "voxform.yaml", "prefix: course/", "prefix: lessons/"),
-    "rename": rename_file,
 }
 
 
