@@ -171,7 +171,7 @@ def make_plan(
             continue
         target = made.settings.target
         facts = providers[target]
-        inputs = _Inputs(item, engines[target])
+        inputs = _inputs(item, engines[target])
         prints = item.prints  # kept with its render, when it was for this engine
         if prints is not None and prints[0] == facts.kind and prints[1] == facts.engine:
             current, audio = prints[2], prints[3]
@@ -268,6 +268,20 @@ class _Inputs(Mapping[str, str]):
 
     def __repr__(self) -> str:
         return repr(self._all())
+
+
+_SET_RENDERED = _Inputs.__dict__["_rendered"].__set__
+_SET_ENGINE = _Inputs.__dict__["_engine"].__set__
+_SET_SPELT = _Inputs.__dict__["_spelt"].__set__
+
+
+def _inputs(rendered: RenderedItem, engine: str) -> _Inputs:
+    """_Inputs(rendered, engine), without a call of __init__ (one for each item planned)."""
+    inputs: _Inputs = object.__new__(_Inputs)
+    _SET_RENDERED(inputs, rendered)
+    _SET_ENGINE(inputs, engine)
+    _SET_SPELT(inputs, None)
+    return inputs
 
 
 def object_drift(entry: LockEntry | None, held: Mapping[str, Output | None]) -> str | None:

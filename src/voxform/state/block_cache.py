@@ -10,6 +10,12 @@ text (the source cache's key of it: state/source_cache.py, which trusts a file's
 git does and re-reads a racily clean one). A block keeps, for each chunk in order, its id's
 key (`p2.5`), its digest and its item's render key.
 
+When each of its items' results is plain, with fingerprints for its target's engine, a block
+tells them too (the engine, and each result's characters, fingerprint and audio digest:
+state/late_rendered.py), and a plan reads no render cache record for the file. It keeps its
+file's path: when the file is edited, the block it had before tells the results of the
+paragraphs whose render keys it has, and the new ones are rendered without looking for them.
+
 The ids are aligned with those the lockfile knows under the prefix (render/ids.py): a block
 keeps the digest of the ids and chunks it was made with, and is taken when they are the
 same, or when they are exactly the block's own ids and chunks and none of its items' render
@@ -23,6 +29,7 @@ is damaged, foreign or stale is ignored and rebuilt (state/cachefile.py).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,18 +38,21 @@ from voxform.manifest.model import SourceSpec
 from voxform.render.model import Item
 from voxform.state.cachefile import CacheTable, read_cache, write_cache
 from voxform.state.render_cache import RenderCache
+from voxform.state.render_records import print_bytes
 from voxform.state.source_cache import SourceCache
 
 BLOCK_CACHE = "block-cache"
-KIND = "blocks 2"
+KIND = "blocks 3"
 _PREFIX = "sha256:"
 _RAW = 32  # a sha256's bytes
 _INTS = 2 * _RAW // 8  # a chunk's digest and its render key, as int64
 # A block as read: its id keys, chunk digests and render keys, and as stored (the keys
 # spelt in one string, the digests and render keys in one run of bytes, the digest of the
-# lockfile's ids it was made with, whether it is partless), to be written back
-_Block = tuple[list[str], list[str], list[bytes], str, bytes, str, int]
-_Kept = tuple[list[bytes], str, bytes, str, int]  # a block taken: all but its keys, digests
+# lockfile's ids it was made with, whether it is partless), to be written back, and what it
+# tells of its plain results (the engine, the characters, the fingerprints' bytes) if it does
+_Told = tuple[str, list[int], bytes]
+_Block = tuple[list[str], list[str], list[bytes], str, bytes, str, int, "_Told | None"]
+_Kept = tuple[list[bytes], str, bytes, str, int, "_Told | None"]  # all but keys, digests
 _Asked = tuple[bytes, str]  # a file's block key, and the digest of the lockfile's ids for it
 
 
@@ -64,6 +74,8 @@ class BlockCache:
         self.blocks: dict[bytes, tuple[list[Item], str]] = {}  # key -> the items, ids' digest
         self.kept: dict[bytes, _Kept] = {}  # block key -> the block read for its items
         self.hits = 0
+        self.told: set[bytes] = set()  # the blocks that told their results (no record read)
+        self._before: dict[str, bytes] | None = None  # file -> its block read, when asked
 
     def chunk_ids(
         self, source: SourceSpec, path: Path, rel: str, prefix: str, known: Mapping[str, str]
@@ -101,11 +113,72 @@ class BlockCache:
         key = asked[0]
         found = self._found.pop(name, None)
         if found is not None and len(found[2]) == len(items):
-            for item, render_key in zip(items, found[2], strict=True):
-                self.renders.given[id(item)] = (item, render_key)
+            told = found[7]
+            if told is not None and told[0] == self.renders.engine_of(items[0].settings.target):
+                # its results as it tells them: the render cache is not read for them
+                self.renders.tell(items, (found[2], told[1], told[2]), told[0])
+                self.told.add(key)
+            else:
+                for item, render_key in zip(items, found[2], strict=True):
+                    self.renders.given[id(item)] = (item, render_key)
             self.hits += 1
             self.kept[key] = found[2:]
+        elif items:
+            self._told_before(items)
         self.blocks[key] = (items, asked[1])
+
+    def _told_before(self, items: list[Item]) -> None:
+        """The items of an edited file (its block not found) whose render keys the file's
+        block before the edit has are told by it; when some are, the others are new (an
+        edited paragraph), and the render cache renders them without looking for them."""
+        rel = items[0].source_file
+        if self._before is None:
+            self._before = self._blocks_by_file()
+        previous = self._before.get(rel) if rel is not None else None
+        found = self._read(previous) if previous is not None else None
+        told = found[7] if found is not None else None
+        if found is None or told is None:
+            return
+        engine, characters, raw = told
+        if engine != self.renders.engine_of(items[0].settings.target):
+            return
+        at = {render_key: n for n, render_key in enumerate(found[2])}
+        where = [at.get(self.renders.key(item) or b"") for item in items]
+        if all(n is None for n in where):
+            return  # none kept: each is looked for in the render cache
+        run: list[tuple[Item, int]] = []
+        for item, n in [*zip(items, where, strict=True), (None, None)]:
+            if n is not None and item is not None:
+                run.append((item, n))
+                continue
+            if run:
+                chosen = [n for _, n in run]
+                self.renders.tell(
+                    [i for i, _ in run],
+                    (
+                        [found[2][n] for n in chosen],
+                        [characters[n] for n in chosen],
+                        b"".join(raw[n * 8 * _INTS : (n + 1) * 8 * _INTS] for n in chosen),
+                    ),
+                    engine,
+                    some=True,
+                )
+                run = []
+            if item is not None:
+                self.renders.fresh[id(item)] = item
+
+    def _blocks_by_file(self) -> dict[str, bytes]:
+        """The key of the block read for each file (by its path in the project)."""
+        reader = self.reader
+        found: dict[str, bytes] = {}
+        if reader is None:
+            return found
+        for key, at in reader.records.items():
+            with contextlib.suppress(IndexError, ValueError):
+                rel = reader.text(reader.ints[at + 5])
+                if rel is not None:
+                    found[rel] = key
+        return found
 
     def expanded(self) -> None:
         """Let go of the file read: the expansion it was for is over (what save writes back
@@ -123,16 +196,22 @@ class BlockCache:
             items, ids = self.blocks[key]
             kept = self.kept.get(key)
             if kept is not None:  # as it was read, if each of its results is still kept
-                if all(k in results for k in kept[0]):
+                if key in self.told or all(k in results for k in kept[0]):
                     table.record(key)
                     table.number(len(items))
                     table.text(kept[1])
                     table.text(kept[3])
                     table.number(kept[4])
+                    told = kept[5]
+                    if told is None or told[0] != self.renders.engine_of(items[0].settings.target):
+                        told = self._told(items, kept[0])
+                    table.text(None if told is None else told[0])
+                    table.text(items[0].source_file)
                     table.ints.frombytes(kept[2])
+                    _write_told(table, told)
                 continue
             render_keys = [self.renders.key(item) for item in items]
-            if not all(k is not None and k in results for k in render_keys):
+            if not all(k is not None and self.renders.result_of(k) for k in render_keys):
                 continue  # a result not kept (a run-wide problem): the file is done item by item
             raw = b"".join(
                 bytes.fromhex(item.chunk[len(_PREFIX) :]) + k
@@ -146,8 +225,44 @@ class BlockCache:
             table.text("\n".join(item.id.rpartition("/")[2] for item in items))
             table.text(ids)
             table.number(0 if any(self.renders.has_parts(item.id) for item in items) else 1)
+            told = self._told(items, [k for k in render_keys if k is not None])
+            table.text(None if told is None else told[0])
+            table.text(items[0].source_file)
             table.ints.frombytes(raw)
+            _write_told(table, told)
         write_cache(self.path, self.root, KIND, self.identity, table)
+
+    def _told(self, items: list[Item], render_keys: list[bytes]) -> _Told | None:
+        """What the block of `items` tells of their results (late_rendered.py): their
+        engine, characters and fingerprints; None unless each is plain, with fingerprints
+        for the engine of its target."""
+        engine = self.renders.engine_of(items[0].settings.target)
+        kind, _, version = (engine or "").partition("\0")
+        made_for = None if version == "-" else version[1:]
+        characters: list[int] = []
+        raws: list[bytes] = []
+        for item, render_key in zip(items, render_keys, strict=True):
+            result = self.renders.result_of(render_key)
+            if engine is None or result is None or result.problems or len(result.rendered) != 1:
+                return None
+            rendered = result.rendered[0]
+            prints = rendered.prints
+            if (
+                rendered.warnings
+                or rendered.legacy_input is not None
+                or prints is None
+                or type(rendered.characters) is not int
+                or prints[0] != kind
+                or prints[1] != made_for
+                or (rendered.item is not item and rendered.item != item)
+            ):
+                return None
+            raw = print_bytes(prints)
+            if raw is None:
+                return None
+            characters.append(rendered.characters)
+            raws.append(raw)
+        return None if engine is None else (engine, characters, b"".join(raws))
 
     def _key(self, source: SourceSpec, path: Path, rel: str, prefix: str) -> bytes | None:
         """The digest of everything but the lockfile that the items of the file at `path`
@@ -167,8 +282,18 @@ class BlockCache:
         try:
             count = reader.ints[at]
             spelt, ids = reader.text(reader.ints[at + 1]), reader.text(reader.ints[at + 2])
-            partless = reader.ints[at + 3]
-            raw = reader.ints[at + 4 : at + 4 + count * _INTS].tobytes()
+            partless, engine = reader.ints[at + 3], reader.text(reader.ints[at + 4])
+            end = at + 6 + count * _INTS
+            raw = reader.ints[at + 6 : end].tobytes()
+            told = None
+            if engine is not None:
+                characters = reader.ints[end : end + count].tolist()
+                prints = reader.ints[end + count : end + count + count * _INTS].tobytes()
+                if len(characters) != count or len(prints) != count * _INTS * 8:
+                    return None
+                if count and min(characters) < 0:
+                    return None
+                told = (engine, characters, prints)
         except (IndexError, ValueError):
             return None
         keys = spelt.split("\n") if spelt is not None else []
@@ -176,4 +301,11 @@ class BlockCache:
             return None
         digests = [_PREFIX + raw[i : i + _RAW].hex() for i in range(0, len(raw), 2 * _RAW)]
         renders = [raw[i + _RAW : i + 2 * _RAW] for i in range(0, len(raw), 2 * _RAW)]
-        return keys, digests, renders, spelt or "", raw, ids, partless
+        return keys, digests, renders, spelt or "", raw, ids, partless, told
+
+
+def _write_told(table: CacheTable, told: _Told | None) -> None:
+    """A block's told results, after its digests and render keys (read by `_read`)."""
+    if told is not None:
+        table.ints.extend(told[1])
+        table.ints.frombytes(told[2])

@@ -177,7 +177,24 @@ def read_cache(path: Path, kind: str, identity: str) -> CacheReader | None:
     return None
 
 
-def _checked(data: bytes, kind: str, identity: str) -> CacheReader | None:
+def read_keys(path: Path, kind: str, identity: str) -> tuple[str, bytes] | None:
+    """The body's digest and the keys (32 bytes each, one after another) of the cache at
+    `path` if it is whole, of `kind` and made for `identity`, as `read_cache` checks it;
+    else None. Its numbers and strings are not read: a record is known to be there."""
+    try:
+        data = read_regular(path, MAX_CACHE_BYTES, "cache", follow=False)
+    except (OSError, UnsafeFileError, FileTooLargeError):
+        return None
+    with contextlib.suppress(ValueError, TypeError, KeyError, IndexError, OverflowError):
+        found = _whole(data, kind, identity)
+        if found is not None:
+            return found[0], bytes(found[1][0])
+    return None
+
+
+def _whole(data: bytes, kind: str, identity: str) -> tuple[str, list[memoryview]] | None:
+    """The body's digest and its four parts (keys, numbers, offsets, text) when `data` is
+    a whole cache of `kind` made for `identity`."""
     if not data.startswith(MAGIC):
         return None
     end = data.index(b"\n", len(MAGIC))
@@ -199,7 +216,15 @@ def _checked(data: bytes, kind: str, identity: str) -> CacheReader | None:
     body = memoryview(data)[end + 1 :]
     if len(body) != sum(sizes) or hashlib.sha256(body).hexdigest() != header["sha256"]:
         return None
-    pieces = list(_split(body, sizes))
+    return str(header["sha256"]), list(_split(body, sizes))
+
+
+def _checked(data: bytes, kind: str, identity: str) -> CacheReader | None:
+    whole = _whole(data, kind, identity)
+    if whole is None:
+        return None
+    digest, pieces = whole
+    sizes = [len(piece) for piece in pieces]
     ints, offsets = array("q"), array("q")
     ints.frombytes(pieces[1])
     offsets.frombytes(pieces[2])
@@ -213,7 +238,7 @@ def _checked(data: bytes, kind: str, identity: str) -> CacheReader | None:
         return None
     if any(a > b for a, b in pairwise(offsets)):
         return None
-    return CacheReader(bytes(pieces[0]), ints, text, offsets, str(header["sha256"]))
+    return CacheReader(bytes(pieces[0]), ints, text, offsets, digest)
 
 
 def _decode(data: memoryview) -> str:

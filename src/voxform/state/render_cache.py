@@ -23,29 +23,29 @@ first keeps the records of items gone, until the two differ by a tenth of the fi
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from collections.abc import Mapping
-from dataclasses import astuple, replace
+from operator import is_
 from pathlib import Path
 from typing import Protocol
 
-from voxform.errors import Location
 from voxform.files import remove_file
-from voxform.manifest.model import BUILTIN_TEMPLATE, Project, Settings
+from voxform.manifest.model import Project
 from voxform.render.assemble import with_prints
-from voxform.render.dependencies import TemplateFiles
 from voxform.render.model import Item, Prints, RenderedItem
-from voxform.render.render import ItemResult
-from voxform.render.templates import make_environment
-from voxform.render.version import render_identity
-from voxform.state.cachefile import CacheTable, read_cache, write_cache
+from voxform.render.render import ItemResult, render_items
+from voxform.state.cachefile import CacheReader, CacheTable, read_cache, read_keys, write_cache
+from voxform.state.late_rendered import LateRendered, Told, ToldBlock
+from voxform.state.render_keys import RenderKeys
+from voxform.state.render_keys import project_identity as project_identity
 from voxform.state.render_records import (
     copy_plain,
     decode,
     decode_plains,
     encode,
     engine_spelt,
+    keepable,
     plain_record,
+    plain_string,
 )
 
 RENDER_CACHE = "render-cache"
@@ -53,7 +53,7 @@ DELTA = "-delta"  # the second file's name: the first's and this
 DELTA_SHARE = 10  # records new or gone, at most a tenth of the first file's, go in a delta
 DELTA_MIN = 1000  # a first file of fewer records is always written whole
 KIND = "render 4"  # the layout of a record (render_records.py); a change of it is a new kind
-_RUN_WIDE = "steps over all items"  # sandbox.py's budget of a whole run, spent in order
+_RAW = 32  # a key's bytes
 # The fields of an Item that key() reads: a test checks that Item has no others.
 ITEM_FIELDS = (
     "id",
@@ -80,13 +80,7 @@ class Printer(Protocol):
         ...
 
 
-def project_identity(project: Project) -> str:
-    """Which project and which voxform rendering a cache was made for."""
-    spelt = f"{len(project.name)}:{project.name}\0{project.root.resolve()}\0{render_identity()}"
-    return hashlib.sha256(spelt.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-class RenderCache:
+class RenderCache(RenderKeys):
     """A RenderMemo over `.voxform/render-cache`: `get` answers an item whose key is found,
     `put` learns one, `save` writes what this command's items rendered to."""
 
@@ -99,67 +93,80 @@ class RenderCache:
         identity: str,
         printer: Printer | None = None,
     ) -> None:
+        super().__init__(project, known)
         self.path = path
         self.printer = printer
         self._engines: dict[str, str | None] = {}  # target -> engine_spelt, or None
         self.project = project
         self.identity = identity
-        self.files = TemplateFiles(project.root, make_environment(project.root))
-        self.reader = read_cache(path, KIND, identity)
         self.delta_path = path.with_name(path.name + DELTA)
-        self.delta = (  # the records new since the file was written whole, if any
-            read_cache(self.delta_path, KIND, _over(identity, self.reader.digest))
-            if self.reader is not None
-            else None
-        )
+        self.known = known
+        # The file is read when first needed: not at all when every item is told by a block
+        self._files: tuple[CacheReader | None, CacheReader | None] | None = None
+        # id(a block's first item) -> its items and their results, as the block told them
+        self.told: dict[int, tuple[list[Item], list[ItemResult]]] = {}
+        self.late: list[_Late] = []  # the blocks told, until they are settled (save)
+        self.some: dict[bytes, ItemResult] = {}  # render key -> a result told, of a few
+        self.fresh: dict[int, Item] = {}  # id(item) -> it: new, not looked for in the file
         self.read_delta: dict[bytes, int] = {}  # key -> where its record is in the delta
         self.results: dict[bytes, ItemResult] = {}
         self.items: dict[bytes, Item] = {}
         self.learnt = False
         self.read: dict[bytes, int] = {}  # key -> where its record is in the file read
-        # id(item) -> the item and its key, known without spelling it again (the block
-        # cache's, or worked out once): the item is held, so its id is not reused meanwhile
-        self.given: dict[int, tuple[Item, bytes]] = {}
-        self._settings: dict[int, tuple[Settings, str | None]] = {}
-        self._places: dict[int, tuple[Location, str]] = {}
-        self._heads: dict[
-            tuple[int, int, int], tuple[Settings, Location, Location, str | None]
-        ] = {}
-        self._world = _spell((render_identity(), *map(astuple, project.lexicon)))
-        self._parts: dict[str, list[tuple[str, str]]] = {}  # item id -> its parts' lock entries
-        for known_id, chunk in known.items():
-            parent, dash, key = known_id.rpartition("-")
-            if dash and key.replace(".", "", 1).isdigit():
-                self._parts.setdefault(parent, []).append((known_id, chunk))
 
-    def key(self, item: Item) -> bytes | None:
-        """The digest of everything `item`'s render reads; None when that cannot be known."""
-        given = self.given.get(id(item))
-        if given is not None and given[0] is item:
-            return given[1]
-        head = self._head(item.settings, item.location, item.text_location)
-        if head is None:
-            return None
-        parts = self._parts.get(item.id) if item.splittable else None
-        item_id, text, source, chunk = item.id, item.text, item.source_file, item.chunk
-        spelt = (  # one f-string, not a join of what helpers spell: 100,000 keys a second
-            f"{head}\0{len(item_id)}:{item_id}\0{len(text)}:{text}"
-            f"\0{'-' if source is None else f'{len(source)}:{source}'}"
-            f"\0{'-' if chunk is None else f'{len(chunk)}:{chunk}'}"
-            f"\0{'s' if item.splittable else '-'}\0{_spell(sorted(parts)) if parts else '-'}"
-        )
-        key = hashlib.sha256(spelt.encode("utf-8", "surrogatepass")).digest()
-        self.given[id(item)] = (item, key)  # asked again by put, and by the block cache
-        return key
+    @property
+    def reader(self) -> CacheReader | None:
+        """The file, read and checked when first asked for (None: none that is good)."""
+        return self._read()[0]
 
-    def head(self, settings: Settings, location: Location, file: str) -> str | None:
-        """The head of the keys of a source file's items (`file`, its path), as `key`
-        spells it: what they share (state/block_cache.py)."""
-        return self._head(settings, location, Location(file, 1, 1))
+    @property
+    def delta(self) -> CacheReader | None:  # the records new since the file was written whole
+        return self._read()[1]
 
-    def has_parts(self, item_id: str) -> bool:
-        """Whether the lockfile knows parts of item `item_id` (its key reads their ids)."""
-        return item_id in self._parts
+    def _read(self) -> tuple[CacheReader | None, CacheReader | None]:
+        if self._files is None:
+            reader = read_cache(self.path, KIND, self.identity)
+            over = _over(self.identity, reader.digest) if reader is not None else None
+            delta = read_cache(self.delta_path, KIND, over) if over is not None else None
+            self._files = (reader, delta)
+        return self._files
+
+    def tell(self, items: list[Item], told: Told, engine: str, *, some: bool = False) -> None:
+        """The results of `items` (a block's, in order) as the block tells them, for
+        `engine` (as `engine_spelt` spells it): get_many answers them without the file.
+        `some`: a few items of a file (result_of answers them too)."""
+        kind, _, version = engine.partition("\0")
+        made_for = None if version == "-" else version[1:]
+        results = ToldBlock(items, told, kind, made_for, self, self.project).results()
+        if items:
+            self.told[id(items[0])] = (items, results)
+        self.late.append((items, results, told[0]))
+        if some:
+            self.some.update(zip(told[0], results, strict=True))
+
+    def result_of(self, key: bytes) -> ItemResult | None:
+        """The result of render key `key` (rendered, read, or told with a few others)."""
+        return self.results.get(key) or self.some.get(key)
+
+    def settle(self, key: bytes, item: Item) -> tuple[CacheReader, int] | RenderedItem:
+        """Where the request and digests of a told result are: the record of `key` in the
+        file, or (none there) `item` rendered again (Settler, late_rendered.py)."""
+        reader, delta = self._read()
+        for source in (delta, reader):
+            start = source.records.get(key) if source is not None else None
+            if source is not None and start is not None:
+                kept = plain_string(source, start)
+                if kept is not None:
+                    return source, kept
+        self.learnt = True  # the file is written again, with it
+        return self._render_again([item])[0]
+
+    def _render_again(self, items: list[Item]) -> list[RenderedItem]:
+        """`items`, told plain by their blocks, rendered again (their records are gone)."""
+        rendered = render_items(self.project, items, self.known)[0]
+        if [r.item.id for r in rendered] != [i.id for i in items]:
+            raise ValueError("a result told plain by its block is not plain")
+        return rendered
 
     def get(self, item: Item) -> ItemResult | None:
         key = self.key(item)
@@ -173,7 +180,7 @@ class RenderCache:
             start = reader.records.get(key)
             if start is None:
                 return None
-        engine = self._engine(item.settings.target)
+        engine = self.engine_of(item.settings.target)
         try:
             result = decode(self.project, reader, start, item, engine)
         except (IndexError, ValueError, TypeError, KeyError):  # a record that is not one
@@ -187,7 +194,33 @@ class RenderCache:
         return result
 
     def get_many(self, items: list[Item]) -> list[ItemResult | None]:
-        """[get(item) for item in items], the plain records of the file read in one loop."""
+        """[get(item) for item in items], the plain records of the file read in one loop,
+        those told by blocks (`tell`) without it."""
+        if not self.told:
+            return self._get_many(items)
+        told = self.told
+        found: list[ItemResult | None] = []
+        rest = []
+        index, count = 0, len(items)
+        while index < count:  # a block's run of items at once
+            given = told.get(id(items[index]))
+            if given is not None:
+                end = index + len(given[0])
+                if all(map(is_, items[index:end], given[0])) and end <= count:
+                    found.extend(given[1])
+                    index = end
+                    continue
+            rest.append(index)
+            found.append(None)
+            index += 1
+        fresh = self.fresh
+        rest = [i for i in rest if fresh.get(id(items[i])) is not items[i]]
+        if rest:
+            for index, result in zip(rest, self._get_many([items[i] for i in rest]), strict=True):
+                found[index] = result
+        return found
+
+    def _get_many(self, items: list[Item]) -> list[ItemResult | None]:
         reader = self.reader
         found: list[ItemResult | None] = [None] * len(items)
         if reader is None:
@@ -215,7 +248,7 @@ class RenderCache:
             wanted[3].append(key)
         results, kept, read = self.results, self.items, self.read
         for target, (indexes, starts, asked_items, keys) in asked.items():
-            engine = self._engine(target)
+            engine = self.engine_of(target)
             decoded = decode_plains(self.project, reader, starts, asked_items, engine)
             for index, start, item, key, result in zip(
                 indexes, starts, asked_items, keys, decoded, strict=True
@@ -233,7 +266,7 @@ class RenderCache:
 
     def put(self, item: Item, result: ItemResult) -> ItemResult:
         key = self.key(item)
-        if key is not None and _keepable(item, result):
+        if key is not None and keepable(item, result):
             self.items[key] = item
             result = self._printed(key, result)
         return result
@@ -251,7 +284,7 @@ class RenderCache:
         self.learnt = True
         return result
 
-    def _engine(self, target: str) -> str | None:
+    def engine_of(self, target: str) -> str | None:
         """The engine the fingerprints of `target`'s items are for, as records spell it."""
         if target not in self._engines:
             facts = self.printer.engine(target) if self.printer is not None else None
@@ -260,7 +293,12 @@ class RenderCache:
 
     def save(self) -> None:
         """Write the results of this command's items, when they are not what the files
-        have: the few new since the file was written whole in a delta over it, else all."""
+        have: the few new since the file was written whole in a delta over it, else all.
+        The results told by blocks are looked for in the files first (late_rendered.py)."""
+        if self.late and self._files is None and not self.learnt and self._holds_told():
+            return  # every result told by a block, whose record the files hold
+        if self.late:
+            self._settle_told()
         reader, read, delta = self.reader, self.read, self.delta
         if reader is not None and len(reader.records) >= DELTA_MIN:
             fresh = [key for key in self.results if key not in read]  # new, or the delta's
@@ -276,6 +314,51 @@ class RenderCache:
         if delta is not None:
             with contextlib.suppress(OSError):  # over another file now: it would be ignored
                 remove_file(self.delta_path, root=self.project.root)
+
+    def _holds_told(self) -> bool:
+        """Whether the files, whole, have a record of each told result (their keys alone
+        read: what a second plan, which reads nothing else of them, checks)."""
+        first = read_keys(self.path, KIND, self.identity)
+        if first is None:
+            return False
+        delta = read_keys(self.delta_path, KIND, _over(self.identity, first[0]))
+        held = {
+            keys[at : at + _RAW]
+            for keys in (first[1], b"" if delta is None else delta[1])
+            for at in range(0, len(keys), _RAW)
+        }
+        return all(key in held for late in self.late for key in late[2])
+
+    def _settle_told(self) -> None:
+        """Each result told by a block is found in the files, and its record (the render of
+        its key, as what the block tells is) copied as it is; one the files have no record
+        of is written anew, made again (all such at once)."""
+        reader, delta = self._read()
+        in_delta = delta.records if delta is not None else {}
+        in_file = reader.records if reader is not None else {}
+        results, kept, read, read_delta = self.results, self.items, self.read, self.read_delta
+        absent: list[LateRendered] = []
+        for items, told, keys in self.late:
+            for key, item, result in zip(keys, items, told, strict=True):
+                results[key] = result
+                kept[key] = item
+                start = in_delta.get(key)
+                if start is not None:
+                    read_delta[key] = start
+                    continue
+                start = in_file.get(key)
+                if start is not None:
+                    read[key] = start
+                    continue
+                self.learnt = True  # written anew
+                late = result.rendered[0]
+                if isinstance(late, LateRendered) and not late.settled():
+                    absent.append(late)
+        self.late = []
+        if absent:
+            again = self._render_again([r.item for r in absent])
+            for late, rendered in zip(absent, again, strict=True):
+                late.settle(rendered)
 
     def _write(self, path: Path, identity: str, keys: list[bytes]) -> None:
         """The records of `keys` written at `path` as a cache made for `identity`."""
@@ -301,61 +384,9 @@ class RenderCache:
                 encode(table, items[key], results[key], plain.pop(key, None))
         write_cache(path, self.project.root, KIND, identity, table)
 
-    def _head(self, settings: Settings, location: Location, where: Location) -> str | None:
-        """The key's spelling of the settings and places the items of one entry or file
-        share, made once for them all."""
-        shared = (id(settings), id(location), id(where))
-        found = self._heads.get(shared)
-        # the same objects, not only their ids (an id can be reused once its object is gone)
-        if found is not None and found[0] is settings and found[1] is location:
-            return found[3] if found[2] is where else self._new_head(settings, location, where)
-        return self._new_head(settings, location, where)
 
-    def _new_head(self, settings: Settings, location: Location, where: Location) -> str | None:
-        shared = (id(settings), id(location), id(where))
-        context = self._settings_key(settings)
-        head = (
-            None if context is None else f"{context}\0{self._place(location)}\0{self._place(where)}"
-        )
-        self._heads[shared] = (settings, location, where, head)
-        return head
-
-    def _place(self, location: Location) -> str:
-        """`location` spelt, once for the many items that share one (a source's file)."""
-        found = self._places.get(id(location))
-        if found is None or found[0] is not location:
-            found = self._places[id(location)] = (location, _spell(location))
-        return found[1]
-
-    def _settings_key(self, settings: Settings) -> str | None:
-        """The part of the key shared by the items of one settings object."""
-        found = self._settings.get(id(settings))
-        if found is None or found[0] is not settings:
-            found = (settings, self._spell_settings(settings))
-            self._settings[id(settings)] = found
-        return found[1]
-
-    def _spell_settings(self, settings: Settings) -> str | None:
-        project = self.project
-        name = settings.template
-        path = project.templates.get(name, "<plain>" if name == BUILTIN_TEMPLATE else "")
-        files = self.files.digest(path) if path else "none"
-        if files is None:
-            return None
-        voice = project.voices.get(settings.voice)
-        target = project.targets.get(settings.target)
-        return _spell(
-            (
-                self._world,
-                astuple(settings),
-                name,
-                path,
-                files,
-                project.template_locations.get(name),
-                astuple(voice) if voice is not None else None,
-                astuple(target) if target is not None else None,
-            )
-        )
+# A block told: its items, their results and their render keys (late_rendered.py)
+_Late = tuple[list[Item], list[ItemResult], list[bytes]]
 
 
 def _over(identity: str, digest: str) -> str:
@@ -366,26 +397,3 @@ def _over(identity: str, digest: str) -> str:
 def _plain(result: ItemResult) -> bool:
     """One request, no problem, no warning: a result whose fingerprints can be kept."""
     return not result.problems and len(result.rendered) == 1 and not result.rendered[0].warnings
-
-
-def _keepable(item: Item, result: ItemResult) -> bool:
-    """Whether `result` is a function of its key alone: each request is of the item or of a
-    part made from it by id, text and chunk (render/render.py), and no problem is the
-    sandbox's budget over all items (which depends on the items rendered before it)."""
-    for rendered in result.rendered:
-        this = rendered.item
-        # the item itself (as good as equal to itself replaced with its own id, text, chunk)
-        if this is not item and this != replace(item, id=this.id, text=this.text, chunk=this.chunk):
-            return False
-        if rendered.request.item_id != this.id:
-            return False
-    if not result.problems and len(result.rendered) == 1 and not result.rendered[0].warnings:
-        return True  # no problem at all, so none of the run-wide budget
-    problems = [*result.problems, *(w for r in result.rendered for w in r.warnings)]
-    return not any(_RUN_WIDE in p.message for p in problems)
-
-
-def _spell(value: object) -> str:
-    """`value` spelt so that two different values of the kinds in a project (str, int,
-    float, bool, None, dates, lists and dicts of them, dataclasses) are spelt differently."""
-    return repr(value)

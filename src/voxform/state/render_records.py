@@ -66,7 +66,7 @@ def encode(table: CacheTable, item: Item, result: ItemResult, plain: Plain | Non
     table.text(kept + output[_PREFIXED:] + location[_PREFIXED:] + final, unique=True)
     table.number(characters)
     table.text(legacy)
-    raw = None if prints is None else _print_bytes(prints)
+    raw = None if prints is None else print_bytes(prints)
     if raw is not None and prints is not None:
         table.text(engine_spelt(prints[0], prints[1]))
         table.ints.frombytes(raw)  # 64 bytes, not 142 characters of hex
@@ -99,7 +99,7 @@ def engine_spelt(kind: str, engine: str | None) -> str:
     return f"{kind}\0{'-' if engine is None else '+' + engine}"
 
 
-def _print_bytes(prints: Prints) -> bytes | None:
+def print_bytes(prints: Prints) -> bytes | None:
     """The fingerprint's and the audio digest's 64 bytes, when `prints` can be kept: its
     digests are `sha256:` and 64 lowercase hex digits, its kind and engine hold no NUL."""
     kind, engine, fingerprint, audio = prints
@@ -135,6 +135,18 @@ def copy_plain(table: CacheTable, reader: CacheReader, at: int) -> bool:
     if engine >= 0:
         table.ints.extend(ints[at + 5 : at + 5 + _PRINT_INTS])
     return True
+
+
+def plain_string(reader: CacheReader, at: int) -> int | None:
+    """The index of the string of the plain record at `at` (its digests and input); None
+    when it is not a plain record."""
+    ints = reader.ints
+    try:
+        if ints[at] != PLAIN or reader.size(ints[at + 1]) < DIGESTS or ints[at + 2] < 0:
+            return None
+    except IndexError:
+        return None
+    return ints[at + 1]
 
 
 def decode(
@@ -315,3 +327,23 @@ def _int(value: object) -> int:
     if type(value) is not int:
         raise TypeError(value)
     return value
+
+
+_RUN_WIDE = "steps over all items"  # sandbox.py's budget of a whole run, spent in order
+
+
+def keepable(item: Item, result: ItemResult) -> bool:
+    """Whether `result` is a function of its key alone: each request is of the item or of a
+    part made from it by id, text and chunk (render/render.py), and no problem is the
+    sandbox's budget over all items (which depends on the items rendered before it)."""
+    for rendered in result.rendered:
+        this = rendered.item
+        # the item itself (as good as equal to itself replaced with its own id, text, chunk)
+        if this is not item and this != replace(item, id=this.id, text=this.text, chunk=this.chunk):
+            return False
+        if rendered.request.item_id != this.id:
+            return False
+    if not result.problems and len(result.rendered) == 1 and not result.rendered[0].warnings:
+        return True  # no problem at all, so none of the run-wide budget
+    problems = [*result.problems, *(w for r in result.rendered for w in r.warnings)]
+    return not any(_RUN_WIDE in p.message for p in problems)
