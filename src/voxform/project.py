@@ -34,7 +34,7 @@ from voxform.render.sources import MAX_TEXT_BYTES, expand
 from voxform.state.block_cache import BLOCK_CACHE, BlockCache
 from voxform.state.journal import journal_path, read_state
 from voxform.state.lockfile import LOCKFILE, LockState
-from voxform.state.outputs import CACHE_NAME, FileDigest, Output, StatCache, drift, files_of
+from voxform.state.outputs import CACHE_NAME, Output, StatCache, drift
 from voxform.state.render_cache import RENDER_CACHE, RenderCache, project_identity
 from voxform.state.source_cache import SOURCE_CACHE, SourceCache
 
@@ -151,14 +151,14 @@ class LoadedProject:
             for name, target in self.project.targets.items()
             if provider_for(target).files_in_project
         }
-        recorded: list[tuple[str, Mapping[str, FileDigest]]] = []
+        recorded: list[tuple[str, Mapping[str, Output]]] = []
         legacy: dict[str, str] = {}
         for item in self.rendered:
             entry = self.lock.items.get(item.id)
             if entry is None or entry.state != "finished":
                 continue
             if entry.outputs is not None:
-                recorded.append((item.id, files_of(entry.outputs)))
+                recorded.append((item.id, entry.outputs))  # drift looks at its files
             elif (
                 entry.url
                 and item.item.settings.target in in_project

@@ -243,18 +243,41 @@ def _entries(raw: object) -> dict[str, tuple[int, int, int, str]]:
 
 
 def drift(
-    root: Path, recorded: Iterable[tuple[str, Mapping[str, FileDigest]]], cache: StatCache
+    root: Path, recorded: Iterable[tuple[str, Mapping[str, Output]]], cache: StatCache
 ) -> dict[str, str]:
     """Items whose recorded output files are missing or changed, with the reason (naming the
-    first such file). `recorded` gives each item's files; paths are checked to stay in the
-    project, and a path that does not counts as changed."""
+    first such file). `recorded` gives each item's outputs (its objects are not looked at
+    here); paths are checked to stay in the project, and a path that does not counts as
+    changed."""
     reasons: dict[str, str] = {}
     real_root = str(root.resolve())
-    for key, files in recorded:
-        for name, expected in files.items():
+    entries, lstat, regular = cache.entries, os.lstat, stat.S_ISREG
+    for key, outputs in recorded:
+        for name, expected in outputs.items():
+            if type(expected) is not FileDigest:
+                continue
             if not _plain(name):
                 reasons[key] = f"output file changed: {name!r} is not a project path"
                 break
+            # The usual case first, as StatCache.digest finds it: a regular file whose
+            # size, mtime and inode are those cached (no FileDigest made for it).
+            cached = entries.get(name)
+            if cached is not None:
+                try:
+                    st = lstat(f"{real_root}/{name}")
+                except (OSError, ValueError):
+                    reasons[key] = f"output file missing: {name}"
+                    break
+                if (
+                    cached[1] == st.st_mtime_ns
+                    and cached[0] == st.st_size
+                    and cached[2] == st.st_ino
+                    and regular(st.st_mode)
+                ):
+                    if cached[3] != expected.sha256 or cached[0] != expected.size:
+                        reasons[key] = f"output file changed: {name}"
+                        break
+                    continue
             found = cache.digest(real_root, name)
             if found is None:
                 reasons[key] = f"output file missing: {name}"
