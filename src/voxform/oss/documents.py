@@ -214,11 +214,14 @@ def _list_fields_quickly(data: bytes) -> tuple[dict[str, str], list[dict[str, st
     fields: dict[str, str] = {}
     entries: list[dict[str, str]] = []
     for child in root:
-        fields.setdefault(child.tag, _own_text(child))
-        if child.tag == "Contents":
+        tag = child.tag
+        if tag not in fields:
+            fields[tag] = _own_text(child)
+        if tag == "Contents":
             entry: dict[str, str] = {}
-            for part in child:
-                entry.setdefault(part.tag, _own_text(part))
+            for part in child:  # the first of each name; a field has no child, as a rule
+                if part.tag not in entry:
+                    entry[part.tag] = (part.text or "") if not len(part) else _own_text(part)
             entries.append(entry)
     return fields, entries
 
