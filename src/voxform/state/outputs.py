@@ -252,11 +252,12 @@ def drift(
     reasons: dict[str, str] = {}
     real_root = str(root.resolve())
     entries, lstat, regular = cache.entries, os.lstat, stat.S_ISREG
+    folders: dict[str, bool] = {}  # whether each folder met is a plain path
     for key, outputs in recorded:
         for name, expected in outputs.items():
             if type(expected) is not FileDigest:
                 continue
-            if not _plain(name):
+            if not _plain_in(name, folders):
                 reasons[key] = f"output file changed: {name!r} is not a project path"
                 break
             # The usual case first, as StatCache.digest finds it: a regular file whose
@@ -287,6 +288,19 @@ def drift(
                 break
     cache.save()
     return reasons
+
+
+def _plain_in(name: str, folders: dict[str, bool]) -> bool:
+    """`_plain(name)`, its folder looked at once for all the files in it (`folders`)."""
+    folder, slash, leaf = name.rpartition("/")
+    if leaf in ("", ".", "..") or "\\" in leaf or "\x00" in leaf:
+        return False
+    if not slash:
+        return True
+    plain = folders.get(folder)
+    if plain is None:
+        plain = folders[folder] = _plain(folder)
+    return plain
 
 
 def _plain(name: str) -> bool:
