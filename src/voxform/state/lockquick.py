@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from voxform.frozen import maker
 from voxform.oss.names import BUCKET, MAX_KEY_BYTES
 from voxform.state.jsonfile import SAFE_INTEGER, is_text
 from voxform.state.lockfile import (
@@ -31,12 +30,11 @@ from voxform.state.lockfile import (
     LockState,
     _entry,
 )
-from voxform.state.outputs import FileDigest, ObjectDigest, Output
+from voxform.state.outputs import FileDigest, Output, object_digest
 
 _STATES = frozenset({"finished", "pending", "failed"})
 _TEXTS = ("chunk", "job_id", "media_id", "url", "error_code", "error_message")
 _PATTERNS = (("token", TOKEN), ("audio_digest", _FINGERPRINT), ("copied_from", ITEM_ID))
-_object_digest = maker(ObjectDigest)  # without __init__: 10,000 in a lockfile
 _file_digest = tuple.__new__  # of FileDigest, a NamedTuple, without its __new__
 _CRC_DIGITS = frozenset("0123456789")
 _MAX_CRC = 1 << 64
@@ -164,7 +162,7 @@ def _outputs(raw: object, buckets: set[str]) -> dict[str, Output] | None:
             number = int(crc)
             if number >= _MAX_CRC:
                 return None
-        recorded[name] = _object_digest(etag, size, number)
+        recorded[name] = object_digest(etag, size, number)
     return recorded
 
 

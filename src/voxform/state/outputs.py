@@ -26,6 +26,7 @@ from typing import Literal, NamedTuple
 
 from voxform.errors import PathEscapeError
 from voxform.files import UnsafeFileError, check_writable, write_atomic
+from voxform.frozen import maker
 from voxform.ice.wire import FORMATS
 from voxform.oss.names import bucket_problem, key_problem
 from voxform.paths import below
@@ -75,6 +76,10 @@ class ObjectDigest:
             and (self.crc64 is None or other.crc64 is None or self.crc64 == other.crc64)
         )
 
+
+# An ObjectDigest made from its three values without __init__ (the same value): a lockfile
+# or a bucket listing makes thousands of them.
+object_digest = maker(ObjectDigest)
 
 # An ETag is opaque (ICE's writes may be plain MD5 or multipart): printable ASCII without
 # spaces, quotes included, bounded; what else a server sends is never recorded.
