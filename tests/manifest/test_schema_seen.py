@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from voxform.manifest import schema_seen
 from voxform.manifest.loader import load_manifests
 from voxform.manifest.schema_seen import SCHEMA_SEEN, SchemaSeen, schema_identity
 
@@ -116,3 +119,21 @@ def _key_of(manifest: Path) -> str:
 
     data = _data(manifest)
     return hashlib.sha256(repr(data).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def test_without_the_schema_to_name_what_checks_nothing_is_known(
+    quickstart: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A voxform whose schema files cannot be read (a packaging without them) trusts no
+    # remembered document, whatever a file claims, and writes none.
+    errors(quickstart, remember(quickstart))
+    data = _data(quickstart / "voxform.yaml")
+    monkeypatch.setattr(schema_seen, "_HERE", tmp_path / "nothing")
+    seen_at(quickstart).write_text(
+        json.dumps({"identity": "", "valid": [_key_of(quickstart / "voxform.yaml")]})
+    )
+    memo = remember(quickstart)
+    assert not memo.known(data)
+    memo.note(data)
+    memo.save()
+    assert json.loads(seen_at(quickstart).read_text())["identity"] == ""  # not rewritten

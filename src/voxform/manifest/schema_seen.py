@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 
 from voxform import __version__
-from voxform.files import UnsafeFileError, write_atomic
+from voxform.files import write_atomic
 from voxform.reading import FileTooLargeError, read_regular
 
 SCHEMA_SEEN = "schema-seen.json"
@@ -45,11 +45,16 @@ class SchemaSeen:
     def __init__(self, path: Path, root: Path) -> None:
         self.path = path
         self.root = root
-        self.identity = schema_identity()
         self.keys: list[str] = []
         self.dirty = False
-        with contextlib.suppress(OSError, UnsafeFileError, FileTooLargeError, ValueError):
-            self.keys = _keys(json.loads(read_regular(path, MAX_BYTES, follow=False)), self)
+        try:
+            self.identity = schema_identity()
+        except OSError:  # what checks a document cannot be read: each one is checked
+            self.identity = ""
+            return
+        with contextlib.suppress(OSError, FileTooLargeError, ValueError):  # UnsafeFileError
+            document = json.loads(read_regular(path, MAX_BYTES, follow=False))
+            self.keys = _keys(document, self.identity)
 
     def known(self, data: object) -> bool:
         """Whether a document whose parsed value is `data` was found valid before."""
@@ -64,7 +69,7 @@ class SchemaSeen:
 
     def save(self) -> None:
         """Write what was noted (a file that cannot be written is a slower next command)."""
-        if not self.dirty:
+        if not self.dirty or not self.identity:
             return
         data = json.dumps({"identity": self.identity, "valid": self.keys}).encode()
         with contextlib.suppress(OSError):  # UnsafeFileError (a planted link) is one too
@@ -76,9 +81,9 @@ def _key(data: object) -> str:
     return hashlib.sha256(repr(data).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _keys(document: object, seen: SchemaSeen) -> list[str]:
-    """The keys of a file written for `seen`'s identity; none from anything else."""
-    if not isinstance(document, dict) or document.get("identity") != seen.identity:
+def _keys(document: object, identity: str) -> list[str]:
+    """The keys of a file written for `identity`; none from anything else."""
+    if not isinstance(document, dict) or document.get("identity") != identity:
         return []
     keys = document.get("valid")
     if not isinstance(keys, list) or len(keys) > MAX_KEPT:
