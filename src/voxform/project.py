@@ -22,6 +22,7 @@ from voxform.manifest.checks import check_output_folders
 from voxform.manifest.loader import load_manifests
 from voxform.manifest.model import Project, Settings
 from voxform.manifest.owners import output_owners
+from voxform.manifest.schema_seen import SCHEMA_SEEN, SchemaSeen
 from voxform.plan.fingerprint import prints_of
 from voxform.plan.plan import Plan, TargetFacts, make_plan, selected
 from voxform.plan.saved import SavedPlan, inputs_digest, lockfile_digest
@@ -32,9 +33,9 @@ from voxform.render.parallel import MIN_ITEMS
 from voxform.render.render import render_items
 from voxform.render.sources import MAX_TEXT_BYTES, expand
 from voxform.state.block_cache import BLOCK_CACHE, BlockCache
-from voxform.state.journal import journal_path, read_state
+from voxform.state.journal import JOURNAL_DIR, journal_path, read_state
 from voxform.state.lockfile import LOCKFILE, LockState
-from voxform.state.outputs import CACHE_NAME, FileDigest, Output, StatCache, drift, files_of
+from voxform.state.outputs import CACHE_NAME, Output, StatCache, drift
 from voxform.state.render_cache import RENDER_CACHE, RenderCache, project_identity
 from voxform.state.source_cache import SOURCE_CACHE, SourceCache
 
@@ -151,14 +152,14 @@ class LoadedProject:
             for name, target in self.project.targets.items()
             if provider_for(target).files_in_project
         }
-        recorded: list[tuple[str, Mapping[str, FileDigest]]] = []
+        recorded: list[tuple[str, Mapping[str, Output]]] = []
         legacy: dict[str, str] = {}
         for item in self.rendered:
             entry = self.lock.items.get(item.id)
             if entry is None or entry.state != "finished":
                 continue
             if entry.outputs is not None:
-                recorded.append((item.id, files_of(entry.outputs)))
+                recorded.append((item.id, entry.outputs))  # drift looks at its files
             elif (
                 entry.url
                 and item.item.settings.target in in_project
@@ -185,13 +186,20 @@ def collector_paused() -> Iterator[None]:
 
 
 def load_project(
-    directory: Path, lockfile: Path | None = None, *, caches_aside: bool = False
+    directory: Path,
+    lockfile: Path | None = None,
+    *,
+    caches_aside: bool = False,
+    schema_seen: bool = False,
 ) -> LoadedProject:
     """Load, expand and render everything; problems are collected, not raised. With
     `caches_aside`, the caches are written beside the rest of the command (aside.py: the
-    caller waits for them)."""
+    caller waits for them); with `schema_seen`, manifests the schema found valid before
+    (manifest/schema_seen.py) are not checked by it again."""
     wait()  # a load before in this process has written its caches
-    project, problems = load_manifests(directory)
+    root = directory.resolve()
+    seen = SchemaSeen(root / JOURNAL_DIR / SCHEMA_SEEN, root) if schema_seen else None
+    project, problems = load_manifests(directory, seen=seen)
     lock_path = lockfile if lockfile is not None else project.root / LOCKFILE
     journal = journal_path(project.root, lock_path)
     replayed = read_state(lock_path, journal)

@@ -68,6 +68,7 @@ FILES = [
     (".voxform/source-cache", OUTSIDE, None),
     (".voxform/block-cache", OUTSIDE, None),
     (".voxform/render-cache-delta", OUTSIDE, None),
+    (".voxform/schema-seen.json", OUTSIDE, None),
     ("voxform.lock", EMPTY_LOCKFILE, "voxform.lock is a symlink"),
     ("build/audio/welcome.vtt", OUTSIDE, None),
     ("build/audio/welcome.srt", OUTSIDE, None),
@@ -134,7 +135,7 @@ def test_a_planted_link_to_an_outside_folder_is_never_written_into(
     outside = tmp_path / "outside"
     (outside / "chapters").mkdir(parents=True)
     leaves = ("voxform.lock.journal", "apply.lease", "stat-cache.json", "welcome.mp3")
-    for leaf in (*leaves, "render-cache", "source-cache", "block-cache"):
+    for leaf in (*leaves, "render-cache", "source-cache", "block-cache", "schema-seen.json"):
         (outside / leaf).write_bytes(b"")
     before = snapshot(outside)
     planted = quickstart / name

@@ -32,6 +32,8 @@ def test_head_and_list_give_each_file_its_digest(storage: LocalStorage) -> None:
         f"build/audio/ch1/{n}.mp3" for n in ("a", "b", "c")
     ]
     assert page.next_page is None
+    after = storage.list("build/audio/ch1/", after="build/audio/ch1/a.mp3")
+    assert [name for name, _ in after.outputs] == ["build/audio/ch1/b.mp3", "build/audio/ch1/c.mp3"]
     with pytest.raises(ItemError):
         storage.head("../outside.mp3")
 

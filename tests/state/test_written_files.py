@@ -10,7 +10,15 @@ from pathlib import Path
 
 from voxform.apply.subtitles import write_subtitles
 from voxform.ice.wire import Segment
-from voxform.state.outputs import RACY_NS, StatCache, save_written
+from voxform.state.outputs import (
+    RACY_NS,
+    FileDigest,
+    ObjectDigest,
+    StatCache,
+    digest_of,
+    drift,
+    save_written,
+)
 
 SEGMENTS = [Segment("Welcome to the course.", 0.0, 1.5)]
 LATER = RACY_NS + 1_000_000_000  # a cache written this long after the files
@@ -53,3 +61,27 @@ def test_a_file_changed_after_it_was_written_is_read_again(tmp_path: Path) -> No
     found = StatCache(cache).digest(root, names["vtt"])
     assert found is not None
     assert found.sha256 == hashlib.sha256(vtt.read_bytes()).hexdigest()
+
+
+def test_a_cached_file_is_checked_against_the_digest_the_lockfile_records(
+    tmp_path: Path,
+) -> None:
+    # The stat cache says what the file holds; drift compares that with what the lockfile
+    # records, which another branch's lockfile may record differently for the same file.
+    root, cache, names = written(tmp_path)
+    save_written(root, cache, now_ns=time.time_ns() + LATER)
+    vtt, srt = names["vtt"], names["srt"]
+    held = {n: digest_of((root / n).read_bytes()) for n in (vtt, srt)}
+    other = FileDigest("0" * 64, held[vtt].size)
+    recorded = [
+        ("same", dict(held)),
+        ("other", {srt: held[srt], vtt: other}),
+        ("bigger", {vtt: FileDigest(held[vtt].sha256, held[vtt].size + 1)}),
+        ("object", {"oss://audio/a.mp3": ObjectDigest('"A"', 3), vtt: held[vtt]}),
+        ("gone", {"build/audio/none.vtt": held[vtt]}),
+    ]
+    assert drift(root, recorded, StatCache(cache)) == {
+        "other": f"output file changed: {vtt}",
+        "bigger": f"output file changed: {vtt}",
+        "gone": "output file missing: build/audio/none.vtt",
+    }

@@ -22,7 +22,7 @@ from voxform.plan.plan import selected
 from voxform.providers.oss_storage import survey
 from voxform.providers.protocol import Storage
 from voxform.state.lockfile import LockState
-from voxform.state.outputs import Kept, Output, objects_of, split_object_url
+from voxform.state.outputs import Kept, ObjectDigest, Output, split_object_url
 
 # A plan waits this long at most through throttling and transient errors of one bucket.
 READ_DEADLINE = 60.0
@@ -40,23 +40,29 @@ def placed(project: Project, names: Iterable[str]) -> dict[Group, list[str]]:
     """`names` (`oss://BUCKET/KEY`) by the target that reaches their bucket and the
     longest of those targets' prefixes they lie under (the object's folder when none);
     names no target can reach are left out."""
-    by_bucket: dict[str, list[tuple[str, str]]] = {}
+    # per bucket, its targets in the order they are tried: the longest prefix first
+    by_bucket: dict[str, list[tuple[int, str, str]]] = {}
     for target in remote_targets(project):
         settings = project.targets[target]
         if settings.bucket:
-            by_bucket.setdefault(settings.bucket, []).append((target, settings.prefix))
+            by_bucket.setdefault(settings.bucket, []).append(
+                (-len(settings.prefix), target, settings.prefix)
+            )
+    for tried in by_bucket.values():
+        tried.sort()
     groups: dict[Group, list[str]] = {}
     for name in names:
         parts = split_object_url(name)
-        reaching = sorted(by_bucket.get(parts[0], ())) if parts is not None else []
+        reaching = by_bucket.get(parts[0]) if parts is not None else None
         if parts is None or not reaching:
             continue
         bucket, key = parts
-        under = sorted((-len(p), t, p) for t, p in reaching if key.startswith(p))
-        if under:
-            _, target, prefix = under[0]
-        else:
-            target, prefix = reaching[0][0], key.rpartition("/")[0]
+        under = next(((t, p) for _, t, p in reaching if key.startswith(p)), None)
+        if under is not None:
+            target, prefix = under
+        else:  # under none of them: the first target by name, the object's folder
+            _, target, _ = min(reaching, key=lambda found: (found[1], found[2]))
+            prefix = key.rpartition("/")[0]
         groups.setdefault((target, f"oss://{bucket}/{prefix}"), []).append(name)
     return groups
 
@@ -65,8 +71,11 @@ def named_objects(lock: LockState, select: Sequence[str] = ()) -> list[str]:
     """The objects the lockfile's entries name (of the ids `select` picks), once each."""
     names: dict[str, None] = {}
     for item_id, entry in lock.items.items():
-        if entry.outputs and selected(item_id, select):
-            names.update(dict.fromkeys(objects_of(entry.outputs)))
+        outputs = entry.outputs
+        if outputs and (not select or selected(item_id, select)):
+            for name, output in outputs.items():
+                if type(output) is ObjectDigest:
+                    names[name] = None
     return list(names)
 
 

@@ -57,8 +57,8 @@ class PacedStorage:
     def head(self, name: str) -> Output | None:
         return self._call("head", lambda: self.storage.head(name))
 
-    def list(self, prefix: str, page: str | None = None) -> StoredPage:
-        return self._call("list", lambda: self.storage.list(prefix, page))
+    def list(self, prefix: str, page: str | None = None, *, after: str | None = None) -> StoredPage:
+        return self._call("list", lambda: self.storage.list(prefix, page, after=after))
 
     def copy_if_match(self, source: str, expected: Output, destination: str) -> Output:
         return self._call("copy", lambda: self.storage.copy_if_match(source, expected, destination))

@@ -152,9 +152,13 @@ def project_dir(ctx: click.Context) -> Path:
     return directory
 
 
-def load(ctx: click.Context, reporter: Reporter | None = None) -> LoadedProject:
+def load(
+    ctx: click.Context, reporter: Reporter | None = None, *, check_schema: bool = False
+) -> LoadedProject:
     """The project named by -C and --lockfile, loaded and rendered; its warnings go to
-    `reporter` when it is valid (`validate` shows them with the errors itself)."""
+    `reporter` when it is valid (`validate` shows them with the errors itself). A manifest
+    the schema found valid before is not checked by it again, unless `check_schema`
+    (`validate`, whose answer it is)."""
     # Here: the loader, the renderer and what they import are for the commands that load.
     from voxform.aside import wait
     from voxform.cli.main import keep
@@ -167,7 +171,12 @@ def load(ctx: click.Context, reporter: Reporter | None = None) -> LoadedProject:
     # that a process running many commands, a test run, frees their cycles).
     with collector_paused():
         try:
-            loaded = load_project(project_dir(ctx), ctx.obj["lockfile"], caches_aside=True)
+            loaded = load_project(
+                project_dir(ctx),
+                ctx.obj["lockfile"],
+                caches_aside=True,
+                schema_seen=not check_schema,
+            )
         finally:
             gc.freeze()
             ctx.call_on_close(gc.unfreeze)

@@ -15,7 +15,7 @@ from voxform.report import Reporter
 @reporting
 def validate(ctx: click.Context, reporter: Reporter) -> None:
     """Check the manifests, templates and texts; exit 1 when anything is wrong."""
-    loaded = load(ctx)
+    loaded = load(ctx, check_schema=True)  # every manifest checked, whatever was seen
     reporter.problems(loaded.problems)
     if not loaded.errors:
         reporter.valid(len(loaded.rendered), len(loaded.project.files))

@@ -52,8 +52,9 @@ class LocalStorage:
         self._place(name)
         return StatCache(None).digest(self.root, name)
 
-    def list(self, prefix: str, page: str | None = None) -> StoredPage:
-        """Every regular file whose path starts with `prefix`, in one page."""
+    def list(self, prefix: str, page: str | None = None, *, after: str | None = None) -> StoredPage:
+        """Every regular file whose path starts with `prefix` (and sorts after `after`),
+        in one page."""
         folder = prefix.rpartition("/")[0]
         cache = StatCache(None)
         found: list[tuple[str, Output]] = []
@@ -61,6 +62,8 @@ class LocalStorage:
             dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(top, d)))
             for file in sorted(files):
                 name = Path(top, file).relative_to(self.root).as_posix()
+                if after is not None and name <= after:
+                    continue
                 if name.startswith(prefix) and (digest := cache.digest(self.root, name)):
                     found.append((name, digest))
         return StoredPage(tuple(found), None)

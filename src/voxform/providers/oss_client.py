@@ -212,13 +212,21 @@ class OssClient:
                 raise self._unreadable("DeleteMultipleObjects", response, error) from None
 
     def list_page(
-        self, prefix: str = "", token: str | None = None, max_keys: int = 1000
+        self,
+        prefix: str = "",
+        token: str | None = None,
+        max_keys: int = 1000,
+        *,
+        start_after: str | None = None,
     ) -> ListPage:
-        """One ListObjectsV2 page of keys starting with `prefix` (keys URL-decoded)."""
+        """One ListObjectsV2 page of keys starting with `prefix` (keys URL-decoded), from
+        the page `token` names, else from the first key after `start_after`."""
         params = {"list-type": "2", "prefix": prefix, "max-keys": str(max_keys)}
         params["encoding-type"] = "url"
         if token:
             params["continuation-token"] = token
+        elif start_after:
+            params["start-after"] = start_after
         with self._send("ListObjectsV2", "GET", None, params=params) as response:
             try:
                 return documents.parse_list(response.read())

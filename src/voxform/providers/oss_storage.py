@@ -3,13 +3,15 @@
 The client signs and maps errors; this module speaks the lockfile's names and values
 (`ObjectDigest`) and decides how to read many objects with few calls (`survey`): a
 HeadObject each when there are only a few, else ListObjectsV2 pages (1,000 objects a page)
-over their common prefix, stopping once all are seen.
+over their common prefix, stopping once all are seen; many pages are read in up to four
+ranges at once (`start-after` the range before).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import TypeVar
@@ -33,11 +35,13 @@ from voxform.providers.protocol import (
     StorageOperation,
     StoredPage,
 )
-from voxform.state.outputs import OSS_SCHEME, ObjectDigest, Output, object_url
+from voxform.state.outputs import OSS_SCHEME, ObjectDigest, Output, object_digest, object_url
 
 DEFAULT_REGION = "cn-shanghai"  # ICE's, when a target names none
 T = TypeVar("T")
 HEADS_AT_MOST = 3  # more objects than this are read by listing their common prefix
+PAGE_SIZE = 1000  # objects a ListObjectsV2 page holds at most
+STREAMS = 4  # listings of one survey read at once
 
 
 def audio_key(request: AudioRequest) -> str:
@@ -85,11 +89,14 @@ class OssStorage:
         except ObjectMissing:
             return None
 
-    def list(self, prefix: str, page: str | None = None) -> StoredPage:
+    def list(self, prefix: str, page: str | None = None, *, after: str | None = None) -> StoredPage:
         own = f"{OSS_SCHEME}{self.bucket}/"
         if not prefix.startswith(own):
             return StoredPage((), None)  # another bucket's names: none of them are here
-        listed = self._reach(lambda: self.client.list_page(prefix[len(own) :], page))
+        start = after[len(own) :] if after is not None and after.startswith(own) else None
+        listed = self._reach(
+            lambda: self.client.list_page(prefix[len(own) :], page, start_after=start)
+        )
         outputs = tuple((own + o.key, _digest(o)) for o in listed.objects)
         return StoredPage(outputs, listed.next_token)
 
@@ -168,20 +175,75 @@ def survey(
     storage: Storage, names: Collection[str], heads_at_most: int = HEADS_AT_MOST
 ) -> dict[str, Output | None]:
     """What each of `names` holds now (None: nothing), with few calls: a head each for up
-    to `heads_at_most` names, else pages of their common prefix until every name is seen."""
+    to `heads_at_most` names, else pages of their common prefix until every name is seen.
+    Many pages are read by up to STREAMS listings at once, each over a range of the names
+    in OSS's order (starting after the name that ends the range before it), so that the
+    service answers one while the page of another is read."""
     if len(names) <= heads_at_most:
         return {name: storage.head(name) for name in names}
-    prefix = _common_prefix(min(names), max(names))
-    wanted = set(names)
+    ordered = sorted(set(names))
+    prefix = _common_prefix(ordered[0], ordered[-1])
+    pages = -(-len(ordered) // PAGE_SIZE)
+    size = -(-pages // min(STREAMS, pages)) * PAGE_SIZE  # whole pages of names each
+    ranges = [ordered[start : start + size] for start in range(0, len(ordered), size)]
+    found: dict[str, Output | None] = {}
+    if len(ranges) == 1:
+        found.update(_listed(storage, prefix, None, ranges[0], threading.Event()))
+    else:
+        _read_ranges(storage, prefix, ranges, found)
+    return {name: found.get(name) for name in names}
+
+
+def _read_ranges(
+    storage: Storage, prefix: str, ranges: list[list[str]], found: dict[str, Output | None]
+) -> None:
+    """Each range of names listed on a thread of its own, from after the last name of the
+    range before it; the first error raised, once every listing has stopped (the others
+    stop at their next page)."""
+    failed = threading.Event()
+    errors: list[BaseException] = []
+
+    def read(after: str | None, wanted: list[str]) -> None:
+        try:
+            listed = _listed(storage, prefix, after, wanted, failed)
+        except BaseException as error:  # raised by the caller's thread, below
+            errors.append(error)
+            failed.set()
+            return
+        found.update(listed)  # one call: atomic under the GIL
+
+    threads = [
+        threading.Thread(
+            target=read, args=(None if n == 0 else ranges[n - 1][-1], wanted), daemon=True
+        )
+        for n, wanted in enumerate(ranges)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def _listed(
+    storage: Storage, prefix: str, after: str | None, ordered: list[str], failed: threading.Event
+) -> dict[str, Output | None]:
+    """What the pages under `prefix` (from after `after`) say of `ordered` (names in OSS's
+    order): read until each is seen, the listing passes the last of them or ends."""
+    wanted = set(ordered)
+    last = ordered[-1]
     found: dict[str, Output | None] = {}
     page: str | None = None
-    while True:
-        listed = storage.list(prefix, page)
+    while not failed.is_set():
+        listed = storage.list(prefix, page, after=after if page is None else None)
         found.update((n, o) for n, o in listed.outputs if n in wanted)
         if len(found) == len(wanted) or listed.next_page is None:
             break
+        if listed.outputs and listed.outputs[-1][0] >= last:
+            break  # OSS lists in order: what is not seen by now is not there
         page = listed.next_page
-    return {name: found.get(name) for name in names}
+    return found
 
 
 def bucket_endpoint(target: Target) -> OssEndpoint:
@@ -220,4 +282,4 @@ def _common_prefix(first: str, last: str) -> str:
 
 
 def _digest(info: ObjectInfo) -> ObjectDigest:
-    return ObjectDigest(info.etag, info.size, info.crc64)  # size -1: not told
+    return object_digest(info.etag, info.size, info.crc64)  # size -1: not told

@@ -160,9 +160,10 @@ class Storage(Protocol):
         """What is at `name` now (None when nothing is), with its CRC-64 for an object."""
         ...
 
-    def list(self, prefix: str, page: str | None = None) -> StoredPage:
+    def list(self, prefix: str, page: str | None = None, *, after: str | None = None) -> StoredPage:
         """One page of the names that start with `prefix`, and what each holds (a
-        listing carries no CRC-64)."""
+        listing carries no CRC-64): the page `page` names, else the first of those that
+        sort after `after` (in OSS's order: UTF-8 bytes, which is Python's for strings)."""
         ...
 
     def copy_if_match(self, source: str, expected: Output, destination: str) -> Output:

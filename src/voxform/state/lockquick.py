@@ -30,14 +30,12 @@ from voxform.state.lockfile import (
     LockState,
     _entry,
 )
-from voxform.state.outputs import FileDigest, ObjectDigest, Output
+from voxform.state.outputs import FileDigest, Output, object_digest
 
 _STATES = frozenset({"finished", "pending", "failed"})
 _TEXTS = ("chunk", "job_id", "media_id", "url", "error_code", "error_message")
 _PATTERNS = (("token", TOKEN), ("audio_digest", _FINGERPRINT), ("copied_from", ITEM_ID))
-_OBJECT_LEAST = frozenset({"etag", "size"})
-_OBJECT_MOST = frozenset({"etag", "size", "crc64"})
-_FILE_FIELDS = frozenset({"sha256", "size"})
+_file_digest = tuple.__new__  # of FileDigest, a NamedTuple, without its __new__
 _CRC_DIGITS = frozenset("0123456789")
 _MAX_CRC = 1 << 64
 _INFINITY = float("inf")
@@ -72,16 +70,18 @@ def quick_state(text: str) -> LockState | None:
     state = LockState()
     entries = state.items
     match = ITEM_ID.fullmatch
+    buckets: set[str] = set()
     for key, raw in items.items():
-        entry = quick_entry(raw) if match(key) else None
+        entry = quick_entry(raw, buckets) if match(key) else None
         if entry is None:
             return None
         entries[key] = entry
     return state
 
 
-def quick_entry(raw: object) -> LockEntry | None:
-    """The entry of one block as voxform writes it, or None (see the module)."""
+def quick_entry(raw: object, buckets: set[str] | None = None) -> LockEntry | None:
+    """The entry of one block as voxform writes it, or None (see the module). `buckets`:
+    bucket names found good already (in other blocks of the same lockfile)."""
     if type(raw) is not dict or not raw.keys() <= _FIELD_SET:
         return None
     # a field set to null is one left out (voxform writes none: the block itself, then)
@@ -116,31 +116,32 @@ def quick_entry(raw: object) -> LockEntry | None:
         if found is not None and (type(found) is not str or not pattern.fullmatch(found)):
             return None
     if "outputs" in values:
-        outputs = _outputs(values["outputs"])
+        outputs = _outputs(values["outputs"], set() if buckets is None else buckets)
         if outputs is None:
             return None
         values["outputs"] = outputs
     return _entry(values)
 
 
-def _outputs(raw: object) -> dict[str, Output] | None:
+def _outputs(raw: object, buckets: set[str]) -> dict[str, Output] | None:
     """Recorded outputs as voxform writes them: names in UTF-8; a file's sha256 and size, an
-    object's bucket, key, etag, size and CRC-64."""
+    object's bucket, key, etag, size and CRC-64. `buckets`: names already found to be
+    bucket names OSS takes (shared by the blocks of one lockfile)."""
     if type(raw) is not dict:
         return None
     recorded: dict[str, Output] = {}
-    buckets: set[str] = set()
-    for name, value in raw.items():
-        if type(value) is not dict or not is_text(name):
+    for name, value in raw.items():  # json's keys are strings; their text is checked
+        if type(value) is not dict or not (name.isascii() or is_text(name)):
             return None
         size = value.get("size")
         if type(size) is not int or not 0 <= size < SAFE_INTEGER:
             return None
+        fields = len(value)
         if not name.startswith("oss://"):
-            sha = value.get("sha256")
-            if value.keys() != _FILE_FIELDS or type(sha) is not str or not _HEX64.fullmatch(sha):
+            sha = value.get("sha256")  # with "size", no other field
+            if fields != 2 or type(sha) is not str or not _HEX64.fullmatch(sha):
                 return None
-            recorded[name] = FileDigest(sha, size)
+            recorded[name] = _file_digest(FileDigest, (sha, size))
             continue
         bucket, slash, key = name[6:].partition("/")
         if bucket not in buckets:
@@ -150,16 +151,18 @@ def _outputs(raw: object) -> dict[str, Output] | None:
         if not slash or not key or _size(key) > MAX_KEY_BYTES or key[0] in "/\\":
             return None
         etag, crc = value.get("etag"), value.get("crc64")
-        if not _OBJECT_LEAST <= value.keys() <= _OBJECT_MOST:
+        if fields != (2 if crc is None else 3) or type(etag) is not str:
+            return None  # "etag" and "size", and "crc64" if anything else
+        if not _ETAG.fullmatch(etag):
             return None
-        if type(etag) is not str or not _ETAG.fullmatch(etag):
-            return None
+        number = None
         if crc is not None:
             if type(crc) is not str or not 0 < len(crc) <= 20 or not _CRC_DIGITS.issuperset(crc):
                 return None
-            if int(crc) >= _MAX_CRC:
+            number = int(crc)
+            if number >= _MAX_CRC:
                 return None
-        recorded[name] = ObjectDigest(etag, size, None if crc is None else int(crc))
+        recorded[name] = object_digest(etag, size, number)
     return recorded
 
 

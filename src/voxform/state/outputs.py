@@ -26,6 +26,7 @@ from typing import Literal, NamedTuple
 
 from voxform.errors import PathEscapeError
 from voxform.files import UnsafeFileError, check_writable, write_atomic
+from voxform.frozen import maker
 from voxform.ice.wire import FORMATS
 from voxform.oss.names import bucket_problem, key_problem
 from voxform.paths import below
@@ -75,6 +76,10 @@ class ObjectDigest:
             and (self.crc64 is None or other.crc64 is None or self.crc64 == other.crc64)
         )
 
+
+# An ObjectDigest made from its three values without __init__ (the same value): a lockfile
+# or a bucket listing makes thousands of them.
+object_digest = maker(ObjectDigest)
 
 # An ETag is opaque (ICE's writes may be plain MD5 or multipart): printable ASCII without
 # spaces, quotes included, bounded; what else a server sends is never recorded.
@@ -243,18 +248,42 @@ def _entries(raw: object) -> dict[str, tuple[int, int, int, str]]:
 
 
 def drift(
-    root: Path, recorded: Iterable[tuple[str, Mapping[str, FileDigest]]], cache: StatCache
+    root: Path, recorded: Iterable[tuple[str, Mapping[str, Output]]], cache: StatCache
 ) -> dict[str, str]:
     """Items whose recorded output files are missing or changed, with the reason (naming the
-    first such file). `recorded` gives each item's files; paths are checked to stay in the
-    project, and a path that does not counts as changed."""
+    first such file). `recorded` gives each item's outputs (its objects are not looked at
+    here); paths are checked to stay in the project, and a path that does not counts as
+    changed."""
     reasons: dict[str, str] = {}
     real_root = str(root.resolve())
-    for key, files in recorded:
-        for name, expected in files.items():
-            if not _plain(name):
+    entries, lstat, regular = cache.entries, os.lstat, stat.S_ISREG
+    folders: dict[str, bool] = {}  # whether each folder met is a plain path
+    for key, outputs in recorded:
+        for name, expected in outputs.items():
+            if type(expected) is not FileDigest:
+                continue
+            if not _plain_in(name, folders):
                 reasons[key] = f"output file changed: {name!r} is not a project path"
                 break
+            # The usual case first, as StatCache.digest finds it: a regular file whose
+            # size, mtime and inode are those cached (no FileDigest made for it).
+            cached = entries.get(name)
+            if cached is not None:
+                try:
+                    st = lstat(f"{real_root}/{name}")
+                except (OSError, ValueError):
+                    reasons[key] = f"output file missing: {name}"
+                    break
+                if (
+                    cached[1] == st.st_mtime_ns
+                    and cached[0] == st.st_size
+                    and cached[2] == st.st_ino
+                    and regular(st.st_mode)
+                ):
+                    if cached[3] != expected.sha256 or cached[0] != expected.size:
+                        reasons[key] = f"output file changed: {name}"
+                        break
+                    continue
             found = cache.digest(real_root, name)
             if found is None:
                 reasons[key] = f"output file missing: {name}"
@@ -264,6 +293,19 @@ def drift(
                 break
     cache.save()
     return reasons
+
+
+def _plain_in(name: str, folders: dict[str, bool]) -> bool:
+    """`_plain(name)`, its folder looked at once for all the files in it (`folders`)."""
+    folder, slash, leaf = name.rpartition("/")
+    if leaf in ("", ".", "..") or "\\" in leaf or "\x00" in leaf:
+        return False
+    if not slash:
+        return True
+    plain = folders.get(folder)
+    if plain is None:
+        plain = folders[folder] = _plain(folder)
+    return plain
 
 
 def _plain(name: str) -> bool:
