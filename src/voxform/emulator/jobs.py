@@ -159,9 +159,10 @@ class JobStore:
         latency: float,
         faults: Faults,
         clock: Callable[[], datetime],
-        written: Callable[[Path, bytes, os.stat_result | None], None] | None = None,
+        written: Callable[[str, bytes, os.stat_result | None], None] | None = None,
     ) -> None:
         self.storage = storage
+        self._root = str(storage)
         self._written = written  # told of each audio file written (the OSS store's digests)
         self.latency = latency
         self._synthesizer = synthesizer
@@ -288,7 +289,7 @@ class JobStore:
             outcome = ("Finished", "", ai_result(synthesis.segments))
         self._timeline.at(job.due, lambda: self._update(job, *outcome))
 
-    def _store(self, key: str, audio: bytes) -> tuple[Path, os.stat_result | None]:
+    def _store(self, key: str, audio: bytes) -> tuple[str, os.stat_result | None]:
         """Write a job's audio as object `key` (`<bucket>/<object>.<ext>`): the file's path
         and, when known, its status. A new object in a folder there already is made in one
         call that follows no symlink (`create_beneath`), where resolving its path cost more
@@ -297,8 +298,8 @@ class JobStore:
         if fd is None:
             target = inside(self.storage, key, real_root=self.storage)
             store_audio(target, audio)
-            return target, None
-        path = Path(f"{self.storage}/{key}")  # no symlink, `.` or `..` on the way
+            return str(target), None
+        path = f"{self._root}/{key}"  # no symlink, `.` or `..` on the way
         try:
             rest = memoryview(audio)
             while rest:

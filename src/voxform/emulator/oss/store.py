@@ -127,7 +127,7 @@ class ObjectStore:
         modified = datetime.fromtimestamp(status.st_mtime, UTC)
         return ObjectInfo(key, seen.etag, status.st_size, seen.crc64, modified)
 
-    def written(self, path: Path, data: bytes, status: os.stat_result | None = None) -> None:
+    def written(self, path: str | Path, data: bytes, status: os.stat_result | None = None) -> None:
         """A job has just written `data` to the object file `path` (resolved, below the
         storage; `status` its stat when the writer has it): its ETag and CRC-64 are known
         without reading the file back, as `head` (and so every listing) would. Nothing is
@@ -144,7 +144,7 @@ class ObjectStore:
                 self._digests[data] = digests
         if status is None:
             try:
-                status = path.stat()
+                status = os.stat(path)
             except OSError:
                 return
         if status.st_size == len(data):  # else overwritten meanwhile: head reads it
