@@ -179,6 +179,11 @@ class JobStore:
             synthesizer.workers, thread_name_prefix="voxform-emulator-job"
         )
         self._timeline = Timeline()
+        # Quick syntheses (silence) run in turn on a thread of their own, which takes all
+        # that are queued when it wakes: handed to the pool one by one, each job cost a
+        # Future, a wake-up and a thread switch; run on the clock's thread, they held up
+        # the state changes queued behind them, and jobs ended late.
+        self._serial = Timeline() if synthesizer.serial else None
         self._stamped: tuple[datetime | None, str] = (None, "")
         self._storage_fd: int | None = None  # opened at the first job's audio
 
@@ -246,6 +251,8 @@ class JobStore:
     def close(self) -> None:
         """Stop scheduling; synthesis still running fails once the engine closes."""
         self._timeline.close()
+        if self._serial is not None:
+            self._serial.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             fd, self._storage_fd = self._storage_fd, -1  # -1: never opened again
@@ -262,8 +269,8 @@ class JobStore:
         self._update(job, "Executing")
         if job.doomed:
             self._timeline.at(job.due, lambda: self._update(job, "Failed", *INJECTED_FAILURE))
-        elif self._synthesizer.inline:  # a lookup and a write: no hand-over to a thread
-            self._synthesize(job)
+        elif self._serial is not None:
+            self._serial.at(0.0, lambda: self._synthesize(job))  # in turn, from now
         else:
             with contextlib.suppress(RuntimeError):  # the pool has shut down
                 self._pool.submit(self._synthesize, job)
@@ -281,8 +288,8 @@ class JobStore:
             outcome: tuple[State, str, str] = ("Failed", code, str(exc))
         except (VoxformError, PathEscapeError, OSError) as exc:
             outcome = ("Failed", "InternalError", f"The job failed on an internal error: {exc}")
-        except Exception as exc:  # on the timeline's thread, which must go on
-            if not self._synthesizer.inline:
+        except Exception as exc:  # on the serial thread, which must go on
+            if self._serial is None:
                 raise
             outcome = ("Failed", "InternalError", f"The job failed on an internal error: {exc}")
         else:

@@ -33,7 +33,7 @@ class Synthesizer(Protocol):
     """Turns an accepted submission into audio; ItemError for what cannot be spoken."""
 
     workers: int  # how many syntheses may run at once
-    inline: bool  # quick enough to run on the jobs' clock thread, with no hand-over
+    serial: bool  # quick enough for one thread that takes every queued job at each wake-up
 
     def synthesize(self, submission: Submission) -> Synthesis: ...
 
@@ -46,7 +46,7 @@ class EspeakSynthesizer:
     def __init__(self, engine: EspeakEngine) -> None:
         self.engine = engine
         self.workers = engine.workers
-        self.inline = False
+        self.serial = False
 
     def synthesize(self, submission: Submission) -> Synthesis:
         """Speak the submission with its voice profile and sample rate."""
@@ -64,9 +64,8 @@ class SilentSynthesizer:
     def __init__(self, workers: int | None = None) -> None:
         # The work is a cache lookup and a file write: a few threads keep the disk busy.
         self.workers = workers if workers is not None else max(4, os.cpu_count() or 1)
-        # A cache lookup and a file write, done on the jobs' clock thread: handed to a
-        # worker thread, each job cost a Future, a wake-up and a thread switch.
-        self.inline = True
+        # A cache lookup and a file write: one thread keeps up (see JobStore).
+        self.serial = True
         # numpy and lameenc load now, in the background: loaded by the first job, they made
         # it a second late, and a client learning the service's latency learnt that second.
         threading.Thread(target=_load_encoder, name="voxform-emulator-load", daemon=True).start()
