@@ -112,6 +112,7 @@ class Job:
         }
 
 
+SERIAL_DELAY = 0.01  # seconds a serial synthesis waits for others to share its wake-up
 _FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
@@ -270,7 +271,8 @@ class JobStore:
         if job.doomed:
             self._timeline.at(job.due, lambda: self._update(job, "Failed", *INJECTED_FAILURE))
         elif self._serial is not None:
-            self._serial.at(0.0, lambda: self._synthesize(job))  # in turn, from now
+            # In turn, a little later: the jobs of those milliseconds share a wake-up.
+            self._serial.at(time.monotonic() + SERIAL_DELAY, lambda: self._synthesize(job))
         else:
             with contextlib.suppress(RuntimeError):  # the pool has shut down
                 self._pool.submit(self._synthesize, job)
