@@ -255,16 +255,19 @@ class JobStore:
         if self._serial is not None:
             self._serial.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
-        with self._lock:
-            fd, self._storage_fd = self._storage_fd, -1  # -1: never opened again
-        if fd is not None and fd >= 0:
-            os.close(fd)
 
     def join(self, timeout: float) -> None:
-        """Wait (bounded) for running syntheses to end."""
+        """Wait (bounded) for running syntheses to end; then close the storage folder."""
         waiter = threading.Thread(target=self._pool.shutdown, kwargs={"wait": True}, daemon=True)
         waiter.start()
         waiter.join(timeout)
+        serial_done = self._serial is None or not self._serial.running
+        with self._lock:
+            fd, self._storage_fd = self._storage_fd, -1  # -1: never opened again
+        # A synthesis still running could meet the number reused by another folder: the
+        # descriptor is then left open rather than closed under it.
+        if fd is not None and fd >= 0 and not waiter.is_alive() and serial_done:
+            os.close(fd)
 
     def _start(self, job: Job) -> None:
         self._update(job, "Executing")

@@ -41,6 +41,11 @@ class Timeline:
             if soonest is None or when < soonest:
                 self._wake.notify()
 
+    @property
+    def running(self) -> bool:
+        """Whether the thread still runs (close waits for it a bounded time)."""
+        return self._thread.is_alive()
+
     def close(self) -> None:
         """Stop the thread (waiting a bounded time); callbacks still pending never run."""
         with self._wake:
