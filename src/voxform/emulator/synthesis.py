@@ -62,9 +62,9 @@ class SilentSynthesizer:
     """Silence as long as the text, one timed segment per sentence; no engine at all."""
 
     def __init__(self, workers: int | None = None) -> None:
-        # The work is a cache lookup and a file write: a few threads keep the disk busy.
+        # The work is a cache lookup and a file write: one thread keeps up (see JobStore),
+        # taking the jobs in turn. `workers` still sizes the pool JobStore makes (and checks).
         self.workers = workers if workers is not None else max(4, os.cpu_count() or 1)
-        # A cache lookup and a file write: one thread keeps up (see JobStore).
         self.serial = True
         # numpy and lameenc load now, in the background: loaded by the first job, they made
         # it a second late, and a client learning the service's latency learnt that second.
