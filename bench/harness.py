@@ -50,11 +50,16 @@ class Emulator:
 
     def cpu(self) -> float:
         """CPU seconds the emulator has used so far (it shares the cores with the client)."""
+        return sum(self.times())
+
+    def times(self) -> tuple[float, float]:
+        """The emulator's user and kernel CPU seconds so far."""
         try:
             fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
-            return float("nan")
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            return float("nan"), float("nan")
+        tick = os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 @contextmanager

@@ -22,6 +22,7 @@ import threading
 _SYS_OPENAT2 = {"x86_64": 437, "aarch64": 437}  # the generic syscall number, where it is
 _RESOLVE = 0x04 | 0x08  # RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH
 _FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _UNAVAILABLE = {1, 38}  # EPERM (a seccomp filter), ENOSYS: not on this system, never again
 
 
@@ -37,20 +38,20 @@ class _Openat2:
         self._number = _SYS_OPENAT2.get(machine, 0)
         self.available = bool(self._number)
         self._call: object = None
-        self._how: _OpenHow | None = None
+        self._hows: dict[tuple[int, int], _OpenHow] = {}  # by flags and mode
         self._guard = threading.Lock()
 
-    def open(self, folder: int, relative: str) -> int | None:
+    def open(self, folder: int, relative: str, flags: int = _FLAGS, mode: int = 0) -> int | None:
         if not self.available:
             return None
-        if self._how is None:
+        how = self._hows.get((flags, mode))
+        if how is None:
             with self._guard:
-                if self._how is None:
+                if self._call is None:
                     call = ctypes.CDLL(None, use_errno=True).syscall
                     call.restype = ctypes.c_long
                     self._call = call
-                    self._how = _OpenHow(_FLAGS, 0, _RESOLVE)
-        how = self._how
+                how = self._hows.setdefault((flags, mode), _OpenHow(flags, mode, _RESOLVE))
         fd: int = self._call(  # type: ignore[operator]
             ctypes.c_long(self._number),
             ctypes.c_int(folder),
@@ -75,3 +76,13 @@ def open_beneath(folder: int, relative: str) -> int | None:
     if not relative or relative.startswith("/") or "\x00" in relative:
         return None
     return _OPENAT2.open(folder, relative)
+
+
+def create_beneath(folder: int, relative: str, mode: int = 0o666) -> int | None:
+    """A descriptor of the new file `relative` below the open directory `folder`, made for
+    writing (O_EXCL) with no symlink on the way; None when this cannot be done here in one
+    call, for whatever reason (a missing folder, a file there already, a symlink, no
+    openat2): the caller then makes it its own way."""
+    if not relative or relative.startswith("/") or "\x00" in relative:
+        return None
+    return _OPENAT2.open(folder, relative, _CREATE, mode)

@@ -16,10 +16,9 @@ import select
 import socket
 import sys
 import threading
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from email.utils import format_datetime
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Protocol
@@ -27,6 +26,7 @@ from urllib.parse import unquote
 
 from voxform.emulator.body import BodyError, read_body
 from voxform.emulator.faults import FaultRates
+from voxform.emulator.ids import request_id as new_request_id
 from voxform.emulator.log import stderr_line
 from voxform.emulator.oss.http import Host, is_oss_path, serve_oss
 from voxform.emulator.request import parse_request
@@ -57,6 +57,8 @@ class Emulator(Host, Protocol):
 
     def now(self) -> datetime: ...
 
+    def http_date(self) -> str: ...
+
     def stats(self) -> dict[str, dict[str, int]]: ...
 
     def handle(
@@ -67,6 +69,7 @@ class Emulator(Host, Protocol):
 MEDIA_PATH = "/_emulator/oss"  # + /<bucket>/<object>.<ext>: the OSS stand-in's objects
 STATS_PATH = "/_emulator/stats"
 MAX_BODY = 4 << 20
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
 _AUDIO_TYPES = {".mp3": "audio/mpeg", ".wav": "audio/wav", ".pcm": "application/octet-stream"}
 
 
@@ -141,7 +144,7 @@ class _Handler(BaseHTTPRequestHandler):
         super().finish()
 
     def date_time_string(self, timestamp: float | None = None) -> str:
-        return format_datetime(self.server.emulator.now(), usegmt=True)
+        return self.server.emulator.http_date()
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the request log (when on) is written by `_log`."""
@@ -154,7 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 self._read_body()
             except BodyError as error:
-                self._error(str(uuid.uuid4()).upper(), error)
+                self._error(new_request_id(), error)
                 return
         if path == STATS_PATH:
             self._send(200, self.server.emulator.stats())
@@ -182,7 +185,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _rpc(self) -> None:
         emulator = self.server.emulator
-        request_id = str(uuid.uuid4()).upper()
+        request_id = new_request_id()
         fault = emulator.faults.for_request()
         if fault == "drop":
             emulator.count("dropped")
@@ -269,21 +272,24 @@ class _Handler(BaseHTTPRequestHandler):
         self, status: int, body: Mapping[str, object], extra: Mapping[str, str] | None = None
     ) -> None:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        if "RequestId" in body:
-            self.send_header("x-acs-request-id", str(body["RequestId"]))
-        for name, value in (extra or {}).items():
-            self.send_header(name, value)
-        # Head and body in one write (end_headers would send the head by itself): an
-        # answer in two segments woke the client twice, and cost the emulator a send.
         if self.request_version == "HTTP/0.9":  # no head at all
             self.wfile.write(data)
             return
-        self._headers_buffer.append(b"\r\n")  # type: ignore[attr-defined]
-        self._headers_buffer.append(data)  # type: ignore[attr-defined]
-        self.flush_headers()
+        # The head as send_response and send_header spell it, made in one piece and sent
+        # with the body in one write: an answer in two segments woke the client twice.
+        head = (
+            f"{self.protocol_version} {status} {_REASONS.get(status, '')}\r\n"
+            f"Server: {self.version_string()}\r\n"
+            f"Date: {self.server.emulator.http_date()}\r\n"
+            f"Content-Type: application/json;charset=utf-8\r\n"
+            f"Content-Length: {len(data)}\r\n"
+        )
+        if "RequestId" in body:
+            head += f"x-acs-request-id: {body['RequestId']}\r\n"
+        for name, value in (extra or {}).items():
+            head += f"{name}: {value}\r\n"
+        self.log_request(status)
+        self.wfile.write(b"".join((head.encode("latin-1"), b"\r\n", data)))
 
     def _drop(self) -> None:
         """Close the connection without a word (a reset, like a failing load balancer)."""

@@ -15,7 +15,6 @@ import json
 import os
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +24,9 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
 
+from voxform.beneath import create_beneath
 from voxform.emulator.faults import Faults
+from voxform.emulator.ids import random_hex
 from voxform.emulator.listing import PageTokens, parse_listing, walk
 from voxform.emulator.submission import Submission
 from voxform.emulator.synthesis import Synthesizer
@@ -111,6 +112,8 @@ class Job:
         }
 
 
+SERIAL_DELAY = 0.01  # seconds a serial synthesis waits for others to share its wake-up
+_FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -157,9 +160,10 @@ class JobStore:
         latency: float,
         faults: Faults,
         clock: Callable[[], datetime],
-        written: Callable[[Path, bytes], None] | None = None,
+        written: Callable[[str, bytes, os.stat_result | None], None] | None = None,
     ) -> None:
         self.storage = storage
+        self._root = str(storage)
         self._written = written  # told of each audio file written (the OSS store's digests)
         self.latency = latency
         self._synthesizer = synthesizer
@@ -176,11 +180,17 @@ class JobStore:
             synthesizer.workers, thread_name_prefix="voxform-emulator-job"
         )
         self._timeline = Timeline()
+        # Quick syntheses (silence) run in turn on a thread of their own, which takes all
+        # that are queued when it wakes: handed to the pool one by one, each job cost a
+        # Future, a wake-up and a thread switch; run on the clock's thread, they held up
+        # the state changes queued behind them, and jobs ended late.
+        self._serial = Timeline() if synthesizer.serial else None
         self._stamped: tuple[datetime | None, str] = (None, "")
+        self._storage_fd: int | None = None  # opened at the first job's audio
 
     def submit(self, submission: Submission, user_id: str) -> Job:
         """Create a job in state Created and schedule its life."""
-        job_id, media_id = uuid.uuid4().hex, uuid.uuid4().hex
+        job_id, media_id = random_hex(), random_hex()
         doomed = self._faults.job_fails()
         with self._lock:  # creation times follow the creation order
             now = self._stamp()
@@ -242,18 +252,30 @@ class JobStore:
     def close(self) -> None:
         """Stop scheduling; synthesis still running fails once the engine closes."""
         self._timeline.close()
+        if self._serial is not None:
+            self._serial.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def join(self, timeout: float) -> None:
-        """Wait (bounded) for running syntheses to end."""
+        """Wait (bounded) for running syntheses to end; then close the storage folder."""
         waiter = threading.Thread(target=self._pool.shutdown, kwargs={"wait": True}, daemon=True)
         waiter.start()
         waiter.join(timeout)
+        serial_done = self._serial is None or not self._serial.running
+        with self._lock:
+            fd, self._storage_fd = self._storage_fd, -1  # -1: never opened again
+        # A synthesis still running could meet the number reused by another folder: the
+        # descriptor is then left open rather than closed under it.
+        if fd is not None and fd >= 0 and not waiter.is_alive() and serial_done:
+            os.close(fd)
 
     def _start(self, job: Job) -> None:
         self._update(job, "Executing")
         if job.doomed:
             self._timeline.at(job.due, lambda: self._update(job, "Failed", *INJECTED_FAILURE))
+        elif self._serial is not None:
+            # In turn, a little later: the jobs of those milliseconds share a wake-up.
+            self._serial.at(time.monotonic() + SERIAL_DELAY, lambda: self._synthesize(job))
         else:
             with contextlib.suppress(RuntimeError):  # the pool has shut down
                 self._pool.submit(self._synthesize, job)
@@ -261,20 +283,58 @@ class JobStore:
     def _synthesize(self, job: Job) -> None:
         sub = job.submission
         try:
-            target = inside(self.storage, sub.key)
             synthesis = self._synthesizer.synthesize(sub)
-            store_audio(target, synthesis.audio)
+            path, status = self._store(sub.key, synthesis.audio)
             if self._written is not None:
-                self._written(target, synthesis.audio)
+                self._written(path, synthesis.audio, status)
         except ItemError as exc:
             # Malformed SSML is the caller's mistake; any other refusal reads as TTS failing.
             code = "InvalidParameter" if exc.code == "InvalidParameter" else INJECTED_FAILURE[0]
             outcome: tuple[State, str, str] = ("Failed", code, str(exc))
         except (VoxformError, PathEscapeError, OSError) as exc:
             outcome = ("Failed", "InternalError", f"The job failed on an internal error: {exc}")
+        except Exception as exc:  # on the serial thread, which must go on
+            if self._serial is None:
+                raise
+            outcome = ("Failed", "InternalError", f"The job failed on an internal error: {exc}")
         else:
             outcome = ("Finished", "", ai_result(synthesis.segments))
         self._timeline.at(job.due, lambda: self._update(job, *outcome))
+
+    def _store(self, key: str, audio: bytes) -> tuple[str, os.stat_result | None]:
+        """Write a job's audio as object `key` (`<bucket>/<object>.<ext>`): the file's path
+        and, when known, its status. A new object in a folder there already is made in one
+        call that follows no symlink (`create_beneath`), where resolving its path cost more
+        than the rest of a silent job; anything else takes `store_audio`'s way."""
+        fd = create_beneath(self._folder(), key)
+        if fd is None:
+            target = inside(self.storage, key, real_root=self.storage)
+            store_audio(target, audio)
+            return str(target), None
+        path = f"{self._root}/{key}"  # no symlink, `.` or `..` on the way
+        try:
+            rest = memoryview(audio)
+            while rest:
+                rest = rest[os.write(fd, rest) :]
+            status = os.fstat(fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            raise
+        finally:
+            os.close(fd)
+        return path, status
+
+    def _folder(self) -> int:
+        """The storage folder, open (-1 when it cannot be: `create_beneath` then says no)."""
+        if self._storage_fd is None:
+            with self._lock:
+                if self._storage_fd is None:
+                    try:
+                        self._storage_fd = os.open(self.storage, _FOLDER)
+                    except OSError:
+                        return -1
+        return self._storage_fd
 
     def _update(self, job: Job, state: State, code: str = "", detail: str = "") -> None:
         """Move `job` to `state`: `detail` is the error message if failed, else the AiResult."""

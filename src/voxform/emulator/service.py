@@ -9,12 +9,16 @@ stops the server, the jobs and the engine.
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import formatdate
+from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 
@@ -87,6 +91,8 @@ class Emulator:
         self.calls: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
         self._counter_lock = threading.Lock()
+        self._offset = timedelta(seconds=config.clock_offset)
+        self._http_date: tuple[int, str] = (0, "")
         self._thread: threading.Thread | None = None
         objects = ObjectStore(self.storage)
         self.oss = OssService(objects, config.keys, clock=self.now, rate_limits=self.rate_limits)
@@ -153,7 +159,16 @@ class Emulator:
 
     def now(self) -> datetime:
         """The service's clock: this machine's, shifted by the configured offset."""
-        return datetime.now(UTC) + timedelta(seconds=self.config.clock_offset)
+        return datetime.now(UTC) + self._offset
+
+    def http_date(self) -> str:
+        """now() as an HTTP Date header spells it, worked out once per second."""
+        second = math.floor(time.time() + self.config.clock_offset)
+        stamped = self._http_date
+        if stamped[0] != second:
+            stamped = second, formatdate(second, usegmt=True)
+            self._http_date = stamped
+        return stamped[1]
 
     def stats(self) -> dict[str, dict[str, int]]:
         """What /_emulator/stats answers: accepted submissions per object, jobs per state,
@@ -236,6 +251,7 @@ def _header(headers: Sequence[tuple[str, str]], name: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=64)
 def _user_id(access_key_id: str) -> str:
     """A stable 16-digit account id per access key id."""
     return str(int(uuid.uuid5(uuid.NAMESPACE_OID, access_key_id).hex[:15], 16) % 10**16).zfill(16)

@@ -33,6 +33,7 @@ class Synthesizer(Protocol):
     """Turns an accepted submission into audio; ItemError for what cannot be spoken."""
 
     workers: int  # how many syntheses may run at once
+    serial: bool  # quick enough for one thread that takes every queued job at each wake-up
 
     def synthesize(self, submission: Submission) -> Synthesis: ...
 
@@ -45,6 +46,7 @@ class EspeakSynthesizer:
     def __init__(self, engine: EspeakEngine) -> None:
         self.engine = engine
         self.workers = engine.workers
+        self.serial = False
 
     def synthesize(self, submission: Submission) -> Synthesis:
         """Speak the submission with its voice profile and sample rate."""
@@ -60,8 +62,10 @@ class SilentSynthesizer:
     """Silence as long as the text, one timed segment per sentence; no engine at all."""
 
     def __init__(self, workers: int | None = None) -> None:
-        # The work is a cache lookup and a file write: a few threads keep the disk busy.
+        # The work is a cache lookup and a file write: one thread keeps up (see JobStore),
+        # taking the jobs in turn. `workers` still sizes the pool JobStore makes (and checks).
         self.workers = workers if workers is not None else max(4, os.cpu_count() or 1)
+        self.serial = True
         # numpy and lameenc load now, in the background: loaded by the first job, they made
         # it a second late, and a client learning the service's latency learnt that second.
         threading.Thread(target=_load_encoder, name="voxform-emulator-load", daemon=True).start()

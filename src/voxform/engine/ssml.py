@@ -166,6 +166,12 @@ class _Writer:
         if spoken:
             self.spoken.append(text)
             self.said = self.said or bool(text.strip())
+        if _ESCAPED.search(text) is None:  # as the loop below does it, in one step
+            if shown:
+                self.text.append(text)
+                self.offsets.extend(range(self.length, self.length + len(text)))
+            self.markup(text)
+            return
         for char in text:
             escaped = _ESCAPES.get(char, char)
             if shown:
@@ -234,6 +240,7 @@ class _Writer:
 
 
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_ESCAPED = re.compile("[&<>]")
 
 
 def _attribute(value: str) -> str:

@@ -127,12 +127,13 @@ class ObjectStore:
         modified = datetime.fromtimestamp(status.st_mtime, UTC)
         return ObjectInfo(key, seen.etag, status.st_size, seen.crc64, modified)
 
-    def written(self, path: Path, data: bytes) -> None:
+    def written(self, path: str | Path, data: bytes, status: os.stat_result | None = None) -> None:
         """A job has just written `data` to the object file `path` (resolved, below the
-        storage): its ETag and CRC-64 are known without reading the file back, as `head`
-        (and so every listing) would. Nothing is remembered if the file is not `data`'s.
-        Meant for bytes written again and again (`--synthesis silence`): the digests of up
-        to DIGESTS of them are kept, and the bytes with them."""
+        storage; `status` its stat when the writer has it): its ETag and CRC-64 are known
+        without reading the file back, as `head` (and so every listing) would. Nothing is
+        remembered if the file is not `data`'s. Meant for bytes written again and again
+        (`--synthesis silence`): the digests of up to DIGESTS of them are kept, and the
+        bytes with them."""
         with self._lock:
             digests = self._digests.get(data)
         if digests is None:
@@ -141,10 +142,11 @@ class ObjectStore:
                 if len(self._digests) >= DIGESTS:
                     self._digests.clear()
                 self._digests[data] = digests
-        try:
-            status = path.stat()
-        except OSError:
-            return
+        if status is None:
+            try:
+                status = os.stat(path)
+            except OSError:
+                return
         if status.st_size == len(data):  # else overwritten meanwhile: head reads it
             seen = _Seen((status.st_size, status.st_mtime_ns, status.st_ino), *digests)
             with self._lock:
