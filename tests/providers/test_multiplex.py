@@ -4,6 +4,7 @@ for a thread's own connection (ConnectFailed, AnswerLost, AnswerTimedOut), over 
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
@@ -50,7 +51,8 @@ class Server:
         self.port = self.listener.getsockname()[1]
         self.connections = 0
         self.open: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.threads = [threading.Thread(target=self._accept, daemon=True)]
+        self.threads[0].start()
 
     def _accept(self) -> None:
         while True:
@@ -59,7 +61,8 @@ class Server:
             except OSError:
                 return
             self.connections += 1
-            threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
+            self.threads.append(threading.Thread(target=self._serve, args=(sock,), daemon=True))
+            self.threads[-1].start()
 
     def _serve(self, sock: socket.socket) -> None:
         try:
@@ -76,8 +79,8 @@ class Server:
                 head, data = data.split(b"\r\n\r\n", 1)
                 target = head.split(b" ")[1].decode()
                 answer = self.reply(target)
-                if answer is None:
-                    time.sleep(5)
+                if answer is None:  # no answer: wait for the client to give up
+                    sock.recv(1)
                     return
                 sock.sendall(answer)
                 if target in self.hang_up:
@@ -88,17 +91,31 @@ class Server:
             sock.close()
 
     def close(self) -> None:
+        """Stop, every thread ended (a thread left running would change what later tests in
+        this process see: a plan renders in one process while another thread runs)."""
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # ends the accept under way
         self.listener.close()
+        for sock in self.open:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        for thread in self.threads:
+            thread.join(timeout=10)
 
 
 @pytest.fixture
 def mux() -> Iterator[Multiplexer]:
+    openers: list[threading.Thread] = []
+
     def opener(work: Callable[[], None]) -> None:
-        threading.Thread(target=work, daemon=True).start()
+        openers.append(threading.Thread(target=work, daemon=True))
+        openers[-1].start()
 
     made = Multiplexer(opener)
     yield made
     made.close()
+    for thread in openers:
+        thread.join(timeout=10)
 
 
 def request(target: str) -> bytes:
@@ -145,12 +162,14 @@ def test_an_answer_in_pieces_is_read_whole(mux: Multiplexer) -> None:
             time.sleep(0.001)
 
     listener = socket.create_server(("127.0.0.1", 0))
-    threading.Thread(target=lambda: slow(listener.accept()[0]), daemon=True).start()
+    server = threading.Thread(target=lambda: slow(listener.accept()[0]), daemon=True)
+    server.start()
     mux.add("ice", connector("http", "127.0.0.1", listener.getsockname()[1], 5), 5, 4)
     mux.send("ice", request("/"), "one")
     answer = gather(mux, 1)["one"]
     assert isinstance(answer, Answer) and answer.body == b"abcde"
     listener.close()
+    server.join(timeout=10)
 
 
 def test_a_refused_connection_is_connect_failed_and_nothing_was_sent(mux: Multiplexer) -> None:
