@@ -129,8 +129,7 @@ class Caller:
         rpc: Rpc[str] | Rpc[JobResult | None]
         try:
             if role == "submit":
-                if (place := self._subtitles(flight)) is not None:
-                    check_subtitles(*place)  # nothing is paid for a result it cannot keep
+                self._check(flight)
                 rpc = provider.submit_call(flight.request, flight.token)
             else:
                 rpc = provider.check_call(flight.job_id or "", flight.request)
@@ -193,8 +192,7 @@ class Caller:
         done = Done(flight, role, flight.target)
         try:
             if role == "submit":
-                if (place := self._subtitles(flight)) is not None:
-                    check_subtitles(*place)  # nothing is paid for a result it cannot keep
+                self._check(flight)
                 job_id = provider.submit(flight.request, flight.token)
                 if provider.durable_jobs:
                     done.value = job_id
@@ -242,6 +240,12 @@ class Caller:
             new = {result.url or "", *(result.subtitles or {}).values()}
             self.superseded.remove(flight.change, flight.previous, new)
         return result
+
+    def _check(self, flight: Flight) -> None:
+        """Refuse a submission whose subtitle files could not be written: nothing is paid
+        for a result it cannot keep."""
+        if (place := self._subtitles(flight)) is not None:
+            check_subtitles(*place)
 
     def _subtitles(self, flight: Flight) -> tuple[Path, str] | None:
         """The project and the flight's subtitle files there, without the extension."""

@@ -143,15 +143,20 @@ class Connections:
         if connection.sock is not None and _readable(connection.sock):
             connection.close()
         if connection.sock is None:
-            try:
-                connection.connect()
-            except TimeoutError as error:
-                connection.close()
-                raise ConnectFailed(error, timed_out=True) from error
-            except OSError as error:  # refused, unreachable, no such host, TLS (SSLError)
-                connection.close()
-                raise ConnectFailed(error) from error
+            connect(connection)
         return connection
+
+
+def connect(connection: http.client.HTTPConnection) -> None:
+    """Connect `connection` (TLS included); ConnectFailed, the connection closed, if not."""
+    try:
+        connection.connect()
+    except TimeoutError as error:
+        connection.close()
+        raise ConnectFailed(error, timed_out=True) from error
+    except OSError as error:  # refused, unreachable, no such host, TLS (SSLError)
+        connection.close()
+        raise ConnectFailed(error) from error
 
 
 def _readable(sock: socket.socket) -> bool:

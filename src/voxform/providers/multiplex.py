@@ -32,6 +32,7 @@ from voxform.providers.connections import (
     ConnectFailed,
     Incomplete,
     answer_of,
+    connect,
 )
 
 Opener = Callable[[Callable[[], None]], None]  # runs a function on another thread
@@ -167,13 +168,9 @@ class Multiplexer:
         connection = origin.connect()
         made: object = connection
         try:
-            connection.connect()
-        except TimeoutError as error:
-            connection.close()
-            made = ConnectFailed(error, timed_out=True)
-        except OSError as error:  # refused, unreachable, no such host, TLS (SSLError)
-            connection.close()
-            made = ConnectFailed(error)
+            connect(connection)
+        except ConnectFailed as error:
+            made = error
         self._made.put((call, origin, made))
         self.wake()
 
