@@ -59,7 +59,6 @@ _DIRECTORY = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _CLOEXEC
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _CLOEXEC
 _LINK_ERRNOS = {errno.ELOOP, errno.EMLINK}  # what O_NOFOLLOW gives for a link (Linux, BSD)
 
-
 _pid = [os.getpid()]  # a system call each time, twice per item an apply finishes
 os.register_at_fork(after_in_child=lambda: _pid.__setitem__(0, os.getpid()))
 
@@ -115,7 +114,7 @@ def write_atomic_files(
         assert folder is not None
         _sweep(folder, folder_path)
         for name, data in files.items():
-            _check_replaceable(folder, name, _shown(folder_path / name, root), "write")
+            _check_replaceable(folder, name, lambda: _shown(folder_path / name, root), "write")  # noqa: B023
             tmp = temporary_name(name)
             fd = os.open(tmp, _NEW, 0o666, dir_fd=folder)  # the user's umask decides
             written: os.stat_result | None = None
@@ -174,7 +173,7 @@ def check_writable_files(
         if folder is None:
             return
         for name in names:
-            _check_replaceable(folder, name, _shown(folder_path / name, root), verb)
+            _check_replaceable(folder, name, lambda: _shown(folder_path / name, root), verb)  # noqa: B023
         # access() and not the mode bits: root may write in a folder of mode 0555, and no
         # one on a read-only file system
         if names and not os.access(".", os.W_OK, dir_fd=folder):
@@ -212,7 +211,7 @@ def remove_file(path: Path, *, root: Path) -> bool:
     with _folder(path.parent, root, create=False) as folder:
         if folder is None:
             return False
-        _check_replaceable(folder, path.name, _shown(path, root), "remove")
+        _check_replaceable(folder, path.name, lambda: _shown(path, root), "remove")
         try:
             os.unlink(path.name, dir_fd=folder)
         except FileNotFoundError:
@@ -283,7 +282,7 @@ def _refuse_special(folder: int, name: str, shown: str, exc: OSError) -> None:
     if exc.errno not in {*_LINK_ERRNOS, errno.ENXIO, errno.EISDIR}:
         return
     try:
-        _check_replaceable(folder, name, shown, "write")
+        _check_replaceable(folder, name, lambda: shown, "write")
     except UnsafeFileError:
         raise
     except OSError:
@@ -300,10 +299,7 @@ def _folder(folder: Path, root: Path | None, *, create: bool) -> Iterator[int | 
             folder.mkdir(parents=True, exist_ok=True)
         start = folder
     else:
-        try:
-            parts = PurePosixPath(folder.relative_to(root).as_posix()).parts
-        except ValueError:
-            parts = ("..",)
+        parts = _parts_below(folder, root)
         if ".." in parts:
             raise UnsafeFileError(f"{folder} is not inside the project {root}")
         start = root
@@ -330,6 +326,17 @@ def _folder(folder: Path, root: Path | None, *, create: bool) -> Iterator[int | 
             os.close(fd)
 
 
+def _parts_below(folder: Path, root: Path) -> tuple[str, ...]:
+    """`folder.relative_to(root)`'s parts, ("..",) when not below; by string if it can be."""
+    whole, prefix = str(folder), str(root).rstrip("/") + "/"
+    if os.sep == "/" and whole.startswith(prefix) and len(whole) > len(prefix):
+        return tuple(whole[len(prefix) :].split("/"))
+    try:
+        return PurePosixPath(folder.relative_to(root).as_posix()).parts
+    except ValueError:
+        return ("..",)
+
+
 def _descend(fd: int, name: str, shown: str, create: bool) -> int:
     """The folder `name` in `fd`, opened without following a link; -1 when it is missing
     (made first when `create`)."""
@@ -351,22 +358,22 @@ def _descend(fd: int, name: str, shown: str, create: bool) -> int:
     return _descend(fd, name, shown, create=False)
 
 
-def _check_replaceable(folder: int, name: str, shown: str, verb: str) -> None:
+def _check_replaceable(folder: int, name: str, named: Callable[[], str], verb: str) -> None:
     try:
         info = os.stat(name, dir_fd=folder, follow_symlinks=False)
     except FileNotFoundError:
         return
     if stat.S_ISLNK(info.st_mode):
         raise UnsafeFileError(
-            f"{shown} is a symlink, and voxform never writes or deletes through one; "
+            f"{named()} is a symlink, and voxform never writes or deletes through one; "
             f"remove the link to let it {verb} the file"
         )
     if not stat.S_ISREG(info.st_mode):
-        raise UnsafeFileError(f"{shown} is not a regular file; voxform will not {verb} it")
+        raise UnsafeFileError(f"{named()} is not a regular file; voxform will not {verb} it")
     # Root may write anything, so the mode bits, not access(), say what the user meant.
     if not info.st_mode & 0o222 or not os.access(name, os.W_OK, dir_fd=folder):
         raise UnsafeFileError(
-            f"{shown} is read-only, so voxform will not {verb} it; make it writable if it should"
+            f"{named()} is read-only, so voxform will not {verb} it; make it writable if it should"
         )
 
 

@@ -1,7 +1,11 @@
-"""The calls the pipeline makes, run on daemon threads and handed back as `Done` values.
+"""The calls the pipeline makes, handed back as `Done` values.
 
-Workers do I/O only (a provider call, and the subtitle files of a finished job); every
-decision and every state change stays on the scheduler thread.
+A provider whose calls come in two halves (ICE: the request's bytes, then what the answer
+means) has them sent and read on the scheduler thread itself, on non-blocking connections
+(providers/multiplex.py), the subtitle files of a finished job written there too: no thread
+hand-off per call. Other calls run on daemon threads (`Workers`), which do I/O only (a
+provider call, and the subtitle files of a finished job). Every decision and every state
+change stays on the scheduler thread.
 """
 
 from __future__ import annotations
@@ -12,10 +16,14 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from voxform.apply.flight import Flight
 from voxform.apply.prune import Superseded
 from voxform.apply.subtitles import check_subtitles, store_subtitles
+from voxform.providers.connections import Answer
+from voxform.providers.ice import IceProvider, Rpc
+from voxform.providers.multiplex import Multiplexer
 from voxform.providers.protocol import JobResult, Operation, Provider
 
 
@@ -98,6 +106,14 @@ class Caller:
         self.superseded = Superseded(root)
         self.done: queue.SimpleQueue[Done | None] = queue.SimpleQueue()
         self.outstanding = 0  # calls started whose end the scheduler has not taken
+        self._ready: list[Done] = []  # ends known on the scheduler thread, not yet taken
+        self._mux: Multiplexer | None = None
+        self._split: dict[str, IceProvider] = {}  # providers whose calls come in two halves
+        for target, provider in providers.items():
+            if isinstance(split := _as_object(provider), IceProvider):
+                self._split[target] = split
+                self._mux = self._mux or Multiplexer(workers.submit)
+                self._mux.add(target, split.client.connect, split.client.timeout, workers.size)
 
     @property
     def full(self) -> bool:
@@ -106,7 +122,52 @@ class Caller:
     def start(self, flight: Flight, role: Operation) -> None:
         """Submit or check one flight's job."""
         self.outstanding += 1
-        self.workers.submit(lambda: self._run(flight, role))
+        provider = self._split.get(flight.target)
+        if self._mux is None or provider is None:
+            self.workers.submit(lambda: self._run(flight, role))
+            return
+        rpc: Rpc[str] | Rpc[JobResult | None]
+        try:
+            if role == "submit":
+                self._check(flight)
+                rpc = provider.submit_call(flight.request, flight.token)
+            else:
+                rpc = provider.check_call(flight.job_id or "", flight.request)
+        except Exception as exc:  # handed to the scheduler, which decides
+            self._ready.append(Done(flight, role, flight.target, error=exc))
+            return
+        context = (flight, role, rpc)
+        if rpc.problem is not None:
+            self._ready.append(self._ended(context, rpc.problem))
+        else:
+            self._mux.send(flight.target, rpc.wire, context)
+
+    def wake(self) -> None:
+        """Wake the scheduler waiting in `wait` (from any thread)."""
+        self.done.put(None)
+        if self._mux is not None:
+            self._mux.wake()
+
+    def wait(self, timeout: float) -> list[Done]:
+        """The calls that have ended, waiting up to `timeout` seconds for one (or a wake)."""
+        ends, self._ready = self._ready, []
+        if self._mux is not None:
+            patience = 0.0 if ends or not self.done.empty() else timeout
+            for context, answer in self._mux.wait(patience):
+                ends.append(self._ended(context, answer))
+        elif not ends:
+            with contextlib.suppress(queue.Empty):
+                ends.append(self.done.get(timeout=timeout))  # type: ignore[arg-type]
+        while True:
+            try:
+                ends.append(self.done.get_nowait())  # type: ignore[arg-type]
+            except queue.Empty:
+                return [done for done in ends if done is not None]
+
+    def close(self) -> None:
+        """Close the scheduler's own connections (calls under way on them never end)."""
+        if self._mux is not None:
+            self._mux.close()
 
     def list_jobs(self, target: str, page: str | None) -> None:
         """Read one page of the target's job list."""
@@ -118,7 +179,7 @@ class Caller:
                 done.value = self.providers[target].list_jobs(page)
             except Exception as exc:  # handed to the scheduler, which decides
                 done.error = exc
-            self.done.put(done)
+            self._post(done)
 
         self.workers.submit(call)
 
@@ -131,8 +192,7 @@ class Caller:
         done = Done(flight, role, flight.target)
         try:
             if role == "submit":
-                if (place := self._subtitles(flight)) is not None:
-                    check_subtitles(*place)  # nothing is paid for a result it cannot keep
+                self._check(flight)
                 job_id = provider.submit(flight.request, flight.token)
                 if provider.durable_jobs:
                     done.value = job_id
@@ -142,10 +202,31 @@ class Caller:
                 done.value = self._result(flight, flight.job_id or "")
         except Exception as exc:  # handed to the scheduler, which decides
             done.error = exc
+        self._post(done)
+
+    def _post(self, done: Done) -> None:
+        """Hand a call's end from a worker to the scheduler."""
         self.done.put(done)
+        if self._mux is not None:
+            self._mux.wake()
+
+    def _ended(self, context: object, answer: Answer | Exception) -> Done:
+        """The end of a call the scheduler sent itself: what its answer means, and for a
+        finished job its subtitle files written."""
+        flight, role, rpc = cast(tuple[Flight, Operation, Rpc[Any]], context)
+        done = Done(flight, role, flight.target)
+        try:
+            value = rpc.finish(answer)
+            done.value = self._kept(flight, value) if role == "check" else value
+        except Exception as exc:  # handed to the scheduler, which decides
+            done.error = exc
+        return done
 
     def _result(self, flight: Flight, job_id: str) -> JobResult | None:
-        result = self.providers[flight.target].check(job_id, flight.request)
+        return self._kept(flight, self.providers[flight.target].check(job_id, flight.request))
+
+    def _kept(self, flight: Flight, result: JobResult | None) -> JobResult | None:
+        """A job's result, its subtitle files written and the files it replaces removed."""
         if result is None or result.state != "finished" or self.root is None:
             return result
         place = self._subtitles(flight)
@@ -160,9 +241,19 @@ class Caller:
             self.superseded.remove(flight.change, flight.previous, new)
         return result
 
+    def _check(self, flight: Flight) -> None:
+        """Refuse a submission whose subtitle files could not be written: nothing is paid
+        for a result it cannot keep."""
+        if (place := self._subtitles(flight)) is not None:
+            check_subtitles(*place)
+
     def _subtitles(self, flight: Flight) -> tuple[Path, str] | None:
         """The project and the flight's subtitle files there, without the extension."""
         base = self.subtitle_dirs.get(flight.target)
         if base is None or self.root is None:
             return None
         return self.root, f"{base.rstrip('/')}/{flight.request.object_key}"
+
+
+def _as_object(provider: Provider) -> object:
+    return provider

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
-import queue
 import random
 import threading
 import time
@@ -92,12 +91,12 @@ class Pipeline(Answers):
         self._order = itertools.count()
         self._lookups = {t: Lookups() for t in providers}
         self._in_flight = 0  # items whose submission has begun and whose result is not in
-        self.commit = GroupCommit(journal, clock(), wake=lambda: self.calls.done.put(None))
+        self.commit = GroupCommit(journal, clock(), wake=self.calls.wake)
 
     def stop(self) -> None:
         """Stop submitting and looking; calls under way finish, then state is saved."""
         self._stop.set()
-        self.calls.done.put(None)  # wake the scheduler
+        self.calls.wake()
 
     def run(self, plan: Plan) -> Outcome:
         """Carry out every synthesizing or resuming change of `plan`."""
@@ -114,6 +113,7 @@ class Pipeline(Answers):
         finally:
             self.commit.close()
             self._pool.close()
+            self.calls.close()
         self._withdraw(flights)
         self.outcome.seconds = self.clock() - started
         self.outcome.interrupted = self._stop.is_set() and self.outcome.fatal is None
@@ -168,16 +168,8 @@ class Pipeline(Answers):
             self.progress.running(self._in_flight, self.outcome)
             wake = self.commit.wake(wake)
             timeout = max(0.0, min(wake, stop_deadline or wake) - self.clock())
-            try:
-                done = self.calls.done.get(timeout=min(timeout, 0.5))
-            except queue.Empty:
-                continue
-            while done is not None:
+            for done in self.calls.wait(min(timeout, 0.5)):
                 self._handle(done)
-                try:
-                    done = self.calls.done.get_nowait()
-                except queue.Empty:
-                    break
 
     def _idle(self) -> bool:
         return self._in_flight == 0 and not any(self._queued.values()) and not self._timers

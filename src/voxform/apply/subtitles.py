@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -154,6 +155,10 @@ def _place(root: Path, base: str) -> tuple[Path, str]:
     """The folder of `<base>.*` below `root` (not resolved), and the files' name stem."""
     folder, _, name = base.rpartition("/")
     try:
-        return (below(root, folder) if folder else root), name
+        return (_below(root, folder) if folder else root), name
     except PathEscapeError as exc:
         raise ItemError(f"subtitles {exc}", code="InvalidOutput") from exc
+
+
+# An apply places two files per item, each twice (checked, then written), in a few folders.
+_below = functools.lru_cache(maxsize=1024)(below)

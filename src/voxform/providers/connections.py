@@ -96,17 +96,17 @@ class Connections:
     failure; `close()` closes them all."""
 
     def __init__(self, connect: Connect) -> None:
-        self._connect = connect
+        self.connect = connect
         self._local = threading.local()
         self._all: list[http.client.HTTPConnection] = []
         self._guard = threading.Lock()
 
     def send(self, method: str, target: str, headers: Mapping[str, str]) -> Answer:
         """Send a request with an empty body; its answer."""
-        try:
-            request = request_bytes(method, target, headers)
-        except ValueError as error:  # nothing sent, but the caller looks before it resends
-            raise AnswerLost(error) from error
+        return self.exchange(wire_request(method, target, headers))
+
+    def exchange(self, request: bytes) -> Answer:
+        """Send a request as it goes on the wire (`wire_request`); its answer."""
         connection = self._ready()
         try:
             sock = connection.sock
@@ -136,22 +136,27 @@ class Connections:
         answer nobody asked for waiting) is replaced first."""
         connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
         if connection is None:
-            connection = self._connect()
+            connection = self.connect()
             self._local.connection = connection
             with self._guard:
                 self._all.append(connection)
         if connection.sock is not None and _readable(connection.sock):
             connection.close()
         if connection.sock is None:
-            try:
-                connection.connect()
-            except TimeoutError as error:
-                connection.close()
-                raise ConnectFailed(error, timed_out=True) from error
-            except OSError as error:  # refused, unreachable, no such host, TLS (SSLError)
-                connection.close()
-                raise ConnectFailed(error) from error
+            connect(connection)
         return connection
+
+
+def connect(connection: http.client.HTTPConnection) -> None:
+    """Connect `connection` (TLS included); ConnectFailed, the connection closed, if not."""
+    try:
+        connection.connect()
+    except TimeoutError as error:
+        connection.close()
+        raise ConnectFailed(error, timed_out=True) from error
+    except OSError as error:  # refused, unreachable, no such host, TLS (SSLError)
+        connection.close()
+        raise ConnectFailed(error) from error
 
 
 def _readable(sock: socket.socket) -> bool:
@@ -165,6 +170,15 @@ def _readable(sock: socket.socket) -> bool:
         return bool(select.select([sock], [], [], 0)[0])
     except (OSError, ValueError):
         return True
+
+
+def wire_request(method: str, target: str, headers: Mapping[str, str]) -> bytes:
+    """`request_bytes`, or AnswerLost for what cannot be sent: nothing was, but the caller
+    looks before it sends again."""
+    try:
+        return request_bytes(method, target, headers)
+    except ValueError as error:
+        raise AnswerLost(error) from error
 
 
 def request_bytes(method: str, target: str, headers: Mapping[str, str]) -> bytes:
@@ -222,6 +236,32 @@ def read_answer(sock: socket.socket) -> tuple[Answer, bool]:
         data.clear()
     # Bytes past the answer were never asked for: the connection cannot carry another call.
     return Answer(status, headers, body), will_close or bool(data)
+
+
+class Incomplete(Exception):
+    """More of the answer is still to come."""
+
+
+class _Received:
+    """What a connection has received so far, read as a socket would be: when it is all
+    read, the end of the connection (`ended`), else Incomplete."""
+
+    def __init__(self, data: bytes | bytearray, ended: bool) -> None:
+        self._data, self._ended = memoryview(data), ended
+
+    def recv(self, size: int) -> bytes:
+        if not self._data:
+            if self._ended:
+                return b""
+            raise Incomplete
+        chunk, self._data = bytes(self._data[:size]), self._data[size:]
+        return chunk
+
+
+def answer_of(data: bytes | bytearray, *, ended: bool) -> tuple[Answer, bool]:
+    """`read_answer` of the bytes a connection has received (`ended`: and then it closed);
+    Incomplete while more is to come."""
+    return read_answer(_Received(data, ended))  # type: ignore[arg-type]
 
 
 def _more(sock: socket.socket, data: bytearray) -> None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from voxform.errors import FatalError, RetryableError, UnknownOutcome
 from voxform.ice.signing import DATE_FORMAT
@@ -22,8 +23,9 @@ from voxform.ice.wire import (
     with_token,
 )
 from voxform.manifest.model import Target
-from voxform.providers.connections import ConnectFailed
+from voxform.providers.connections import Answer, AnswerLost, ConnectFailed
 from voxform.providers.credentials import load_credentials
+from voxform.providers.ice_params import list_params, submit_params
 
 if TYPE_CHECKING:
     from voxform.providers.ice_client import IceClient
@@ -43,6 +45,20 @@ ENDPOINT_ENV = "VOXFORM_ICE_ENDPOINT"
 def ice_endpoint(target: Target) -> str:
     """VOXFORM_ICE_ENDPOINT, else the target's endpoint, else its region's public host."""
     return os.environ.get(ENDPOINT_ENV) or target.endpoint or target.region or DEFAULT_REGION
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Rpc(Generic[T]):
+    """A call ready to send: its request as it goes on the wire, and `finish`, which makes
+    its value of the answer (or of the failure to connect or to be answered) or raises the
+    error it stands for. `problem`: the request cannot be sent (hand it to `finish`)."""
+
+    wire: bytes
+    finish: Callable[[Answer | Exception], T]
+    problem: AnswerLost | None = None
 
 
 class IceProvider:
@@ -98,53 +114,70 @@ class IceProvider:
         return (f"{base}.vtt", f"{base}.srt")
 
     def submit(self, request: AudioRequest, token: str) -> str:
-        answer = self._call(
-            lambda: self.client.submit_audio_produce_job(
-                input_config=request.input,
-                editing_config=request.editing.to_json(),
-                output_config=request.output_config_json(),
-                title=request.title,
-                description=request.description,
-                user_data=with_token(request.user_data, token),
-                overwrite=True,
-            )
-        )
-        job_id = _text(answer.get("JobId"))
-        if not job_id or not job_id.isprintable():
-            request_id = _text(answer.get("RequestId")) or "unknown"
-            raise UnknownOutcome(f"{SUBMIT} answered without a usable JobId (request {request_id})")
-        media = _text(answer.get("MediaId"))
-        if media:
-            with self._guard:
-                self._media[job_id] = media
-        return job_id
+        return self.run(self.submit_call(request, token))
 
     def check(self, job_id: str, request: AudioRequest) -> JobResult | None:
         """One GetSmartHandleJob: the result once the job is Finished or Failed."""
-        answer = self._call(lambda: self.client.get_smart_handle_job(job_id))
-        if answer.get("State") not in FINAL_STATES:
-            return None
-        return self._result(job_id, answer)
+        return self.run(self.check_call(job_id, request))
 
     def list_jobs(self, page: str | None) -> JobPage:
         """One ListSmartJobs page of audio jobs, newest first."""
-        answer = self._call(lambda: self.client.list_smart_jobs(next_token=page))
-        listed = answer.get("SmartJobList")
-        jobs = []
-        for job in listed if isinstance(listed, list) else []:
-            if not isinstance(job, dict):
-                continue
-            job_id = _text(job.get("JobId"))
-            if job_id and job_id.isprintable():
-                jobs.append(ListedJob(job_id, token_of(job.get("UserData")), _epoch(job)))
-        return JobPage(tuple(jobs), _text(answer.get("NextToken")))
+        return self.run(self._rpc(LIST_JOBS, list_params(page), self._page, method="GET"))
 
     def close(self) -> None:
         self.client.close()
 
-    def _call(self, call: Callable[[], dict[str, object]]) -> dict[str, object]:
+    # A call in two halves, for a caller that sends many at once on connections of its own
+    # (apply's event loop): the request's bytes, then what its answer means.
+
+    def submit_call(self, request: AudioRequest, token: str) -> Rpc[str]:
+        """SubmitAudioProduceJob of `request`, carrying `token`; its value is the job id."""
+        params = submit_params(
+            input_config=request.input,
+            editing_config=request.editing.to_json(),
+            output_config=request.output_config_json(),
+            title=request.title,
+            description=request.description,
+            user_data=with_token(request.user_data, token),
+            overwrite=True,
+        )
+        return self._rpc(SUBMIT, params, self._submitted)
+
+    def check_call(self, job_id: str, request: AudioRequest) -> Rpc[JobResult | None]:
+        """GetSmartHandleJob of `job_id`; its value is the result once the job is final."""
+        return self._rpc(GET_JOB, {"JobId": job_id}, lambda answer: self._checked(job_id, answer))
+
+    def run(self, rpc: Rpc[T]) -> T:
+        """Make the call on this thread's connection; its value."""
+        if rpc.problem is not None:
+            return rpc.finish(rpc.problem)
         try:
-            answer = call()
+            answer = self.client.exchange(rpc.wire)
+        except (ConnectFailed, AnswerLost) as error:
+            return rpc.finish(error)
+        return rpc.finish(answer)
+
+    def _rpc(
+        self,
+        action: str,
+        params: Mapping[str, str],
+        value: Callable[[dict[str, object]], T],
+        *,
+        method: str = "POST",
+    ) -> Rpc[T]:
+        def finish(answer: Answer | Exception) -> T:
+            return value(self._reply(action, answer))
+
+        try:
+            return Rpc(self.client.prepare(action, params, method=method), finish)
+        except AnswerLost as problem:
+            return Rpc(b"", finish, problem)
+
+    def _reply(self, action: str, answer: Answer | Exception) -> dict[str, object]:
+        """The JSON object of an answer; the first call that cannot connect at all is fatal
+        (a wrong endpoint), later ones only transient."""
+        try:
+            reply = self.client.conclude(action, answer)
         except RetryableError as exc:
             cause = exc.__cause__
             if not self._reached and isinstance(cause, ConnectFailed) and not cause.timed_out:
@@ -155,7 +188,34 @@ class IceProvider:
                 ) from None
             raise
         self._reached = True
-        return answer
+        return reply
+
+    def _submitted(self, answer: dict[str, object]) -> str:
+        job_id = _text(answer.get("JobId"))
+        if not job_id or not job_id.isprintable():
+            request_id = _text(answer.get("RequestId")) or "unknown"
+            raise UnknownOutcome(f"{SUBMIT} answered without a usable JobId (request {request_id})")
+        media = _text(answer.get("MediaId"))
+        if media:
+            with self._guard:
+                self._media[job_id] = media
+        return job_id
+
+    def _checked(self, job_id: str, answer: dict[str, object]) -> JobResult | None:
+        if answer.get("State") not in FINAL_STATES:
+            return None
+        return self._result(job_id, answer)
+
+    def _page(self, answer: dict[str, object]) -> JobPage:
+        listed = answer.get("SmartJobList")
+        jobs = []
+        for job in listed if isinstance(listed, list) else []:
+            if not isinstance(job, dict):
+                continue
+            job_id = _text(job.get("JobId"))
+            if job_id and job_id.isprintable():
+                jobs.append(ListedJob(job_id, token_of(job.get("UserData")), _epoch(job)))
+        return JobPage(tuple(jobs), _text(answer.get("NextToken")))
 
     def _result(self, job_id: str, answer: dict[str, object]) -> JobResult:
         """A final job as the lockfile records it: only strings where strings go, and the

@@ -20,7 +20,7 @@ from voxform.errors import (
     UnknownOutcome,
 )
 from voxform.ice.signing import sign_request
-from voxform.ice.wire import API_VERSION, GET_JOB, JOB_TYPE, LIST_JOBS, SUBMIT
+from voxform.ice.wire import API_VERSION, GET_JOB, LIST_JOBS, SUBMIT
 from voxform.providers.connections import (
     Answer,
     AnswerLost,
@@ -30,14 +30,14 @@ from voxform.providers.connections import (
     Connections,
     Headers,
     connector,
+    wire_request,
 )
 from voxform.providers.credentials import Credentials
+from voxform.providers.ice_params import list_params, submit_params
 from voxform.state.jsonfile import JsonProblem, load_json
 
 RETRYABLE_CODES = frozenset({"ServiceUnavailable", "InternalError"})
 _REGION = re.compile(r"[a-z]{2,}(-[a-z0-9]+)+")
-# Overwrite as the Go SDK sends it; the Python SDK sends "True" (the service takes both).
-_BOOLEAN = {True: "true", False: "false"}
 USER_AGENT = f"voxform/{__version__}"
 
 
@@ -104,6 +104,28 @@ class IceClient:
     ) -> dict[str, object]:
         """One RPC call (params in the query, empty body); the JSON answer, or the error it
         stands for. A request that was sent and lost its answer raises UnknownOutcome."""
+        try:
+            answer = self._connections.exchange(self.prepare(action, params, method=method))
+        except (ConnectFailed, AnswerLost) as error:
+            return self.conclude(action, error)
+        return self.conclude(action, answer)
+
+    def exchange(self, request: bytes) -> Answer:
+        """Send a `prepare`d request on this thread's connection; its answer (ConnectFailed,
+        AnswerLost or AnswerTimedOut when there is none)."""
+        return self._connections.exchange(request)
+
+    @property
+    def connect(self) -> Connect:
+        """Makes one (unconnected) connection to the endpoint."""
+        return self._connections.connect
+
+    @property
+    def timeout(self) -> float:
+        return self._timeout
+
+    def prepare(self, action: str, params: Mapping[str, str], *, method: str = "POST") -> bytes:
+        """An RPC call signed, as it goes on the wire; AnswerLost when it cannot be sent."""
         signed = sign_request(
             method=method,
             host=self._host,
@@ -116,29 +138,34 @@ class IceClient:
             security_token=self._credentials.security_token,
             extra_headers=self._extra_headers,
         )
-        try:
-            answer = self._connections.send(method, signed.path, signed.headers)
-        except ConnectFailed as error:
-            if error.timed_out:
+        return wire_request(method, signed.path, signed.headers)
+
+    def conclude(self, action: str, answer: Answer | Exception) -> dict[str, object]:
+        """The JSON object of a call's answer, or the error its answer (or its failure to
+        connect, or to be answered) stands for."""
+        if isinstance(answer, Answer):
+            return self._answer(action, answer)
+        if isinstance(answer, ConnectFailed):
+            if answer.timed_out:
                 raise RetryableError(
                     f"{action}: no connection to the ICE endpoint {self.endpoint} within"
                     f" {self._timeout:g} s"
-                ) from error
+                ) from answer
             raise RetryableError(
                 f"{action}: cannot connect to the ICE endpoint {self.endpoint}:"
-                f" {self._scrub(error)}"
-            ) from error
-        except AnswerTimedOut as error:
+                f" {self._scrub(answer)}"
+            ) from answer
+        if isinstance(answer, AnswerTimedOut):
             raise UnknownOutcome(
                 f"{action}: the ICE endpoint {self.endpoint} did not answer within"
                 f" {self._timeout:g} s"
-            ) from error
-        except AnswerLost as error:
+            ) from answer
+        if isinstance(answer, AnswerLost):
             raise UnknownOutcome(
                 f"{action}: connection to the ICE endpoint {self.endpoint} failed:"
-                f" {self._scrub(error)}"
-            ) from error
-        return self._answer(action, answer)
+                f" {self._scrub(answer)}"
+            ) from answer
+        raise answer
 
     def _scrub(self, error: Exception) -> str:
         """An exception's text as a message may carry it: the HTTP library quotes what it
@@ -222,15 +249,15 @@ class IceClient:
         overwrite: bool | None = None,
     ) -> dict[str, object]:
         """SubmitAudioProduceJob with JSON-string configs; answers JobId, MediaId, State."""
-        params = {
-            "InputConfig": input_config,
-            "EditingConfig": editing_config,
-            "OutputConfig": output_config,
-        }
-        optional = {"Title": title, "Description": description, "UserData": user_data}
-        params.update({name: value for name, value in optional.items() if value is not None})
-        if overwrite is not None:
-            params["Overwrite"] = _BOOLEAN[overwrite]
+        params = submit_params(
+            input_config=input_config,
+            editing_config=editing_config,
+            output_config=output_config,
+            title=title,
+            description=description,
+            user_data=user_data,
+            overwrite=overwrite,
+        )
         return self.call(SUBMIT, params)
 
     def get_smart_handle_job(self, job_id: str) -> dict[str, object]:
@@ -241,14 +268,7 @@ class IceClient:
         self, *, next_token: str | None = None, max_results: int = 100
     ) -> dict[str, object]:
         """ListSmartJobs of audio production, newest first: SmartJobList and NextToken."""
-        params = {
-            "JobType": JOB_TYPE,
-            "MaxResults": str(max_results),
-            "SortBy": "CreationTime:Desc",
-        }
-        if next_token:
-            params["NextToken"] = next_token
-        return self.call(LIST_JOBS, params, method="GET")
+        return self.call(LIST_JOBS, list_params(next_token, max_results), method="GET")
 
 
 def _text(value: object) -> str:

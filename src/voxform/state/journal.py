@@ -87,6 +87,8 @@ def _replay(journal: Path, handle: BinaryIO, replayed: Replayed) -> None:
 
 
 _ADVICE = "move the journal aside to ignore what the interrupted apply recorded"
+# json.dumps(ensure_ascii=False, sort_keys=True), its encoder made once, not per line
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 _KEYS = ("at", "entry", "id")
 
 
@@ -171,7 +173,7 @@ class Journal:
     def record(self, key: str, entry: LockEntry | None) -> None:
         """Queue one change (None: the item has no entry); durable after the next `flush`."""
         line = {"at": round(time.time(), 3), "entry": entry and entry.to_json(), "id": key}
-        encoded = json.dumps(line, ensure_ascii=False, sort_keys=True).encode() + b"\n"
+        encoded = _ENCODER.encode(line).encode() + b"\n"
         with self._queue:
             self._buffer.append(encoded)
 
