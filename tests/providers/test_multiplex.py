@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from tests.providers.test_oss_tls import self_signed
 
+from providers.test_oss_tls import self_signed
 from voxform.providers.connections import (
     Answer,
     AnswerLost,
