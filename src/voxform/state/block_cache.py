@@ -35,10 +35,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from voxform.manifest.model import SourceSpec
-from voxform.render.model import Item
+from voxform.render.model import Item, Prints
 from voxform.state.cachefile import CacheTable, read_cache, write_cache
 from voxform.state.render_cache import RenderCache
-from voxform.state.render_records import print_bytes
+from voxform.state.render_records import prints_bytes
 from voxform.state.source_cache import SourceCache
 
 BLOCK_CACHE = "block-cache"
@@ -240,9 +240,10 @@ class BlockCache:
         kind, _, version = (engine or "").partition("\0")
         made_for = None if version == "-" else version[1:]
         characters: list[int] = []
-        raws: list[bytes] = []
+        prints_of: list[Prints] = []
+        result_of = self.renders.result_of
         for item, render_key in zip(items, render_keys, strict=True):
-            result = self.renders.result_of(render_key)
+            result = result_of(render_key)
             if engine is None or result is None or result.problems or len(result.rendered) != 1:
                 return None
             rendered = result.rendered[0]
@@ -257,12 +258,10 @@ class BlockCache:
                 or (rendered.item is not item and rendered.item != item)
             ):
                 return None
-            raw = print_bytes(prints)
-            if raw is None:
-                return None
             characters.append(rendered.characters)
-            raws.append(raw)
-        return None if engine is None else (engine, characters, b"".join(raws))
+            prints_of.append(prints)
+        raw = prints_bytes(prints_of)
+        return None if engine is None or raw is None else (engine, characters, raw)
 
     def _key(self, source: SourceSpec, path: Path, rel: str, prefix: str) -> bytes | None:
         """The digest of everything but the lockfile that the items of the file at `path`

@@ -20,6 +20,7 @@ stays in the file read.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import astuple, replace
 
 from voxform.errors import Location, Problem
@@ -102,21 +103,29 @@ def engine_spelt(kind: str, engine: str | None) -> str:
 def print_bytes(prints: Prints) -> bytes | None:
     """The fingerprint's and the audio digest's 64 bytes, when `prints` can be kept: its
     digests are `sha256:` and 64 lowercase hex digits, its kind and engine hold no NUL."""
-    kind, engine, fingerprint, audio = prints
-    if not (
-        len(fingerprint) == len(audio) == _DIGEST
-        and fingerprint.startswith(PREFIX)
-        and audio.startswith(PREFIX)
-        and "\0" not in kind
-        and (engine is None or "\0" not in engine)
-    ):
-        return None
-    spelt = fingerprint[_PREFIXED:] + audio[_PREFIXED:]
+    return prints_bytes((prints,))
+
+
+def prints_bytes(many: Iterable[Prints]) -> bytes | None:
+    """`print_bytes` of each of `many`, joined, read from hex in one piece; None unless
+    every one of them can be kept."""
+    spelt: list[str] = []
+    for kind, engine, fingerprint, audio in many:
+        if not (
+            len(fingerprint) == len(audio) == _DIGEST
+            and fingerprint.startswith(PREFIX)
+            and audio.startswith(PREFIX)
+            and "\0" not in kind
+            and (engine is None or "\0" not in engine)
+        ):
+            return None
+        spelt += (fingerprint[_PREFIXED:], audio[_PREFIXED:])
+    joined = "".join(spelt)
     try:
-        raw = bytes.fromhex(spelt)
+        raw = bytes.fromhex(joined)
     except ValueError:
         return None
-    return raw if raw.hex() == spelt else None  # lowercase hex digits only, no spaces
+    return raw if raw.hex() == joined else None  # lowercase hex digits only, no spaces
 
 
 def copy_plain(table: CacheTable, reader: CacheReader, at: int) -> bool:
