@@ -40,6 +40,8 @@ from harness import (
     voxform,
 )
 
+from voxform.apply.run import default_parallelism
+
 PRESETS: dict[str, tuple[int, float, float]] = {  # items, job latency, every operation's limit
     "issue-10k": (10_000, 0.3, 2000.0),
     "issue-2k": (2_000, 0.3, 2000.0),
@@ -50,7 +52,6 @@ GOALS = {  # issue 14's acceptance for its configurations
     "issue-10k": "client CPU within 15 s",
     "acceptance-500": "wall within 1.2x the ideal",
 }
-APPLY_PARALLELISM = 200  # `voxform apply --parallelism`'s default
 
 
 def limit(text: str) -> tuple[str, float]:
@@ -112,7 +113,9 @@ def main() -> None:
     throttled = stats.get("throttled", {})
     twice = sum(1 for n in stats.get("submissions", {}).values() if n > 1)
     ideal = items / limits[SUBMIT] + latency
-    parallelism = args.parallelism or APPLY_PARALLELISM
+    # Without --parallelism, apply's default for these rates (this checkout's rule; with
+    # --src, that checkout's own rule is what ran).
+    parallelism = args.parallelism or default_parallelism([{SUBMIT: limits[SUBMIT]}])
     # Little's law: at most `parallelism` jobs in flight, each for at least `latency`.
     bound = items / (parallelism / latency) + latency if latency else 0.0
     rows: list[list[object]] = [
@@ -148,6 +151,7 @@ def main() -> None:
         f"{items:,} items, {latency:g} s jobs, limits "
         + ", ".join(f"{op} {n:g}/s" for op, n in limits.items())
         + f", apply --parallelism {parallelism}"
+        + ("" if args.parallelism else " (its default)")
         + (f" (preset {args.preset})" if args.preset else "")
     )
     print(table(rows))

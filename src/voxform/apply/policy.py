@@ -55,7 +55,7 @@ class ApplyOptions:
     yes: bool  # do not ask for confirmation
     profile: str | None
     lock_timeout: float  # seconds to wait for the lease
-    parallelism: int  # jobs in flight at once
+    parallelism: int | None  # jobs in flight at once (None: run.default_parallelism)
     prune: bool
     max_delete: str  # --max-delete, checked as it was parsed
     refresh: bool  # read the buckets before planning

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import FrameType
 
 from voxform.apply.buckets import Deleter
@@ -18,6 +19,7 @@ from voxform.apply.paced_storage import PacedStorage
 from voxform.apply.pipeline import Pipeline
 from voxform.apply.prune import prune as prune_removed
 from voxform.errors import VoxformError
+from voxform.ice.wire import SUBMIT
 from voxform.plan.plan import SYNTHESIZING, Change, Plan
 from voxform.project import LoadedProject
 from voxform.providers.registry import open_providers, open_storages, provider_for
@@ -25,6 +27,18 @@ from voxform.state.journal import Journal
 from voxform.state.outputs import CACHE_NAME, save_written
 
 DEFAULT_PARALLELISM = 200  # jobs in flight: a 30/s target with 3 s jobs needs about 100
+SECONDS_IN_FLIGHT = 0.6  # a job of a fraction of a second: submitted, done, looked at
+MOST_IN_FLIGHT = 2_000  # the most the default allows, whatever the rates stated
+
+
+def default_parallelism(limits: Iterable[Mapping[str, float]]) -> int:
+    """Jobs in flight when `--parallelism` is not given: DEFAULT_PARALLELISM, or enough to
+    keep the submit rates the targets state (`rate_limits`) busy, at most MOST_IN_FLIGHT. A
+    job counts from its submission to the look that finds it done, so a target that takes
+    R submissions a second needs R x that time in flight; with fewer, the bound and not the
+    service sets the pace (Little's law: 200 jobs of 0.6 s are 333 a second)."""
+    rate = sum(limit.get(SUBMIT, 0.0) for limit in limits)
+    return max(DEFAULT_PARALLELISM, min(MOST_IN_FLIGHT, math.ceil(rate * SECONDS_IN_FLIGHT)))
 
 
 def apply_plan(
@@ -33,14 +47,15 @@ def apply_plan(
     progress: Progress,
     *,
     profile: str | None = None,
-    parallelism: int = DEFAULT_PARALLELISM,
+    parallelism: int | None = None,
     submit: bool = True,
     prune: bool = False,
 ) -> Outcome:
     """Synthesize every pending change of `plan`, journaling each step; the lockfile is
     written at checkpoints and at the end. SIGINT or SIGTERM stops submitting and saves
     state; a second one exits at once, the journal whole. With `submit=False` (refresh)
-    only jobs already submitted are followed, and nothing is sent."""
+    only jobs already submitted are followed, and nothing is sent. `parallelism` None:
+    `default_parallelism` of the targets that have changes."""
     journal = Journal(loaded.lock_path, loaded.journal_path)
     try:
         journal.open()
@@ -51,6 +66,8 @@ def apply_plan(
         ) from None
     targets = loaded.project.targets
     names = {c.target for c in plan.pending if c.target}
+    if parallelism is None:
+        parallelism = default_parallelism(targets[n].rate_limits for n in sorted(names))
     saved = False
     try:
         with open_providers(loaded.project, names, profile=profile) as providers:

@@ -9,7 +9,7 @@ import click
 
 from voxform.apply.policy import ApplyOptions, apply_project
 from voxform.apply.prune import DEFAULT_MAX_DELETE, parse_limit
-from voxform.apply.run import DEFAULT_PARALLELISM
+from voxform.apply.run import DEFAULT_PARALLELISM, MOST_IN_FLIGHT, SECONDS_IN_FLIGHT
 from voxform.cli.common import (
     load,
     project_dir,
@@ -35,9 +35,10 @@ from voxform.report import Reporter
 @click.option(
     "--parallelism",
     type=click.IntRange(1, 10_000),
-    default=DEFAULT_PARALLELISM,
-    show_default=True,
-    help="Jobs in flight at once (submitted, result not yet in).",
+    default=None,
+    help="Jobs in flight at once (submitted, result not yet in). Default: "
+    f"{DEFAULT_PARALLELISM}, or {SECONDS_IN_FLIGHT:g} s of the submit rates the targets "
+    f"state in rate_limits when that is more, at most {MOST_IN_FLIGHT:,}.",
 )
 @click.option("--prune", is_flag=True, help="Also delete the outputs of removed items.")
 @click.option(
@@ -59,7 +60,7 @@ def apply(
     yes: bool,
     profile: str | None,
     lock_timeout: float,
-    parallelism: int,
+    parallelism: int | None,
     prune: bool,
     max_delete: str,
     refresh: bool,
