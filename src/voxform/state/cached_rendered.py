@@ -102,10 +102,16 @@ def cached(
     _SET_WARNINGS(value, ())
     _SET_LEGACY(value, legacy)
     _SET_PRINTS(value, prints)
+    from_record(value, project, reader, kept)
+    return value
+
+
+def from_record(value: CachedRendered, project: Project, reader: CacheReader, kept: int) -> None:
+    """Have `value` put its request and digests together, when first read, from the string
+    `kept` of `reader` (a plain record's)."""
     _SET_PROJECT(value, project)
     _SET_READER(value, reader)
     _SET_KEPT(value, kept)
-    return value
 
 
 _new = object.__new__

@@ -19,10 +19,9 @@ from voxform.ice.wire import AudioRequest
 from voxform.manifest.model import Project
 from voxform.render.model import Item, Prints, RenderedItem
 from voxform.render.render import ItemResult
-from voxform.state.cached_rendered import PREFIX, CachedRendered
+from voxform.state.cached_rendered import HEX, PREFIX, CachedRendered, from_record
 from voxform.state.cachefile import CacheReader
 
-_RAW = 32  # a sha256's bytes
 _REQUEST_SLOT = RenderedItem.__dict__["request"]
 _DIGESTS_SLOT = RenderedItem.__dict__["digests"]
 
@@ -96,13 +95,13 @@ class LateRendered(CachedRendered):
 
     @property
     def prints(self) -> Prints:
-        block, at = self._block, 2 * _HEX * self._n
+        block, at = self._block, 2 * HEX * self._n
         spelt = block.spelt
         return (
             block.kind,
             block.made_for,
-            PREFIX + spelt[at : at + _HEX],
-            PREFIX + spelt[at + _HEX : at + 2 * _HEX],
+            PREFIX + spelt[at : at + HEX],
+            PREFIX + spelt[at + HEX : at + 2 * HEX],
         )
 
     @property
@@ -126,9 +125,7 @@ class LateRendered(CachedRendered):
             _REQUEST_SLOT.__set__(self, found.request)
             _DIGESTS_SLOT.__set__(self, found.digests)
         else:
-            _SET_PROJECT(self, self._block.project)
-            _SET_READER(self, found[0])
-            _SET_KEPT(self, found[1])
+            from_record(self, self._block.project, *found)
 
     @property
     def request(self) -> AudioRequest:
@@ -146,9 +143,6 @@ class LateRendered(CachedRendered):
 
 
 _READER_SLOT = CachedRendered.__dict__["_reader"]
-_SET_READER = _READER_SLOT.__set__
-_SET_KEPT = CachedRendered.__dict__["_kept"].__set__
-_SET_PROJECT = CachedRendered.__dict__["_project"].__set__
 _SET_ITEM = RenderedItem.__dict__["item"].__set__
 _SET_BLOCK = LateRendered.__dict__["_block"].__set__
 _SET_N = LateRendered.__dict__["_n"].__set__
@@ -156,4 +150,3 @@ _CACHED_REQUEST = CachedRendered.__dict__["request"].fget
 _CACHED_DIGESTS = CachedRendered.__dict__["digests"].fget
 _result = maker(ItemResult)
 _new = object.__new__
-_HEX = 2 * _RAW  # a digest's hex digits
