@@ -38,7 +38,7 @@ from voxform.manifest.model import SourceSpec
 from voxform.render.model import Item, Prints
 from voxform.state.cachefile import CacheTable, read_cache, write_cache
 from voxform.state.render_cache import RenderCache
-from voxform.state.render_records import prints_bytes
+from voxform.state.render_records import engine_parts, prints_bytes
 from voxform.state.source_cache import SourceCache
 
 BLOCK_CACHE = "block-cache"
@@ -237,8 +237,7 @@ class BlockCache:
         engine, characters and fingerprints; None unless each is plain, with fingerprints
         for the engine of its target."""
         engine = self.renders.engine_of(items[0].settings.target)
-        kind, _, version = (engine or "").partition("\0")
-        made_for = None if version == "-" else version[1:]
+        kind, made_for = engine_parts(engine)
         characters: list[int] = []
         prints_of: list[Prints] = []
         result_of = self.renders.result_of

@@ -42,6 +42,7 @@ from voxform.state.render_records import (
     decode,
     decode_plains,
     encode,
+    engine_parts,
     engine_spelt,
     keepable,
     plain_record,
@@ -135,8 +136,7 @@ class RenderCache(RenderKeys):
         """The results of `items` (a block's, in order) as the block tells them, for
         `engine` (as `engine_spelt` spells it): get_many answers them without the file.
         `some`: a few items of a file (result_of answers them too)."""
-        kind, _, version = engine.partition("\0")
-        made_for = None if version == "-" else version[1:]
+        kind, made_for = engine_parts(engine)
         results = ToldBlock(items, told, kind, made_for, self, self.project).results()
         if items:
             self.told[id(items[0])] = (items, results)

@@ -100,6 +100,12 @@ def engine_spelt(kind: str, engine: str | None) -> str:
     return f"{kind}\0{'-' if engine is None else '+' + engine}"
 
 
+def engine_parts(spelt: str | None) -> tuple[str, str | None]:
+    """The provider kind and engine version `engine_spelt` spelt (None: "" and None)."""
+    kind, _, version = (spelt or "").partition("\0")
+    return kind, None if version == "-" else version[1:]
+
+
 def print_bytes(prints: Prints) -> bytes | None:
     """The fingerprint's and the audio digest's 64 bytes, when `prints` can be kept: its
     digests are `sha256:` and 64 lowercase hex digits, its kind and engine hold no NUL."""
@@ -183,8 +189,7 @@ def decode_plains(
     one loop (a second plan reads 100,000 of them); None for a record that is not plain,
     or not a record."""
     ints, text, size = reader.ints, reader.text, reader.size
-    kind, _, version = (engine or "").partition("\0")
-    made_for = None if version == "-" else version[1:]
+    kind, made_for = engine_parts(engine)
     spelt = -2  # the index of `engine`'s string in this reader, once seen (strings are kept once)
     found: list[ItemResult | None] = []
     for at, item in zip(starts, items, strict=True):
