@@ -197,18 +197,10 @@ class BlockCache:
             kept = self.kept.get(key)
             if kept is not None:  # as it was read, if each of its results is still kept
                 if key in self.told or all(k in results for k in kept[0]):
-                    table.record(key)
-                    table.number(len(items))
-                    table.text(kept[1])
-                    table.text(kept[3])
-                    table.number(kept[4])
                     told = kept[5]
                     if told is None or told[0] != self.renders.engine_of(items[0].settings.target):
                         told = self._told(items, kept[0])
-                    table.text(None if told is None else told[0])
-                    table.text(items[0].source_file)
-                    table.ints.frombytes(kept[2])
-                    _write_told(table, told)
+                    _write_block(table, key, items, kept[1], kept[3], kept[4], kept[2], told)
                 continue
             render_keys = [self.renders.key(item) for item in items]
             if not all(k is not None and self.renders.result_of(k) for k in render_keys):
@@ -220,16 +212,10 @@ class BlockCache:
             )
             if len(raw) != len(items) * 2 * _RAW:
                 continue
-            table.record(key)
-            table.number(len(items))
-            table.text("\n".join(item.id.rpartition("/")[2] for item in items))
-            table.text(ids)
-            table.number(0 if any(self.renders.has_parts(item.id) for item in items) else 1)
+            spelt = "\n".join(item.id.rpartition("/")[2] for item in items)
+            partless = 0 if any(self.renders.has_parts(item.id) for item in items) else 1
             told = self._told(items, [k for k in render_keys if k is not None])
-            table.text(None if told is None else told[0])
-            table.text(items[0].source_file)
-            table.ints.frombytes(raw)
-            _write_told(table, told)
+            _write_block(table, key, items, spelt, ids, partless, raw, told)
         write_cache(self.path, self.root, KIND, self.identity, table)
 
     def _told(self, items: list[Item], render_keys: list[bytes]) -> _Told | None:
@@ -302,8 +288,27 @@ class BlockCache:
         return keys, digests, renders, spelt or "", raw, ids, partless, told
 
 
-def _write_told(table: CacheTable, told: _Told | None) -> None:
-    """A block's told results, after its digests and render keys (read by `_read`)."""
+def _write_block(
+    table: CacheTable,
+    key: bytes,
+    items: list[Item],
+    spelt: str,
+    ids: str,
+    partless: int,
+    raw: bytes,
+    told: _Told | None,
+) -> None:
+    """The block of `items` under `key`, as `_read` reads it: their count, id keys, the ids'
+    digest, partlessness, the engine it tells for, its file, the chunks' digests and render
+    keys, then (when it tells them) the results' characters and fingerprints."""
+    table.record(key)
+    table.number(len(items))
+    table.text(spelt)
+    table.text(ids)
+    table.number(partless)
+    table.text(None if told is None else told[0])
+    table.text(items[0].source_file)
+    table.ints.frombytes(raw)
     if told is not None:
         table.ints.extend(told[1])
         table.ints.frombytes(told[2])
