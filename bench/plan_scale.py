@@ -1,7 +1,8 @@
 """Plan at the sizes users have: cold, a second time, after one edit, right after an apply.
 
     python bench/plan_scale.py [--sizes 1000 10000 100000] [--repeat N] [--target ice|local]
-        [--after-apply] [--apply-latency 0.3] [--profile] [--src CHECKOUT]
+        [--after-apply] [--after-apply-only] [--keep DIR] [--apply-latency 0.3] [--profile]
+        [--src CHECKOUT]
 
 For each size, the generated project of issue 14 (100-paragraph Markdown files, two voices,
 two templates, the default one with `pause(300)`, MP3), then `voxform plan --json`, each run a
@@ -14,7 +15,9 @@ subprocess with its wall time, CPU and peak memory:
 - one edit: one paragraph of one file changed before each run (another file each time);
 - after apply (--after-apply, ICE target only): a fresh project applied against `voxform
   emulator --synthesis silence` with every limit at 10,000/s, then one plan (one run, as only
-  the first plan after an apply is "right after" it).
+  the first plan after an apply is "right after" it). --after-apply-only: that row alone;
+  --keep DIR: the applied project and the emulator's storage kept in DIR and reused, with
+  `.voxform/` as the apply left it restored before each of --repeat plans.
 
 Each row says how many times the floor it took, and checks what it printed: a second plan
 prints the bytes of the cold one, an edit changes exactly one entry, nothing is pending after
@@ -149,27 +152,51 @@ def same(first: Run, runs: Sequence[Run]) -> str:
     return "same bytes as cold" if identical else "DIFFERS from cold"
 
 
-def after_apply(scratch: Path, size: int, latency: float, src: Path | None) -> tuple[Run, Run]:
-    """A fresh project applied against the emulator at high limits, then one plan."""
-    root = scratch / "applied"
-    make_book(root, size, limits=dict.fromkeys(OPERATIONS, HIGH))
+def after_apply(scratch: Path, size: int, args: argparse.Namespace) -> tuple[Run | None, list[Run]]:
+    """A fresh project applied against the emulator at high limits, then one plan. With
+    --keep DIR, the project and the emulator's storage stay in DIR (an apply only when DIR
+    has none yet), `.voxform/` as the apply left it is restored before each of --repeat
+    plans, after one plan not measured (the emulator's first listing after a start hashes
+    its objects)."""
+    keep: Path | None = args.keep
+    base = keep.resolve() if keep is not None else scratch
+    root, saved = base / "applied", base / "after-apply-state"
+    kept = keep is not None and (root / "voxform.lock").exists() and saved.exists()
+    if not kept:
+        shutil.rmtree(base / "applied", ignore_errors=True)
+        shutil.rmtree(base / "oss", ignore_errors=True)
+        make_book(root, size, limits=dict.fromkeys(OPERATIONS, HIGH))
     with emulator(
-        scratch / "oss",
+        base / "oss",
         "--latency",
-        str(latency),
+        str(args.apply_latency),
         "--synthesis",
         "silence",
         "--rate-limit",
         f"{HIGH:g}",
     ) as emu:
-        apply = voxform(["-C", str(root), "apply", "--yes"], url=emu.url, src=src)
-        if apply.code != 0:
-            print(f"apply of {size} exited {apply.code}:\n{apply.output[-2000:]}", file=sys.stderr)
-        plan = voxform(
-            ["-C", str(root), *PLAN], url=emu.url, src=src, timeout=TIMEOUT, errors_apart=True
-        )
-    shutil.rmtree(root, ignore_errors=True)
-    return apply, plan
+        apply = None
+        if not kept:
+            apply = voxform(["-C", str(root), "apply", "--yes"], url=emu.url, src=args.src)
+            if apply.code != 0:
+                print(
+                    f"apply of {size} exited {apply.code}:\n{apply.output[-2000:]}", file=sys.stderr
+                )
+            if keep is not None:
+                shutil.copytree(root / ".voxform", saved)
+        runs = 1 if keep is None else args.repeat + 1
+        done = []
+        for _ in range(runs):
+            if keep is not None:
+                shutil.rmtree(root / ".voxform")
+                shutil.copytree(saved, root / ".voxform")
+            command = ["-C", str(root), *PLAN]
+            done.append(
+                voxform(command, url=emu.url, src=args.src, timeout=TIMEOUT, errors_apart=True)
+            )
+    if keep is None:
+        shutil.rmtree(root, ignore_errors=True)
+    return apply, done[1:] if keep is not None else done  # the first one kept: a warm-up
 
 
 def profile(root: Path, src: Path | None, top: int = 25) -> str:
@@ -216,7 +243,10 @@ def measure(size: int, args: argparse.Namespace, scratch: Path) -> list[list[obj
     root = scratch / "project"
     items = make_book(root, size, target=args.target)
     floor_s, paragraphs = floor(root, args.repeat)
-    rows: list[list[object]] = [
+    rows: list[list[object]] = []
+    if args.after_apply_only:
+        return rows + after_apply_row(items, args, scratch, floor_s)
+    rows += [
         [
             f"{items:,}",
             "floor",
@@ -252,16 +282,24 @@ def measure(size: int, args: argparse.Namespace, scratch: Path) -> list[list[obj
         print(profile(root, args.src), end="\n\n")
     shutil.rmtree(root, ignore_errors=True)
     if args.after_apply:
-        apply, plan = after_apply(scratch, size, args.apply_latency, args.src)
-        pending = len(changes(plan))
+        rows += after_apply_row(items, args, scratch, floor_s)
+    return rows
+
+
+def after_apply_row(
+    items: int, args: argparse.Namespace, scratch: Path, floor_s: float
+) -> list[list[object]]:
+    apply, plans_run = after_apply(scratch, items, args)
+    pending = max(len(changes(plan)) for plan in plans_run)
+    if apply is not None:
         print(
             f"apply of {items:,} before 'after apply': exit {apply.code}, {apply.seconds:.1f} s,"
             f" client CPU {apply.cpu:.1f} s, {apply.peak_mb:.0f} MB",
             file=sys.stderr,
         )
-        check = "nothing pending" if pending == 0 and plan.code == 0 else f"{pending} pending"
-        rows.append(row(items, "after apply", [plan], floor_s, check))
-    return rows
+    good = pending == 0 and all(plan.code == 0 for plan in plans_run)
+    check = "nothing pending" if good else f"{pending} pending"
+    return [row(items, "after apply", plans_run, floor_s, check)]
 
 
 def main() -> None:
@@ -270,12 +308,24 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="median of N runs of each plan")
     parser.add_argument("--target", choices=("ice", "local"), default="ice")
     parser.add_argument("--after-apply", action="store_true")
+    parser.add_argument(
+        "--after-apply-only", action="store_true", help="only the after-apply row (no others)"
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="keep the applied project and the emulator's storage in DIR, and reuse them",
+    )
     parser.add_argument("--apply-latency", type=float, default=0.3, help="seconds per job")
     parser.add_argument("--profile", action="store_true", help="also a cold plan under cProfile")
     parser.add_argument("--src", type=Path, default=None, help="the checkout whose code to run")
     args = parser.parse_args()
+    args.after_apply = args.after_apply or args.after_apply_only
     if args.after_apply and args.target != "ice":
         parser.error("--after-apply applies against the emulator: it needs --target ice")
+    if args.keep is not None and len(args.sizes) != 1:
+        parser.error("--keep keeps one applied project: give one size")
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     preamble(args.src)
