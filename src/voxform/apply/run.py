@@ -24,6 +24,7 @@ from voxform.plan.plan import SYNTHESIZING, Change, Plan
 from voxform.project import LoadedProject
 from voxform.providers.registry import open_providers, open_storages, provider_for
 from voxform.state.journal import Journal
+from voxform.state.lockindex import index_path, save_index
 from voxform.state.outputs import CACHE_NAME, save_written
 
 DEFAULT_PARALLELISM = 200  # jobs in flight: a 30/s target with 3 s jobs needs about 100
@@ -148,6 +149,8 @@ def apply_plan(
         # The subtitle files written, as the stat cache of a plan would hold them: the plan
         # after this apply reads none of them again.
         save_written(loaded.project.root, loaded.journal_path.parent / CACHE_NAME)
+        if saved:  # what the plan after it reads instead of the lockfile's JSON
+            save_index(loaded.lock_path, index_path(loaded.journal_path), loaded.project.root)
     return outcome
 
 

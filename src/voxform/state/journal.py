@@ -31,6 +31,7 @@ from voxform.state.lockfile import (
     read_lockfile,
     write_lockfile,
 )
+from voxform.state.lockindex import index_path
 
 JOURNAL_DIR = Path(".voxform")
 MAX_RECORD_BYTES = 1 << 24  # one journal line; an entry is a few hundred bytes
@@ -53,7 +54,7 @@ class Replayed:
 def read_state(lock_path: Path, journal: Path) -> Replayed:
     """The lockfile at `lock_path` with the journal (if any) replayed over it, read-only;
     LockfileError naming the journal's line for a record voxform would not write."""
-    replayed = Replayed(read_lockfile(lock_path))
+    replayed = Replayed(read_lockfile(lock_path, index=index_path(journal)))
     try:
         with open_regular(journal) as handle:
             _replay(journal, handle, replayed)

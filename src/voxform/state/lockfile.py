@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -85,16 +86,34 @@ class LockState:
         """The lockfile's bytes: `json.dumps(indent=2, sort_keys=True, ensure_ascii=False)`
         and a newline, written out by hand because json's indenting encoder is pure Python
         and ten times slower on a lockfile of thousands of items."""
-        if not self.items:
-            blocks = "{}"
-        else:
-            rows = [
-                f"    {_string(key)}: {_block(self.items[key].to_json(), '    ')}"
-                for key in sorted(self.items)
-            ]
-            blocks = "{\n" + ",\n".join(rows) + "\n  }"
-        text = f'{{\n  "items": {blocks},\n  "lockfile_version": {LOCKFILE_VERSION}\n}}\n'
-        return text.encode()
+        return self._laid_out()[0]
+
+    def _laid_out(self) -> Laid:
+        """The lockfile's bytes, its entries in their order, and where each one's block
+        begins and ends in the bytes."""
+        keys = sorted(self.items)
+        blocks = [_block(self.items[key].to_json(), "    ") for key in keys]
+        heads = [f"    {_string(key)}: " for key in keys]
+        rows = ",\n".join(map(str.__add__, heads, blocks))
+        middle = "{\n" + rows + "\n  }" if keys else "{}"
+        text = f'{{\n  "items": {middle},\n  "lockfile_version": {LOCKFILE_VERSION}\n}}\n'
+        data = text.encode()
+        ascii = len(data) == len(text)  # then a string's characters are its bytes
+        size = len if ascii else lambda part: len(part.encode())
+        spans = []
+        at = len('{\n  "items": {\n')
+        for head, block in zip(heads, blocks, strict=True):
+            at += size(head)
+            end = at + size(block)
+            spans.append((at, end))
+            at = end + 2  # ",\n"
+        return data, [(key, self.items[key]) for key in keys], spans
+
+
+# What write_lockfile last wrote at each path: the bytes' sha256, the entries in order and
+# where each one's block lies in the bytes (its index takes it: state/lockindex.py).
+Laid = tuple[bytes, list[tuple[str, LockEntry]], list[tuple[int, int]]]
+_written: dict[str, Laid] = {}
 
 
 def _string(value: str) -> str:
@@ -303,14 +322,21 @@ def _object(name: str, value: object) -> ObjectDigest | None:
 _ADVICE = "fix it or restore it from git"
 
 
-def read_lockfile(path: Path, *, quick: bool = True) -> LockState:
+def read_lockfile(path: Path, *, quick: bool = True, index: Path | None = None) -> LockState:
     """The lockfile at `path`, or an empty state when there is none yet; LockfileError, in
     one sentence naming what is wrong and where, for anything voxform would not write.
-    `quick`: first the quick way (lockquick.py), which gives the same state or gives up."""
+    `quick`: first the quick way (lockquick.py), which gives the same state or gives up;
+    `index`: first of all its index there, if it was made for these bytes (lockindex.py)."""
     try:
         data = read_regular(path, MAX_LOCKFILE_BYTES, "lockfile")
     except FileNotFoundError:
         return LockState()
+    if index is not None and quick:
+        from voxform.state.lockindex import read_index  # it builds on this module
+
+        indexed = read_index(index, data, path)
+        if indexed is not None:
+            return indexed
     found = _quickly(data) if quick else None
     if found is not None:
         return found
@@ -367,5 +393,7 @@ def _quickly(data: bytes) -> LockState | None:
 
 
 def write_lockfile(path: Path, state: LockState) -> None:
-    """Replace the lockfile atomically with `state`."""
-    write_atomic(path, state.to_bytes())
+    """Replace the lockfile atomically with `state` (remembered: `take_written`)."""
+    data, entries, spans = state._laid_out()
+    write_atomic(path, data)
+    _written[str(path)] = (hashlib.sha256(data).digest(), entries, spans)

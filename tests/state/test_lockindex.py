@@ -1,0 +1,182 @@
+"""The lockfile's index (state/lockindex.py): what a plan reads instead of the lockfile's
+JSON, written for the bytes apply wrote and believed only for those bytes. Damaged, stale,
+foreign or of another version, it is ignored and the lockfile is read the full way; read,
+it gives every entry exactly as the lockfile does, fields it does not hold included."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields, replace
+from pathlib import Path
+
+import pytest
+
+from voxform.state.lockfile import (
+    LockEntry,
+    LockfileError,
+    LockState,
+    read_lockfile,
+    write_lockfile,
+)
+from voxform.state.lockindex import INDEX_VERSION, IndexedEntry, index_path, save_index
+from voxform.state.outputs import FileDigest, ObjectDigest
+
+FINGERPRINT = "sha256:" + "ab" * 32
+OTHER = "sha256:" + "ef" * 32
+SHA = "cd" * 32
+
+
+def usual() -> LockState:
+    """Entries of every kind apply writes, a message in Chinese among them."""
+    finished = LockEntry(
+        state="finished",
+        fingerprint=FINGERPRINT,
+        characters=377,
+        inputs={"text": FINGERPRINT, "format": "mp3", "volume": "50"},
+        chunk=FINGERPRINT,
+        job_id="b428e0239e944cd38391eb86c83b990b",
+        media_id="7397726a6e6f4f8e8af54675753dc197",
+        url="http://127.0.0.1:1/b.mp3",
+        duration=25.1,
+        subtitles={"srt": "subtitles/b/p1.srt", "vtt": "subtitles/b/p1.vtt"},
+        outputs={
+            "oss://gen-bucket/gen/b/p1.mp3": ObjectDigest('"BEDCC9D28E526DFA"', 201600),
+            "oss://gen-bucket/gen/b/p2.mp3": ObjectDigest('"AB"', 5, 18446744073709551615),
+            "subtitles/b/p1.srt": FileDigest(SHA, 509),
+        },
+        audio_digest=OTHER,
+        copied_from="b/p0",
+    )
+    pending = LockEntry(
+        state="pending", fingerprint=FINGERPRINT, characters=0, token="0123456789abcdef0123"
+    )
+    failed = LockEntry(
+        state="failed",
+        fingerprint=OTHER,
+        characters=3,
+        error_code="Throttling",
+        error_message="\u8bf7\u6c42\u8fc7\u4e8e\u9891\u7e41 (too many calls)",
+        duration=7,
+        outputs={},
+    )
+    later = replace(finished, url="http://127.0.0.1:1/\u00e9t\u00e9.mp3", chunk=None)
+    return LockState({"b/p1": finished, "b/p2": pending, "b/p3": failed, "b/p4": later})
+
+
+def applied(root: Path, state: LockState | None = None) -> tuple[Path, Path]:
+    """A lockfile written as apply writes it, and its index beside it, as apply leaves
+    them: the lockfile's path and the index's."""
+    lock = root / "voxform.lock"
+    (root / ".voxform").mkdir(parents=True, exist_ok=True)
+    index = index_path(root / ".voxform" / "voxform.lock.journal")
+    write_lockfile(lock, state or usual())
+    assert save_index(lock, index, root)
+    return lock, index
+
+
+def spelt(state: LockState) -> list[tuple[str, list[object]]]:
+    """Every entry's every field (read through the entry, as the plan reads them)."""
+    names = [f.name for f in fields(LockEntry)]
+    return [(key, [getattr(e, n) for n in names]) for key, e in state.items.items()]
+
+
+def test_an_index_gives_every_entry_as_the_lockfile_does(tmp_path: Path) -> None:
+    lock, index = applied(tmp_path)
+    assert index.name == "voxform.lock.index"
+    indexed = read_lockfile(lock, index=index)
+    assert {type(e) for e in indexed.items.values()} == {IndexedEntry}
+    full = read_lockfile(lock)
+    assert spelt(indexed) == spelt(full)
+    assert indexed.items == full.items and full.items == indexed.items
+    assert indexed.to_bytes() == lock.read_bytes()
+
+
+def test_fields_it_does_not_hold_are_read_from_the_entry_asked_for_alone(tmp_path: Path) -> None:
+    lock, index = applied(tmp_path)
+    indexed = read_lockfile(lock, index=index)
+    first, second = indexed.items["b/p1"], indexed.items["b/p3"]
+    assert first.fingerprint == FINGERPRINT and "inputs" not in vars(first)
+    assert first.inputs == {"text": FINGERPRINT, "format": "mp3", "volume": "50"}
+    assert first.job_id == "b428e0239e944cd38391eb86c83b990b"
+    assert "inputs" not in vars(second)  # another entry is not read for it
+    assert second.error_message == "\u8bf7\u6c42\u8fc7\u4e8e\u9891\u7e41 (too many calls)"
+    assert indexed.items["b/p4"].copied_from == "b/p0"  # after a block with UTF-8 in it
+
+
+def test_a_truncated_index_is_ignored(tmp_path: Path) -> None:
+    lock, index = applied(tmp_path)
+    data = index.read_bytes()
+    for size in (0, 20, len(data) // 2, len(data) - 1):
+        index.write_bytes(data[:size])
+        read = read_lockfile(lock, index=index)
+        assert {type(e) for e in read.items.values()} == {LockEntry}
+        assert spelt(read) == spelt(usual())
+
+
+def test_an_edited_index_is_ignored(tmp_path: Path) -> None:
+    """A fingerprint changed in the index's strings, the numbers and lengths as they were:
+    only the body's sha256 tells."""
+    lock, index = applied(tmp_path)
+    data = index.read_bytes()
+    assert data.count(FINGERPRINT.encode()) >= 2
+    index.write_bytes(data.replace(FINGERPRINT.encode(), OTHER.encode(), 1))
+    read = read_lockfile(lock, index=index)
+    assert read.items["b/p1"].fingerprint == FINGERPRINT
+    assert {type(e) for e in read.items.values()} == {LockEntry}
+
+
+def test_an_index_of_other_bytes_is_ignored_stale_or_foreign(tmp_path: Path) -> None:
+    """The lockfile edited since (a count, same length), or an index brought from another
+    project: made for other bytes, it is not read."""
+    lock, index = applied(tmp_path / "here")
+    text = lock.read_text()
+    assert '"characters": 377,' in text
+    lock.write_text(text.replace('"characters": 377,', '"characters": 378,'))
+    read = read_lockfile(lock, index=index)
+    assert read.items["b/p1"].characters == 378
+    assert {type(e) for e in read.items.values()} == {LockEntry}
+
+    there, _ = applied(tmp_path / "there", LockState({"b/p1": usual().items["b/p1"]}))
+    foreign = read_lockfile(there, index=index)
+    assert list(foreign.items) == ["b/p1"]
+    assert {type(e) for e in foreign.items.values()} == {LockEntry}
+
+
+def test_an_index_of_another_version_or_kind_is_ignored(tmp_path: Path) -> None:
+    lock, index = applied(tmp_path)
+    data = index.read_bytes()
+    for old, new in ((f'"{INDEX_VERSION}:'.encode(), b'"9:'), (b"lock-index", b"lock-other")):
+        assert old in data
+        index.write_bytes(data.replace(old, new, 1))
+        read = read_lockfile(lock, index=index)
+        assert {type(e) for e in read.items.values()} == {LockEntry}
+    index.write_bytes(data)
+    assert {type(e) for e in read_lockfile(lock, index=index).items.values()} == {IndexedEntry}
+
+
+def test_only_the_bytes_this_process_wrote_are_indexed(tmp_path: Path) -> None:
+    """No index without a write to go by, nor for a field the quick reading would not take
+    (a line break in a url), nor one made for the write before the last."""
+    lock = tmp_path / "voxform.lock"
+    index = tmp_path / "voxform.lock.index"
+    assert not save_index(lock, index, tmp_path)
+    broken = LockState({"a": replace(usual().items["b/p1"], url="http://x/\nb")})
+    write_lockfile(lock, broken)
+    assert not save_index(lock, index, tmp_path)
+    assert not index.exists()
+    assert not save_index(lock, index, tmp_path)  # taken once
+
+
+def test_an_entry_unlike_its_index_is_refused_when_read(tmp_path: Path) -> None:
+    """Should an index and its lockfile disagree (they cannot, but for a planted pair),
+    reading a field from the lockfile says so instead of mixing the two."""
+    lock, index = applied(tmp_path)
+    indexed = read_lockfile(lock, index=index)
+    entry = indexed.items["b/p1"]
+    key, source, start, end = vars(entry)["_block"]
+    block = json.loads(source.data[start:end])
+    block["fingerprint"] = OTHER
+    source.data = json.dumps({"b/p1": block}).encode()
+    vars(entry)["_block"] = (key, source, 8, len(source.data) - 1)
+    with pytest.raises(LockfileError, match="is not what its index says"):
+        _ = entry.inputs
