@@ -47,7 +47,31 @@ def test_the_files_written_are_in_the_stat_cache_with_their_stat_and_digest(
 def test_files_written_just_now_are_left_out_as_racily_clean(tmp_path: Path) -> None:
     root, cache, _ = written(tmp_path)
     assert save_written(root, cache) == 2
-    assert json.loads(cache.read_text()) == {}  # a write in the same tick would not show
+    assert not cache.exists()  # a write in the same tick would not show: nothing to keep
+
+
+def test_a_cache_that_learnt_only_racily_clean_files_is_not_written_again(
+    tmp_path: Path,
+) -> None:
+    """The plan right after an apply reads the files of the apply's last two seconds again
+    (racily clean when they were cached); all it learns is as racily clean, so rewriting
+    the cache would write what it read. One thing learnt that is not: it is written."""
+    root, cache, names = written(tmp_path)
+    vtt = names["vtt"]
+    assert save_written(root, cache, now_ns=time.time_ns() + LATER) == 2
+    (root / vtt).write_text("WEBVTT\n\nchanged just now\n")
+    before = cache.read_bytes(), cache.stat().st_mtime_ns, cache.stat().st_ino
+
+    again = StatCache(cache, root=root)
+    assert again.digest(root, vtt) == digest_of((root / vtt).read_bytes())  # racily clean
+    again.save()
+    assert (cache.read_bytes(), cache.stat().st_mtime_ns, cache.stat().st_ino) == before
+
+    later = StatCache(cache, root=root)
+    assert later.digest(root, vtt) is not None
+    later.save(now_ns=time.time_ns() + LATER)  # no longer racily clean: it is kept
+    st = os.lstat(root / vtt)
+    assert json.loads(cache.read_text())[vtt][:3] == [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
 def test_a_file_changed_after_it_was_written_is_read_again(tmp_path: Path) -> None:

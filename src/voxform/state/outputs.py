@@ -141,6 +141,7 @@ class StatCache:
         self.root = root  # no symlink between it and `path` is written through
         self.entries: dict[str, tuple[int, int, int, str]] = {}
         self.dirty = False
+        self.fresh: set[str] = set()  # the names learnt since it was read
         if path is not None:
             # json's own reading: a cache is ours, and a damaged one only a slower plan
             with contextlib.suppress(OSError, ValueError, RecursionError):
@@ -176,20 +177,28 @@ class StatCache:
             sha = hashlib.file_digest(handle, "sha256").hexdigest()
         self.entries[name] = (*key, sha)
         self.dirty = True
+        self.fresh.add(name)
         return FileDigest(sha, st.st_size)
 
     def save(self, *, now_ns: int | None = None) -> None:
         """Write the cache if it learnt anything, leaving out racily clean entries (an mtime
         within RACY_NS of `now_ns`, by default now); a cache that cannot be written is only
-        a slower next plan."""
+        a slower next plan. When all it learnt is racily clean (the plan right after an
+        apply reads its last files again), it would write what it read: it is not written."""
         if self.path is None or not self.dirty:
             return
         horizon = (time.time_ns() if now_ns is None else now_ns) - RACY_NS
-        kept = {k: list(v) for k, v in self.entries.items() if v[1] < horizon}
+        entries = self.entries
+        if not any(entries[n][1] < horizon for n in self.fresh if n in entries):
+            self.dirty = False
+            self.fresh.clear()
+            return
+        kept = {k: list(v) for k, v in entries.items() if v[1] < horizon}
         with contextlib.suppress(OSError):
             data = json.dumps(kept, separators=(",", ":")).encode()
             write_atomic(self.path, data, durable=False, root=self.root)
         self.dirty = False
+        self.fresh.clear()
 
 
 # Project files this process wrote (apply's subtitles), by project root: each one's stat as
@@ -232,6 +241,7 @@ def save_written(root: Path, cache_path: Path, *, now_ns: int | None = None) -> 
     cache = StatCache(cache_path, root=root)
     cache.entries.update(written)
     cache.dirty = True
+    cache.fresh.update(written)
     cache.save(now_ns=now_ns)
     return len(written)
 
