@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -58,10 +59,16 @@ def plan(
     ahead.start(loaded.project, loaded.lock)  # the buckets answer while the files are checked
     from voxform.project import collector_paused  # loaded: `plan --help` imports none of it
 
-    with collector_paused():  # as in loaded.plan: objects per file, all kept
+    # Objects per file and per item, all kept to the end: the collector, paused, is given
+    # none of them (frozen, as `load` freezes its own), or its first pass after the plan
+    # would walk them all to free nothing.
+    with collector_paused():
         drift = loaded.drift() if refresh else None
-    held = ahead.result(loaded)
-    result = loaded.plan(select=select, replace=replace, held=held, refresh=refresh, drift=drift)
+        held = ahead.result(loaded)
+        result = loaded.plan(
+            select=select, replace=replace, held=held, refresh=refresh, drift=drift
+        )
+        gc.freeze()
     if out is not None:
         saved = loaded.saved(result, select, replace, refresh=held is not None)
         write_atomic(out, save(result, saved))
