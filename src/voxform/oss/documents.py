@@ -163,8 +163,9 @@ class ListPage:
     next_token: str | None
 
 
-def parse_list(data: bytes) -> ListPage:
-    """A ListBucketResult; keys and the token decoded when it says EncodingType url.
+def parse_list(data: bytes, *, times: bool = True) -> ListPage:
+    """A ListBucketResult; keys and the token decoded when it says EncodingType url; each
+    object's LastModified read unless `times` is False (then None: a survey needs none).
 
     Read by a parser of its own, not `parse`: a page holds 1,000 objects, and a plan after
     an apply of 100,000 items reads a hundred pages. Only the root's fields and those of
@@ -182,7 +183,7 @@ def parse_list(data: bytes) -> ListPage:
                 entry.get("ETag", ""),
                 int(size),
                 None,
-                parse_time(entry.get("LastModified", "")),
+                parse_time(entry.get("LastModified", "")) if times else None,
             )
         )
     truncated = fields.get("IsTruncated", "").strip().lower() == "true"
