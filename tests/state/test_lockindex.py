@@ -180,3 +180,18 @@ def test_an_entry_unlike_its_index_is_refused_when_read(tmp_path: Path) -> None:
     vars(entry)["_block"] = (key, source, 8, len(source.data) - 1)
     with pytest.raises(LockfileError, match="is not what its index says"):
         _ = entry.inputs
+
+
+def test_an_index_of_many_entries_all_read_reads_the_lockfile_once(tmp_path: Path) -> None:
+    """Writing the lockfile again reads every entry: past a few one by one, the rest are
+    filled from one reading of the whole lockfile, to the same bytes."""
+    finished = usual().items["b/p1"]
+    many = LockState({f"b/p{n:03d}": replace(finished, characters=n) for n in range(200)})
+    lock, index = applied(tmp_path, many)
+    indexed = read_lockfile(lock, index=index)
+    entries = list(indexed.items.values())
+    assert entries[0].job_id == finished.job_id
+    assert sum("_block" in vars(e) for e in entries) == 199
+    assert indexed.to_bytes() == lock.read_bytes()
+    assert not any("_block" in vars(e) for e in entries)
+    assert spelt(indexed) == spelt(many)

@@ -38,7 +38,7 @@ from voxform.state.lockfile import (
     _written,
     parse_entry,
 )
-from voxform.state.lockquick import _outputs, quick_entry
+from voxform.state.lockquick import _outputs, quick_entry, quick_state
 from voxform.state.outputs import FileDigest, Output, object_digest
 
 INDEX_VERSION = 1
@@ -65,13 +65,21 @@ def index_path(journal: Path) -> Path:
 
 
 class _Source:
-    """The lockfile's bytes, where indexed entries read their other fields."""
+    """The lockfile's bytes, where indexed entries read their other fields, and the entries
+    made from its index (`fills`: how many were filled one by one)."""
 
-    __slots__ = ("data", "path")
+    __slots__ = ("data", "entries", "fills", "path")
 
     def __init__(self, data: bytes, path: Path) -> None:
         self.data = data
         self.path = path
+        self.entries: dict[str, LockEntry] = {}
+        self.fills = 0
+
+
+# Entries filled from their own blocks, one by one; past that many (a command that reads
+# every entry, as writing the lockfile does), the lockfile is read whole, once, for all.
+ONE_BY_ONE = 64
 
 
 class _Lazy:
@@ -92,18 +100,15 @@ class IndexedEntry(LockEntry):
     its block in the lockfile when first used. Equal to the LockEntry of the same fields."""
 
     def _fill(self) -> None:
-        spelt = self.__dict__
-        key, source, start, end = spelt.pop("_block")
-        where = str(source.path)
+        key, source, start, end = self.__dict__["_block"]
+        source.fills += 1
+        if source.fills > ONE_BY_ONE and _fill_all(source):
+            return
         try:
             raw = json.loads(source.data[start:end])
         except ValueError:
             raw = None
-        full = quick_entry(raw) or parse_entry(where, key, raw, _ADVICE)
-        if any(getattr(full, name) != spelt[name] for name in INDEXED):
-            raise LockfileError(f"{where}: item {key!r} is not what its index says; {_ADVICE}")
-        for name in LAZY:
-            spelt[name] = getattr(full, name)
+        _take(self, quick_entry(raw) or parse_entry(str(source.path), key, raw, _ADVICE))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, LockEntry):
@@ -111,6 +116,37 @@ class IndexedEntry(LockEntry):
         return all(getattr(self, n) == getattr(other, n) for n in _FIELD_NAMES)
 
     __hash__ = LockEntry.__hash__
+
+
+def _take(entry: IndexedEntry, full: LockEntry) -> None:
+    """Fill `entry`'s other fields from `full`, its block as read, which must hold what the
+    index says."""
+    spelt = entry.__dict__
+    key, source, _, _ = spelt["_block"]
+    if any(getattr(full, name) != spelt[name] for name in INDEXED):
+        raise LockfileError(f"{source.path}: item {key!r} is not what its index says; {_ADVICE}")
+    for name in LAZY:
+        spelt[name] = getattr(full, name)
+    del spelt["_block"]
+
+
+def _fill_all(source: _Source) -> bool:
+    """Fill every entry of `source` not filled yet from one reading of the whole lockfile,
+    the quick way; False, nothing filled, when it is not to be read so."""
+    try:
+        state = quick_state(source.data.decode("utf-8"))
+    except UnicodeDecodeError:
+        state = None
+    if state is None:
+        return False
+    for key, entry in source.entries.items():
+        if isinstance(entry, IndexedEntry) and "_block" in entry.__dict__:
+            full = state.items.get(key)
+            if full is None:
+                raise LockfileError(f"{source.path}: item {key!r} is not in it; {_ADVICE}")
+            _take(entry, full)
+    source.entries = {}
+    return True
 
 
 for _name in LAZY:
@@ -293,4 +329,5 @@ def _state(ints: Any, text: Any, at: int, source: _Source) -> LockState:
             }
         )
         items[key] = entry
+    source.entries = dict(items)
     return LockState(items)
