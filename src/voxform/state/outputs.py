@@ -173,7 +173,7 @@ class StatCache:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except OSError:
             return None
-        with os.fdopen(fd, "rb") as handle:
+        with os.fdopen(fd, "rb", buffering=0) as handle:  # unbuffered: no isatty, no fstat
             sha = hashlib.file_digest(handle, "sha256").hexdigest()
         self.entries[name] = (*key, sha)
         self.dirty = True
