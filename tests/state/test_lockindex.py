@@ -195,3 +195,33 @@ def test_an_index_of_many_entries_all_read_reads_the_lockfile_once(tmp_path: Pat
     assert indexed.to_bytes() == lock.read_bytes()
     assert not any("_block" in vars(e) for e in entries)
     assert spelt(indexed) == spelt(many)
+
+
+@pytest.mark.parametrize(
+    "outputs",
+    [
+        {"a.srt": FileDigest("not hex", 3)},
+        {"a.srt": FileDigest(SHA, True)},  # type: ignore[arg-type]
+        {"a.srt": FileDigest(SHA, -1)},
+        {"oss://gen-bucket/a.srt": FileDigest(SHA, 3)},
+        {"a.mp3": ObjectDigest('"A"', 3)},
+        {"oss://gen-bucket/a.mp3": ObjectDigest('"A B"', 3)},
+        {"oss://gen-bucket/a.mp3": ObjectDigest("", 3)},
+        {"oss://Gen-Bucket/a.mp3": ObjectDigest('"A"', 3)},
+        {"oss://gen-bucket//a.mp3": ObjectDigest('"A"', 3)},
+        {"oss://gen-bucket/": ObjectDigest('"A"', 3)},
+        {"oss://gen-bucket/" + "k" * 1024: ObjectDigest('"A"', 3)},
+        {"oss://gen-bucket/a.mp3": ObjectDigest('"A"', 3, 1 << 64)},
+    ],
+)
+def test_no_index_for_outputs_the_quick_reading_would_not_take(
+    tmp_path: Path, outputs: dict[str, FileDigest | ObjectDigest]
+) -> None:
+    """Whatever the quick reading gives up on (the full one then refuses it, or reads it
+    its own way), the index does not hold either."""
+    lock = tmp_path / "voxform.lock"
+    entry = replace(usual().items["b/p1"], outputs=outputs)
+    write_lockfile(lock, LockState({"b/p1": entry}))
+    assert not save_index(lock, tmp_path / "voxform.lock.index", tmp_path)
+    write_lockfile(lock, LockState({"b/p1": usual().items["b/p1"]}))  # its usual outputs
+    assert save_index(lock, tmp_path / "voxform.lock.index", tmp_path)

@@ -25,11 +25,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+from voxform.oss.names import BUCKET, MAX_KEY_BYTES
 from voxform.state.cachefile import CacheTable, read_cache, write_cache
 from voxform.state.jsonfile import SAFE_INTEGER, is_text
 from voxform.state.lockfile import (
+    _ETAG,
     _FIELD_NAMES,
     _FINGERPRINT,
+    _HEX64,
     ITEM_ID,
     Laid,
     LockEntry,
@@ -38,8 +41,8 @@ from voxform.state.lockfile import (
     _written,
     parse_entry,
 )
-from voxform.state.lockquick import _outputs, quick_entry, quick_state
-from voxform.state.outputs import FileDigest, Output, object_digest
+from voxform.state.lockquick import quick_entry, quick_state
+from voxform.state.outputs import FileDigest, ObjectDigest, Output, object_digest
 
 INDEX_VERSION = 1
 KIND = "lock-index"
@@ -180,7 +183,7 @@ def _table(written: Laid) -> CacheTable | None:
     not as the quick reading would take it, or a string holds a line break."""
     _, entries, spans = written
     states = {state: code for code, state in enumerate(_STATES)}
-    buckets: set[str] = set()
+    buckets: dict[str, bool] = {}
     texts: list[str] = []  # per entry: id, fingerprint, chunk, audio digest, url
     outputs: list[str] = []  # per output: name, sha256 or etag, CRC-64
     numbers: list[list[int]] = [[], [], [], [], [], [], []]
@@ -213,6 +216,8 @@ def _table(written: Laid) -> CacheTable | None:
             return None
     except TypeError:  # a field that is not a string
         return None
+    if not _digests_good(outputs, kinds):
+        return None
     if joined.count("\n") != len(texts) + len(outputs) - 1:
         return None  # a line break in a string: the strings are split at them
     table = CacheTable()
@@ -234,26 +239,59 @@ def _recorded(
     kinds: list[int],
     sizes: list[int],
     outputs: list[str],
-    buckets: set[str],
+    buckets: dict[str, bool],
 ) -> bool:
-    """An entry's outputs in the columns, each as the quick reading would take its block."""
+    """An entry's outputs in the columns, each as the quick reading would take its block
+    (lockquick._outputs): a file's name not an object's, an object's bucket and key what
+    OSS takes, sizes and CRC-64 in range. The texts (UTF-8, a sha256's hex digits, an
+    ETag's characters) are checked for all entries at once, by the caller."""
     if found is None:
         recorded.append(-1)
         return True
-    raw = {name: digest.to_json() for name, digest in found.items()}
-    if _outputs(raw, buckets) != found:
+    if type(found) is not dict:
         return False
     recorded.append(len(found))
     for name, digest in found.items():
-        if isinstance(digest, FileDigest):
-            outputs += (name, digest.sha256, "")
+        kind = type(digest)
+        if kind is FileDigest and not name.startswith("oss://"):
+            outputs += (name, digest.sha256, "")  # type: ignore[union-attr]
             kinds.append(0)
-        else:
-            crc = digest.crc64
-            outputs += (name, digest.etag, "" if crc is None else str(crc))
+        elif kind is ObjectDigest and name.startswith("oss://"):
+            bucket, slash, key = name[6:].partition("/")
+            good = buckets.get(bucket)
+            if good is None:
+                good = buckets[bucket] = BUCKET.fullmatch(bucket) is not None
+            if not good or not slash or not key or key[0] in "/\\":
+                return False
+            size = len(key) if key.isascii() else len(key.encode("utf-8", "surrogatepass"))
+            if size > MAX_KEY_BYTES:
+                return False
+            crc = digest.crc64  # type: ignore[union-attr]
+            if crc is not None and (type(crc) is not int or not 0 <= crc < 1 << 64):
+                return False
+            outputs += (name, digest.etag, "" if crc is None else str(crc))  # type: ignore[union-attr]
             kinds.append(1 if crc is None else 2)
-        sizes.append(digest.size)
+        else:
+            return False
+        size = digest.size
+        if type(size) is not int or not 0 <= size < SAFE_INTEGER:
+            return False
+        sizes.append(size)
     return True
+
+
+def _digests_good(outputs: list[str], kinds: list[int]) -> bool:
+    """Each file's sha256 64 hex digits, each object's ETag what OSS may send (the strings
+    a line each: no line break is in either when these match)."""
+    shas = [outputs[3 * n + 1] for n, kind in enumerate(kinds) if kind == 0]
+    etags = [outputs[3 * n + 1] for n, kind in enumerate(kinds) if kind != 0]
+    return (not shas or _SHAS.fullmatch("\n".join(shas) + "\n") is not None) and (
+        not etags or _ETAGS.fullmatch("\n".join(etags) + "\n") is not None
+    )
+
+
+_SHAS = re.compile(f"(?:{_HEX64.pattern}\n)+")
+_ETAGS = re.compile(f"(?:{_ETAG.pattern}\n)+")
 
 
 def read_index(path: Path, data: bytes, lockfile: Path) -> LockState | None:
