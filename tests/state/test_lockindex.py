@@ -6,6 +6,8 @@ it gives every entry exactly as the lockfile does, fields it does not hold inclu
 from __future__ import annotations
 
 import json
+import sys
+import threading
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -225,3 +227,33 @@ def test_no_index_for_outputs_the_quick_reading_would_not_take(
     assert not save_index(lock, tmp_path / "voxform.lock.index", tmp_path)
     write_lockfile(lock, LockState({"b/p1": usual().items["b/p1"]}))  # its usual outputs
     assert save_index(lock, tmp_path / "voxform.lock.index", tmp_path)
+
+
+def test_entries_asked_for_by_many_threads_at_once_are_filled_once_each(
+    tmp_path: Path,
+) -> None:
+    finished = usual().items["b/p1"]
+    many = LockState({f"b/p{n:03d}": replace(finished, characters=n) for n in range(300)})
+    lock, index = applied(tmp_path, many)
+    indexed = read_lockfile(lock, index=index)
+    entries = list(indexed.items.values())
+    found: list[object] = []
+    start = threading.Barrier(8)
+
+    def read(offset: int) -> None:
+        start.wait()
+        for entry in entries[offset:] + entries[:offset]:
+            found.append(entry.inputs)
+
+    threads = [threading.Thread(target=read, args=(n * 37,)) for n in range(8)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switched as often as they can be
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert len(found) == 8 * 300 and all(inputs == finished.inputs for inputs in found)
+    assert indexed.to_bytes() == lock.read_bytes()

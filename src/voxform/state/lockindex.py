@@ -22,6 +22,7 @@ import contextlib
 import hashlib
 import json
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -71,13 +72,14 @@ class _Source:
     """The lockfile's bytes, where indexed entries read their other fields, and the entries
     made from its index (`fills`: how many were filled one by one)."""
 
-    __slots__ = ("data", "entries", "fills", "path")
+    __slots__ = ("data", "entries", "filling", "fills", "path")
 
     def __init__(self, data: bytes, path: Path) -> None:
         self.data = data
         self.path = path
         self.entries: dict[str, LockEntry] = {}
         self.fills = 0
+        self.filling = threading.Lock()  # apply's threads may ask for fields at once
 
 
 # Entries filled from their own blocks, one by one; past that many (a command that reads
@@ -103,15 +105,21 @@ class IndexedEntry(LockEntry):
     its block in the lockfile when first used. Equal to the LockEntry of the same fields."""
 
     def _fill(self) -> None:
-        key, source, start, end = self.__dict__["_block"]
-        source.fills += 1
-        if source.fills > ONE_BY_ONE and _fill_all(source):
-            return
-        try:
-            raw = json.loads(source.data[start:end])
-        except ValueError:
-            raw = None
-        _take(self, quick_entry(raw) or parse_entry(str(source.path), key, raw, _ADVICE))
+        block = self.__dict__.get("_block")
+        if block is None:
+            return  # filled by another thread since this one looked
+        key, source, start, end = block
+        with source.filling:
+            if "_block" not in self.__dict__:
+                return
+            source.fills += 1
+            if source.fills > ONE_BY_ONE and _fill_all(source):
+                return
+            try:
+                raw = json.loads(source.data[start:end])
+            except ValueError:
+                raw = None
+            _take(self, quick_entry(raw) or parse_entry(str(source.path), key, raw, _ADVICE))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, LockEntry):
