@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from voxform import __version__
 from voxform.state.lockfile import (
     LockEntry,
     LockfileError,
@@ -147,7 +148,12 @@ def test_an_index_of_other_bytes_is_ignored_stale_or_foreign(tmp_path: Path) -> 
 def test_an_index_of_another_version_or_kind_is_ignored(tmp_path: Path) -> None:
     lock, index = applied(tmp_path)
     data = index.read_bytes()
-    for old, new in ((f'"{INDEX_VERSION}:'.encode(), b'"9:'), (b"lock-index", b"lock-other")):
+    versions = (f'"{INDEX_VERSION}:{__version__}:'.encode(), f'"{INDEX_VERSION}:0.0.1:'.encode())
+    for old, new in (
+        (f'"{INDEX_VERSION}:'.encode(), b'"9:'),  # another index version
+        versions,  # another voxform's
+        (b"lock-index", b"lock-other"),  # another kind of cache
+    ):
         assert old in data
         index.write_bytes(data.replace(old, new, 1))
         read = read_lockfile(lock, index=index)

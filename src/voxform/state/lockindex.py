@@ -26,6 +26,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from voxform import __version__
 from voxform.oss.names import BUCKET, MAX_KEY_BYTES
 from voxform.state.cachefile import CacheTable, read_cache, write_cache
 from voxform.state.jsonfile import SAFE_INTEGER, is_text
@@ -183,7 +184,8 @@ def save_index(lock_path: Path, path: Path, root: Path) -> bool:
 
 
 def _identity(digest: bytes) -> str:
-    return f"{INDEX_VERSION}:{digest.hex()}"
+    """The lockfile's bytes, by their sha256, as this voxform indexes them."""
+    return f"{INDEX_VERSION}:{__version__}:{digest.hex()}"
 
 
 def _table(written: Laid) -> CacheTable | None:
