@@ -31,6 +31,7 @@ from voxform.ice.wire import FORMATS
 from voxform.oss.names import bucket_problem, key_problem
 from voxform.paths import below
 from voxform.reading import read_regular
+from voxform.state.below import Below
 
 CACHE_NAME = "stat-cache.json"
 RACY_NS = 2_000_000_000  # mtimes this close to the cache's writing are rehashed next time
@@ -266,7 +267,23 @@ def drift(
     changed."""
     reasons: dict[str, str] = {}
     real_root = str(root.resolve())
-    entries, lstat, regular = cache.entries, os.lstat, stat.S_ISREG
+    lstat = Below(real_root)
+    try:
+        _drift(real_root, recorded, cache, lstat, reasons)
+    finally:
+        lstat.close()
+    cache.save()
+    return reasons
+
+
+def _drift(
+    real_root: str,
+    recorded: Iterable[tuple[str, Mapping[str, Output]]],
+    cache: StatCache,
+    lstat: Below,
+    reasons: dict[str, str],
+) -> None:
+    entries, regular = cache.entries, stat.S_ISREG
     folders: dict[str, bool] = {}  # whether each folder met is a plain path
     for key, outputs in recorded:
         for name, expected in outputs.items():
@@ -280,7 +297,7 @@ def drift(
             cached = entries.get(name)
             if cached is not None:
                 try:
-                    st = lstat(f"{real_root}/{name}")
+                    st = lstat(name)
                 except (OSError, ValueError):
                     reasons[key] = f"output file missing: {name}"
                     break
@@ -301,8 +318,6 @@ def drift(
             if found != expected:
                 reasons[key] = f"output file changed: {name}"
                 break
-    cache.save()
-    return reasons
 
 
 def _plain_in(name: str, folders: dict[str, bool]) -> bool:
