@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from voxform import __version__
+from voxform.state.journal import index_path
 from voxform.state.lockfile import (
     LockEntry,
     LockfileError,
@@ -21,7 +22,7 @@ from voxform.state.lockfile import (
     read_lockfile,
     write_lockfile,
 )
-from voxform.state.lockindex import INDEX_VERSION, IndexedEntry, index_path, save_index
+from voxform.state.lockindex import INDEX_VERSION, IndexedEntry, save_index
 from voxform.state.outputs import FileDigest, ObjectDigest
 
 FINGERPRINT = "sha256:" + "ab" * 32

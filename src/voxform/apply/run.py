@@ -23,8 +23,8 @@ from voxform.ice.wire import SUBMIT
 from voxform.plan.plan import SYNTHESIZING, Change, Plan
 from voxform.project import LoadedProject
 from voxform.providers.registry import open_providers, open_storages, provider_for
-from voxform.state.journal import Journal
-from voxform.state.lockindex import index_path, save_index
+from voxform.state.journal import Journal, index_path
+from voxform.state.lockindex import save_index
 from voxform.state.outputs import CACHE_NAME, save_written
 
 DEFAULT_PARALLELISM = 200  # jobs in flight: a 30/s target with 3 s jobs needs about 100

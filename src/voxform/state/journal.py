@@ -31,7 +31,6 @@ from voxform.state.lockfile import (
     read_lockfile,
     write_lockfile,
 )
-from voxform.state.lockindex import index_path
 
 JOURNAL_DIR = Path(".voxform")
 MAX_RECORD_BYTES = 1 << 24  # one journal line; an entry is a few hundred bytes
@@ -40,6 +39,11 @@ MAX_RECORD_BYTES = 1 << 24  # one journal line; an entry is a few hundred bytes
 def journal_path(root: Path, lock_path: Path) -> Path:
     """The journal of the lockfile at `lock_path`, in the project's `.voxform/`."""
     return root / JOURNAL_DIR / f"{lock_path.name}.journal"
+
+
+def index_path(journal: Path) -> Path:
+    """The index of the lockfile whose journal is `journal` (state/lockindex.py)."""
+    return journal.with_name(journal.name.removesuffix(".journal") + ".index")
 
 
 @dataclass

@@ -19,6 +19,7 @@ reading checks it, so that it holds what reading those bytes would give.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import re
@@ -62,11 +63,6 @@ INDEXED = (
 LAZY = tuple(name for name in _FIELD_NAMES if name not in INDEXED)
 _ADVICE = "fix it or restore it from git"
 _RECORD = bytes(32)  # the one record's key: the bytes indexed are named by the identity
-
-
-def index_path(journal: Path) -> Path:
-    """The index of the lockfile whose journal is `journal` (`.voxform/NAME.index`)."""
-    return journal.with_name(journal.name.removesuffix(".journal") + ".index")
 
 
 class _Source:
@@ -222,7 +218,7 @@ def _table(written: Laid) -> CacheTable | None:
             return None
     try:
         joined = "\n".join(texts + outputs)
-        if not _FINGERPRINTS.fullmatch("\n".join(prints) + "\n") or not is_text(joined):
+        if not _patterns()[0].fullmatch("\n".join(prints) + "\n") or not is_text(joined):
             return None
     except TypeError:  # a field that is not a string
         return None
@@ -238,9 +234,6 @@ def _table(written: Laid) -> CacheTable | None:
     for column in numbers:
         table.ints.extend(column)
     return table
-
-
-_FINGERPRINTS = re.compile(f"(?:{_FINGERPRINT.pattern}\n)+")
 
 
 def _recorded(
@@ -295,13 +288,19 @@ def _digests_good(outputs: list[str], kinds: list[int]) -> bool:
     a line each: no line break is in either when these match)."""
     shas = [outputs[3 * n + 1] for n, kind in enumerate(kinds) if kind == 0]
     etags = [outputs[3 * n + 1] for n, kind in enumerate(kinds) if kind != 0]
-    return (not shas or _SHAS.fullmatch("\n".join(shas) + "\n") is not None) and (
-        not etags or _ETAGS.fullmatch("\n".join(etags) + "\n") is not None
+    _, sha, etag = _patterns()
+    return (not shas or sha.fullmatch("\n".join(shas) + "\n") is not None) and (
+        not etags or etag.fullmatch("\n".join(etags) + "\n") is not None
     )
 
 
-_SHAS = re.compile(f"(?:{_HEX64.pattern}\n)+")
-_ETAGS = re.compile(f"(?:{_ETAG.pattern}\n)+")
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """Fingerprints, sha256s and ETags, one a line (made when an index is first written:
+    a command that only reads one, or none, does not compile them)."""
+    return tuple(  # type: ignore[return-value]
+        re.compile(f"(?:{one.pattern}\n)+") for one in (_FINGERPRINT, _HEX64, _ETAG)
+    )
 
 
 def read_index(path: Path, data: bytes, lockfile: Path) -> LockState | None:
