@@ -393,7 +393,8 @@ def _quickly(data: bytes) -> LockState | None:
 
 
 def write_lockfile(path: Path, state: LockState) -> None:
-    """Replace the lockfile atomically with `state` (remembered: `take_written`)."""
+    """Replace the lockfile atomically with `state` (what was written is remembered for its
+    index: lockindex.save_index)."""
     data, entries, spans = state._laid_out()
     write_atomic(path, data)
     _written[str(path)] = (hashlib.sha256(data).digest(), entries, spans)
