@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from state.test_lockfile_quick import FINGERPRINT, SHA
+from state.test_lockfile_quick import usual as quick_usual
 from voxform import __version__
 from voxform.state.journal import index_path
 from voxform.state.lockfile import (
@@ -25,46 +27,18 @@ from voxform.state.lockfile import (
 from voxform.state.lockindex import INDEX_VERSION, IndexedEntry, save_index
 from voxform.state.outputs import FileDigest, ObjectDigest
 
-FINGERPRINT = "sha256:" + "ab" * 32
 OTHER = "sha256:" + "ef" * 32
-SHA = "cd" * 32
 
 
 def usual() -> LockState:
-    """Entries of every kind apply writes, a message in Chinese among them."""
-    finished = LockEntry(
-        state="finished",
-        fingerprint=FINGERPRINT,
-        characters=377,
-        inputs={"text": FINGERPRINT, "format": "mp3", "volume": "50"},
-        chunk=FINGERPRINT,
-        job_id="b428e0239e944cd38391eb86c83b990b",
-        media_id="7397726a6e6f4f8e8af54675753dc197",
-        url="http://127.0.0.1:1/b.mp3",
-        duration=25.1,
-        subtitles={"srt": "subtitles/b/p1.srt", "vtt": "subtitles/b/p1.vtt"},
-        outputs={
-            "oss://gen-bucket/gen/b/p1.mp3": ObjectDigest('"BEDCC9D28E526DFA"', 201600),
-            "oss://gen-bucket/gen/b/p2.mp3": ObjectDigest('"AB"', 5, 18446744073709551615),
-            "subtitles/b/p1.srt": FileDigest(SHA, 509),
-        },
-        audio_digest=OTHER,
-        copied_from="b/p0",
-    )
-    pending = LockEntry(
-        state="pending", fingerprint=FINGERPRINT, characters=0, token="0123456789abcdef0123"
-    )
-    failed = LockEntry(
-        state="failed",
-        fingerprint=OTHER,
-        characters=3,
-        error_code="Throttling",
-        error_message="\u8bf7\u6c42\u8fc7\u4e8e\u9891\u7e41 (too many calls)",
-        duration=7,
-        outputs={},
-    )
-    later = replace(finished, url="http://127.0.0.1:1/\u00e9t\u00e9.mp3", chunk=None)
-    return LockState({"b/p1": finished, "b/p2": pending, "b/p3": failed, "b/p4": later})
+    """Entries of every kind apply writes (the quick reading's), a message in Chinese among
+    them, and one after it with a url in UTF-8, no chunk and audio of its own."""
+    state = quick_usual()
+    items = state.items
+    items["b/p3"] = replace(items["b/p3"], fingerprint=OTHER, outputs={})
+    later = replace(items["b/p1"], url="http://127.0.0.1:1/\u00e9t\u00e9.mp3", chunk=None)
+    items["b/p4"] = replace(later, audio_digest=OTHER)
+    return state
 
 
 def applied(root: Path, state: LockState | None = None) -> tuple[Path, Path]:
