@@ -194,7 +194,7 @@ class StatCache:
             self.dirty = False
             self.fresh.clear()
             return
-        kept = {k: list(v) for k, v in entries.items() if v[1] < horizon}
+        kept = {k: v for k, v in entries.items() if v[1] < horizon}  # tuples: JSON arrays
         with contextlib.suppress(OSError):
             data = json.dumps(kept, separators=(",", ":")).encode()
             write_atomic(self.path, data, durable=False, root=self.root)
