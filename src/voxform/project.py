@@ -222,7 +222,12 @@ def load_project(
     if caches_aside and len(items) >= MIN_ITEMS:  # a fork costs more than a few writes
         # The render cache's write, the longest by far, apart from the others' (each cache
         # is checked as it is read: one written without the other is only a slower plan).
-        aside(memo.save, lambda: _save(texts, blocks), apart=True)
+        # None forked for caches with nothing to write (a second plan: the fork and the
+        # pages it makes this process copy cost more than the rest of the plan's file work).
+        writes = [memo.save] if memo.unsaved() else []
+        if texts.unsaved() or blocks.unsaved():
+            writes.append(lambda: _save(texts, blocks))
+        aside(*writes, apart=True)
     else:
         texts.save()
         memo.save()
