@@ -13,11 +13,11 @@ note has, of files with the stats it has, has nothing to write.
 As git's index does, a stat vouches for a file that was not changed again in the clock tick
 it was noted in: a note made less than SETTLE_NS after its files' last change (RACY_NS where
 the file system's clock counts no finer than milliseconds) vouches for nothing; the writer
-of a file noted waits that long before it notes it. Only a large cache is noted (NOTE_MIN
-keys): that is where a writer would be forked. A note that is damaged, foreign or of other
-files is ignored. One that lied would cost no plan its bytes: a told result whose record is
-not in the files is rendered again when its request is asked for (RenderCache.settle), and
-the files are written again then.
+of a file noted waits out what is left of that (after one write: a few milliseconds) before
+it notes it. Only a large cache is noted (NOTE_MIN keys): that is where a writer would be
+forked. A note that is damaged, foreign or of other files is ignored. One that lied would
+cost no plan its bytes: a told result whose record is not in the files is rendered again
+when its request is asked for (RenderCache.settle), and the files are written again then.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ _RECORD = hashlib.sha256(b"render cache held").digest()
 _RAW = 32  # a key's bytes
 _MISSING = (-1, -1, -1, -1, -1)
 NOTE_MIN = 2000  # keys told or written, fewer than this are not noted (nor looked for)
-SETTLE_NS = 20_000_000  # a note this long after its files' change: past any clock's tick
+SETTLE_NS = 12_000_000  # a note this long after its files' change: past a clock's tick
+# (file times come from a clock counting at least 100 times a second, or finer)
 
 
 class Identified(Protocol):
@@ -84,12 +85,12 @@ def note(root: Path, files: tuple[Path, Path], identity: str, held: list[list[by
     stats = [*_stat(files[0]), *_stat(files[1])]
     if stats[0] < 0 or sum(map(len, held)) < NOTE_MIN:
         return
+    count, total = key_sum(held)  # 10 ms at 100,000 keys: most of the tick waited out
     wait = _unsettled(stats) - time.time_ns()
     if wait > SETTLE_NS:
         return  # a clock counting in milliseconds or coarser: noted by the next writer
     if wait > 0:
-        time.sleep(wait / 1e9)  # a few milliseconds at most, in a writer no one waits for
-    count, total = key_sum(held)
+        time.sleep(wait / 1e9)  # what is left of the tick, in a writer no one waits for
     table = CacheTable()
     table.record(_RECORD)
     for value in (*stats, time.time_ns(), count):
