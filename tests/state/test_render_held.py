@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 from conftest import Runner
+from voxform.project import load_project
 from voxform.state import render_held
 from voxform.state.cachefile import CacheTable, read_cache, write_cache
-from voxform.state.render_cache import DELTA, KIND, RENDER_CACHE
+from voxform.state.render_cache import DELTA, KIND, RENDER_CACHE, RenderCache, project_identity
 from voxform.state.render_held import HELD, NOTE_MIN, SETTLE_NS, holds, note, noted
+
+FIRST = ("a digest", b"")  # the first file's digest and keys, as a note keeps them
 
 
 class Cache:
@@ -54,7 +59,7 @@ def test_a_note_vouches_for_its_files_and_their_keys_in_any_order(
     held = keys(NOTE_MIN)
     write_render(tmp_path, files[0], held, "project")
     assert not noted(files, Cache(), [held])  # no note yet
-    note(tmp_path, files, "project", [held])
+    note(tmp_path, files, "project", [held], FIRST)
     assert noted(files, Cache(), [held])
     assert noted(files, Cache(), [held[700:], held[:700][::-1]])  # the blocks' order
     assert not noted(files, Cache(), [held[1:]])  # one fewer
@@ -68,18 +73,18 @@ def test_a_note_vouches_for_nothing_once_its_files_changed(
 ) -> None:
     held = keys(NOTE_MIN)
     write_render(tmp_path, files[0], held, "project")
-    note(tmp_path, files, "project", [held])
+    note(tmp_path, files, "project", [held], FIRST)
     data = bytearray(files[0].read_bytes())
     data[-3] ^= 1  # in place: the same size and inode
     files[0].write_bytes(bytes(data))
     assert not noted(files, Cache(), [held])
 
     write_render(tmp_path, files[0], held, "project")  # replaced by one alike
-    note(tmp_path, files, "project", [held])
+    note(tmp_path, files, "project", [held], FIRST)
     assert noted(files, Cache(), [held])
     files[1].write_bytes(b"a delta")  # a delta where there was none
     assert not noted(files, Cache(), [held])
-    note(tmp_path, files, "project", [held])
+    note(tmp_path, files, "project", [held], FIRST)
     assert noted(files, Cache(), [held])
     files[1].unlink()
     assert not noted(files, Cache(), [held])
@@ -91,7 +96,7 @@ def test_a_damaged_or_foreign_note_is_ignored(
 ) -> None:
     held = keys(NOTE_MIN)
     write_render(tmp_path, files[0], held, "project")
-    note(tmp_path, files, "other" if damage == "foreign" else "project", [held])
+    note(tmp_path, files, "other" if damage == "foreign" else "project", [held], FIRST)
     path = files[0].with_name(files[0].name + HELD)
     data = bytearray(path.read_bytes())
     if damage == "truncated":
@@ -105,7 +110,7 @@ def test_a_damaged_or_foreign_note_is_ignored(
 def test_a_few_keys_are_not_noted(tmp_path: Path, files: tuple[Path, Path]) -> None:
     held = keys(NOTE_MIN - 1)
     write_render(tmp_path, files[0], held, "project")
-    note(tmp_path, files, "project", [held])
+    note(tmp_path, files, "project", [held], FIRST)
     assert not files[0].with_name(files[0].name + HELD).exists()
 
 
@@ -116,12 +121,16 @@ def hand_note(tmp_path: Path, files: tuple[Path, Path], held: list[bytes], after
     count, total = render_held.key_sum([held])
     table = CacheTable()
     table.record(hashlib.sha256(b"render cache held").digest())
-    for value in (*stats, max(st.st_mtime_ns, st.st_ctime_ns) + after, count):
+    for value in stats:
         table.number(value)
     table.text(total)
-    write_cache(
-        files[0].with_name(files[0].name + HELD), tmp_path, render_held.KIND, "project", table
-    )
+    table.text("a digest")
+    table.number(len(held))
+    table.number(max(st.st_mtime_ns, st.st_ctime_ns) + after)
+    table.number(count)
+    table.ints.frombytes(b"".join(sorted(held)))
+    note_path = files[0].with_name(files[0].name + HELD)
+    write_cache(note_path, tmp_path, render_held.KIND, "project", table)
 
 
 def test_a_note_made_in_the_tick_of_its_files_change_vouches_for_nothing(
@@ -199,6 +208,77 @@ def test_a_note_planted_as_a_link_is_not_written_through(
     victim.write_bytes(b"outside")
     planted = files[0].with_name(files[0].name + HELD)
     planted.symlink_to(victim)
-    note(tmp_path, files, "project", [held])
+    note(tmp_path, files, "project", [held], FIRST)
     assert victim.read_bytes() == b"outside"
     assert not noted(files, Cache(), [held])  # nor read through
+
+
+def edit(root: Path, number: int) -> None:
+    path = root / f"texts/b{number:03d}.md"
+    path.write_text(path.read_text().replace("Paragraph 50 ", f"Edited paragraph 50 ({number}) "))
+
+
+def held_keys(root: Path) -> set[bytes]:
+    """The keys the render cache's files hold, both checked whole."""
+    path = root / ".voxform" / RENDER_CACHE
+    identity = project_identity(load_project(root).project)
+    first = read_cache(path, KIND, identity)
+    assert first is not None
+    delta = read_cache(path.with_name(path.name + DELTA), KIND, f"{identity} over {first.digest}")
+    return set(first.records) | (set(delta.records) if delta is not None else set())
+
+
+def test_an_edit_under_a_note_adds_a_delta_that_holds_every_result(
+    tmp_path: Path, voxform: Runner
+) -> None:
+    root = book(tmp_path / "book", NOTE_MIN // 100)
+    for _ in range(2):  # the second notes what the files hold
+        assert voxform(root, "plan", "--json").exit_code == 0
+    path = root / ".voxform" / RENDER_CACHE
+    afresh = path.read_bytes()
+    for number in (3, 7):
+        edit(root, number)
+        planned = voxform(root, "plan", "--json").output
+        bare = tmp_path / f"bare{number}"
+        shutil.copytree(root, bare, ignore=shutil.ignore_patterns(".voxform"))
+        assert planned == voxform(bare, "plan", "--json").output  # as with no caches
+        assert path.read_bytes() == afresh  # the first file neither read nor written
+        loaded = load_project(root)
+        memo = RenderCache(path, loaded.project, {}, identity=project_identity(loaded.project))
+        wanted = {memo.key(r.item) for r in loaded.rendered}
+        assert None not in wanted and wanted <= held_keys(root)  # each edit's record kept
+
+
+OPENED: list[str] | None = None  # the paths opened while a test listens (audit hook)
+
+
+def _listen(event: str, args: tuple[object, ...]) -> None:
+    if OPENED is not None and event == "open" and isinstance(args[0], (str, Path)):
+        OPENED.append(str(args[0]))
+
+
+sys.addaudithook(_listen)
+
+
+def test_an_edit_under_a_note_reads_no_first_file(tmp_path: Path, voxform: Runner) -> None:
+    global OPENED
+    root = book(tmp_path / "book", NOTE_MIN // 100)
+    for _ in range(2):  # the second notes what the files hold
+        assert voxform(root, "plan", "--json").exit_code == 0
+    edit(root, 5)
+    path = root / ".voxform" / RENDER_CACHE
+    OPENED = []
+    try:
+        load_project(root)  # its caches written as it returns
+        opened = OPENED
+    finally:
+        OPENED = None
+    assert str(path.with_name(path.name + DELTA)) in opened  # looked for, and written
+    assert str(path) not in opened
+    OPENED = []
+    try:
+        load_project(root)  # nothing new: nothing read
+        opened = OPENED
+    finally:
+        OPENED = None
+    assert not any(name.startswith(str(path)) and not name.endswith(HELD) for name in opened)

@@ -22,20 +22,19 @@ first keeps the records of items gone, until the two differ by a tenth of the fi
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from operator import is_
 from pathlib import Path
 from typing import Protocol
 
-from voxform.files import remove_file
 from voxform.manifest.model import Project
 from voxform.render.assemble import with_prints
 from voxform.render.model import Item, Prints, RenderedItem
 from voxform.render.render import ItemResult, render_items
+from voxform.state import render_save
 from voxform.state.cachefile import CacheReader, CacheTable, read_cache, write_cache
 from voxform.state.late_rendered import LateRendered, Told, ToldBlock
-from voxform.state.render_held import holds, note, noted
+from voxform.state.render_held import noted
 from voxform.state.render_keys import RenderKeys
 from voxform.state.render_keys import project_identity as project_identity
 from voxform.state.render_records import (
@@ -295,32 +294,9 @@ class RenderCache(RenderKeys):
     def save(self) -> None:
         """Write the results of this command's items, when they are not what the files
         have: the few new since the file was written whole in a delta over it, else all.
-        The results told by blocks are looked for in the files first (late_rendered.py)."""
-        if not self.unsaved():
-            return  # every result told by a block, whose record the files hold (noted)
-        files, told = self.pair, [late[2] for late in self.late]
-        if told and self._files is None and not self.learnt and holds(files, KIND, self, told):
-            note(self.project.root, files, self.identity, told)  # the next plan need not look
-            return
-        if self.late:
-            self._settle_told()
-        reader, read, delta = self.reader, self.read, self.delta
-        if reader is not None and len(reader.records) >= DELTA_MIN:
-            fresh = [key for key in self.results if key not in read]  # new, or the delta's
-            gone = len(reader.records) - (len(self.results) - len(fresh))
-            if len(fresh) + gone <= len(reader.records) // DELTA_SHARE:
-                if self.learnt or len(fresh) != (len(delta.records) if delta else 0):
-                    self._write(self.delta_path, self.over(reader.digest), fresh)
-                note(self.project.root, self.pair, self.identity, [[*self.results]])
-                return
-        stale = reader is None or delta is not None or len(reader.records) != len(self.results)
-        if not (self.learnt or stale):
-            return
-        self._write(self.path, self.identity, list(self.results))
-        if delta is not None:
-            with contextlib.suppress(OSError):  # over another file now: it would be ignored
-                remove_file(self.delta_path, root=self.project.root)
-        note(self.project.root, self.pair, self.identity, [[*self.results]])
+        The results told by blocks are looked for in the files first (late_rendered.py;
+        render_save.py has the ways of it)."""
+        render_save.save(self, KIND, DELTA_SHARE, DELTA_MIN)
 
     def unsaved(self) -> bool:
         """Whether `save` may write: not when every result was told by a block, and the
@@ -365,8 +341,9 @@ class RenderCache(RenderKeys):
             for late, rendered in zip(absent, again, strict=True):
                 late.settle(rendered)
 
-    def _write(self, path: Path, identity: str, keys: list[bytes]) -> None:
-        """The records of `keys` written at `path` as a cache made for `identity`."""
+    def _write(self, path: Path, identity: str, keys: list[bytes]) -> tuple[str, bytes] | None:
+        """The records of `keys` written at `path` as a cache made for `identity` (the
+        sha256 of its body and its keys; None when it could not be written)."""
         table = CacheTable()
         sources = ((self.reader, self.read), (self.delta, self.read_delta))
         # What a new plain record holds is taken out first, in the order the items were
@@ -387,7 +364,7 @@ class RenderCache(RenderKeys):
                     break
             else:
                 encode(table, items[key], results[key], plain.pop(key, None))
-        write_cache(path, self.project.root, KIND, identity, table)
+        return write_cache(path, self.project.root, KIND, identity, table)
 
 
 # A block told: its items, their results and their render keys (late_rendered.py)

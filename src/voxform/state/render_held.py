@@ -26,7 +26,7 @@ import hashlib
 import os
 import time
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from voxform.state.cachefile import CacheTable, read_cache, read_keys, write_cache
 from voxform.state.outputs import RACY_NS
@@ -51,6 +51,15 @@ class Identified(Protocol):
         ...
 
 
+class Note(NamedTuple):
+    """What a note says of the files: the first's digest and keys (32 bytes each, one after
+    another, as it has them), and the count and sum of keys the two hold."""
+
+    digest: str
+    keys: bytes
+    held: tuple[int, str]
+
+
 def key_sum(keys: list[list[bytes]]) -> tuple[int, str]:
     """How many `keys` there are, and their sum (each read as a number), in hex."""
     count = total = 0
@@ -65,25 +74,43 @@ def noted(files: tuple[Path, Path], cache: Identified, told: list[list[bytes]]) 
     as they are now, hold the keys of `told` (never when they are fewer than NOTE_MIN)."""
     if sum(map(len, told)) < NOTE_MIN:
         return False
+    found = read_note(files, cache)
+    return found is not None and found.held == key_sum(told)
+
+
+def read_note(files: tuple[Path, Path], cache: Identified) -> Note | None:
+    """The note beside `files`, if it vouches for them as they are now."""
     reader = read_cache(_note_path(files[0]), KIND, cache.identity)
     at = reader.records.get(_RECORD) if reader is not None else None
     if reader is None or at is None:
-        return False
+        return None
     try:
-        found = list(reader.ints[at : at + 12])
-        total = reader.text(reader.ints[at + 12])
+        found = list(reader.ints[at : at + 15])  # stats, texts, count of keys, when, held
+        keys = reader.ints[at + 15 : at + 15 + found[12] * _RAW // 8].tobytes()
+        total, digest = reader.text(found[10]), reader.text(found[11])
     except (IndexError, ValueError):
-        return False
+        return None
     stats = [*_stat(files[0]), *_stat(files[1])]
-    settled = found[10] - _unsettled(stats) >= 0
-    return stats[0] >= 0 and found[:10] == stats and (found[11], total) == key_sum(told) and settled
+    if stats[0] < 0 or found[:10] != stats or found[13] - _unsettled(stats) < 0:
+        return None
+    if total is None or digest is None or len(found) < 15 or len(keys) != found[12] * _RAW:
+        return None
+    return Note(digest, keys, (found[14], total))
 
 
-def note(root: Path, files: tuple[Path, Path], identity: str, held: list[list[bytes]]) -> None:
-    """Note that `files`, as they are now, hold the keys of `held` (call after they were
-    written with them, or found to hold them); not when they are fewer than NOTE_MIN."""
+def note(
+    root: Path,
+    files: tuple[Path, Path],
+    identity: str,
+    held: list[list[bytes]],
+    first: tuple[str | None, bytes],
+) -> None:
+    """Note that `files`, as they are now, hold the keys of `held`, the first of them
+    having `first` (its digest, None when it was not written, and its keys): call after
+    they were written with them, or found to hold them. Not when they are fewer than
+    NOTE_MIN."""
     stats = [*_stat(files[0]), *_stat(files[1])]
-    if stats[0] < 0 or sum(map(len, held)) < NOTE_MIN:
+    if first[0] is None or stats[0] < 0 or sum(map(len, held)) < NOTE_MIN:
         return
     count, total = key_sum(held)  # 10 ms at 100,000 keys: most of the tick waited out
     wait = _unsettled(stats) - time.time_ns()
@@ -93,25 +120,33 @@ def note(root: Path, files: tuple[Path, Path], identity: str, held: list[list[by
         time.sleep(wait / 1e9)  # what is left of the tick, in a writer no one waits for
     table = CacheTable()
     table.record(_RECORD)
-    for value in (*stats, time.time_ns(), count):
+    for value in stats:
         table.number(value)
     table.text(total)
+    table.text(first[0])
+    table.number(len(first[1]) // _RAW)
+    table.number(time.time_ns())
+    table.number(count)
+    table.ints.frombytes(first[1])
     write_cache(_note_path(files[0]), root, KIND, identity, table)
 
 
-def holds(files: tuple[Path, Path], kind: str, cache: Identified, told: list[list[bytes]]) -> bool:
-    """Whether the files, whole, have a record of each key of `told` (their keys alone read,
-    as `read_cache` checks them, the delta's made for a delta over the first)."""
+def holds(
+    files: tuple[Path, Path], kind: str, cache: Identified, told: list[list[bytes]]
+) -> tuple[str, bytes] | None:
+    """The first file's digest and keys when the files, whole, have a record of each key of
+    `told` (their keys alone read, as `read_cache` checks them, the delta's made for a delta
+    over the first); else None."""
     first = read_keys(files[0], kind, cache.identity)
     if first is None:
-        return False
+        return None
     delta = read_keys(files[1], kind, cache.over(first[0]))
     held = {
         keys[at : at + _RAW]
         for keys in (first[1], b"" if delta is None else delta[1])
         for at in range(0, len(keys), _RAW)
     }
-    return all(key in held for keys in told for key in keys)
+    return first if all(key in held for keys in told for key in keys) else None
 
 
 def _unsettled(stats: list[int]) -> int:
