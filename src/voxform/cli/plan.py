@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -58,10 +59,15 @@ def plan(
     ahead.start(loaded.project, loaded.lock)  # the buckets answer while the files are checked
     from voxform.project import collector_paused  # loaded: `plan --help` imports none of it
 
-    with collector_paused():  # as in loaded.plan: objects per file, all kept
+    with collector_paused():  # as in loaded.plan: objects per file and item, all kept
         drift = loaded.drift() if refresh else None
-    held = ahead.result(loaded)
-    result = loaded.plan(select=select, replace=replace, held=held, refresh=refresh, drift=drift)
+        held = ahead.result(loaded)
+        result = loaded.plan(
+            select=select, replace=replace, held=held, refresh=refresh, drift=drift
+        )
+        # Frozen as the load's objects are (cli/common.py), to the end of the command: else
+        # the collector, started again, walks the plan's 100,000 changes at once to free none.
+        gc.freeze()
     if out is not None:
         saved = loaded.saved(result, select, replace, refresh=held is not None)
         write_atomic(out, save(result, saved))
