@@ -249,6 +249,46 @@ def test_an_edit_under_a_note_adds_a_delta_that_holds_every_result(
         assert None not in wanted and wanted <= held_keys(root)  # each edit's record kept
 
 
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+KINDS = {
+    "insert": lambda r: replace_in(
+        r / "texts/b004.md", "\n\nParagraph 9 ", "\n\nA new one.\n\nParagraph 9 "
+    ),
+    "delete": lambda r: replace_in(
+        r / "texts/b004.md", "Paragraph 9 of file 4 is spoken once.\n\n", ""
+    ),
+    "two files": lambda r: (edit(r, 3), edit(r, 8)),
+    "template": lambda r: replace_in(r / "templates/para.ssml.j2", "{{ text }}", "{{ text }}!"),
+    "voice": lambda r: replace_in(r / "voxform.yaml", "voice: siqi", "voice: xiaoyun"),
+    "target": lambda r: replace_in(r / "voxform.yaml", "prefix: p/", "prefix: q/"),
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_kind_of_edit_under_a_note_plans_as_without_caches(
+    tmp_path: Path, voxform: Runner, kind: str
+) -> None:
+    root = book(tmp_path / "book", NOTE_MIN // 100)
+    for _ in range(2):  # the second notes what the files hold
+        assert voxform(root, "plan", "--json").exit_code == 0
+    KINDS[kind](root)
+    bare = tmp_path / "bare"
+    shutil.copytree(root, bare, ignore=shutil.ignore_patterns(".voxform"))
+    expected = voxform(bare, "plan", "--json").output
+    for _ in range(2):  # the edit's, then the next plan's (under the note made after it)
+        assert voxform(root, "plan", "--json").output == expected
+    loaded = load_project(root)
+    path = root / ".voxform" / RENDER_CACHE
+    memo = RenderCache(path, loaded.project, {}, identity=project_identity(loaded.project))
+    wanted = {memo.key(r.item) for r in loaded.rendered}
+    assert None not in wanted and wanted <= held_keys(root)
+
+
 OPENED: list[str] | None = None  # the paths opened while a test listens (audit hook)
 
 
