@@ -6,9 +6,10 @@ A plan whose results were all told by blocks (state/late_rendered.py) writes the
 cache only when its files lack the record of a told result: to know, the writer reads their
 keys, 77 MB of file and its sha256 at 100,000 items. Once they were found to hold them (or
 were written with them), the note says so: the files' stats (size, mtimes, inode, device;
-the delta's, or none), and the count and sum of the render keys they hold (a sum: the same
-whatever order the blocks tell them in). A plan telling the keys whose count and sum the
-note has, of files with the stats it has, has nothing to write.
+the delta's, or none), the first file's digest and keys (for the delta written after an
+edit without reading that file: render_save.py), and the count and sum of the render keys
+they hold (a sum: the same whatever order the blocks tell them in). A plan telling the keys
+whose count and sum the note has, of files with the stats it has, has nothing to write.
 
 As git's index does, a stat vouches for a file that was not changed again in the clock tick
 it was noted in: a note made less than SETTLE_NS after its files' last change (RACY_NS where
@@ -103,14 +104,13 @@ def note(
     files: tuple[Path, Path],
     identity: str,
     held: list[list[bytes]],
-    first: tuple[str | None, bytes],
+    first: tuple[str, bytes],
 ) -> None:
     """Note that `files`, as they are now, hold the keys of `held`, the first of them
-    having `first` (its digest, None when it was not written, and its keys): call after
-    they were written with them, or found to hold them. Not when they are fewer than
-    NOTE_MIN."""
+    having `first` (its digest and its keys, one after another): call after they were
+    written with them, or found to hold them. Not when they are fewer than NOTE_MIN."""
     stats = [*_stat(files[0]), *_stat(files[1])]
-    if first[0] is None or stats[0] < 0 or sum(map(len, held)) < NOTE_MIN:
+    if stats[0] < 0 or sum(map(len, held)) < NOTE_MIN:
         return
     count, total = key_sum(held)  # 10 ms at 100,000 keys: most of the tick waited out
     wait = _unsettled(stats) - time.time_ns()
