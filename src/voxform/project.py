@@ -219,7 +219,7 @@ def load_project(
     blocks.expanded()
     printer.engines()  # worked out once, before any worker is forked
     rendered, render_problems = render_items(project, items, known, memo, printer.prints)
-    if caches_aside and len(items) >= MIN_ITEMS and _large_writes(texts, memo):
+    if caches_aside and len(items) >= MIN_ITEMS and _large_writes(memo):
         # The render cache's write, the longest by far, apart from the others' (each cache
         # is checked as it is read: one written without the other is only a slower plan).
         # None forked for caches with nothing to write (a second plan: the fork and the
@@ -248,11 +248,12 @@ def load_project(
     )
 
 
-def _large_writes(texts: SourceCache, memo: RenderCache) -> bool:
-    """Whether the caches' writes are worth a fork: not when few results are new (an edit:
-    a delta and the blocks, some 0.1 s at 100,000 items, where a fork costs the pages this
-    process writes to while its children live) and the source cache is not written."""
-    return len(memo.results) >= MIN_ITEMS or texts.unsaved()
+def _large_writes(memo: RenderCache) -> bool:
+    """Whether the caches' writes are worth a fork: when many results are new (a cold plan,
+    a template edited), the render cache's write takes seconds. Else (an edit, a checkout)
+    they take about what forked writers cost this process in the pages it writes to while
+    they live (0.1-0.3 s at 100,000 items), and are done here."""
+    return len(memo.results) >= MIN_ITEMS
 
 
 def _save(texts: SourceCache, blocks: BlockCache) -> None:

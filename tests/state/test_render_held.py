@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Runner
+from voxform import aside
 from voxform.project import load_project
 from voxform.state import render_held
 from voxform.state.cachefile import CacheTable, read_cache, write_cache
@@ -165,7 +166,10 @@ def book(root: Path, files: int) -> Path:
     (root / "templates").mkdir()
     for f in range(files):
         paragraphs = [f"Paragraph {p} of file {f} is spoken once." for p in range(100)]
-        (root / f"texts/b{f:03d}.md").write_text("\n\n".join(paragraphs) + "\n")
+        path = root / f"texts/b{f:03d}.md"
+        path.write_text("\n\n".join(paragraphs) + "\n")
+        then = path.stat().st_mtime_ns - 10**10  # not racily clean (source_cache.py)
+        os.utime(path, ns=(then, then))
     (root / "templates/para.ssml.j2").write_text("<speak>{{ text }}</speak>\n")
     (root / "voxform.yaml").write_text(
         "version: 1\nname: held\ntargets:\n"
@@ -322,3 +326,23 @@ def test_an_edit_under_a_note_reads_no_first_file(tmp_path: Path, voxform: Runne
     finally:
         OPENED = None
     assert not any(name.startswith(str(path)) and not name.endswith(HELD) for name in opened)
+
+
+def test_a_second_load_or_an_edit_forks_no_writer_and_a_new_template_does(
+    tmp_path: Path, voxform: Runner
+) -> None:
+    root = book(tmp_path / "book", NOTE_MIN // 100)
+    for _ in range(2):  # the second notes what the files hold
+        assert voxform(root, "plan", "--json").exit_code == 0
+    load_project(root, caches_aside=True)
+    assert not aside._pending  # nothing to write: no writer forked
+    edit(root, 2)
+    load_project(root, caches_aside=True)
+    assert not aside._pending  # one result new: written in the command itself
+    assert (root / ".voxform" / (RENDER_CACHE + DELTA)).exists()  # written, not skipped
+    KINDS["template"](root)
+    try:
+        load_project(root, caches_aside=True)
+        assert aside._pending  # every result new: written beside the command
+    finally:
+        aside.wait()
