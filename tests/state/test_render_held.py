@@ -182,6 +182,14 @@ def book(root: Path, files: int) -> Path:
     return root
 
 
+def planned_book(tmp_path: Path, voxform: Runner) -> Path:
+    """A book of NOTE_MIN items planned twice: the second plan notes what the files hold."""
+    root = book(tmp_path / "book", NOTE_MIN // 100)
+    for _ in range(2):
+        assert voxform(root, "plan", "--json").exit_code == 0
+    return root
+
+
 def test_a_plan_under_a_note_is_the_plan_and_damage_under_it_is_rebuilt(
     tmp_path: Path, voxform: Runner
 ) -> None:
@@ -235,9 +243,7 @@ def held_keys(root: Path) -> set[bytes]:
 def test_an_edit_under_a_note_adds_a_delta_that_holds_every_result(
     tmp_path: Path, voxform: Runner
 ) -> None:
-    root = book(tmp_path / "book", NOTE_MIN // 100)
-    for _ in range(2):  # the second notes what the files hold
-        assert voxform(root, "plan", "--json").exit_code == 0
+    root = planned_book(tmp_path, voxform)
     path = root / ".voxform" / RENDER_CACHE
     afresh = path.read_bytes()
     for number in (3, 7):
@@ -277,9 +283,7 @@ KINDS = {
 def test_each_kind_of_edit_under_a_note_plans_as_without_caches(
     tmp_path: Path, voxform: Runner, kind: str
 ) -> None:
-    root = book(tmp_path / "book", NOTE_MIN // 100)
-    for _ in range(2):  # the second notes what the files hold
-        assert voxform(root, "plan", "--json").exit_code == 0
+    root = planned_book(tmp_path, voxform)
     KINDS[kind](root)
     bare = tmp_path / "bare"
     shutil.copytree(root, bare, ignore=shutil.ignore_patterns(".voxform"))
@@ -306,9 +310,7 @@ sys.addaudithook(_listen)
 
 def test_an_edit_under_a_note_reads_no_first_file(tmp_path: Path, voxform: Runner) -> None:
     global OPENED
-    root = book(tmp_path / "book", NOTE_MIN // 100)
-    for _ in range(2):  # the second notes what the files hold
-        assert voxform(root, "plan", "--json").exit_code == 0
+    root = planned_book(tmp_path, voxform)
     edit(root, 5)
     path = root / ".voxform" / RENDER_CACHE
     OPENED = []
@@ -331,9 +333,7 @@ def test_an_edit_under_a_note_reads_no_first_file(tmp_path: Path, voxform: Runne
 def test_a_second_load_or_an_edit_forks_no_writer_and_a_new_template_does(
     tmp_path: Path, voxform: Runner
 ) -> None:
-    root = book(tmp_path / "book", NOTE_MIN // 100)
-    for _ in range(2):  # the second notes what the files hold
-        assert voxform(root, "plan", "--json").exit_code == 0
+    root = planned_book(tmp_path, voxform)
     load_project(root, caches_aside=True)
     assert not aside._pending  # nothing to write: no writer forked
     edit(root, 2)
