@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 import unicodedata
 from pathlib import Path, PurePosixPath
 
@@ -26,6 +27,46 @@ def inside(root: Path, relative: str, *, real_root: Path | None = None) -> Path:
     if candidate != real_root and real_root not in candidate.parents:
         raise PathEscapeError(f"{relative!r} escapes the project root")
     return candidate
+
+
+class InsideFolders:
+    """`inside(root, rel)` asked of many files in a few folders (a source's glob): a file
+    that is not a symlink is inside when its folder is, and each folder is resolved once
+    (one lstat for a file, where resolving it anew stats every part of its path). Anything
+    else (a symlink, a `..` part, a file that cannot be looked at) is `inside`'s to judge."""
+
+    def __init__(self, root: Path, real_root: Path) -> None:
+        self.root = root
+        self.real_root = real_root
+        self._folders: dict[str, bool] = {}  # a folder (relative) -> whether it is inside
+
+    def check(self, relative: str) -> None:
+        """PathEscapeError, as `inside` raises it, when `relative` is not inside."""
+        folder, _, name = relative.rpartition("/")
+        if (
+            name
+            and name != ".."
+            and "\x00" not in relative
+            and not relative.startswith("/")
+            and relative[1:2] != ":"
+            and ".." not in folder.split("/")
+            and self._folder_inside(folder)
+        ):
+            try:
+                mode = os.lstat(self.real_root / relative).st_mode
+            except (OSError, ValueError):
+                mode = stat.S_IFLNK  # judged the long way, which tells why
+            if not stat.S_ISLNK(mode):
+                return
+        inside(self.root, relative, real_root=self.real_root)
+
+    def _folder_inside(self, folder: str) -> bool:
+        found = self._folders.get(folder)
+        if found is None:
+            real = (self.real_root / folder).resolve() if folder else self.real_root
+            found = real == self.real_root or self.real_root in real.parents
+            self._folders[folder] = found
+        return found
 
 
 def below(root: Path, relative: str) -> Path:

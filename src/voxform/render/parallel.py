@@ -20,8 +20,6 @@ parent's own Item objects instead of copying their text. Unpacking a tuple is gi
 from __future__ import annotations
 
 import io
-import multiprocessing
-import multiprocessing.queues
 import os
 import pickle
 import queue
@@ -67,7 +65,11 @@ def workers_for(count: int) -> int:
     """How many processes to render `count` items in: 1 (in this one) when forking does not
     pay (few items, or no core free: a worker then only adds the cost of sending results),
     is not available, or is not safe (another thread could hold a lock at the fork)."""
-    if count < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
+    if count < MIN_ITEMS:
+        return 1
+    import multiprocessing  # here: a plan rendering few items (a second one) imports none of it
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     if threading.active_count() > 1:
         return 1
@@ -115,6 +117,8 @@ def render_forked(
     again; `finish` is this process's, on each result as it comes, between the runs it
     renders itself (so the workers render more of them meanwhile)."""
     global _job
+    import multiprocessing.queues  # as in workers_for
+
     runs = _runs(len(items), workers * _RUNS_PER_WORKER)
     context = multiprocessing.get_context("fork")
     claimed = context.Value("i", 0)

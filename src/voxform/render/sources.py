@@ -13,7 +13,7 @@ from voxform.digest import digest
 from voxform.errors import Location, PathEscapeError, Problem
 from voxform.frozen import maker
 from voxform.manifest.model import Project, SourceSpec
-from voxform.paths import ID_MAX, inside, relative_to_root, slug
+from voxform.paths import ID_MAX, InsideFolders, inside, relative_to_root, slug
 from voxform.reading import FileTooLargeError, read_text
 from voxform.render.chunking import MarkdownLimit, paragraphs, sentences
 from voxform.render.ids import align
@@ -150,10 +150,11 @@ def _expand_source(
     base = _glob_base_dir(project.root, source.glob)
     stems: dict[str, str] = {}  # id prefix -> the file that has it
     real_root = project.root.resolve()  # once, not twice for each file
+    folders = InsideFolders(project.root, real_root)  # each folder resolved once
     for path in files:
         rel = relative_to_root(project.root, path, real_root=real_root)
         try:
-            inside(project.root, rel, real_root=real_root)
+            folders.check(rel)
         except PathEscapeError as exc:
             problems.append(Problem(where, f"{rel}: {exc}", "path-escape"))
             continue

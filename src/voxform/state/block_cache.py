@@ -185,10 +185,14 @@ class BlockCache:
         of it is kept), and it is as big as the items' chunks' digests."""
         self.reader = None
 
+    def unsaved(self) -> bool:
+        """Whether `save` may write: not when each file's block was found, and no other."""
+        return not self.hits == len(self.blocks) == self.count
+
     def save(self) -> None:
         """Write the blocks of this command's files whose items all have a render record
         (call after the render cache has learnt them), unless the file has just those."""
-        if self.hits == len(self.blocks) == self.count:
+        if not self.unsaved():
             return
         table = CacheTable()
         results = self.renders.results

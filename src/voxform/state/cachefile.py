@@ -136,9 +136,12 @@ class CacheReader:
         return cast(T, found)
 
 
-def write_cache(path: Path, root: Path, kind: str, identity: str, table: CacheTable) -> None:
-    """Write `table` atomically at `path` (below `root`, through no symlink); a cache that
-    cannot be written is only a slower next command, so OSError is swallowed. The table is
+def write_cache(
+    path: Path, root: Path, kind: str, identity: str, table: CacheTable
+) -> tuple[str, bytes] | None:
+    """Write `table` atomically at `path` (below `root`, through no symlink), and give the
+    sha256 of its body and its keys (one after another); a cache that cannot be written is
+    only a slower next command, so OSError is swallowed (and None given). The table is
     spent: its numbers are moved out as bytes (at 100,000 records they are some 20 MB, and
     a copy of them less is that much less memory at the command's peak)."""
     table.flush()
@@ -161,8 +164,11 @@ def write_cache(path: Path, root: Path, kind: str, identity: str, table: CacheTa
         "sha256": body.hexdigest(),
     }
     head = MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n"
-    with contextlib.suppress(OSError):  # UnsafeFileError (a planted link) is one too
+    try:
         write_atomic(path, [head, *parts], durable=False, root=root)
+    except OSError:  # UnsafeFileError (a planted link) is one too
+        return None
+    return str(header["sha256"]), parts[0]
 
 
 def read_cache(path: Path, kind: str, identity: str) -> CacheReader | None:

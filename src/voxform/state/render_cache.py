@@ -22,19 +22,19 @@ first keeps the records of items gone, until the two differ by a tenth of the fi
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from operator import is_
 from pathlib import Path
 from typing import Protocol
 
-from voxform.files import remove_file
 from voxform.manifest.model import Project
 from voxform.render.assemble import with_prints
 from voxform.render.model import Item, Prints, RenderedItem
 from voxform.render.render import ItemResult, render_items
-from voxform.state.cachefile import CacheReader, CacheTable, read_cache, read_keys, write_cache
+from voxform.state import render_save
+from voxform.state.cachefile import CacheReader, CacheTable, read_cache, write_cache
 from voxform.state.late_rendered import LateRendered, Told, ToldBlock
+from voxform.state.render_held import noted
 from voxform.state.render_keys import RenderKeys
 from voxform.state.render_keys import project_identity as project_identity
 from voxform.state.render_records import (
@@ -54,7 +54,6 @@ DELTA = "-delta"  # the second file's name: the first's and this
 DELTA_SHARE = 10  # records new or gone, at most a tenth of the first file's, go in a delta
 DELTA_MIN = 1000  # a first file of fewer records is always written whole
 KIND = "render 4"  # the layout of a record (render_records.py); a change of it is a new kind
-_RAW = 32  # a key's bytes
 # The fields of an Item that key() reads: a test checks that Item has no others.
 ITEM_FIELDS = (
     "id",
@@ -101,6 +100,7 @@ class RenderCache(RenderKeys):
         self.project = project
         self.identity = identity
         self.delta_path = path.with_name(path.name + DELTA)
+        self.pair = (path, self.delta_path)  # as render_held.py notes what they hold
         self.known = known
         # The file is read when first needed: not at all when every item is told by a block
         self._files: tuple[CacheReader | None, CacheReader | None] | None = None
@@ -127,7 +127,7 @@ class RenderCache(RenderKeys):
     def _read(self) -> tuple[CacheReader | None, CacheReader | None]:
         if self._files is None:
             reader = read_cache(self.path, KIND, self.identity)
-            over = _over(self.identity, reader.digest) if reader is not None else None
+            over = self.over(reader.digest) if reader is not None else None
             delta = read_cache(self.delta_path, KIND, over) if over is not None else None
             self._files = (reader, delta)
         return self._files
@@ -294,40 +294,21 @@ class RenderCache(RenderKeys):
     def save(self) -> None:
         """Write the results of this command's items, when they are not what the files
         have: the few new since the file was written whole in a delta over it, else all.
-        The results told by blocks are looked for in the files first (late_rendered.py)."""
-        if self.late and self._files is None and not self.learnt and self._holds_told():
-            return  # every result told by a block, whose record the files hold
-        if self.late:
-            self._settle_told()
-        reader, read, delta = self.reader, self.read, self.delta
-        if reader is not None and len(reader.records) >= DELTA_MIN:
-            fresh = [key for key in self.results if key not in read]  # new, or the delta's
-            gone = len(reader.records) - (len(self.results) - len(fresh))
-            if len(fresh) + gone <= len(reader.records) // DELTA_SHARE:
-                if self.learnt or len(fresh) != (len(delta.records) if delta else 0):
-                    self._write(self.delta_path, _over(self.identity, reader.digest), fresh)
-                return
-        stale = reader is None or delta is not None or len(reader.records) != len(self.results)
-        if not (self.learnt or stale):
-            return
-        self._write(self.path, self.identity, list(self.results))
-        if delta is not None:
-            with contextlib.suppress(OSError):  # over another file now: it would be ignored
-                remove_file(self.delta_path, root=self.project.root)
+        The results told by blocks are looked for in the files first (late_rendered.py;
+        render_save.py has the ways of it)."""
+        render_save.save(self, KIND, DELTA_SHARE, DELTA_MIN)
 
-    def _holds_told(self) -> bool:
-        """Whether the files, whole, have a record of each told result (their keys alone
-        read: what a second plan, which reads nothing else of them, checks)."""
-        first = read_keys(self.path, KIND, self.identity)
-        if first is None:
-            return False
-        delta = read_keys(self.delta_path, KIND, _over(self.identity, first[0]))
-        held = {
-            keys[at : at + _RAW]
-            for keys in (first[1], b"" if delta is None else delta[1])
-            for at in range(0, len(keys), _RAW)
-        }
-        return all(key in held for late in self.late for key in late[2])
+    def unsaved(self) -> bool:
+        """Whether `save` may write: not when every result was told by a block, and the
+        note beside the files says they hold each (render_held.py: nothing of them read)."""
+        told = [late[2] for late in self.late]
+        return (
+            not told or self._files is not None or self.learnt or not noted(self.pair, self, told)
+        )
+
+    def over(self, digest: str) -> str:
+        """The identity of a delta over the file whose body has sha256 `digest`."""
+        return f"{self.identity} over {digest}"
 
     def _settle_told(self) -> None:
         """Each result told by a block is found in the files, and its record (the render of
@@ -360,8 +341,9 @@ class RenderCache(RenderKeys):
             for late, rendered in zip(absent, again, strict=True):
                 late.settle(rendered)
 
-    def _write(self, path: Path, identity: str, keys: list[bytes]) -> None:
-        """The records of `keys` written at `path` as a cache made for `identity`."""
+    def _write(self, path: Path, identity: str, keys: list[bytes]) -> tuple[str, bytes] | None:
+        """The records of `keys` written at `path` as a cache made for `identity` (the
+        sha256 of its body and its keys; None when it could not be written)."""
         table = CacheTable()
         sources = ((self.reader, self.read), (self.delta, self.read_delta))
         # What a new plain record holds is taken out first, in the order the items were
@@ -382,16 +364,11 @@ class RenderCache(RenderKeys):
                     break
             else:
                 encode(table, items[key], results[key], plain.pop(key, None))
-        write_cache(path, self.project.root, KIND, identity, table)
+        return write_cache(path, self.project.root, KIND, identity, table)
 
 
 # A block told: its items, their results and their render keys (late_rendered.py)
 _Late = tuple[list[Item], list[ItemResult], list[bytes]]
-
-
-def _over(identity: str, digest: str) -> str:
-    """The identity of a delta over the file whose body has sha256 `digest`."""
-    return f"{identity} over {digest}"
 
 
 def _plain(result: ItemResult) -> bool:

@@ -89,13 +89,18 @@ class SourceCache:
         found = self.stats.get(str(path))
         return None if found is None else found[1]
 
-    def save(self) -> None:
-        """Write what this command read, if it is not what the file holds."""
+    def unsaved(self) -> bool:
+        """Whether `save` would write: not what the file holds already, nor for a few files
+        read again (an edit) of a large cache (they are read again next time: cheaper)."""
         known = len(self.reader.records) if self.reader is not None else -1
         if not self.learnt and known == len(self.stats) + len(self.texts):
+            return False
+        return known < REREAD_MIN or self.reread * REREAD_SHARE > len(self.stats)
+
+    def save(self) -> None:
+        """Write what this command read, if it is not what the file holds."""
+        if not self.unsaved():
             return
-        if known >= REREAD_MIN and self.reread * REREAD_SHARE <= len(self.stats):
-            return  # these few are read again next time: cheaper than writing all
         horizon = time.time_ns() - RACY_NS
         table = CacheTable()
         for name, (stat, key) in self.stats.items():
