@@ -15,6 +15,7 @@ then walks the path itself, which makes missing folders and words its refusals.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import sys
 import threading
@@ -24,6 +25,7 @@ _RESOLVE = 0x04 | 0x08  # RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH
 _FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _UNAVAILABLE = {1, 38}  # EPERM (a seccomp filter), ENOSYS: not on this system, never again
+MISSING = -1  # find_beneath: a part of the way is not there
 
 
 class _OpenHow(ctypes.Structure):
@@ -41,7 +43,9 @@ class _Openat2:
         self._hows: dict[tuple[int, int], _OpenHow] = {}  # by flags and mode
         self._guard = threading.Lock()
 
-    def open(self, folder: int, relative: str, flags: int = _FLAGS, mode: int = 0) -> int | None:
+    def open(
+        self, folder: int, relative: str, flags: int = _FLAGS, mode: int = 0, missing: bool = False
+    ) -> int | None:
         if not self.available:
             return None
         how = self._hows.get((flags, mode))
@@ -60,9 +64,10 @@ class _Openat2:
             ctypes.c_size_t(ctypes.sizeof(how)),
         )
         if fd < 0:
-            if ctypes.get_errno() in _UNAVAILABLE:
+            failed = ctypes.get_errno()
+            if failed in _UNAVAILABLE:
                 self.available = False
-            return None
+            return MISSING if failed == errno.ENOENT and missing else None
         return fd
 
 
@@ -76,6 +81,15 @@ def open_beneath(folder: int, relative: str) -> int | None:
     if not relative or relative.startswith("/") or "\x00" in relative:
         return None
     return _OPENAT2.open(folder, relative)
+
+
+def find_beneath(folder: int, relative: str) -> int | None:
+    """`open_beneath`, or MISSING when openat2 found a part of the way missing (ENOENT):
+    every part before it was a directory and none a symlink (that would have been ELOOP),
+    so the folder is not there, and the walk would only find the same."""
+    if not relative or relative.startswith("/") or "\x00" in relative:
+        return None
+    return _OPENAT2.open(folder, relative, missing=True)
 
 
 def create_beneath(folder: int, relative: str, mode: int = 0o666) -> int | None:
