@@ -124,3 +124,14 @@ def test_the_signer_reproduces_the_sdk_request() -> None:
 
 def _key() -> dict[str, Any]:
     return {"access_key_secret": "testsecret", "security_token": None}
+
+
+def test_nonces_are_unique_within_and_across_signers() -> None:
+    signers = [Signer(host=HOST, version="v", access_key_id="testid", **_key()) for _ in range(2)]
+    nonces = [
+        s.sign("POST", "GetSmartHandleJob", {}).headers["x-acs-signature-nonce"]
+        for s in signers
+        for _ in range(500)
+    ]
+    assert len(set(nonces)) == len(nonces)
+    assert all(len(n) == 32 and int(n, 16) >= 0 for n in nonces)
