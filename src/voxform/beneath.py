@@ -19,6 +19,7 @@ import errno
 import os
 import sys
 import threading
+from ctypes import c_char_p, c_int, c_long, c_size_t, c_void_p
 
 _SYS_OPENAT2 = {"x86_64": 437, "aarch64": 437}  # the generic syscall number, where it is
 _RESOLVE = 0x04 | 0x08  # RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH
@@ -40,7 +41,8 @@ class _Openat2:
         self._number = _SYS_OPENAT2.get(machine, 0)
         self.available = bool(self._number)
         self._call: object = None
-        self._hows: dict[tuple[int, int], _OpenHow] = {}  # by flags and mode
+        # by flags and mode: the structure (kept alive), its address and its size
+        self._hows: dict[tuple[int, int], tuple[_OpenHow, int, int]] = {}
         self._guard = threading.Lock()
 
     def open(
@@ -54,14 +56,16 @@ class _Openat2:
                 if self._call is None:
                     call = ctypes.CDLL(None, use_errno=True).syscall
                     call.restype = ctypes.c_long
+                    # The types given once: a call converts plain ints and bytes itself
+                    # (wrapping each argument in a ctypes object cost more than the call).
+                    call.argtypes = (c_long, c_int, c_char_p, c_void_p, c_size_t)
                     self._call = call
-                how = self._hows.setdefault((flags, mode), _OpenHow(flags, mode, _RESOLVE))
+                made = _OpenHow(flags, mode, _RESOLVE)
+                how = self._hows.setdefault(
+                    (flags, mode), (made, ctypes.addressof(made), ctypes.sizeof(made))
+                )
         fd: int = self._call(  # type: ignore[operator]
-            ctypes.c_long(self._number),
-            ctypes.c_int(folder),
-            os.fsencode(relative),
-            ctypes.byref(how),
-            ctypes.c_size_t(ctypes.sizeof(how)),
+            self._number, folder, os.fsencode(relative), how[1], how[2]
         )
         if fd < 0:
             failed = ctypes.get_errno()
