@@ -76,3 +76,17 @@ def test_the_lines_replay_to_the_entries(tmp_path: Path) -> None:
     lines(tmp_path, ("a", intent), ("a", entry(job_id="j1")), ("a", final))
     state = read_state(lock, journal_path(tmp_path, lock)).state
     assert state.items == {"old": entry("finished", job_id="j0"), "a": final}
+
+
+def test_inputs_changed_in_place_are_written(tmp_path: Path) -> None:
+    first = entry(job_id="j")
+    second = entry(job_id="j", inputs=first.inputs)  # the same dict, changed in between
+    lock = tmp_path / "voxform.lock"
+    journal = Journal(lock, journal_path(tmp_path, lock))
+    journal.open()
+    journal.record("a", first)
+    first.inputs["voice_id"] = "xiaoyun"
+    journal.record("a", second)
+    journal.flush()
+    written = [json.loads(line) for line in journal.path.read_bytes().splitlines()]
+    assert written[1]["entry"]["inputs"]["voice_id"] == "xiaoyun"

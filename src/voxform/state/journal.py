@@ -223,7 +223,8 @@ class Journal:
             if entry.chunk is None:
                 del given["chunk"]
             spelt = _dumps(given)[1:-1]
-            base = (entry.fingerprint, entry.characters, entry.chunk, entry.inputs, spelt)
+            inputs = dict(entry.inputs)  # a copy: what was spelt, whatever befalls the entry's
+            base = (entry.fingerprint, entry.characters, entry.chunk, inputs, spelt)
         if entry.state == "pending":
             self._bases[key] = base
         else:
