@@ -10,13 +10,19 @@ the nonce is a random prefix per signer and a count, with no call to the random 
 
 from __future__ import annotations
 
-import hmac
 import itertools
 import secrets
 import time
 from collections.abc import Mapping
 
-from voxform.ice.signing import ALGORITHM, DATE_FORMAT, SignedRequest, canonical_query, sha256_hex
+from voxform.ice.signing import (
+    ALGORITHM,
+    DATE_FORMAT,
+    SignedRequest,
+    canonical_query,
+    sha256_hex,
+    signature_of,
+)
 
 _EMPTY_SHA256 = sha256_hex(b"")
 _OWN = ("host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce")
@@ -79,8 +85,7 @@ class Signer:
         block = "".join([f"{name}:{headers[name].strip()}\n" for name in self._names])
         method = method.upper()
         canonical = f"{method}\n/\n{query}\n{block}\n{self._signed}\n{_EMPTY_SHA256}"
-        to_sign = f"{ALGORITHM}\n{sha256_hex(canonical.encode('utf-8'))}"
-        signature = hmac.digest(self._key, to_sign.encode("utf-8"), "sha256").hex()
+        signature = signature_of(canonical, self._key)
         headers["authorization"] = f"{self._credential}Signature={signature}"
         return SignedRequest(path=f"/?{query}" if query else "/", headers=headers)
 

@@ -167,9 +167,13 @@ def _signed(
     block = "".join(f"{n}:{present[n]}\n" for n in names)
     signed = ";".join(names)
     canonical = f"{method}\n{path}\n{query}\n{block}\n{signed}\n{body_sha256_hex}"
+    return signed, signature_of(canonical, secret.encode("utf-8"))
+
+
+def signature_of(canonical: str, key: bytes) -> str:
+    """The hex signature of a canonical request with the secret `key` (steps 5 and 6)."""
     to_sign = f"{ALGORITHM}\n{sha256_hex(canonical.encode('utf-8'))}"
-    digest = hmac.digest(secret.encode("utf-8"), to_sign.encode("utf-8"), "sha256")
-    return signed, digest.hex()
+    return hmac.digest(key, to_sign.encode("utf-8"), "sha256").hex()
 
 
 def sign_request(
