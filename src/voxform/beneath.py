@@ -15,15 +15,18 @@ then walks the path itself, which makes missing folders and words its refusals.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import sys
 import threading
+from ctypes import c_char_p, c_int, c_long, c_size_t, c_void_p
 
 _SYS_OPENAT2 = {"x86_64": 437, "aarch64": 437}  # the generic syscall number, where it is
 _RESOLVE = 0x04 | 0x08  # RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH
 _FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _UNAVAILABLE = {1, 38}  # EPERM (a seccomp filter), ENOSYS: not on this system, never again
+MISSING = -1  # find_beneath: a part of the way is not there
 
 
 class _OpenHow(ctypes.Structure):
@@ -38,10 +41,13 @@ class _Openat2:
         self._number = _SYS_OPENAT2.get(machine, 0)
         self.available = bool(self._number)
         self._call: object = None
-        self._hows: dict[tuple[int, int], _OpenHow] = {}  # by flags and mode
+        # by flags and mode: the structure (kept alive), its address and its size
+        self._hows: dict[tuple[int, int], tuple[_OpenHow, int, int]] = {}
         self._guard = threading.Lock()
 
-    def open(self, folder: int, relative: str, flags: int = _FLAGS, mode: int = 0) -> int | None:
+    def open(
+        self, folder: int, relative: str, flags: int = _FLAGS, mode: int = 0, missing: bool = False
+    ) -> int | None:
         if not self.available:
             return None
         how = self._hows.get((flags, mode))
@@ -50,19 +56,22 @@ class _Openat2:
                 if self._call is None:
                     call = ctypes.CDLL(None, use_errno=True).syscall
                     call.restype = ctypes.c_long
+                    # The types given once: a call converts plain ints and bytes itself
+                    # (wrapping each argument in a ctypes object cost more than the call).
+                    call.argtypes = (c_long, c_int, c_char_p, c_void_p, c_size_t)
                     self._call = call
-                how = self._hows.setdefault((flags, mode), _OpenHow(flags, mode, _RESOLVE))
+                made = _OpenHow(flags, mode, _RESOLVE)
+                how = self._hows.setdefault(
+                    (flags, mode), (made, ctypes.addressof(made), ctypes.sizeof(made))
+                )
         fd: int = self._call(  # type: ignore[operator]
-            ctypes.c_long(self._number),
-            ctypes.c_int(folder),
-            os.fsencode(relative),
-            ctypes.byref(how),
-            ctypes.c_size_t(ctypes.sizeof(how)),
+            self._number, folder, os.fsencode(relative), how[1], how[2]
         )
         if fd < 0:
-            if ctypes.get_errno() in _UNAVAILABLE:
+            failed = ctypes.get_errno()
+            if failed in _UNAVAILABLE:
                 self.available = False
-            return None
+            return MISSING if failed == errno.ENOENT and missing else None
         return fd
 
 
@@ -76,6 +85,15 @@ def open_beneath(folder: int, relative: str) -> int | None:
     if not relative or relative.startswith("/") or "\x00" in relative:
         return None
     return _OPENAT2.open(folder, relative)
+
+
+def find_beneath(folder: int, relative: str) -> int | None:
+    """`open_beneath`, or MISSING when openat2 found a part of the way missing (ENOENT):
+    every part before it was a directory and none a symlink (that would have been ELOOP),
+    so the folder is not there, and the walk would only find the same."""
+    if not relative or relative.startswith("/") or "\x00" in relative:
+        return None
+    return _OPENAT2.open(folder, relative, missing=True)
 
 
 def create_beneath(folder: int, relative: str, mode: int = 0o666) -> int | None:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Literal
 
-from voxform.beneath import open_beneath
+from voxform.beneath import find_beneath, open_beneath
 from voxform.errors import VoxformError
 
 
@@ -107,9 +107,8 @@ def write_atomic_files(
     stats: dict[str, os.stat_result] | None = None,
 ) -> None:
     """`write_atomic` of several files (name -> bytes) in one folder, reached once: each
-    file is whole or as it was, one by one, in the order given. `stats`, when given, gets
-    each file's stat as written (the file it was renamed to keeps it: a stat cache can take
-    the bytes written for what a file of that stat holds)."""
+    file whole or as it was, in the order given. `stats`, when given, gets each file's stat
+    as written (kept by the rename: a stat cache can take the written bytes for that stat)."""
     with _folder(folder_path, root, create=True) as folder:
         assert folder is not None
         _sweep(folder, folder_path)
@@ -310,8 +309,9 @@ def _folder(folder: Path, root: Path | None, *, create: bool) -> Iterator[int | 
             raise
         yield None
         return
-    if parts and (quick := open_beneath(fd, "/".join(parts))) is not None:
-        os.close(fd)  # there, with no symlink on the way: the walk below is not needed
+    quick = (open_beneath if create else find_beneath)(fd, "/".join(parts)) if parts else None
+    if quick is not None:
+        os.close(fd)  # there (or surely not), with no symlink on the way: no walk is needed
         fd, parts = quick, ()
     try:
         for depth, part in enumerate(parts, start=1):

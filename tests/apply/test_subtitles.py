@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from voxform.apply.subtitles import to_srt, to_vtt, write_subtitles
 from voxform.errors import ItemError
@@ -149,3 +151,15 @@ def test_a_symlink_inside_the_project_is_not_written_through(tmp_path: Path) -> 
 
     assert manifest.read_text() == "version: 1\n"
     assert list((root / "elsewhere").iterdir()) == []
+
+
+LINE_BREAKS = list(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029\u00a0ab&<>.")
+
+
+@given(st.text(alphabet=st.sampled_from(LINE_BREAKS) | st.characters(), max_size=30))
+def test_a_cue_is_its_segments_lines_without_blank_ones(content: str) -> None:
+    # every kind of line break str.splitlines knows, one-line text taken the short way
+    lines = [line for raw in content.splitlines() if (line := raw.strip())]
+    text = "\n".join(lines)
+    srt = to_srt([Segment(content, 0.0, 1.0)])
+    assert srt == (f"1\n00:00:00,000 --> 00:00:01,000\n{text}\n" if lines else "")

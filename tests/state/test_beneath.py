@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from voxform.beneath import open_beneath
-from voxform.files import write_atomic
+from voxform.beneath import MISSING, find_beneath, open_beneath
+from voxform.files import check_writable_files, write_atomic
 
 LINUX = sys.platform == "linux" and os.uname().machine in ("x86_64", "aarch64")
 
@@ -68,3 +68,29 @@ def test_writes_still_refuse_a_symlinked_folder(tmp_path: Path) -> None:
     write_atomic(project / "subtitles" / "u" / "v" / "x.vtt", b"x", root=project)  # made
     write_atomic(project / "subtitles" / "u" / "v" / "x.vtt", b"y", root=project)  # found
     assert (project / "subtitles" / "u" / "v" / "x.vtt").read_bytes() == b"y"
+
+
+@pytest.mark.skipif(not LINUX, reason="openat2 is Linux's")
+@pytest.mark.parametrize("relative", ["a/missing", "a/b/missing/deeper", "nothing/at/all"])
+def test_a_missing_folder_is_told_apart(root: int, relative: str) -> None:
+    assert find_beneath(root, relative) == MISSING
+
+
+@pytest.mark.parametrize(
+    "relative", ["a/link/missing", "a/relative/missing", "a/file/missing", "../x", "/etc", ""]
+)
+def test_a_symlink_or_file_before_a_missing_part_is_not_missing(root: int, relative: str) -> None:
+    # ELOOP or ENOTDIR, not ENOENT: files.py's walk then says what is in the way
+    assert find_beneath(root, relative) is None
+
+
+def test_a_check_below_a_symlink_before_a_missing_folder_still_refuses(tmp_path: Path) -> None:
+    """A check passes over a folder that is not there (nothing in it to refuse), but not
+    over a symlink on the way to it."""
+    project = tmp_path / "project"
+    (project / "subtitles").mkdir(parents=True)
+    check_writable_files(project / "subtitles" / "t" / "u", ["x.vtt"], root=project)  # missing
+    (tmp_path / "outside").mkdir()
+    os.symlink(tmp_path / "outside", project / "subtitles" / "t")
+    with pytest.raises(PermissionError, match="subtitles/t is a symlink"):
+        check_writable_files(project / "subtitles" / "t" / "u", ["x.vtt"], root=project)

@@ -37,6 +37,7 @@ class Flight:
     probe: bool = False  # its first look was early on purpose (see Latency)
     attempt: int = 0  # consecutive retryable failures of the current step
     first_failure: float | None = None  # monotonic, of the current run of failures
+    _base: dict[str, object] | None = field(default=None, repr=False)  # see entry
 
     @property
     def id(self) -> str:
@@ -55,12 +56,14 @@ class Flight:
     def entry(self, result: JobResult | None = None) -> LockEntry:
         """The lockfile entry for this item now: an intent, a pending job, or its result."""
         change = self.change
-        base = {
-            "fingerprint": change.fingerprint or "",
-            "characters": change.characters,
-            "inputs": dict(change.inputs or {}),
-            "chunk": change.rendered.item.chunk if change.rendered else None,
-        }
+        base = self._base
+        if base is None:  # the same for each entry of the flight, the inputs dict shared
+            base = self._base = {
+                "fingerprint": change.fingerprint or "",
+                "characters": change.characters,
+                "inputs": dict(change.inputs or {}),
+                "chunk": change.rendered.item.chunk if change.rendered else None,
+            }
         if result is None:
             return LockEntry(
                 state="pending",

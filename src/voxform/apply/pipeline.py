@@ -14,13 +14,14 @@ list) is answers.py's.
 from __future__ import annotations
 
 import contextlib
+import gc
 import heapq
 import itertools
 import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from voxform.apply.answers import Answers
@@ -37,6 +38,11 @@ from voxform.providers.protocol import Operation, Provider
 from voxform.state.journal import Journal
 from voxform.state.lockfile import LockState
 
+# The cyclic collector's first threshold while the pipeline runs: each call makes a few
+# dozen objects that die young, and at the default (700) the collector ran about 540 times
+# in a 10,000-item apply, 0.45 s of CPU (with this: 280 times and 0.28 s in the whole
+# command, most of them outside the pipeline); cycles are still collected.
+YOUNG_OBJECTS = 10_000
 RETRY_DEADLINE = 900.0  # seconds an item may keep meeting transient errors before it fails
 STOP_WAIT = 8.0  # seconds in-flight calls get to finish after a stop
 
@@ -109,7 +115,8 @@ class Pipeline(Answers):
         for flight in flights:
             self._admit(flight)
         try:
-            self._loop()
+            with _fewer_collections():
+                self._loop()
         finally:
             self.commit.close()
             self._pool.close()
@@ -272,3 +279,14 @@ class Pipeline(Answers):
             return now + wait
         self.calls.list_jobs(target, lookups.begin(ready))
         return now + 0.5
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """The collector's first threshold raised to YOUNG_OBJECTS, then set back."""
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(threshold[0], YOUNG_OBJECTS), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)

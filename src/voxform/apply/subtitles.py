@@ -32,6 +32,8 @@ def _stamp(seconds: float) -> tuple[str, str]:
 
 def _cue_text(content: str) -> str:
     """The segment's lines without blank ones: a blank line would end the cue."""
+    if content.isprintable():  # no line break of any kind (each is unprintable): one line
+        return content.strip()
     return "\n".join(line for raw in content.splitlines() if (line := raw.strip()))
 
 

@@ -19,7 +19,7 @@ from voxform.errors import (
     ThrottledError,
     UnknownOutcome,
 )
-from voxform.ice.signing import sign_request
+from voxform.ice.signer import Signer
 from voxform.ice.wire import API_VERSION, GET_JOB, LIST_JOBS, SUBMIT
 from voxform.providers.connections import (
     Answer,
@@ -79,7 +79,14 @@ class IceClient:
         self._connections = Connections(
             connect or connector(url.scheme, url.host, url.port, timeout)
         )
-        self._extra_headers = {"accept": "application/json", "user-agent": USER_AGENT}
+        self._signer = Signer(
+            host=self._host,
+            version=API_VERSION,
+            access_key_id=credentials.access_key_id,
+            access_key_secret=credentials.access_key_secret,
+            security_token=credentials.security_token,
+            extra_headers={"accept": "application/json", "user-agent": USER_AGENT},
+        )
 
     def __repr__(self) -> str:
         return f"IceClient(endpoint={self.endpoint!r}, credentials={self._credentials!r})"
@@ -126,18 +133,7 @@ class IceClient:
 
     def prepare(self, action: str, params: Mapping[str, str], *, method: str = "POST") -> bytes:
         """An RPC call signed, as it goes on the wire; AnswerLost when it cannot be sent."""
-        signed = sign_request(
-            method=method,
-            host=self._host,
-            action=action,
-            version=API_VERSION,
-            params=params,
-            body=b"",
-            access_key_id=self._credentials.access_key_id,
-            access_key_secret=self._credentials.access_key_secret,
-            security_token=self._credentials.security_token,
-            extra_headers=self._extra_headers,
-        )
+        signed = self._signer.sign(method, action, params)
         return wire_request(method, signed.path, signed.headers)
 
     def conclude(self, action: str, answer: Answer | Exception) -> dict[str, object]:

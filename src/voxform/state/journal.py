@@ -15,7 +15,9 @@ import json
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from json import encoder as _json
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -94,7 +96,29 @@ def _replay(journal: Path, handle: BinaryIO, replayed: Replayed) -> None:
 _ADVICE = "move the journal aside to ignore what the interrupted apply recorded"
 # json.dumps(ensure_ascii=False, sort_keys=True), its encoder made once, not per line
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
+def _refuse(value: object) -> object:
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+# The same, called directly: JSONEncoder.encode makes a C encoder anew on each call, which
+# for the few short fields of a record costs twice the encoding itself.
+_MAKE = getattr(_json, "c_make_encoder", None)
+_C_ENCODE = _MAKE and _MAKE(None, _refuse, encode_basestring, None, ": ", ", ", True, False, True)
+
+
+def _dumps(value: dict[str, object]) -> str:
+    return "".join(_C_ENCODE(value, 0)) if _C_ENCODE else _ENCODER.encode(value)
+
+
 _KEYS = ("at", "entry", "id")
+# What the plan gave an item, repeated by each of its records while it is in flight (an
+# intent, its job id, its result): encoded once per item, and the rest of each line is a few
+# short fields. The keys of a line are not sorted; its reader takes them in any order.
+_BASE = ("characters", "chunk", "fingerprint", "inputs")
+_OWN = tuple(f.name for f in fields(LockEntry) if f.name not in _BASE and f.name != "outputs")
+Base = tuple[str, int, "str | None", dict[str, str], str]  # the fields, and their JSON
 
 
 def _record(where: str, line: bytes) -> tuple[str, object, float]:
@@ -153,6 +177,7 @@ class Journal:
         self.root = path.parent.parent
         self._handle: IO[bytes] | None = None
         self._buffer: list[bytes] = []
+        self._bases: dict[str, Base] = {}  # by item id, while its entry is pending
         self.since_checkpoint = 0
         # Apply syncs on a thread of its own while changes are still recorded: the queue is
         # handed over under `_queue`, and one flush writes at a time.
@@ -177,10 +202,42 @@ class Journal:
 
     def record(self, key: str, entry: LockEntry | None) -> None:
         """Queue one change (None: the item has no entry); durable after the next `flush`."""
-        line = {"at": round(time.time(), 3), "entry": entry and entry.to_json(), "id": key}
-        encoded = _ENCODER.encode(line).encode() + b"\n"
+        at = round(time.time(), 3)
+        if entry is None:
+            self._bases.pop(key, None)
+            line = _ENCODER.encode({"at": at, "entry": None, "id": key})
+        else:
+            spelt, name = self._entry(key, entry), encode_basestring(key)
+            line = f'{{"at": {at!r}, "entry": {spelt}, "id": {name}}}'
+        encoded = line.encode() + b"\n"
         with self._queue:
             self._buffer.append(encoded)
+
+    def _entry(self, key: str, entry: LockEntry) -> str:
+        """`entry.to_json()` as JSON, the fields of `_BASE` from the item's last record
+        when they are the same (compared, not assumed); kept while the entry is pending."""
+        base = self._bases.get(key)
+        if (
+            base is None
+            or base[0] != entry.fingerprint
+            or base[1] != entry.characters
+            or base[2] != entry.chunk
+            or base[3] != entry.inputs
+        ):
+            given = {name: getattr(entry, name) for name in _BASE}
+            if entry.chunk is None:
+                del given["chunk"]
+            spelt = _dumps(given)[1:-1]
+            inputs = dict(entry.inputs)  # a copy: what was spelt, whatever befalls the entry's
+            base = (entry.fingerprint, entry.characters, entry.chunk, inputs, spelt)
+        if entry.state == "pending":
+            self._bases[key] = base
+        else:
+            self._bases.pop(key, None)
+        own: dict[str, object] = {n: v for n in _OWN if (v := getattr(entry, n)) is not None}
+        if entry.outputs is not None:
+            own["outputs"] = {name: d.to_json() for name, d in entry.outputs.items()}
+        return f"{{{_dumps(own)[1:-1]}, {base[4]}}}"
 
     @property
     def dirty(self) -> bool:
