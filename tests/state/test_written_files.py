@@ -11,14 +11,15 @@ from pathlib import Path
 from voxform.apply.subtitles import write_subtitles
 from voxform.ice.wire import Segment
 from voxform.state.outputs import (
-    RACY_NS,
     FileDigest,
     ObjectDigest,
     StatCache,
     digest_of,
     drift,
+    remember_written,
     save_written,
 )
+from voxform.state.racy import RACY_NS, SETTLE_NS, settled, unsettled
 
 SEGMENTS = [Segment("Welcome to the course.", 0.0, 1.5)]
 LATER = RACY_NS + 1_000_000_000  # a cache written this long after the files
@@ -44,22 +45,76 @@ def test_the_files_written_are_in_the_stat_cache_with_their_stat_and_digest(
     assert save_written(root, cache) == 0  # noted once: the next apply starts afresh
 
 
-def test_files_written_just_now_are_left_out_as_racily_clean(tmp_path: Path) -> None:
-    root, cache, _ = written(tmp_path)
-    assert save_written(root, cache) == 2
+def test_files_written_in_the_tick_of_the_caches_writing_are_left_out(tmp_path: Path) -> None:
+    root, cache, names = written(tmp_path)
+    oldest = min(os.lstat(root / name).st_mtime_ns for name in names.values())
+    assert save_written(root, cache, now_ns=oldest + SETTLE_NS) == 2
     assert not cache.exists()  # a write in the same tick would not show: nothing to keep
+
+
+def written_at(root: Path, name: str, mtime_ns: int) -> None:
+    """Project file `name`, remembered as written by this process with mtime `mtime_ns`."""
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(name.encode())
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+    remember_written(root, name, os.lstat(path), digest_of(name.encode()))
+
+
+def test_a_fine_stamp_settles_a_tick_after_it_and_a_millisecond_one_in_racy_ns(
+    tmp_path: Path,
+) -> None:
+    # The plan right after an apply: the subtitles of the apply's last seconds are cached
+    # as written, a few milliseconds later. Stamps in whole milliseconds may come from a
+    # coarser clock: they wait RACY_NS.
+    root = tmp_path / "project"
+    cache = root / ".voxform/stat-cache.json"
+    at = 1_700_000_000_123_456_789
+    written_at(root, "fine.vtt", at)
+    written_at(root, "coarse.vtt", at - 456_789)  # whole milliseconds
+    written_at(root, "later.vtt", at + SETTLE_NS // 2)  # within the tick of the writing
+    assert save_written(root, cache, now_ns=at + SETTLE_NS + 1) == 3
+    assert set(json.loads(cache.read_text())) == {"fine.vtt"}
+
+    assert settled(at, at + SETTLE_NS + 1) and not settled(at, at + SETTLE_NS)
+    assert not settled(at - 456_789, at + RACY_NS - 456_789)
+    assert settled(at - 456_789, at + RACY_NS - 456_788)
+    assert unsettled([at, -1, at - 456_789]) == at + SETTLE_NS
+    assert unsettled([at - 456_789, -1]) == at - 456_789 + RACY_NS
+
+
+def test_a_file_is_trusted_from_a_tick_after_its_change_to_the_caches_opening(
+    tmp_path: Path,
+) -> None:
+    # A file read by a plan is racily clean when it changed in the tick before the cache
+    # was opened (every read comes after), however long after that the cache is written.
+    root = tmp_path / "project"
+    cache = root / ".voxform/stat-cache.json"
+    found = StatCache(cache, root=root)
+    recent = found.opened - SETTLE_NS
+    settled_one = recent - 2 if (recent - 2) % 1_000_000 else recent - 3
+    for name, mtime in (("recent.vtt", recent), ("settled.vtt", settled_one)):
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"WEBVTT\n")
+        os.utime(path, ns=(mtime, mtime))
+        assert found.digest(root, name) == digest_of(b"WEBVTT\n")
+    found.save()
+    assert set(json.loads(cache.read_text())) == {"settled.vtt"}
 
 
 def test_a_cache_that_learnt_only_racily_clean_files_is_not_written_again(
     tmp_path: Path,
 ) -> None:
-    """The plan right after an apply reads the files of the apply's last two seconds again
+    """The plan right after an apply reads the files of the apply's last clock tick again
     (racily clean when they were cached); all it learns is as racily clean, so rewriting
     the cache would write what it read. One thing learnt that is not: it is written."""
     root, cache, names = written(tmp_path)
     vtt = names["vtt"]
     assert save_written(root, cache, now_ns=time.time_ns() + LATER) == 2
     (root / vtt).write_text("WEBVTT\n\nchanged just now\n")
+    soon = time.time_ns() + RACY_NS + 1  # not settled when the cache below is opened
+    os.utime(root / vtt, ns=(soon, soon))
     before = cache.read_bytes(), cache.stat().st_mtime_ns, cache.stat().st_ino
 
     again = StatCache(cache, root=root)
@@ -69,7 +124,7 @@ def test_a_cache_that_learnt_only_racily_clean_files_is_not_written_again(
 
     later = StatCache(cache, root=root)
     assert later.digest(root, vtt) is not None
-    later.save(now_ns=time.time_ns() + LATER)  # no longer racily clean: it is kept
+    later.save(now_ns=soon + LATER)  # no longer racily clean: it is kept
     st = os.lstat(root / vtt)
     assert json.loads(cache.read_text())[vtt][:3] == [st.st_size, st.st_mtime_ns, st.st_ino]
 

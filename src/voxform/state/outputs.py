@@ -4,8 +4,8 @@ Plan checks each recorded file in the project: gone, or not the bytes recorded, 
 item is rebuilt; and voxform deletes only a file that is still exactly what it recorded. A
 stat cache in `.voxform/` keeps this cheap: a file whose size, mtime and inode match the
 cache keeps its cached digest and is not read again. As in git's index, an entry whose mtime
-is close to when the cache was written is not trusted ("racily clean"): a write in the same
-clock tick would leave size and mtime as they were.
+is within a clock tick of when its file was read is not trusted ("racily clean": a write in
+the same tick would leave size and mtime as they were; state/racy.py).
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from voxform.oss.names import bucket_problem, key_problem
 from voxform.paths import below
 from voxform.reading import read_regular
 from voxform.state.below import Below
+from voxform.state.racy import settled
 
 CACHE_NAME = "stat-cache.json"
-RACY_NS = 2_000_000_000  # mtimes this close to the cache's writing are rehashed next time
 MAX_CACHE_BYTES = 1 << 26  # 64 MiB: a cache of about 500,000 files
 MAX_HASHED = 1 << 30  # a file bigger than this is no output of ours: it counts as changed
 OUTPUT_SUFFIXES = frozenset({*(f".{f}" for f in FORMATS), ".vtt", ".srt"})
@@ -143,6 +143,7 @@ class StatCache:
         self.entries: dict[str, tuple[int, int, int, str]] = {}
         self.dirty = False
         self.fresh: set[str] = set()  # the names learnt since it was read
+        self.opened = time.time_ns()  # every file it learns is read after this
         if path is not None:
             # json's own reading: a cache is ours, and a damaged one only a slower plan
             with contextlib.suppress(OSError, ValueError, RecursionError):
@@ -183,18 +184,18 @@ class StatCache:
 
     def save(self, *, now_ns: int | None = None) -> None:
         """Write the cache if it learnt anything, leaving out racily clean entries (an mtime
-        within RACY_NS of `now_ns`, by default now); a cache that cannot be written is only
-        a slower next plan. When all it learnt is racily clean (the plan right after an
-        apply reads its last files again), it would write what it read: it is not written."""
+        not settled when the files were read: `now_ns`, by default when the cache was
+        opened, before any); a cache that cannot be written is only a slower next plan.
+        When all it learnt is racily clean, it would write what it read: it is not written."""
         if self.path is None or not self.dirty:
             return
-        horizon = (time.time_ns() if now_ns is None else now_ns) - RACY_NS
+        since = self.opened if now_ns is None else now_ns
         entries = self.entries
-        if not any(entries[n][1] < horizon for n in self.fresh if n in entries):
+        if not any(settled(entries[n][1], since) for n in self.fresh if n in entries):
             self.dirty = False
             self.fresh.clear()
             return
-        kept = {k: v for k, v in entries.items() if v[1] < horizon}  # tuples: JSON arrays
+        kept = {k: v for k, v in entries.items() if settled(v[1], since)}  # tuples: JSON arrays
         with contextlib.suppress(OSError):
             data = json.dumps(kept, separators=(",", ":")).encode()
             write_atomic(self.path, data, durable=False, root=self.root)
@@ -231,9 +232,9 @@ def remember_written(root: Path, name: str, written: os.stat_result, digest: Fil
 
 def save_written(root: Path, cache_path: Path, *, now_ns: int | None = None) -> int:
     """Add the files this process wrote below `root` (`remember_written`) to the stat cache
-    at `cache_path`, and forget them; how many were noted. As any entry of the cache, one
-    whose mtime is within RACY_NS of the writing (`now_ns`, by default now) is left out: a
-    write in the same clock tick as ours would have left its stat as it was."""
+    at `cache_path`, and forget them; how many were noted. One whose mtime is not settled
+    (state/racy.py) at the writing (`now_ns`, by default now) is left out: a write in the
+    clock tick of the cache's writing would have left its stat as it was."""
     real = _real(root)
     with _writing:
         written = _WRITTEN.pop(real, None)
@@ -243,7 +244,7 @@ def save_written(root: Path, cache_path: Path, *, now_ns: int | None = None) -> 
     cache.entries.update(written)
     cache.dirty = True
     cache.fresh.update(written)
-    cache.save(now_ns=now_ns)
+    cache.save(now_ns=time.time_ns() if now_ns is None else now_ns)
     return len(written)
 
 

@@ -24,7 +24,7 @@ from voxform.files import write_atomic
 from voxform.oss.crc64 import Crc64
 from voxform.reading import open_regular, read_regular
 from voxform.state.jsonfile import JsonProblem, load_json
-from voxform.state.outputs import RACY_NS
+from voxform.state.racy import RACY_NS
 
 PULL_RECORD = "pull-record.json"
 RECORD_VERSION = 1

@@ -29,8 +29,8 @@ import time
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
+from voxform.state import racy
 from voxform.state.cachefile import CacheTable, read_cache, read_keys, write_cache
-from voxform.state.outputs import RACY_NS
 
 HELD = "-held"  # the note's name: the render cache's and this
 KIND = "render held 1"
@@ -38,8 +38,7 @@ _RECORD = hashlib.sha256(b"render cache held").digest()
 _RAW = 32  # a key's bytes
 _MISSING = (-1, -1, -1, -1, -1)
 NOTE_MIN = 2000  # keys told or written, fewer than this are not noted (nor looked for)
-SETTLE_NS = 12_000_000  # a note this long after its files' change: past a clock's tick
-# (file times come from a clock counting at least 100 times a second, or finer)
+SETTLE_NS = racy.SETTLE_NS  # a note this long after its files' change: past a clock's tick
 
 
 class Identified(Protocol):
@@ -150,11 +149,9 @@ def holds(
 
 
 def _unsettled(stats: list[int]) -> int:
-    """When a note of files with `stats` vouches for them: SETTLE_NS (RACY_NS where their
-    stamps count whole milliseconds) after their last change (mtime, ctime)."""
-    stamps = [stamp for stamp in (*stats[1:3], *stats[6:8]) if stamp >= 0]
-    fine = any(stamp % 1_000_000 for stamp in stamps)
-    return max(stamps, default=0) + (SETTLE_NS if fine else RACY_NS)
+    """When a note of files with `stats` vouches for them (state/racy.py): a clock tick
+    after their last change (mtime, ctime)."""
+    return racy.unsettled((*stats[1:3], *stats[6:8]))
 
 
 def _stat(path: Path) -> tuple[int, int, int, int, int]:

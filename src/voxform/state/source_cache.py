@@ -4,9 +4,10 @@ the text files that changed, and re-parses only those whose text changed.
 As git's index does, a file's stat (size, mtime, ctime, inode, device) vouches for its
 text: a file whose stat is as recorded is not read at all. One whose stat changed (a CI
 checkout, a `touch`) is read and its text digested; paragraphs are kept by that digest, so
-it is parsed again only when its text is new. An entry whose mtime was within RACY_NS of
-the cache's writing is kept without its stat ("racily clean": an edit in the same clock tick
-would leave the stat as it was), so that file is read again next time.
+it is parsed again only when its text is new. An entry whose mtime was within a clock tick
+of the cache's opening, before any file was read, is kept without its stat ("racily clean":
+an edit in the same tick would leave the stat as it was; state/racy.py), so that file is
+read again next time.
 
 A large cache is not written again for a few files read (an edit): at most one in
 REREAD_SHARE of its files, of a cache of REREAD_MIN records or more. Their entries stay as
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from voxform.reading import FileTooLargeError, read_text
 from voxform.state.cachefile import CacheReader, CacheTable, read_cache, write_cache
-from voxform.state.outputs import RACY_NS
+from voxform.state.racy import settled
 
 SOURCE_CACHE = "source-cache"
 REREAD_SHARE = 100  # files read again, at most this share of the cache's, leave it unwritten
@@ -46,6 +47,7 @@ class SourceCache:
         self.pending: dict[str, _Stat] = {}  # file -> its stat before it was read
         self.learnt = False
         self.reread = 0  # files whose stat did not vouch for their text
+        self.opened = time.time_ns()  # every file it learns is read after this
 
     def paragraphs(self, path: Path, markdown: bool) -> list[str] | None:
         """The paragraphs of the file at `path` if its text is one this cache knows; None
@@ -101,13 +103,13 @@ class SourceCache:
         """Write what this command read, if it is not what the file holds."""
         if not self.unsaved():
             return
-        horizon = time.time_ns() - RACY_NS
+        opened = self.opened
         table = CacheTable()
         for name, (stat, key) in self.stats.items():
             table.record(_name_key(name))
             table.text(name)
             table.text(key.hex())
-            for value in stat if stat[1] < horizon else (-1, -1, -1, -1, -1):
+            for value in stat if settled(stat[1], opened) else (-1, -1, -1, -1, -1):
                 table.number(value)
         for key, paragraphs in self.texts.items():
             table.record(key)
