@@ -180,9 +180,9 @@ def _dumps(document: dict[str, object]) -> str:
         return _encode({**document, "changes": listed})
     # An item of a list in a top-level value is indented by 4 more spaces, line by line
     # (JSON strings hold no line break).
-    reasons: dict[tuple[str, ...], str] = {}  # a few reasons, shared by many changes
+    spelt: _Spelt = {}  # a few actions and reasons, shared by many changes
     items = ",\n    ".join(
-        _spelt_change(change, reasons)
+        _spelt_change(change, spelt)
         if isinstance(change, Change)
         else _encode_change(change).replace("\n", "\n    ")
         for change in changes
@@ -219,10 +219,15 @@ def _encode_change(change: object) -> str:
     )
 
 
-def _spelt_change(change: Change, reasons: dict[tuple[str, ...], str]) -> str:
+# What comes before a change's characters and after its id, by its action and reasons.
+_Spelt = dict[tuple[str, tuple[str, ...]], tuple[str, str]]
+
+
+def _spelt_change(change: Change, spelt: _Spelt) -> str:
     """_encode_change(_change(change)) indented as an item of the list of changes, spelt
     straight from the change when it is of the usual shape (no dict made on the way);
-    `reasons` keeps each list of reasons spelt once."""
+    `spelt` keeps what comes before its characters and after its id spelt once for each
+    action and list of reasons (a few, shared by many changes)."""
     if (
         change.source is not None
         or change.deletes
@@ -230,12 +235,14 @@ def _spelt_change(change: Change, reasons: dict[tuple[str, ...], str]) -> str:
         or type(change.characters) is not int
     ):
         return _encode_change(_change(change)).replace("\n", "\n    ")
-    listed = reasons.get(change.reasons)
-    if listed is None:
+    key = (change.action, change.reasons)
+    found = spelt.get(key)
+    if found is None:
         inner = ",\n        ".join(map(encode_basestring, change.reasons))
-        listed = reasons[change.reasons] = f"[\n        {inner}\n      ]" if inner else "[]"
-    return (
-        f'{{\n      "action": {encode_basestring(change.action)},\n'
-        f'      "characters": {change.characters!r},\n'
-        f'      "id": {encode_basestring(change.id)},\n      "reasons": {listed}\n    }}'
-    )
+        listed = f"[\n        {inner}\n      ]" if inner else "[]"
+        found = spelt[key] = (
+            f'{{\n      "action": {encode_basestring(change.action)},\n      "characters": ',
+            f',\n      "reasons": {listed}\n    }}',
+        )
+    item = encode_basestring(change.id)
+    return f'{found[0]}{change.characters!r},\n      "id": {item}{found[1]}'
