@@ -9,6 +9,7 @@ still reaches standard output.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from json.encoder import encode_basestring
 
 import click
@@ -162,7 +163,12 @@ class JsonReporter:
             "errors": self.errors,
             "warnings": self.warnings,
         }
-        click.echo(inert_json(_dumps(document)))
+        # Written a few hundred changes at a time: 100,000 changes are some 14 MB of text,
+        # made and copied whole three times over otherwise. No `##[` spans two pieces (each
+        # ends where a JSON value or a separator ends).
+        for piece in _pieces(document):
+            click.echo(inert_json(piece), nl=False)
+        click.echo()
 
 
 def _dumps(document: dict[str, object]) -> str:
@@ -170,24 +176,37 @@ def _dumps(document: dict[str, object]) -> str:
     of changes encoded one change at a time: json's indenting encoder keeps a string per
     token until the end, some 180 MB for 100,000 changes. A Change among them is written as
     its `_change` document."""
+    return "".join(_pieces(document))
+
+
+_PIECE = 500  # changes in a piece of a document
+
+
+def _pieces(document: dict[str, object]) -> Iterator[str]:
+    """_dumps(document), in pieces that end where a value or a separator ends."""
     changes = document.get("changes")
     if not isinstance(changes, list) or not changes:
-        return _encode(document)
+        yield _encode(document)
+        return
     stand_in = "\0changes\0"
     parts = _encode({**document, "changes": stand_in}).split(_encode(stand_in))
     if len(parts) != 2:
         listed = [_change(c) if isinstance(c, Change) else c for c in changes]
-        return _encode({**document, "changes": listed})
+        yield _encode({**document, "changes": listed})
+        return
     # An item of a list in a top-level value is indented by 4 more spaces, line by line
     # (JSON strings hold no line break).
     spelt: _Spelt = {}  # a few actions and reasons, shared by many changes
-    items = ",\n    ".join(
-        _spelt_change(change, spelt)
-        if isinstance(change, Change)
-        else _encode_change(change).replace("\n", "\n    ")
-        for change in changes
-    )
-    return f"{parts[0]}[\n    {items}\n  ]{parts[1]}"
+    yield f"{parts[0]}[\n    "
+    for start in range(0, len(changes), _PIECE):
+        items = ",\n    ".join(
+            _spelt_change(change, spelt)
+            if isinstance(change, Change)
+            else _encode_change(change).replace("\n", "\n    ")
+            for change in changes[start : start + _PIECE]
+        )
+        yield f",\n    {items}" if start else items
+    yield f"\n  ]{parts[1]}"
 
 
 def _encode(value: object) -> str:
