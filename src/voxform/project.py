@@ -308,9 +308,12 @@ def _output_folders(project: Project, rendered: list[RenderedItem]) -> list[Prob
 def _places(project: Project, rendered: list[RenderedItem]) -> Iterator[tuple[str, Location, str]]:
     """The folder of each item's object key below its target's subtitle folder, with its
     place and id. The key as its request has it, without making the request of a cached
-    item for it (state/render_records.py); its head worked out once per settings object."""
+    item for it (state/render_records.py); its head worked out once per settings object.
+    An item in the folder of the item before it is left out (check_output_folders looks at
+    a folder once, at its first item)."""
     bases = _subtitle_dirs(project)
     heads: dict[int, tuple[Settings, str | None]] = {}  # id(settings) -> it, its keys' head
+    last: tuple[str | None, str] = (None, "")  # the item before's head and id up to its last /
     for r in rendered:
         item = r.item
         settings = item.settings
@@ -319,8 +322,15 @@ def _places(project: Project, rendered: list[RenderedItem]) -> Iterator[tuple[st
             base = bases.get(settings.target)
             head = None if base is None else f"{base}/{key_prefix(project, settings)}"
             found = heads[id(settings)] = (settings, head)
-        if found[1] is not None:
-            yield f"{found[1]}{item.id}".rpartition("/")[0], item.location, item.id
+        head = found[1]
+        if head is None:
+            continue
+        item_id = item.id
+        folder = last[1]
+        if head is last[0] and item_id.startswith(folder) and item_id.find("/", len(folder)) < 0:
+            continue  # in the folder of the item before (a file's items): looked at once
+        last = (head, item_id[: item_id.rfind("/") + 1])
+        yield f"{head}{item_id}".rpartition("/")[0], item.location, item_id
 
 
 def _subtitle_dirs(project: Project) -> dict[str, str]:

@@ -57,6 +57,7 @@ def plan(
     loaded.require_valid()  # a manifest error is told before any bucket is read
     ahead = ReadAhead(reporter, refresh=refresh, select=select, profile=profile)
     ahead.start(loaded.project, loaded.lock)  # the buckets answer while the files are checked
+    from voxform.cli.main import keep
     from voxform.project import collector_paused  # loaded: `plan --help` imports none of it
 
     # Objects per file and per item, all kept to the end: the collector, paused, is given
@@ -69,6 +70,7 @@ def plan(
             select=select, replace=replace, held=held, refresh=refresh, drift=drift
         )
         gc.freeze()
+    keep(result)  # 100,000 changes, freed by the process's end, not one by one (cli/main.py)
     if out is not None:
         saved = loaded.saved(result, select, replace, refresh=held is not None)
         write_atomic(out, save(result, saved))

@@ -104,7 +104,8 @@ def with_copies(
     # (apply copies it once it is made).
     makers: dict[tuple[str, str], str] = {}
     shared = False  # whether two changes make the same audio in the same place
-    for change in result:
+    made = [c.audio_digest for c in result if c.audio_digest and c.action in SYNTHESIZING]
+    for change in result if len(set(made)) < len(made) else ():  # else no audio made twice
         if change.action in SYNTHESIZING and change.audio_digest:
             place = destination(change)
             if place is not None:

@@ -9,6 +9,7 @@ still reaches standard output.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from json.encoder import encode_basestring
 
 import click
@@ -162,7 +163,12 @@ class JsonReporter:
             "errors": self.errors,
             "warnings": self.warnings,
         }
-        click.echo(inert_json(_dumps(document)))
+        # Written a few hundred changes at a time: 100,000 changes are some 14 MB of text,
+        # made and copied whole three times over otherwise. No `##[` spans two pieces (each
+        # ends where a JSON value or a separator ends).
+        for piece in _pieces(document):
+            click.echo(inert_json(piece), nl=False)
+        click.echo()
 
 
 def _dumps(document: dict[str, object]) -> str:
@@ -170,24 +176,37 @@ def _dumps(document: dict[str, object]) -> str:
     of changes encoded one change at a time: json's indenting encoder keeps a string per
     token until the end, some 180 MB for 100,000 changes. A Change among them is written as
     its `_change` document."""
+    return "".join(_pieces(document))
+
+
+_PIECE = 500  # changes in a piece of a document
+
+
+def _pieces(document: dict[str, object]) -> Iterator[str]:
+    """_dumps(document), in pieces that end where a value or a separator ends."""
     changes = document.get("changes")
     if not isinstance(changes, list) or not changes:
-        return _encode(document)
+        yield _encode(document)
+        return
     stand_in = "\0changes\0"
     parts = _encode({**document, "changes": stand_in}).split(_encode(stand_in))
     if len(parts) != 2:
         listed = [_change(c) if isinstance(c, Change) else c for c in changes]
-        return _encode({**document, "changes": listed})
+        yield _encode({**document, "changes": listed})
+        return
     # An item of a list in a top-level value is indented by 4 more spaces, line by line
     # (JSON strings hold no line break).
-    reasons: dict[tuple[str, ...], str] = {}  # a few reasons, shared by many changes
-    items = ",\n    ".join(
-        _spelt_change(change, reasons)
-        if isinstance(change, Change)
-        else _encode_change(change).replace("\n", "\n    ")
-        for change in changes
-    )
-    return f"{parts[0]}[\n    {items}\n  ]{parts[1]}"
+    spelt: _Spelt = {}  # a few actions and reasons, shared by many changes
+    yield f"{parts[0]}[\n    "
+    for start in range(0, len(changes), _PIECE):
+        items = ",\n    ".join(
+            _spelt_change(change, spelt)
+            if isinstance(change, Change)
+            else _encode_change(change).replace("\n", "\n    ")
+            for change in changes[start : start + _PIECE]
+        )
+        yield f",\n    {items}" if start else items
+    yield f"\n  ]{parts[1]}"
 
 
 def _encode(value: object) -> str:
@@ -219,10 +238,15 @@ def _encode_change(change: object) -> str:
     )
 
 
-def _spelt_change(change: Change, reasons: dict[tuple[str, ...], str]) -> str:
+# What comes before a change's characters and after its id, by its action and reasons.
+_Spelt = dict[tuple[str, tuple[str, ...]], tuple[str, str]]
+
+
+def _spelt_change(change: Change, spelt: _Spelt) -> str:
     """_encode_change(_change(change)) indented as an item of the list of changes, spelt
     straight from the change when it is of the usual shape (no dict made on the way);
-    `reasons` keeps each list of reasons spelt once."""
+    `spelt` keeps what comes before its characters and after its id spelt once for each
+    action and list of reasons (a few, shared by many changes)."""
     if (
         change.source is not None
         or change.deletes
@@ -230,12 +254,14 @@ def _spelt_change(change: Change, reasons: dict[tuple[str, ...], str]) -> str:
         or type(change.characters) is not int
     ):
         return _encode_change(_change(change)).replace("\n", "\n    ")
-    listed = reasons.get(change.reasons)
-    if listed is None:
+    key = (change.action, change.reasons)
+    found = spelt.get(key)
+    if found is None:
         inner = ",\n        ".join(map(encode_basestring, change.reasons))
-        listed = reasons[change.reasons] = f"[\n        {inner}\n      ]" if inner else "[]"
-    return (
-        f'{{\n      "action": {encode_basestring(change.action)},\n'
-        f'      "characters": {change.characters!r},\n'
-        f'      "id": {encode_basestring(change.id)},\n      "reasons": {listed}\n    }}'
-    )
+        listed = f"[\n        {inner}\n      ]" if inner else "[]"
+        found = spelt[key] = (
+            f'{{\n      "action": {encode_basestring(change.action)},\n      "characters": ',
+            f',\n      "reasons": {listed}\n    }}',
+        )
+    item = encode_basestring(change.id)
+    return f'{found[0]}{change.characters!r},\n      "id": {item}{found[1]}'
