@@ -48,3 +48,27 @@ def test_a_file_replaced_after_it_was_told_is_read_again(tmp_path: Path) -> None
 
     store.written(path.resolve(), b"c" * 50)  # not what the file holds: not remembered
     assert store.head("audio-bucket", "p1.mp3").etag == etag(b"b" * 100)
+
+
+def test_a_listing_gives_what_head_gives_for_each_object(tmp_path: Path) -> None:
+    """A page's digests come from what was kept while the stat holds, read again when the
+    file was replaced; a key deleted since it was found is left out."""
+    store = ObjectStore(tmp_path)
+    folder = tmp_path / "audio-bucket" / "book"
+    folder.mkdir(parents=True)
+    for n in range(4):
+        (folder / f"p{n}.mp3").write_bytes(bytes([n]) * 100)
+    store.written((folder / "p0.mp3").resolve(), bytes([0]) * 100)
+    store.written((folder / "p1.mp3").resolve(), bytes([1]) * 100)
+    other = folder / "new"
+    other.write_bytes(b"b" * 100)
+    os.replace(other, folder / "p1.mp3")  # replaced after it was told: read again
+    keys = store.keys("audio-bucket", "")
+    (folder / "p3.mp3").unlink()
+
+    listed = store.listed("audio-bucket", keys)
+
+    assert [info.key for info in listed] == ["book/p0.mp3", "book/p1.mp3", "book/p2.mp3"]
+    assert listed == [store.head("audio-bucket", info.key) for info in listed]
+    assert listed[1].etag == etag(b"b" * 100)
+    assert listed[2].crc64 == crc64(bytes([2]) * 100)

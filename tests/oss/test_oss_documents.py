@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -77,6 +77,36 @@ def test_a_listing_page_reads_back_with_any_key(keys: list[str], truncated: bool
     page = parse_list(document)
     assert page.objects == tuple(objects)
     assert page.next_token == (keys[-1] if truncated else None)
+
+
+@given(
+    st.lists(st.text(st.sampled_from("ab/&<>\"' é"), min_size=1, max_size=12), max_size=8),
+    st.lists(st.integers(0, 2_500_000), min_size=8, max_size=8),
+)
+def test_a_listing_page_with_keys_as_they_are_reads_back(
+    keys: list[str], microseconds: list[int]
+) -> None:
+    """Keys not URL-encoded, escaped where they must be; objects changed in one second
+    and in others each given its own second."""
+    objects = [
+        ObjectInfo(k, '"A&B"', i, None, WHEN + timedelta(microseconds=us))
+        for i, (k, us) in enumerate(zip(keys, microseconds, strict=False))
+    ]
+    document = list_document(
+        bucket="audio",
+        prefix="a&",
+        max_keys=1000,
+        objects=objects,
+        continuation_token="",
+        next_token=None,
+        url_encoded=False,
+    )
+    page = parse_list(document)
+    assert [o.key for o in page.objects] == keys
+    assert [o.last_modified for o in page.objects] == [
+        o.last_modified.replace(microsecond=0) for o in objects if o.last_modified
+    ]
+    assert {o.etag for o in page.objects} <= {'"A&B"'}
 
 
 @given(KEYS, st.booleans())

@@ -299,18 +299,36 @@ def list_document(
         rows.append(("NextContinuationToken", code(next_token)))
     if url_encoded:
         rows.append(("EncodingType", "url"))
+    head = _document("ListBucketResult", rows).removesuffix(b"</ListBucketResult>")
+    return head + _contents(objects, code).encode("utf-8") + b"</ListBucketResult>"
+
+
+def _contents(objects: Sequence[ObjectInfo], code: Callable[[str], str]) -> str:
+    """The Contents of a listing page, as `_document` writes them, one format a row (a
+    page of 1,000 objects made in a few milliseconds): a time written once for the objects
+    changed at that very moment (in one tick of the file system's clock), a text escaped
+    only when it has a character to be."""
+    times: dict[datetime, str] = {}
+    now = None
+    rows = []
     for info in objects:
-        modified = info.last_modified or datetime.now(UTC)
-        entry = [
-            ("Key", code(info.key)),
-            ("LastModified", modified.strftime(_ISO)),
-            ("ETag", info.etag),
-            ("Type", "Normal"),
-            ("Size", str(info.size)),
-            ("StorageClass", "Standard"),
-        ]
-        rows.append(("Contents", entry))
-    return _document("ListBucketResult", rows)
+        modified = info.last_modified
+        if modified is None:
+            modified = now = now or datetime.now(UTC)
+        when = times.get(modified)
+        if when is None:
+            when = times[modified] = modified.strftime(_ISO)
+        key, etag = code(info.key), info.etag
+        rows.append(
+            f"<Contents><Key>{_escaped(key)}</Key><LastModified>{when}</LastModified>"
+            f"<ETag>{_escaped(etag)}</ETag><Type>Normal</Type><Size>{info.size}</Size>"
+            "<StorageClass>Standard</StorageClass></Contents>"
+        )
+    return "".join(rows)
+
+
+def _escaped(text: str) -> str:
+    return escape(text) if "&" in text or "<" in text or ">" in text else text
 
 
 def delete_request(keys: Sequence[str], *, quiet: bool = True) -> bytes:
