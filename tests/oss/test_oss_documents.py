@@ -18,7 +18,6 @@ from voxform.oss.documents import (
     delete_request,
     delete_result,
     error_document,
-    list_document,
     parse,
     parse_copy_result,
     parse_delete_request,
@@ -26,6 +25,7 @@ from voxform.oss.documents import (
     parse_error,
     parse_list,
 )
+from voxform.oss.list_page import list_page
 
 KEYS = st.lists(
     st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20),
@@ -65,7 +65,7 @@ def test_entities_and_document_types_are_refused(document: bytes) -> None:
 @given(KEYS, st.booleans())
 def test_a_listing_page_reads_back_with_any_key(keys: list[str], truncated: bool) -> None:
     objects = [ObjectInfo(k, '"ABC"', i, None, WHEN) for i, k in enumerate(keys)]
-    document = list_document(
+    document = list_page(
         bucket="audio",
         prefix="",
         max_keys=1000,
@@ -92,7 +92,7 @@ def test_a_listing_page_with_keys_as_they_are_reads_back(
         ObjectInfo(k, '"A&B"', i, None, WHEN + timedelta(microseconds=us))
         for i, (k, us) in enumerate(zip(keys, microseconds, strict=False))
     ]
-    document = list_document(
+    document = list_page(
         bucket="audio",
         prefix="a&",
         max_keys=1000,
@@ -191,7 +191,7 @@ def test_a_listing_page_reads_the_same_quickly_or_carefully(document: bytes) -> 
 @given(KEYS)
 def test_a_page_as_the_emulator_writes_it_is_read_quickly(keys: list[str]) -> None:
     objects = [ObjectInfo(k, '"A&B"', i, None, WHEN) for i, k in enumerate(keys)]
-    document = list_document(
+    document = list_page(
         bucket="audio",
         prefix="<&>",
         max_keys=1000,

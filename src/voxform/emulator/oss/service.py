@@ -22,6 +22,7 @@ from voxform.emulator.oss.store import ObjectStore, StoreError
 from voxform.emulator.throttle import RateLimits
 from voxform.oss import documents
 from voxform.oss.documents import ObjectInfo, XmlError
+from voxform.oss.list_page import list_page
 from voxform.oss.signing import OssSignatureError, decode_query
 from voxform.oss.verify import Request, verify
 
@@ -168,7 +169,7 @@ class OssService:
         objects = self.store.listed(bucket, page)  # one deleted meanwhile is left out
         more = len(keys) > max_keys
         next_token = base64.urlsafe_b64encode(page[-1].encode()).decode() if more else None
-        body = documents.list_document(
+        body = list_page(
             bucket=bucket,
             prefix=prefix,
             max_keys=max_keys,
