@@ -19,6 +19,9 @@ import threading
 from collections.abc import Callable
 
 _pending: list[int] = []  # the forked processes not yet waited for
+# Below this many items, forking costs more than it saves (a render's workers, the caches'
+# writers): here, where a command that forks none imports it without the render's modules.
+MIN_ITEMS = 2_000
 
 
 def aside(*work: Callable[[], None], apart: bool = False) -> None:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voxform.aside import aside, wait
+from voxform.aside import MIN_ITEMS, aside, wait
 from voxform.deletions import with_deletions
 from voxform.errors import (
     Location,
@@ -28,9 +28,8 @@ from voxform.plan.plan import Plan, TargetFacts, make_plan, selected
 from voxform.plan.saved import SavedPlan, inputs_digest, lockfile_digest
 from voxform.providers.registry import provider_for
 from voxform.render.assemble import key_prefix
+from voxform.render.items import render_items
 from voxform.render.model import Prints, RenderedItem
-from voxform.render.parallel import MIN_ITEMS
-from voxform.render.render import render_items
 from voxform.render.sources import MAX_TEXT_BYTES, expand
 from voxform.state.block_cache import BLOCK_CACHE, BlockCache
 from voxform.state.journal import JOURNAL_DIR, journal_path, read_state

@@ -17,7 +17,8 @@ import pytest
 from conftest import Runner
 from voxform.manifest.loader import load_manifests
 from voxform.render import parallel
-from voxform.render.render import ItemResult, render_item, render_items
+from voxform.render.items import render_items
+from voxform.render.render import ItemResult, render_item
 from voxform.render.sources import expand
 from voxform.render.templates import make_environment
 

@@ -30,12 +30,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
+from voxform.aside import MIN_ITEMS as MIN_ITEMS
 from voxform.manifest.model import Project
 from voxform.render import limits
 from voxform.render.model import Item
 from voxform.render.sandbox import Sandbox
 
-MIN_ITEMS: Final = 2_000  # below this, forking costs more than it saves
 _RUNS_PER_WORKER: Final = 16  # small runs even out workers slowed by other processes
 _PATIENCE: Final = 1.0  # seconds between checks that the workers still live
 _FINISHED: Final = -1  # a worker's last answer

@@ -6,8 +6,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from itertools import accumulate
-from types import MappingProxyType, TracebackType
-from typing import Protocol
+from types import TracebackType
 
 import jinja2
 from jinja2.exceptions import SecurityError
@@ -41,59 +40,17 @@ class _TooLong:
     limit: int
 
 
-class RenderMemo(Protocol):
-    """Where earlier renders are kept (a cache in .voxform/): `get_many` answers each item's
-    result only when everything its render reads is what it was, else None."""
-
-    def get_many(self, items: list[Item]) -> list[ItemResult | None]: ...
-
-    def put(self, item: Item, result: ItemResult) -> ItemResult:
-        """Learn `result`; the result to use (the same, perhaps with what the memo worked
-        out of it once for all: its fingerprints)."""
-        ...
-
-
-def render_items(
+def render_all(
     project: Project,
-    items: list[Item],
-    known: Mapping[str, str] = MappingProxyType({}),
-    memo: RenderMemo | None = None,
-    prints: Callable[[RenderedItem], Prints | None] | None = None,
-) -> tuple[list[RenderedItem], list[Problem]]:
-    """Render every item, in order; an over-long source chunk is split at sentence
-    boundaries into parts whose ids reuse those in `known` (the lockfile's ids and chunk
-    digests). With a memo, only the items it does not answer are rendered (in worker
-    processes when they are many: the results are the same). With `prints`, each plain
-    result rendered here carries the fingerprints it gives (model.py), worked out where
-    the item is rendered: in a worker, not after it in this process."""
-    env = make_environment(project.root)
-    results: list[ItemResult | None] = [None] * len(items) if memo is None else memo.get_many(items)
-    misses = [i for i, result in enumerate(results) if result is None]
-
-    def learnt(index: int, result: ItemResult) -> ItemResult:
-        return result if memo is None else memo.put(items[misses[index]], result)
-
-    fresh = _render_all(project, env, [items[i] for i in misses], known, prints, learnt)
-    for index, result in zip(misses, fresh, strict=True):
-        results[index] = result
-    rendered: list[RenderedItem] = []
-    problems: list[Problem] = []
-    for done in results:
-        assert done is not None
-        rendered.extend(done.rendered)
-        problems.extend(done.problems)
-    return rendered, problems
-
-
-def _render_all(
-    project: Project,
-    env: Sandbox,
     items: list[Item],
     known: Mapping[str, str],
     prints: Callable[[RenderedItem], Prints | None] | None,
     finish: Callable[[int, ItemResult], ItemResult],
 ) -> list[ItemResult]:
-    """Each item's result, `finish(index, result)` (by this process, as results come)."""
+    """Each item rendered, its result given as `finish(index, result)` (by this process, as
+    results come): in worker processes when they are many (items.render_items, which
+    answers what the render cache can, is what the rest of voxform calls)."""
+    env = make_environment(project.root)
     render = render_item if prints is None else printing(render_item, prints)
     workers = workers_for(len(items))
     if workers > 1:

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
 
 from voxform.errors import Problem
 from voxform.frozen import maker
 from voxform.manifest.model import Project
 from voxform.render.assemble import made_of, remade_plain, with_prints
 from voxform.render.model import Item, Prints, RenderedItem
-from voxform.render.sandbox import Sandbox
+
+if TYPE_CHECKING:  # the sandbox loads jinja2, which a plan rendering nothing never needs
+    from voxform.render.sandbox import Sandbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +36,7 @@ class ItemResult:
 item_result = maker(ItemResult)  # ItemResult without its __init__ (voxform/frozen.py)
 
 
-_Render = Callable[[Project, Sandbox, Item, Mapping[str, str]], ItemResult]
+_Render: TypeAlias = Callable[[Project, "Sandbox", Item, Mapping[str, str]], ItemResult]
 
 
 def printing(

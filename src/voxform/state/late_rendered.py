@@ -18,7 +18,7 @@ from voxform.frozen import maker
 from voxform.ice.wire import AudioRequest
 from voxform.manifest.model import Project
 from voxform.render.model import Item, Prints, RenderedItem
-from voxform.render.render import ItemResult
+from voxform.render.results import ItemResult
 from voxform.state.cached_rendered import HEX, PREFIX, CachedRendered, from_record
 from voxform.state.cachefile import CacheReader
 

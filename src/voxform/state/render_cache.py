@@ -29,8 +29,9 @@ from typing import Protocol
 
 from voxform.manifest.model import Project
 from voxform.render.assemble import with_prints
+from voxform.render.items import render_items
 from voxform.render.model import Item, Prints, RenderedItem
-from voxform.render.render import ItemResult, render_items
+from voxform.render.results import ItemResult
 from voxform.state import render_save
 from voxform.state.cachefile import CacheReader, CacheTable, read_cache, write_cache
 from voxform.state.late_rendered import LateRendered, Told, ToldBlock

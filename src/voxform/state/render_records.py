@@ -28,7 +28,7 @@ from voxform.frozen import maker
 from voxform.ice.wire import FORMATS, AudioRequest, EditingConfig
 from voxform.manifest.model import Project
 from voxform.render.model import Item, Prints, RenderedItem
-from voxform.render.render import ItemResult
+from voxform.render.results import ItemResult
 from voxform.state.cached_rendered import (
     CORE,
     DIGESTS,
