@@ -218,6 +218,8 @@ def load_project(
     blocks.expanded()
     printer.engines()  # worked out once, before any worker is forked
     rendered, render_problems = render_items(project, items, known, memo, printer.prints)
+    if memo.includes is not None:
+        memo.includes.save()  # what templates parsed now include: small, written here
     if caches_aside and len(items) >= MIN_ITEMS and _large_writes(memo):
         # The render cache's write, the longest by far, apart from the others' (each cache
         # is checked as it is read: one written without the other is only a slower plan).

@@ -135,7 +135,8 @@ def test_a_planted_link_to_an_outside_folder_is_never_written_into(
     outside = tmp_path / "outside"
     (outside / "chapters").mkdir(parents=True)
     leaves = ("voxform.lock.journal", "apply.lease", "stat-cache.json", "welcome.mp3")
-    for leaf in (*leaves, "render-cache", "source-cache", "block-cache", "schema-seen.json"):
+    caches = ("render-cache", "source-cache", "block-cache", "template-includes")
+    for leaf in (*leaves, *caches, "schema-seen.json"):
         (outside / leaf).write_bytes(b"")
     before = snapshot(outside)
     planted = quickstart / name

@@ -29,7 +29,6 @@ STEPS_PER_RENDER: Final = 1_000_000
 RUN_STEPS: Final = 3_000_000  # all renders of a run, beside ITEM_STEPS for each
 ITEM_STEPS: Final = 1_000
 MACRO_STEPS: Final = 10
-MAX_TEMPLATE_BYTES: Final = 100_000
 
 _PRINTABLE = (str, int, float, type(None), datetime.date, datetime.time, bytes)
 

@@ -11,7 +11,8 @@ from markupsafe import Markup, escape
 from voxform.errors import PathEscapeError, VoxformError
 from voxform.ice.limits import BREAK_MS, spell, within
 from voxform.paths import inside
-from voxform.render.limits import MAX_TEMPLATE_BYTES, NotPrintable, SandboxLimit, printable
+from voxform.render.dependencies import MAX_TEMPLATE_BYTES
+from voxform.render.limits import NotPrintable, SandboxLimit, printable
 from voxform.render.sandbox import Sandbox
 from voxform.render.ssml import SAY_AS
 

@@ -49,6 +49,7 @@ from voxform.state.render_records import (
     plain_record,
     plain_string,
 )
+from voxform.state.template_includes import INCLUDES, TemplateIncludes
 
 RENDER_CACHE = "render-cache"
 DELTA = "-delta"  # the second file's name: the first's and this
@@ -94,7 +95,7 @@ class RenderCache(RenderKeys):
         identity: str,
         printer: Printer | None = None,
     ) -> None:
-        super().__init__(project, known)
+        super().__init__(project, known, TemplateIncludes(path.with_name(INCLUDES), project.root))
         self.path = path
         self.printer = printer
         self._engines: dict[str, str | None] = {}  # target -> engine_spelt, or None

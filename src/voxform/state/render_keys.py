@@ -6,13 +6,25 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import astuple
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voxform.errors import Location
 from voxform.manifest.model import BUILTIN_TEMPLATE, Project, Settings
 from voxform.render.dependencies import TemplateFiles
 from voxform.render.model import Item
-from voxform.render.templates import make_environment
 from voxform.render.version import render_identity
+from voxform.state.template_includes import TemplateIncludes
+
+if TYPE_CHECKING:
+    from voxform.render.sandbox import Sandbox
+
+
+def _environment(root: Path) -> Sandbox:
+    """The template environment, made (and jinja2 loaded) when a template is first parsed."""
+    from voxform.render.templates import make_environment
+
+    return make_environment(root)
 
 
 def project_identity(project: Project) -> str:
@@ -24,9 +36,13 @@ def project_identity(project: Project) -> str:
 class RenderKeys:
     """The keys of a project's items (RenderCache's base)."""
 
-    def __init__(self, project: Project, known: Mapping[str, str]) -> None:
+    def __init__(
+        self, project: Project, known: Mapping[str, str], includes: TemplateIncludes | None = None
+    ) -> None:
         self.project = project
-        self.files = TemplateFiles(project.root, make_environment(project.root))
+        root = project.root
+        self.includes = includes
+        self.files = TemplateFiles(root, lambda: _environment(root), includes)
         # id(item) -> the item and its key, known without spelling it again (the block
         # cache's, or worked out once): the item is held, so its id is not reused meanwhile
         self.given: dict[int, tuple[Item, bytes]] = {}
