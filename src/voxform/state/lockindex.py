@@ -254,7 +254,7 @@ def _recorded(
     if type(found) is not dict:
         return False
     recorded.append(len(found))
-    for name, digest in found.items():
+    for name, digest in sorted(found.items()):  # as the lockfile spells them: by name
         kind = type(digest)
         if kind is FileDigest and not name.startswith("oss://"):
             outputs += (name, digest.sha256, "")  # type: ignore[union-attr]
