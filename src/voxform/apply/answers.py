@@ -10,10 +10,9 @@ scheduler thread alone, over the state `Pipeline.__init__` sets up.
 
 from __future__ import annotations
 
-import heapq
 import random
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from voxform.apply.calls import Caller, Done
 from voxform.apply.flight import Flight, Latency
@@ -21,6 +20,7 @@ from voxform.apply.lookup import Lookups
 from voxform.apply.outcome import Outcome, Progress
 from voxform.apply.pacing import AdaptiveRate
 from voxform.apply.retry import RetryPolicy
+from voxform.apply.timers import Timers
 from voxform.errors import FatalError, ItemError, RetryableError, ThrottledError, UnknownOutcome
 from voxform.providers.protocol import JobPage, JobResult, Operation
 from voxform.state.journal import Journal
@@ -43,8 +43,7 @@ class Answers:
     calls: Caller
     _rng: random.Random
     _stop: threading.Event
-    _timers: list[tuple[float, int, Flight]]
-    _order: Iterator[int]
+    _timers: Timers
     _lookups: dict[str, Lookups]
     _in_flight: int
 
@@ -161,8 +160,7 @@ class Answers:
         self._stop.set()
 
     def _at(self, when: float, flight: Flight) -> None:
-        flight.due = when
-        heapq.heappush(self._timers, (when, next(self._order), flight))
+        self._timers.at(when, flight)
 
     def _page(self, done: Done, now: float) -> None:
         lookups = self._lookups[done.target]

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import heapq
-import itertools
 import random
 import threading
 import time
@@ -32,6 +30,7 @@ from voxform.apply.lookup import Lookups
 from voxform.apply.outcome import Outcome, Progress
 from voxform.apply.pacing import AdaptiveRate
 from voxform.apply.retry import RetryPolicy
+from voxform.apply.timers import Timers
 from voxform.errors import FatalError
 from voxform.plan.plan import Plan
 from voxform.providers.protocol import Operation, Provider
@@ -93,8 +92,7 @@ class Pipeline(Answers):
         self.calls = Caller(providers, self._pool, root=root, subtitle_dirs=subtitle_dirs or {})
         self._stop = threading.Event()
         self._queued: dict[str, deque[Flight]] = {t: deque() for t in providers}
-        self._timers: list[tuple[float, int, Flight]] = []  # checks and delayed submissions
-        self._order = itertools.count()
+        self._timers = Timers()  # checks and delayed submissions
         self._lookups = {t: Lookups() for t in providers}
         self._in_flight = 0  # items whose submission has begun and whose result is not in
         self.commit = GroupCommit(journal, clock(), wake=self.calls.wake)
@@ -186,29 +184,14 @@ class Pipeline(Answers):
         wake = now + 0.5
         if self.calls.full:
             return wake  # a call's end wakes the scheduler first
-        blocked: dict[tuple[str, Operation], float] = {}  # operations out of tokens till
-        held: list[tuple[float, int, Flight]] = []
-        while self._timers and self._timers[0][0] <= now and not self.calls.full:
-            timer = heapq.heappop(self._timers)
-            flight = timer[2]
-            if flight.due != timer[0] or flight.stage not in ("running", "queued"):
-                continue  # superseded
-            role: Operation = "check" if flight.stage == "running" else "submit"
-            if (flight.target, role) in blocked:
-                held.append(timer)
-                continue
-            rate = self.rates[flight.target].get(role)
-            wait = rate.take(now) if rate else 0.0
-            if wait:
-                blocked[flight.target, role] = now + wait
-                held.append(timer)
-                continue
-            self._start(flight, role)
-        if self._timers and not self.calls.full:
-            wake = min(wake, self._timers[0][0])  # the next timer not yet due
-        for timer in held:
-            heapq.heappush(self._timers, timer)
-        wake = min(wake, *blocked.values()) if blocked else wake
+
+        def take(key: tuple[str, Operation]) -> float:
+            rate = self.rates[key[0]].get(key[1])
+            return rate.take(now) if rate else 0.0
+
+        due = self._timers.start_due(now, take, self._start, lambda: not self.calls.full)
+        if not self.calls.full:
+            wake = min(wake, due)
         for target in self._lookups:
             wake = min(wake, self._look_up(target, now))
         for target, waiting in self._queued.items():
