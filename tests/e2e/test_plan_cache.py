@@ -72,6 +72,9 @@ EDITS: dict[str, Callable[[Path], None]] = {
     "target": lambda r: replace_in(r / "voxform.yaml", "path: build/audio", "path: build/sound"),
     "rename": rename_file,
     "lockfile": swap_chunks_in_lockfile,
+    # Drift, told by the first file of an item found missing, with the lockfile's index
+    "output deleted": lambda r: (r / "build/audio/guest-tip.wav").unlink(),
+    "outputs gone": lambda r: shutil.rmtree(r / "build"),  # as in a fresh clone
 }
 
 
