@@ -29,9 +29,11 @@ ICE_TARGET = "ice: {provider: ice, region: cn-shanghai, bucket: my-bucket, prefi
 
 
 # The edits of test_plan_cache.py, but for the target's: an ICE target's prefix changed. The
-# lockfile's edit needs an apply (there the quickstart's, against its local target).
+# lockfile's edit and those of output files need an apply (there the quickstart's, against
+# its local target).
+LOCAL_ONLY = ("target", "lockfile", "output deleted", "outputs gone")
 EDITS: dict[str, Callable[[Path], None]] = {
-    **{kind: edit for kind, edit in CACHE_EDITS.items() if kind not in ("target", "lockfile")},
+    **{kind: edit for kind, edit in CACHE_EDITS.items() if kind not in LOCAL_ONLY},
     "target": lambda r: replace_in(r / "voxform.yaml", "prefix: course/", "prefix: lessons/"),
 }
 
