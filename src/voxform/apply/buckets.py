@@ -18,7 +18,6 @@ from voxform.apply.holdings import paced_storages, remote_targets
 from voxform.errors import VoxformError
 from voxform.manifest.model import Project
 from voxform.oss.documents import MAX_DELETE_KEYS
-from voxform.oss.names import MAX_KEY_BYTES, bucket_problem
 from voxform.plan.plan import selected
 from voxform.providers.oss_storage import survey
 from voxform.providers.protocol import Storage
@@ -53,9 +52,8 @@ def placed(project: Project, names: Iterable[str]) -> dict[Group, list[str]]:
         tried.sort()
     groups: dict[Group, list[str]] = {}
     lone: dict[str, tuple[str, list[str]]] = {}  # a bucket one target reaches: its group
-    checked: dict[str, bool] = {}
     for name in names:
-        parts = _split(name, checked)
+        parts = split_object_url(name)
         reaching = by_bucket.get(parts[0]) if parts is not None else None
         if parts is None or not reaching:
             continue
@@ -76,23 +74,6 @@ def placed(project: Project, names: Iterable[str]) -> dict[Group, list[str]]:
             prefix = key.rpartition("/")[0]
         groups.setdefault((target, f"oss://{bucket}/{prefix}"), []).append(name)
     return groups
-
-
-def _split(name: str, buckets: dict[str, bool]) -> tuple[str, str] | None:
-    """`split_object_url(name)`, a bucket name's check made once per name (`buckets`: the
-    names checked so far; 100,000 objects lie in a few buckets), a plain key's length
-    counted as is."""
-    if not name.startswith("oss://"):
-        return None
-    bucket, slash, key = name[6:].partition("/")
-    good = buckets.get(bucket)
-    if good is None:
-        good = buckets[bucket] = bucket_problem(bucket) is None
-    if not slash or not good or not key:
-        return None
-    if key.isascii() and len(key) <= MAX_KEY_BYTES and key[0] not in "/\\":
-        return bucket, key
-    return split_object_url(name)
 
 
 def named_objects(lock: LockState, select: Sequence[str] = ()) -> list[str]:
