@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from voxform import __version__
-from voxform.oss.names import BUCKET, MAX_KEY_BYTES
 from voxform.state.cachefile import CacheTable, read_cache, write_cache
 from voxform.state.jsonfile import SAFE_INTEGER, is_text
 from voxform.state.lockfile import (
@@ -44,7 +43,7 @@ from voxform.state.lockfile import (
     _written,
     parse_entry,
 )
-from voxform.state.lockquick import quick_entry, quick_state
+from voxform.state.lockquick import object_name, quick_entry, quick_state
 from voxform.state.outputs import FileDigest, ObjectDigest, Output, object_digest
 
 INDEX_VERSION = 1
@@ -189,7 +188,7 @@ def _table(written: Laid) -> CacheTable | None:
     not as the quick reading would take it, or a string holds a line break."""
     _, entries, spans = written
     states = {state: code for code, state in enumerate(_STATES)}
-    buckets: dict[str, bool] = {}
+    buckets: set[str] = set()
     texts: list[str] = []  # per entry: id, fingerprint, chunk, audio digest, url
     outputs: list[str] = []  # per output: name, sha256 or etag, CRC-64
     numbers: list[list[int]] = [[], [], [], [], [], [], []]
@@ -242,7 +241,7 @@ def _recorded(
     kinds: list[int],
     sizes: list[int],
     outputs: list[str],
-    buckets: dict[str, bool],
+    buckets: set[str],
 ) -> bool:
     """An entry's outputs in the columns, each as the quick reading would take its block
     (lockquick._outputs): a file's name not an object's, an object's bucket and key what
@@ -260,14 +259,7 @@ def _recorded(
             outputs += (name, digest.sha256, "")  # type: ignore[union-attr]
             kinds.append(0)
         elif kind is ObjectDigest and name.startswith("oss://"):
-            bucket, slash, key = name[6:].partition("/")
-            good = buckets.get(bucket)
-            if good is None:
-                good = buckets[bucket] = BUCKET.fullmatch(bucket) is not None
-            if not good or not slash or not key or key[0] in "/\\":
-                return False
-            size = len(key) if key.isascii() else len(key.encode("utf-8", "surrogatepass"))
-            if size > MAX_KEY_BYTES:
+            if not object_name(name, buckets):
                 return False
             crc = digest.crc64  # type: ignore[union-attr]
             if crc is not None and (type(crc) is not int or not 0 <= crc < 1 << 64):

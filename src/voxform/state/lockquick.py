@@ -143,12 +143,7 @@ def _outputs(raw: object, buckets: set[str]) -> dict[str, Output] | None:
                 return None
             recorded[name] = _file_digest(FileDigest, (sha, size))
             continue
-        bucket, slash, key = name[6:].partition("/")
-        if bucket not in buckets:
-            if not BUCKET.fullmatch(bucket):
-                return None
-            buckets.add(bucket)
-        if not slash or not key or _size(key) > MAX_KEY_BYTES or key[0] in "/\\":
+        if not object_name(name, buckets):
             return None
         etag, crc = value.get("etag"), value.get("crc64")
         if fields != (2 if crc is None else 3) or type(etag) is not str:
@@ -176,6 +171,17 @@ def _names(value: object) -> bool:
         return False
 
 
-def _size(key: str) -> int:
-    """`key`'s length in UTF-8 bytes."""
-    return len(key) if key.isascii() else len(key.encode("utf-8"))
+def object_name(name: str, buckets: set[str]) -> bool:
+    """Whether `oss://BUCKET/KEY` `name` names an object as the quick reading takes it: a
+    bucket name OSS takes (`buckets`: those found so far, shared by a lockfile's entries)
+    and a key of 1 to MAX_KEY_BYTES bytes not starting with `/` or `\\` (its text is
+    checked apart)."""
+    bucket, slash, key = name[6:].partition("/")
+    if bucket not in buckets:
+        if not BUCKET.fullmatch(bucket):
+            return False
+        buckets.add(bucket)
+    if not slash or not key or key[0] in "/\\":
+        return False
+    size = len(key) if key.isascii() else len(key.encode("utf-8", "surrogatepass"))
+    return size <= MAX_KEY_BYTES
