@@ -37,3 +37,24 @@ def key_problem(key: str) -> str | None:
     if key.startswith(("/", "\\")):
         return f"the object key {key!r} starts with {key[0]!r}"
     return None
+
+
+_BUCKETS: dict[str, bool] = {}  # bucket_ok's answers, for the few buckets of a lockfile
+
+
+def bucket_ok(name: str) -> bool:
+    """`bucket_problem(name) is None`, each name's answer kept (100,000 object names of a
+    lockfile lie in a few buckets)."""
+    good = _BUCKETS.get(name)
+    if good is None:
+        good = bucket_problem(name) is None
+        if len(_BUCKETS) < 256:
+            _BUCKETS[name] = good
+    return good
+
+
+def key_ok(key: str) -> bool:
+    """`key_problem(key) is None`, an ASCII key measured as it is, without encoding it."""
+    if key.isascii():
+        return 0 < len(key) <= MAX_KEY_BYTES and key[0] not in "/\\"
+    return key_problem(key) is None

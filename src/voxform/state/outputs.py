@@ -28,7 +28,7 @@ from voxform.errors import PathEscapeError
 from voxform.files import UnsafeFileError, check_writable, write_atomic
 from voxform.frozen import maker
 from voxform.ice.wire import FORMATS
-from voxform.oss.names import MAX_KEY_BYTES, bucket_problem, key_problem
+from voxform.oss.names import bucket_ok, key_ok
 from voxform.paths import below
 from voxform.reading import read_regular
 from voxform.state.below import Below
@@ -109,25 +109,13 @@ def object_url(bucket: str, key: str) -> str:
     return f"{OSS_SCHEME}{bucket}/{key}"
 
 
-_BUCKETS: dict[str, bool] = {}  # whether each bucket name met is one OSS takes
-
-
 def split_object_url(name: str) -> tuple[str, str] | None:
     """(bucket, key) of an `oss://BUCKET/KEY` name, or None for anything else (a project
     path, or a bucket or key OSS would not take)."""
     if not name.startswith(OSS_SCHEME):
         return None
     bucket, slash, key = name[len(OSS_SCHEME) :].partition("/")
-    good = _BUCKETS.get(bucket)
-    if good is None:
-        good = bucket_problem(bucket) is None
-        if len(_BUCKETS) < 256:  # the few buckets a lockfile's 100,000 names share
-            _BUCKETS[bucket] = good
-    if not slash or not good:
-        return None
-    if key.isascii() and 0 < len(key) <= MAX_KEY_BYTES and key[0] not in "/\\":
-        return bucket, key  # key_problem's answer for an ASCII key, without encoding it
-    if key_problem(key) is not None:
+    if not slash or not bucket_ok(bucket) or not key_ok(key):
         return None
     return bucket, key
 
