@@ -6,9 +6,18 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import voxform
-from voxform.oss.names import BUCKET_PATTERN, MAX_KEY_BYTES, bucket_problem, key_problem
+from voxform.oss.names import (
+    BUCKET_PATTERN,
+    MAX_KEY_BYTES,
+    bucket_ok,
+    bucket_problem,
+    key_ok,
+    key_problem,
+)
 
 
 def test_the_manifest_schema_has_the_same_bucket_rule() -> None:
@@ -36,3 +45,17 @@ def test_a_key_may_be_1023_bytes_of_utf8_and_not_one_more() -> None:
 @pytest.mark.parametrize("key", ["", "/a.mp3", "\\a.mp3", "\ud800"])
 def test_keys_oss_refuses(key: str) -> None:
     assert key_problem(key) is not None
+
+
+KEY_PARTS = st.sampled_from(["a", "/", "\\", "é", "\ud800", "a" * 511, "-"])
+
+
+@given(st.lists(KEY_PARTS, max_size=6).map("".join))
+def test_the_quick_key_check_answers_as_key_problem(key: str) -> None:
+    assert key_ok(key) == (key_problem(key) is None)
+
+
+@given(st.text(st.sampled_from("ab-0A_."), max_size=70))
+def test_the_kept_bucket_check_answers_as_bucket_problem(name: str) -> None:
+    assert bucket_ok(name) == (bucket_problem(name) is None)
+    assert bucket_ok(name) == (bucket_problem(name) is None)  # as kept
