@@ -59,3 +59,10 @@ def test_the_quick_key_check_answers_as_key_problem(key: str) -> None:
 def test_the_kept_bucket_check_answers_as_bucket_problem(name: str) -> None:
     assert bucket_ok(name) == (bucket_problem(name) is None)
     assert bucket_ok(name) == (bucket_problem(name) is None)  # as kept
+
+
+@pytest.mark.parametrize(
+    "key", ["a" * MAX_KEY_BYTES, "a" * (MAX_KEY_BYTES + 1), "é" * 511 + "a", "é" * 512, "", "/a"]
+)
+def test_the_quick_key_check_at_the_limits(key: str) -> None:
+    assert key_ok(key) == (key_problem(key) is None)
